@@ -1,0 +1,435 @@
+//! RFC 8555 objects as the CA sends them, and the validated values taken from them.
+//!
+//! Everything here is parsed from hostile input: unknown fields are ignored, and the values
+//! that leave this module (tokens, URLs) are checked first ([`Token::parse`], [`check_url`]).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// An identifier in an order ([RFC 8555 §9.7.7], [RFC 8738]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum Identifier {
+    /// A DNS name, possibly a wildcard (`*.example.com`).
+    Dns(String),
+    /// An IPv4 or IPv6 address in its textual form.
+    Ip(String),
+}
+
+impl Identifier {
+    /// The name or address.
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Dns(v) | Self::Ip(v) => v,
+        }
+    }
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.value())
+    }
+}
+
+/// Status of an order ([RFC 8555 §7.1.6]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    /// Authorizations not yet satisfied.
+    Pending,
+    /// All authorizations valid; waiting for finalize.
+    Ready,
+    /// Finalize received; the CA is issuing.
+    Processing,
+    /// The certificate is ready to download.
+    Valid,
+    /// The order failed or expired.
+    Invalid,
+}
+
+/// Status of an authorization ([RFC 8555 §7.1.6]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthorizationStatus {
+    /// Waiting for a challenge to succeed.
+    Pending,
+    /// Validated.
+    Valid,
+    /// Validation failed.
+    Invalid,
+    /// Deactivated by the client.
+    Deactivated,
+    /// Expired.
+    Expired,
+    /// Revoked by the CA.
+    Revoked,
+}
+
+/// Status of a challenge ([RFC 8555 §7.1.6]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChallengeStatus {
+    /// Not yet responded to.
+    Pending,
+    /// The CA is validating.
+    Processing,
+    /// Validated.
+    Valid,
+    /// Validation failed.
+    Invalid,
+}
+
+macro_rules! status_display {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let s = format!("{self:?}").to_ascii_lowercase();
+                f.write_str(&s)
+            }
+        }
+    )*};
+}
+status_display!(OrderStatus, AuthorizationStatus, ChallengeStatus);
+
+/// The directory object ([RFC 8555 §7.1.1]). Unknown members are ignored.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Directory {
+    /// newNonce URL.
+    pub new_nonce: String,
+    /// newAccount URL.
+    pub new_account: String,
+    /// newOrder URL.
+    pub new_order: String,
+    /// revokeCert URL.
+    #[serde(default)]
+    pub revoke_cert: Option<String>,
+    /// keyChange URL.
+    #[serde(default)]
+    pub key_change: Option<String>,
+    /// ARI renewalInfo URL (RFC 9773).
+    #[serde(default)]
+    pub renewal_info: Option<String>,
+    /// Metadata.
+    #[serde(default)]
+    pub meta: Option<DirectoryMeta>,
+}
+
+/// The directory's `meta` object.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryMeta {
+    /// Terms of service URL.
+    #[serde(default)]
+    pub terms_of_service: Option<String>,
+    /// Whether newAccount needs external account binding.
+    #[serde(default)]
+    pub external_account_required: Option<bool>,
+}
+
+/// An account object ([RFC 8555 §7.1.2]).
+#[derive(Clone, Debug, Deserialize)]
+pub struct AccountObject {
+    /// `valid`, `deactivated` or `revoked`.
+    pub status: String,
+}
+
+/// An order object ([RFC 8555 §7.1.3]).
+#[derive(Clone, Debug, Deserialize)]
+pub struct OrderObject {
+    /// Order status.
+    pub status: OrderStatus,
+    /// When a pending or valid order expires (RFC 3339).
+    #[serde(default)]
+    pub expires: Option<String>,
+    /// The identifiers ordered.
+    pub identifiers: Vec<Identifier>,
+    /// Authorization URLs.
+    #[serde(default)]
+    pub authorizations: Vec<String>,
+    /// Finalize URL.
+    pub finalize: String,
+    /// Certificate URL, once valid.
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// The error that made the order invalid.
+    #[serde(default)]
+    pub error: Option<Problem>,
+}
+
+/// An authorization object ([RFC 8555 §7.1.4]).
+#[derive(Clone, Debug, Deserialize)]
+pub struct AuthorizationObject {
+    /// The identifier being authorized (without `*.` for wildcards).
+    pub identifier: Identifier,
+    /// Authorization status.
+    pub status: AuthorizationStatus,
+    /// Challenges offered.
+    #[serde(default)]
+    pub challenges: Vec<ChallengeObject>,
+    /// Whether this authorization is for a wildcard name.
+    #[serde(default)]
+    pub wildcard: bool,
+}
+
+/// A challenge object ([RFC 8555 §8]).
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChallengeObject {
+    /// `http-01`, `dns-01`, `tls-alpn-01`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Challenge URL (checked with [`check_url`] before use).
+    pub url: String,
+    /// Challenge status.
+    pub status: ChallengeStatus,
+    /// Token, unchecked (see [`Token::parse`]).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The validation error, if any. An empty `{}` (seen from ZeroSSL) is treated as absent.
+    #[serde(default, deserialize_with = "lenient_problem")]
+    pub error: Option<Problem>,
+}
+
+fn lenient_problem<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Problem>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(value.and_then(|v| serde_json::from_value::<Problem>(v).ok()))
+}
+
+/// A problem document ([RFC 7807], [RFC 8555 §6.7]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Problem {
+    /// Error type URN, e.g. `urn:ietf:params:acme:error:badNonce`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// Human-readable detail.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// HTTP status the CA reported.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The identifier a subproblem is about.
+    #[serde(default)]
+    pub identifier: Option<Identifier>,
+    /// Per-identifier problems.
+    #[serde(default)]
+    pub subproblems: Vec<Problem>,
+}
+
+const ACME_ERROR_PREFIX: &str = "urn:ietf:params:acme:error:";
+
+impl Problem {
+    /// Whether the type is `urn:ietf:params:acme:error:<name>`.
+    pub fn is(&self, name: &str) -> bool {
+        self.kind
+            .as_deref()
+            .and_then(|k| k.strip_prefix(ACME_ERROR_PREFIX))
+            == Some(name)
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = self.kind.as_deref().unwrap_or("about:blank");
+        write!(f, "{}", sanitize(kind))?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {}", sanitize(detail))?;
+        }
+        for sub in &self.subproblems {
+            write!(f, "; ")?;
+            if let Some(id) = &sub.identifier {
+                write!(f, "{}: ", sanitize(id.value()))?;
+            }
+            write!(f, "{sub}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Make CA-supplied text safe for a terminal: control characters are replaced and the
+/// length is capped (reliability.md A4 #17).
+pub fn sanitize(text: &str) -> String {
+    const MAX: usize = 1000;
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+/// A challenge token, checked against RFC 8555 §8.3: base64url alphabet only, 1–255
+/// characters. Tokens become file names and HTTP paths, so nothing else may pass.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Token(String);
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("challenge token {0:?} is not base64url (RFC 8555 §8.3); refusing it")]
+pub struct BadToken(pub String);
+
+impl Token {
+    /// Longest token accepted (a file name limit).
+    pub const MAX_LEN: usize = 255;
+
+    /// Check a token from the CA.
+    pub fn parse(raw: &str) -> Result<Self, BadToken> {
+        let ok = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(BadToken(sanitize(&raw.chars().take(80).collect::<String>())))
+        }
+    }
+
+    /// The token text (safe as a path component).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Token({})", self.0)
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A key authorization, `<token>.<account thumbprint>` ([RFC 8555 §8.1]).
+///
+/// `Debug` does not print the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyAuthorization(String);
+
+impl KeyAuthorization {
+    /// Build from a checked token and the account key thumbprint.
+    pub fn new(token: &Token, thumbprint: &str) -> Self {
+        Self(format!("{}.{thumbprint}", token.as_str()))
+    }
+
+    /// The value an http-01 response body carries.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The TXT record value for dns-01: base64url(SHA-256(key authorization)).
+    pub fn dns_value(&self) -> String {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
+        super::jws::b64(digest.as_ref())
+    }
+}
+
+impl fmt::Debug for KeyAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyAuthorization(<redacted>)")
+    }
+}
+
+/// Why a URL from the CA was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("the CA sent an unusable URL {url:?}: {why}")]
+pub struct BadUrl {
+    /// The URL (sanitized).
+    pub url: String,
+    /// What is wrong with it.
+    pub why: &'static str,
+}
+
+/// Check a URL the CA sent before using it as a request target: it must be absolute, use the
+/// directory's scheme (`https` in production) and carry no credentials.
+pub fn check_url(raw: &str, directory_scheme: &str) -> Result<reqwest::Url, BadUrl> {
+    let bad = |why| BadUrl {
+        url: sanitize(raw),
+        why,
+    };
+    let url = reqwest::Url::parse(raw).map_err(|_| bad("not an absolute URL"))?;
+    if url.scheme() != "https" && url.scheme() != directory_scheme {
+        return Err(bad("scheme is not https"));
+    }
+    if url.host_str().is_none() {
+        return Err(bad("no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("URL carries credentials"));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens() {
+        assert!(Token::parse("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA").is_ok());
+        for bad in [
+            "",
+            "../etc/passwd",
+            "a/b",
+            "a#b",
+            "a,b",
+            "$(touch x)",
+            "a b",
+            "abc=",
+            "a\0b",
+            "é",
+        ] {
+            assert!(Token::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(Token::parse(&"a".repeat(256)).is_err());
+        assert!(Token::parse(&"a".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn problem_display_with_subproblems() {
+        let p: Problem = serde_json::from_str(
+            r#"{"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"nope",
+                "subproblems":[{"type":"urn:ietf:params:acme:error:caa","detail":"CAA forbids",
+                "identifier":{"type":"dns","value":"a.example"}}]}"#,
+        )
+        .unwrap();
+        assert!(p.is("rejectedIdentifier"));
+        assert_eq!(
+            p.to_string(),
+            "urn:ietf:params:acme:error:rejectedIdentifier: nope; \
+             a.example: urn:ietf:params:acme:error:caa: CAA forbids"
+        );
+    }
+
+    #[test]
+    fn empty_error_object_is_absent() {
+        let c: ChallengeObject = serde_json::from_str(
+            r#"{"type":"http-01","url":"https://ca/c/1","status":"pending","token":"t","error":{}}"#,
+        )
+        .unwrap();
+        // `{}` parses as an all-default problem; it carries no information either way.
+        assert!(c.error.is_none_or(|p| p.kind.is_none() && p.detail.is_none()));
+    }
+
+    #[test]
+    fn urls() {
+        assert!(check_url("https://ca.example/acme/x", "https").is_ok());
+        assert!(check_url("../pki-validation", "https").is_err());
+        assert!(check_url("file:///etc/passwd", "https").is_err());
+        assert!(check_url("http://ca.example/x", "https").is_err());
+        assert!(check_url("http://127.0.0.1/x", "http").is_ok());
+        assert!(check_url("https://u:p@ca.example/x", "https").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_sanitized() {
+        assert_eq!(sanitize("a\x1b[31mb\n"), "a?[31mb?");
+    }
+}

@@ -1,0 +1,19 @@
+//! acmers: an ACME client that is a drop-in replacement for acme.sh.
+//!
+//! # Layout
+//!
+//! - [`cli`]: parses acme.sh's command line, resolves settings, runs commands, prints.
+//! - [`acme`]: the RFC 8555 protocol (directory, nonces, JWS, account, order, polling).
+//!   It imports nothing else from this crate.
+//! - [`challenge`]: challenge solvers (http-01 standalone and webroot) behind one trait.
+//! - [`store`]: the acme.sh home as a serialization format (conf files, layout, atomic writes).
+//! - [`keys`], [`csr`], [`cert`]: private keys in acme.sh's formats, CSRs, and the checks an
+//!   issued chain must pass before it is written.
+
+pub mod acme;
+pub mod cert;
+pub mod challenge;
+pub mod cli;
+pub mod csr;
+pub mod keys;
+pub mod store;
