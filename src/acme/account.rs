@@ -1,0 +1,233 @@
+//! Accounts ([RFC 8555 §7.3]): registration, and signed requests as an account.
+//!
+//! An account the CA no longer knows (`accountDoesNotExist`, e.g. a test CA that was reset)
+//! is registered again with the same key, once per run; the caller sees it through
+//! [`Account::reregistered`] and saves the new URL.
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::Url;
+use serde_json::json;
+use tracing::{debug, info_span};
+use tracing::Instrument as _;
+
+use super::client::Client;
+use super::error::{Error, Result};
+use super::http::Response;
+use super::jws::{self, KeyId, Signer};
+
+/// External account binding credentials ([RFC 8555 §7.3.4]).
+#[derive(Clone)]
+pub struct Eab {
+    /// Key identifier from the CA.
+    pub kid: String,
+    /// The HMAC key, already base64url-decoded.
+    pub hmac_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Eab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Eab")
+            .field("kid", &self.kid)
+            .field("hmac_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What registration found.
+#[derive(Clone, Debug)]
+pub struct Registration {
+    /// The account URL (`Location`).
+    pub url: String,
+    /// 201: a new account; 200: the key already had one.
+    pub created: bool,
+    /// The account object as the CA sent it (acme.sh saves it as `account.json`).
+    pub body: Vec<u8>,
+}
+
+/// An account: the client, the key, and the account URL used as `kid`.
+#[derive(Clone)]
+pub struct Account {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Arc<Client>,
+    key: Arc<dyn Signer>,
+    contact: Vec<String>,
+    eab: Option<Eab>,
+    url: Mutex<String>,
+    reregistered: Mutex<Option<Registration>>,
+    thumbprint: String,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Register `key` with the CA (newAccount, `termsOfServiceAgreed`).
+async fn new_account(
+    client: &Client,
+    key: &dyn Signer,
+    contact: &[String],
+    eab: Option<&Eab>,
+) -> Result<Registration> {
+    let url = client.check_url(&client.directory().new_account)?;
+    let mut payload = json!({ "termsOfServiceAgreed": true });
+    if !contact.is_empty() {
+        payload["contact"] = json!(contact);
+    }
+    if let Some(eab) = eab {
+        let binding = jws::external_account_binding(&key.jwk(), &eab.kid, &eab.hmac_key, url.as_str());
+        payload["externalAccountBinding"] = json!(binding);
+    }
+    let body = payload.to_string();
+    let response = client
+        .post(&url, key, KeyId::Jwk, Some(body.as_bytes()), None)
+        .instrument(info_span!("new_account"))
+        .await?;
+    let location = location(&response, &url)?;
+    client.check_url(&location)?;
+    Ok(Registration {
+        url: location,
+        created: response.status == 201,
+        body: response.body,
+    })
+}
+
+/// The `Location` header of a creating response.
+pub(crate) fn location(response: &Response, url: &Url) -> Result<String> {
+    response
+        .header("location")
+        .map(str::to_owned)
+        .ok_or_else(|| Error::bad_response(url, "no Location header"))
+}
+
+impl Account {
+    /// Register a new account (or find the existing one for this key).
+    pub async fn register(
+        client: Arc<Client>,
+        key: Arc<dyn Signer>,
+        contact: Vec<String>,
+        eab: Option<Eab>,
+    ) -> Result<(Self, Registration)> {
+        let registration = new_account(&client, key.as_ref(), &contact, eab.as_ref()).await?;
+        let account = Self::build(client, key, contact, eab, registration.url.clone());
+        Ok((account, registration))
+    }
+
+    /// Use a saved account URL. If the URL is not on the CA's origin it is registered again
+    /// at the first request, as if the CA did not know it.
+    pub fn existing(
+        client: Arc<Client>,
+        key: Arc<dyn Signer>,
+        contact: Vec<String>,
+        url: String,
+    ) -> Self {
+        Self::build(client, key, contact, None, url)
+    }
+
+    fn build(
+        client: Arc<Client>,
+        key: Arc<dyn Signer>,
+        contact: Vec<String>,
+        eab: Option<Eab>,
+        url: String,
+    ) -> Self {
+        let thumbprint = key.jwk().thumbprint();
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                key,
+                contact,
+                eab,
+                url: Mutex::new(url),
+                reregistered: Mutex::new(None),
+                thumbprint,
+            }),
+        }
+    }
+
+    /// The account URL (`kid`).
+    pub fn url(&self) -> String {
+        self.inner.url.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    /// The RFC 7638 thumbprint of the account key.
+    pub fn thumbprint(&self) -> &str {
+        &self.inner.thumbprint
+    }
+
+    /// The client this account talks through.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Set when the CA did not know the saved account and it was registered again.
+    pub fn reregistered(&self) -> Option<Registration> {
+        self.inner.reregistered.lock().ok().and_then(|r| r.clone())
+    }
+
+    fn url_is_on_ca_origin(&self, url: &str) -> bool {
+        let ca = &self.inner.client.directory().new_account;
+        match (Url::parse(url), Url::parse(ca)) {
+            (Ok(a), Ok(b)) => a.origin() == b.origin(),
+            _ => false,
+        }
+    }
+
+    async fn reregister(&self) -> Result<()> {
+        debug!("the CA does not know the saved account; registering the same key again");
+        let inner = &self.inner;
+        let registration = new_account(
+            &inner.client,
+            inner.key.as_ref(),
+            &inner.contact,
+            inner.eab.as_ref(),
+        )
+        .await?;
+        if let Ok(mut url) = inner.url.lock() {
+            url.clone_from(&registration.url);
+        }
+        if let Ok(mut slot) = inner.reregistered.lock() {
+            *slot = Some(registration);
+        }
+        Ok(())
+    }
+
+    /// POST as this account. `payload` of `None` is a POST-as-GET.
+    pub async fn post(
+        &self,
+        url: &Url,
+        payload: Option<&[u8]>,
+        accept: Option<&'static str>,
+    ) -> Result<Response> {
+        let first_try = self.reregistered().is_none();
+        if first_try && !self.url_is_on_ca_origin(&self.url()) {
+            self.reregister().await?;
+        }
+        let kid = self.url();
+        let result = self
+            .inner
+            .client
+            .post(url, self.inner.key.as_ref(), KeyId::Kid(&kid), payload, accept)
+            .await;
+        match result {
+            Err(Error::Api { problem, .. })
+                if problem.is("accountDoesNotExist") && self.reregistered().is_none() =>
+            {
+                self.reregister().await?;
+                let kid = self.url();
+                self.inner
+                    .client
+                    .post(url, self.inner.key.as_ref(), KeyId::Kid(&kid), payload, accept)
+                    .await
+            }
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Directory, nonces and signed requests ([RFC 8555 §6, §7.1.1, §7.2]).
+//!
+//! - The `Replay-Nonce` of every response is kept for the next request; `newNonce` is asked
+//!   (HEAD) only when none is held.
+//! - `badNonce` is recognised by its error type (never by the detail text) and retried with
+//!   the nonce from the error response, at most [`RetryConfig::bad_nonce`] times.
+//! - 503 and 429 are retried when they carry a `Retry-After` that fits in the remaining
+//!   [`RetryConfig::busy_budget`], at most [`RetryConfig::busy`] times; otherwise surfaced.
+//! - Idempotent requests (directory GET, newNonce HEAD, POST-as-GET) are retried on transport
+//!   errors and 5xx a bounded number of times; other POSTs are never replayed blindly.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+use reqwest::{Method, Url};
+use tracing::debug;
+
+use super::error::{Error, Result};
+use super::http::{HttpClient, Request, Response};
+use super::jws::{self, KeyId, Signer};
+use super::poll::parse_retry_after;
+use super::types::{Directory, Problem, check_url, sanitize};
+
+/// JOSE content type of every ACME POST.
+const JOSE: &str = "application/jose+json";
+
+/// Retry limits of the request layer.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryConfig {
+    /// badNonce retries per request.
+    pub bad_nonce: u32,
+    /// 429/503 retries per request.
+    pub busy: u32,
+    /// Total time a request may spend sleeping on 429/503 `Retry-After`.
+    pub busy_budget: Duration,
+    /// Retries of idempotent requests after transport errors or 5xx.
+    pub idempotent: u32,
+    /// First delay between idempotent retries (then ×4).
+    pub idempotent_delay: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            bad_nonce: 10,
+            busy: 3,
+            busy_budget: Duration::from_secs(60),
+            idempotent: 3,
+            idempotent_delay: Duration::from_millis(250),
+        }
+    }
+}
+
+/// A connection to one CA: its directory, the nonce in hand, and the HTTP client.
+pub struct Client {
+    http: Arc<dyn HttpClient>,
+    directory_url: Url,
+    directory: Directory,
+    nonce: Mutex<Option<String>>,
+    retry: RetryConfig,
+    requests: AtomicU32,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("directory_url", &self.directory_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a directory URL may be used: https, or plain http on a loopback host.
+pub fn check_directory_url(raw: &str) -> Result<Url> {
+    let bad = |why: &str| Error::NotADirectory {
+        url: sanitize(raw),
+        why: why.into(),
+    };
+    let url = Url::parse(raw).map_err(|_| bad("not an absolute URL"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(bad("the directory must be an https URL")),
+    }
+}
+
+impl Client {
+    /// Fetch the directory and check every endpoint URL in it.
+    pub async fn new(
+        http: Arc<dyn HttpClient>,
+        directory_url: &str,
+        retry: RetryConfig,
+    ) -> Result<Self> {
+        let url = check_directory_url(directory_url)?;
+        let mut client = Self {
+            http,
+            directory_url: url.clone(),
+            // Replaced below; an empty directory is never used.
+            directory: Directory {
+                new_nonce: String::new(),
+                new_account: String::new(),
+                new_order: String::new(),
+                revoke_cert: None,
+                key_change: None,
+                renewal_info: None,
+                meta: None,
+            },
+            nonce: Mutex::new(None),
+            retry,
+            requests: AtomicU32::new(0),
+        };
+        let response = client.send_idempotent(Request::new(Method::GET, url)).await?;
+        client.keep_nonce(&response);
+        client.directory = client.parse_directory(&response)?;
+        Ok(client)
+    }
+
+    fn parse_directory(&self, response: &Response) -> Result<Directory> {
+        let not_a_directory = |why: String| Error::NotADirectory {
+            url: self.directory_url.to_string(),
+            why,
+        };
+        if !(200..300).contains(&response.status) {
+            return Err(not_a_directory(format!("HTTP {}", response.status)));
+        }
+        let directory: Directory = serde_json::from_slice(&response.body).map_err(|_| {
+            let ct = response.header("content-type").unwrap_or("none");
+            let head = String::from_utf8_lossy(&response.body[..response.body.len().min(200)]);
+            not_a_directory(format!(
+                "content type {}, body starts {:?}",
+                sanitize(ct),
+                sanitize(&head)
+            ))
+        })?;
+        let scheme = self.directory_url.scheme();
+        for endpoint in [
+            &directory.new_nonce,
+            &directory.new_account,
+            &directory.new_order,
+        ] {
+            check_url(endpoint, scheme)?;
+        }
+        Ok(directory)
+    }
+
+    /// The directory URL.
+    pub fn directory_url(&self) -> &Url {
+        &self.directory_url
+    }
+
+    /// The directory object.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// Requests sent so far (every attempt counts).
+    pub fn requests(&self) -> u32 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Check a URL the CA sent (same scheme as the directory, absolute, no credentials).
+    pub fn check_url(&self, raw: &str) -> Result<Url> {
+        Ok(check_url(raw, self.directory_url.scheme())?)
+    }
+
+    async fn send(&self, request: Request) -> Result<Response> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let url = request.url.to_string();
+        debug!(method = %request.method, url = %url, "request");
+        let response = self
+            .http
+            .request(request)
+            .await
+            .map_err(|source| Error::Transport { url, source })?;
+        debug!(status = response.status, "response");
+        Ok(response)
+    }
+
+    /// Send a request that is safe to repeat, retrying transport errors and 5xx.
+    async fn send_idempotent(&self, request: Request) -> Result<Response> {
+        let mut delay = self.retry.idempotent_delay;
+        let mut attempt = 0;
+        loop {
+            let result = self.send(request.clone()).await;
+            let retryable = match &result {
+                Err(Error::Transport { .. }) => true,
+                Ok(r) => r.status >= 500,
+                Err(_) => false,
+            };
+            if !retryable || attempt >= self.retry.idempotent {
+                return result;
+            }
+            attempt += 1;
+            debug!(?delay, attempt, "retrying idempotent request");
+            tokio::time::sleep(delay).await;
+            delay = delay.saturating_mul(4);
+        }
+    }
+
+    fn keep_nonce(&self, response: &Response) {
+        let Some(nonce) = response.header("replay-nonce") else {
+            return;
+        };
+        // RFC 8555 §6.5.1: base64url. Anything else is not used (reliability.md A4 #11).
+        let valid = !nonce.is_empty()
+            && nonce.len() <= 512
+            && nonce
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if valid && let Ok(mut slot) = self.nonce.lock() {
+            *slot = Some(nonce.to_owned());
+        }
+    }
+
+    fn take_nonce(&self) -> Option<String> {
+        self.nonce.lock().ok().and_then(|mut n| n.take())
+    }
+
+    async fn nonce(&self) -> Result<String> {
+        if let Some(nonce) = self.take_nonce() {
+            return Ok(nonce);
+        }
+        let url = self.check_url(&self.directory.new_nonce)?;
+        for _ in 0..3 {
+            let response = self
+                .send_idempotent(Request::new(Method::HEAD, url.clone()))
+                .await?;
+            self.keep_nonce(&response);
+            if let Some(nonce) = self.take_nonce() {
+                return Ok(nonce);
+            }
+            if let Some(wait) = self.busy_wait(&response) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(Error::NoNonce {
+            url: url.to_string(),
+        })
+    }
+
+    fn busy_wait(&self, response: &Response) -> Option<Duration> {
+        if response.status != 503 && response.status != 429 {
+            return None;
+        }
+        let wait = parse_retry_after(response.header("retry-after")?, SystemTime::now())?;
+        (wait <= self.retry.busy_budget).then_some(wait)
+    }
+
+    /// POST a JWS-signed `payload` (`None` = POST-as-GET) to `url`.
+    pub async fn post(
+        &self,
+        url: &Url,
+        key: &dyn Signer,
+        key_id: KeyId<'_>,
+        payload: Option<&[u8]>,
+        accept: Option<&'static str>,
+    ) -> Result<Response> {
+        let mut bad_nonces = 0;
+        let mut busy = 0;
+        let mut slept = Duration::ZERO;
+        loop {
+            let nonce = self.nonce().await?;
+            let jws = jws::sign(key, key_id, Some(&nonce), url.as_str(), payload)?;
+            let body = serde_json::to_vec(&jws).map_err(|e| Error::bad_response(url, e.to_string()))?;
+            let request = Request {
+                method: Method::POST,
+                url: url.clone(),
+                content_type: Some(JOSE),
+                accept,
+                body: Some(body),
+            };
+            let response = if payload.is_none() {
+                self.send_idempotent(request).await?
+            } else {
+                self.send(request).await?
+            };
+            self.keep_nonce(&response);
+            if (200..300).contains(&response.status) {
+                return Ok(response);
+            }
+            let problem = problem_of(&response);
+            if problem.is("badNonce") {
+                bad_nonces += 1;
+                if bad_nonces > self.retry.bad_nonce {
+                    return Err(Error::BadNonceExhausted {
+                        url: url.to_string(),
+                        attempts: bad_nonces,
+                    });
+                }
+                debug!(attempt = bad_nonces, "badNonce; retrying with the CA's new nonce");
+                continue;
+            }
+            let retry_after = response
+                .header("retry-after")
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            if let Some(wait) = self.busy_wait(&response)
+                && busy < self.retry.busy
+                && slept + wait <= self.retry.busy_budget
+            {
+                busy += 1;
+                slept += wait;
+                debug!(status = response.status, ?wait, "CA busy; waiting as asked");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Err(Error::Api {
+                url: url.to_string(),
+                status: response.status,
+                problem,
+                retry_after,
+            });
+        }
+    }
+}
+
+/// The problem document of an error response, or one made from its status and body.
+pub fn problem_of(response: &Response) -> Problem {
+    if let Ok(problem) = serde_json::from_slice::<Problem>(&response.body)
+        && (problem.kind.is_some() || problem.detail.is_some())
+    {
+        return problem;
+    }
+    let text = String::from_utf8_lossy(&response.body[..response.body.len().min(200)]);
+    Problem {
+        detail: Some(if text.trim().is_empty() {
+            format!("HTTP {} with no problem document", response.status)
+        } else {
+            format!("HTTP {}: {}", response.status, text.trim())
+        }),
+        status: Some(response.status),
+        ..Problem::default()
+    }
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

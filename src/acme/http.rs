@@ -1,0 +1,183 @@
+//! The one seam between the protocol and the network.
+//!
+//! [`HttpClient`] is a small trait so the protocol logic can be unit-tested with canned
+//! responses; [`ReqwestClient`] is the real implementation: one connection pool (HTTP/2 where
+//! the CA offers it), connect and total timeouts, and a cap on every response body.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, Url};
+
+/// A boxed future, as the object-safe trait needs.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Largest response body accepted (reliability.md A3: 1 MiB for JSON and chains).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// One HTTP request.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// GET, HEAD or POST.
+    pub method: Method,
+    /// Target.
+    pub url: Url,
+    /// `Content-Type` of the body, if any.
+    pub content_type: Option<&'static str>,
+    /// `Accept` header, if any.
+    pub accept: Option<&'static str>,
+    /// Request body.
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A GET (or HEAD) with no body.
+    pub fn new(method: Method, url: Url) -> Self {
+        Self {
+            method,
+            url,
+            content_type: None,
+            accept: None,
+            body: None,
+        }
+    }
+}
+
+/// One HTTP response, body fully read (and capped).
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A header as text, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A failure below HTTP: connect, TLS, timeout, or a body over the cap.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The request could not be completed.
+    #[error("request failed{}", if *.timeout { " (timed out)" } else { "" })]
+    Transport {
+        /// Whether a timeout fired.
+        timeout: bool,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The body was larger than [`MAX_BODY`].
+    #[error("response body is larger than {MAX_BODY} bytes")]
+    TooLarge,
+}
+
+/// Sends requests. Implemented by [`ReqwestClient`] and by test doubles.
+pub trait HttpClient: Send + Sync {
+    /// Send one request and read the whole (capped) body.
+    fn request(&self, request: Request) -> BoxFuture<'_, Result<Response, HttpError>>;
+}
+
+/// Settings for [`ReqwestClient`].
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// `User-Agent` header.
+    pub user_agent: String,
+    /// Extra trusted roots (PEM), e.g. a test CA's (`--ca-bundle`).
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// TCP + TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout.
+    pub request_timeout: Duration,
+}
+
+/// Why the HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The extra roots are not a PEM bundle of certificates.
+    #[error("the CA bundle holds no usable PEM certificate")]
+    BadRoots(#[source] Option<reqwest::Error>),
+    /// reqwest refused the configuration.
+    #[error("could not set up the HTTPS client")]
+    Build(#[source] reqwest::Error),
+}
+
+/// The real client: reqwest with rustls (aws-lc-rs) and the platform's trust store.
+#[derive(Clone, Debug)]
+pub struct ReqwestClient {
+    client: reqwest::Client,
+}
+
+impl ReqwestClient {
+    /// Build the one client a run uses.
+    pub fn new(config: &HttpConfig) -> Result<Self, BuildError> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .https_only(false);
+        if let Some(pem) = &config.extra_roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| BuildError::BadRoots(Some(e)))?;
+            if certs.is_empty() {
+                return Err(BuildError::BadRoots(None));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder.build().map_err(BuildError::Build)?;
+        Ok(Self { client })
+    }
+
+    async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        let transport = |e: reqwest::Error| HttpError::Transport {
+            timeout: e.is_timeout(),
+            source: Box::new(e),
+        };
+        let mut builder = self.client.request(request.method, request.url);
+        if let Some(ct) = request.content_type {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        if let Some(accept) = request.accept {
+            builder = builder.header(reqwest::header::ACCEPT, accept);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let mut response = builder.send().await.map_err(transport)?;
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_BODY as u64)
+        {
+            return Err(HttpError::TooLarge);
+        }
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(HttpError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+impl HttpClient for ReqwestClient {
+    fn request(&self, request: Request) -> BoxFuture<'_, Result<Response, HttpError>> {
+        Box::pin(self.send(request))
+    }
+}

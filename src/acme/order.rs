@@ -1,0 +1,247 @@
+//! Orders, authorizations, challenges, finalize and download ([RFC 8555 §7.4, §7.5]).
+
+use std::collections::BTreeSet;
+use std::time::SystemTime;
+
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tracing::Instrument as _;
+use tracing::info_span;
+
+use super::account::{Account, location};
+use super::error::{Error, Result, WaitKind};
+use super::http::Response;
+use super::jws::b64;
+use super::poll::{Check, PollError, PollPolicy, Waiting, parse_retry_after, poll};
+use super::types::{
+    AuthorizationObject, AuthorizationStatus, ChallengeObject, ChallengeStatus, Identifier,
+    OrderObject, OrderStatus, Problem,
+};
+
+/// Most identifiers accepted in one order (Let's Encrypt's limit).
+pub const MAX_IDENTIFIERS: usize = 100;
+
+/// An order: its URL and the last state the CA reported.
+#[derive(Clone, Debug)]
+pub struct Order {
+    /// The order URL (`Location` of newOrder).
+    pub url: Url,
+    /// Last known state.
+    pub state: OrderObject,
+    /// `Retry-After` of the response that carried `state`.
+    pub retry_after: Option<std::time::Duration>,
+}
+
+fn parse<T: DeserializeOwned>(response: &Response, url: &Url) -> Result<T> {
+    serde_json::from_slice(&response.body).map_err(|e| {
+        Error::bad_response(url, format!("not the expected ACME object ({e})"))
+    })
+}
+
+fn retry_after(response: &Response) -> Option<std::time::Duration> {
+    response
+        .header("retry-after")
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
+fn set_of(ids: &[Identifier]) -> BTreeSet<Identifier> {
+    ids.iter()
+        .map(|id| match id {
+            Identifier::Dns(d) => Identifier::Dns(d.to_ascii_lowercase()),
+            Identifier::Ip(ip) => Identifier::Ip(
+                ip.parse::<std::net::IpAddr>()
+                    .map_or_else(|_| ip.clone(), |a| a.to_string()),
+            ),
+        })
+        .collect()
+}
+
+/// Whether two identifier lists name the same set (case-insensitive names, canonical IPs).
+pub fn same_identifiers(a: &[Identifier], b: &[Identifier]) -> bool {
+    set_of(a) == set_of(b)
+}
+
+impl Order {
+    fn from_response(response: &Response, url: Url) -> Result<Self> {
+        let state: OrderObject = parse(response, &url)?;
+        if state.authorizations.len() > MAX_IDENTIFIERS {
+            return Err(Error::OrderMismatch(format!(
+                "{} authorizations",
+                state.authorizations.len()
+            )));
+        }
+        Ok(Self {
+            url,
+            retry_after: retry_after(response),
+            state,
+        })
+    }
+
+    /// Check that the order is for exactly `requested`, with one authorization each (or none
+    /// once the order is past `pending`).
+    pub fn check_identifiers(&self, requested: &[Identifier]) -> Result<()> {
+        if !same_identifiers(&self.state.identifiers, requested) {
+            return Err(Error::OrderMismatch(format!(
+                "ordered {:?}, the CA answered {:?}",
+                requested, self.state.identifiers
+            )));
+        }
+        if self.state.status == OrderStatus::Pending
+            && self.state.authorizations.len() != requested.len()
+        {
+            return Err(Error::OrderMismatch(format!(
+                "{} identifiers but {} authorizations",
+                requested.len(),
+                self.state.authorizations.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Account {
+    /// Create an order for `identifiers` (newOrder).
+    pub async fn new_order(&self, identifiers: &[Identifier]) -> Result<Order> {
+        let url = self.client().check_url(&self.client().directory().new_order)?;
+        let body = json!({ "identifiers": identifiers }).to_string();
+        let response = self
+            .post(&url, Some(body.as_bytes()), None)
+            .instrument(info_span!("new_order"))
+            .await?;
+        let order_url = self.client().check_url(&location(&response, &url)?)?;
+        let order = Order::from_response(&response, order_url)?;
+        order.check_identifiers(identifiers)?;
+        Ok(order)
+    }
+
+    /// Fetch an order (POST-as-GET), e.g. one saved by an earlier run.
+    pub async fn order(&self, url: &str) -> Result<Order> {
+        let url = self.client().check_url(url)?;
+        let response = self.post(&url, None, None).await?;
+        Order::from_response(&response, url)
+    }
+
+    /// Fetch an authorization (POST-as-GET).
+    pub async fn authorization(&self, url: &str) -> Result<(AuthorizationObject, Response)> {
+        let url = self.client().check_url(url)?;
+        let response = self.post(&url, None, None).await?;
+        Ok((parse(&response, &url)?, response))
+    }
+
+    /// Tell the CA a challenge is ready (POST `{}`) and return its answer.
+    pub async fn respond(&self, challenge_url: &str) -> Result<(ChallengeObject, Response)> {
+        let url = self.client().check_url(challenge_url)?;
+        let response = self.post(&url, Some(b"{}"), None).await?;
+        Ok((parse(&response, &url)?, response))
+    }
+
+    /// Wait until the authorization at `authz_url` is valid. `challenge` is the CA's answer
+    /// to [`Account::respond`], checked before any re-poll.
+    pub async fn wait_authorization(
+        &self,
+        authz_url: &str,
+        identifier: &str,
+        (challenge, response): (ChallengeObject, Response),
+        policy: &PollPolicy,
+        on_wait: impl FnMut(&Waiting<'_>),
+    ) -> Result<()> {
+        let failed = |problem: Option<Problem>| Error::ValidationFailed {
+            identifier: identifier.to_owned(),
+            problem: problem.unwrap_or_else(|| Problem {
+                detail: Some("the CA gave no reason".into()),
+                ..Problem::default()
+            }),
+        };
+        let first = match challenge.status {
+            ChallengeStatus::Valid => Check::Done(()),
+            ChallengeStatus::Invalid => return Err(failed(challenge.error)),
+            status => Check::Wait {
+                status: status.to_string(),
+                retry_after: retry_after(&response),
+            },
+        };
+        let fetch = || async {
+            let (authz, response) = self.authorization(authz_url).await?;
+            match authz.status {
+                AuthorizationStatus::Valid => Ok(Check::Done(())),
+                AuthorizationStatus::Pending => Ok(Check::Wait {
+                    status: authz.status.to_string(),
+                    retry_after: retry_after(&response),
+                }),
+                _ => {
+                    let problem = authz.challenges.into_iter().find_map(|c| c.error);
+                    Err(failed(problem))
+                }
+            }
+        };
+        poll(policy, first, fetch, on_wait)
+            .await
+            .map_err(|e| timeout_or(e, WaitKind::Authorization, policy, authz_url))
+    }
+
+    /// Submit the CSR (finalize) and return the order as the CA answered.
+    pub async fn finalize(&self, order: &Order, csr_der: &[u8]) -> Result<Order> {
+        let url = self.client().check_url(&order.state.finalize)?;
+        let body = json!({ "csr": b64(csr_der) }).to_string();
+        let response = self
+            .post(&url, Some(body.as_bytes()), None)
+            .instrument(info_span!("finalize"))
+            .await?;
+        Order::from_response(&response, order.url.clone())
+    }
+
+    /// Wait until the order reaches one of `targets` (`valid` after finalize, `ready` when
+    /// authorizations complete). `invalid` is an error.
+    pub async fn wait_order(
+        &self,
+        order: &mut Order,
+        targets: &[OrderStatus],
+        policy: &PollPolicy,
+        on_wait: impl FnMut(&Waiting<'_>),
+    ) -> Result<()> {
+        let check = |o: Order| -> Result<Check<Order>> {
+            match o.state.status {
+                s if targets.contains(&s) => Ok(Check::Done(o)),
+                OrderStatus::Invalid => Err(Error::OrderInvalid {
+                    url: o.url.to_string(),
+                    problem: o.state.error,
+                }),
+                s => Ok(Check::Wait {
+                    status: s.to_string(),
+                    retry_after: o.retry_after,
+                }),
+            }
+        };
+        let first = check(order.clone())?;
+        let url = order.url.to_string();
+        let fetch = || async { check(self.order(&url).await?) };
+        *order = poll(policy, first, fetch, on_wait)
+            .await
+            .map_err(|e| timeout_or(e, WaitKind::Order, policy, &url))?;
+        Ok(())
+    }
+
+    /// Download the certificate chain (`application/pem-certificate-chain`).
+    pub async fn certificate(&self, url: &str) -> Result<Vec<u8>> {
+        let url = self.client().check_url(url)?;
+        let response = self
+            .post(&url, None, Some("application/pem-certificate-chain"))
+            .instrument(info_span!("download"))
+            .await?;
+        Ok(response.body)
+    }
+}
+
+fn timeout_or(e: PollError<Error>, kind: WaitKind, policy: &PollPolicy, url: &str) -> Error {
+    match e {
+        PollError::Fetch(e) => e,
+        PollError::Expired(x) => Error::Timeout {
+            kind,
+            status: x.status,
+            timeout: policy.timeout,
+            url: url.to_owned(),
+            retry_after_past_deadline: x.retry_after_past_deadline,
+        },
+    }
+}

@@ -1,0 +1,366 @@
+//! The one bounded poller, used for both waits of an issuance: an authorization being
+//! validated and an order being `processing` after finalize.
+//!
+//! The rules (the issue's §3, reliability.md A3):
+//! - the state in the response to the action itself is checked first (no sleep when the
+//!   CA already answered `valid`);
+//! - then re-polls follow an exponential backoff: 50 ms, ×2, capped at 10 s, ±20 % jitter;
+//! - a `Retry-After` replaces the backoff step (no jitter: never earlier than the CA asked);
+//! - the hard deadline is checked *before* each sleep, and no sleep runs past it: a backoff
+//!   step is shortened to end at the deadline (one last poll there), while a `Retry-After`
+//!   that lands past the deadline ends the wait at once;
+//! - at the deadline the caller gets [`Expired`] with the last status seen.
+//!
+//! Time is `tokio::time`, so the whole thing runs under `tokio::time::pause()` in tests.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+/// How to wait.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PollPolicy {
+    /// Hard limit for the whole wait.
+    pub timeout: Duration,
+    /// First backoff step.
+    pub initial: Duration,
+    /// Growth factor of the backoff.
+    pub factor: u32,
+    /// Largest backoff step.
+    pub max: Duration,
+    /// Relative jitter applied to backoff steps (0.2 = ±20 %).
+    pub jitter: f64,
+}
+
+impl PollPolicy {
+    /// The default schedule with the given deadline.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            initial: Duration::from_millis(50),
+            factor: 2,
+            max: Duration::from_secs(10),
+            jitter: 0.2,
+        }
+    }
+
+    /// The un-jittered backoff step for re-poll number `attempt` (0-based).
+    pub fn base_step(&self, attempt: u32) -> Duration {
+        let factor = self.factor.max(1).saturating_pow(attempt.min(32));
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// What one look at the resource found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check<T> {
+    /// Finished (successfully or not: the caller decides what `T` carries).
+    Done(T),
+    /// Not yet; `status` is what the CA said, `retry_after` its requested delay.
+    Wait {
+        /// The CA's status word (`pending`, `processing`, …).
+        status: String,
+        /// The CA's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+}
+
+/// The deadline passed before the resource finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expired {
+    /// Last status the CA reported.
+    pub status: String,
+    /// The configured limit.
+    pub timeout: Duration,
+    /// Whether a `Retry-After` past the deadline ended the wait early.
+    pub retry_after_past_deadline: bool,
+}
+
+/// The poller's outcome when it does not finish.
+#[derive(Debug)]
+pub enum PollError<E> {
+    /// The deadline passed.
+    Expired(Expired),
+    /// Fetching the resource failed.
+    Fetch(E),
+}
+
+/// Progress of a wait, for a terminal display.
+#[derive(Clone, Debug)]
+pub struct Waiting<'a> {
+    /// The CA's status word.
+    pub status: &'a str,
+    /// Time spent so far.
+    pub elapsed: Duration,
+    /// The sleep about to start.
+    pub next: Duration,
+}
+
+/// Poll until `fetch` reports [`Check::Done`] or the deadline passes.
+///
+/// `first` is the state from the response to the action that started the wait.
+pub async fn poll<T, E, F, Fut>(
+    policy: &PollPolicy,
+    first: Check<T>,
+    mut fetch: F,
+    mut on_wait: impl FnMut(&Waiting<'_>),
+) -> Result<T, PollError<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Check<T>, E>>,
+{
+    let start = Instant::now();
+    let deadline = start + policy.timeout;
+    let mut state = first;
+    let mut attempt = 0u32;
+    loop {
+        let (status, retry_after) = match state {
+            Check::Done(value) => return Ok(value),
+            Check::Wait {
+                status,
+                retry_after,
+            } => (status, retry_after),
+        };
+        let now = Instant::now();
+        let remaining = deadline.saturating_duration_since(now);
+        let expired = |past| {
+            PollError::Expired(Expired {
+                status: status.clone(),
+                timeout: policy.timeout,
+                retry_after_past_deadline: past,
+            })
+        };
+        let sleep = match retry_after {
+            Some(delay) if delay > remaining => return Err(expired(true)),
+            Some(delay) => delay,
+            None if remaining.is_zero() => return Err(expired(false)),
+            None => jittered(policy.base_step(attempt), policy.jitter, random_unit()).min(remaining),
+        };
+        on_wait(&Waiting {
+            status: &status,
+            elapsed: now - start,
+            next: sleep,
+        });
+        tokio::time::sleep(sleep).await;
+        attempt = attempt.saturating_add(1);
+        state = fetch().await.map_err(PollError::Fetch)?;
+    }
+}
+
+/// Apply relative jitter: `unit` in [0, 1) maps to a factor in [1 − jitter, 1 + jitter).
+pub fn jittered(step: Duration, jitter: f64, unit: f64) -> Duration {
+    let jitter = jitter.clamp(0.0, 1.0);
+    let factor = 1.0 - jitter + 2.0 * jitter * unit.clamp(0.0, 1.0);
+    step.mul_f64(factor)
+}
+
+fn random_unit() -> f64 {
+    use aws_lc_rs::rand::SecureRandom as _;
+    let mut bytes = [0u8; 4];
+    // A failing system RNG only loses the jitter, which is harmless here.
+    if aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+}
+
+/// Parse a `Retry-After` value: delta-seconds or an HTTP-date ([RFC 9110 §10.2.3]).
+/// A date in the past means "now" (zero). Garbage gives `None`.
+///
+/// [RFC 9110 §10.2.3]: https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Absurdly large values saturate; the deadline logic turns them into "give up".
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::convert::Infallible;
+
+    use super::*;
+
+    fn wait(status: &str, retry_after: Option<u64>) -> Check<&'static str> {
+        Check::Wait {
+            status: status.into(),
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
+    /// Runs the poller over a script of states, recording when each fetch happened.
+    async fn run(
+        policy: PollPolicy,
+        first: Check<&'static str>,
+        script: Vec<Check<&'static str>>,
+    ) -> (
+        Result<&'static str, PollError<Infallible>>,
+        Vec<Duration>,
+        Vec<Duration>,
+    ) {
+        let start = Instant::now();
+        let fetch_times = RefCell::new(Vec::new());
+        let sleeps = RefCell::new(Vec::new());
+        let script = RefCell::new(script.into_iter());
+        let result = poll(
+            &policy,
+            first,
+            || {
+                fetch_times.borrow_mut().push(start.elapsed());
+                let next = script.borrow_mut().next().unwrap_or(wait("pending", None));
+                async move { Ok::<_, Infallible>(next) }
+            },
+            |w| sleeps.borrow_mut().push(w.next),
+        )
+        .await;
+        (result, fetch_times.into_inner(), sleeps.into_inner())
+    }
+
+    fn no_jitter(timeout: u64) -> PollPolicy {
+        PollPolicy {
+            jitter: 0.0,
+            ..PollPolicy::with_timeout(Duration::from_secs(timeout))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn done_first_never_sleeps() {
+        let (result, fetches, sleeps) = run(no_jitter(300), Check::Done("ok"), vec![]).await;
+        assert_eq!(result.unwrap(), "ok");
+        assert!(fetches.is_empty());
+        assert!(sleeps.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_doubles_from_50ms_and_caps_at_10s() {
+        let mut script: Vec<_> = (0..11).map(|_| wait("processing", None)).collect();
+        script.push(Check::Done("valid"));
+        let (result, _, sleeps) = run(no_jitter(300), wait("processing", None), script).await;
+        assert_eq!(result.unwrap(), "valid");
+        let ms: Vec<u128> = sleeps.iter().map(Duration::as_millis).collect();
+        assert_eq!(
+            ms,
+            [
+                50, 100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000, 10_000
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_replaces_the_step() {
+        let script = vec![wait("processing", Some(7)), Check::Done("valid")];
+        let (result, fetches, sleeps) = run(no_jitter(300), wait("pending", Some(3)), script).await;
+        assert_eq!(result.unwrap(), "valid");
+        assert_eq!(sleeps, [Duration::from_secs(3), Duration::from_secs(7)]);
+        assert_eq!(fetches, [Duration::from_secs(3), Duration::from_secs(10)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_past_deadline_ends_at_once() {
+        let (result, fetches, sleeps) =
+            run(no_jitter(300), wait("processing", Some(86_400)), vec![]).await;
+        let Err(PollError::Expired(e)) = result else {
+            panic!("expected expiry")
+        };
+        assert_eq!(e.status, "processing");
+        assert!(e.retry_after_past_deadline);
+        assert!(fetches.is_empty() && sleeps.is_empty());
+        assert_eq!(Instant::now().elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadline_is_checked_before_each_sleep_and_never_overslept() {
+        let start = Instant::now();
+        let (result, fetches, sleeps) = run(no_jitter(3), wait("processing", None), vec![]).await;
+        let Err(PollError::Expired(e)) = result else {
+            panic!("expected expiry")
+        };
+        assert!(!e.retry_after_past_deadline);
+        assert_eq!(e.timeout, Duration::from_secs(3));
+        // Every fetch happened at or before the deadline, the last one exactly at it.
+        assert!(fetches.iter().all(|t| *t <= Duration::from_secs(3)));
+        assert_eq!(fetches.last(), Some(&Duration::from_secs(3)));
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        assert_eq!(sleeps.iter().sum::<Duration>(), Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_every_second_with_three_second_deadline() {
+        let script = vec![
+            wait("processing", Some(1)),
+            wait("processing", Some(1)),
+            wait("processing", Some(1)),
+        ];
+        let start = Instant::now();
+        let (result, fetches, _) = run(no_jitter(3), wait("processing", Some(1)), script).await;
+        assert!(matches!(result, Err(PollError::Expired(_))));
+        assert_eq!(fetches.len(), 3);
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fetch_errors_propagate() {
+        let policy = no_jitter(10);
+        let result: Result<(), PollError<&str>> = poll(
+            &policy,
+            Check::Wait {
+                status: "pending".into(),
+                retry_after: None,
+            },
+            || async { Err("boom") },
+            |_| {},
+        )
+        .await;
+        assert!(matches!(result, Err(PollError::Fetch("boom"))));
+    }
+
+    #[test]
+    fn jitter_bounds() {
+        let step = Duration::from_millis(1000);
+        assert_eq!(jittered(step, 0.2, 0.0), Duration::from_millis(800));
+        assert_eq!(jittered(step, 0.2, 0.5), Duration::from_millis(1000));
+        assert!(jittered(step, 0.2, 0.999_999) < Duration::from_millis(1200));
+        for _ in 0..1000 {
+            let d = jittered(step, 0.2, random_unit());
+            assert!(d >= Duration::from_millis(800) && d < Duration::from_millis(1200));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jittered_steps_stay_within_twenty_percent() {
+        let policy = PollPolicy::with_timeout(Duration::from_secs(300));
+        let mut script: Vec<_> = (0..8).map(|_| wait("pending", None)).collect();
+        script.push(Check::Done("valid"));
+        let (_, _, sleeps) = run(policy, wait("pending", None), script).await;
+        for (i, sleep) in sleeps.iter().enumerate() {
+            let base = policy.base_step(i as u32);
+            assert!(*sleep >= base.mul_f64(0.8) && *sleep <= base.mul_f64(1.2));
+        }
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+    }
+}
