@@ -9,6 +9,8 @@
 //! - [`store`]: the acme.sh home as a serialization format (conf files, layout, atomic writes).
 //! - [`keys`], [`csr`], [`cert`]: private keys in acme.sh's formats, CSRs, and the checks an
 //!   issued chain must pass before it is written.
+//! - [`names`]: domain names from the command line, checked and normalized.
+//! - [`renew`]: when a certificate is due (pure).
 
 pub mod acme;
 pub mod cert;
@@ -16,4 +18,6 @@ pub mod challenge;
 pub mod cli;
 pub mod csr;
 pub mod keys;
+pub mod names;
+pub mod renew;
 pub mod store;

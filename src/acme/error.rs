@@ -137,7 +137,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn bad_response(url: &impl ToString, why: impl Into<String>) -> Self {
+    /// A [`Error::BadResponse`] for `url`.
+    pub fn bad_response(url: &impl ToString, why: impl Into<String>) -> Self {
         Self::BadResponse {
             url: sanitize(&url.to_string()),
             why: why.into(),

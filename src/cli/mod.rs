@@ -1,1 +1,169 @@
-//! Command line.
+//! The command layer: parse acme.sh's command line, resolve settings, run a command, print.
+
+pub mod args;
+pub mod commands;
+pub mod error;
+pub mod exit_code;
+pub mod printer;
+pub mod settings;
+
+use std::ffi::OsString;
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use args::{Command, Parsed};
+use commands::Outcome;
+use error::Failure;
+use printer::Printer;
+use settings::Globals;
+
+/// The project page, printed by `--version` like acme.sh prints its own.
+pub const PROJECT_URL: &str = "https://github.com/acmers/acmers";
+
+/// Run acmers with `argv` (including the program name) and return the exit code.
+pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let env = |key: &str| std::env::var(key).ok();
+    let argv: Vec<OsString> = argv.into_iter().collect();
+    if argv.len() <= 1 {
+        Printer::default().raw(args::help());
+        return ExitCode::SUCCESS;
+    }
+    let parsed = match args::parse(argv) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let printer = Printer::new(false, &env);
+            usage_error(&printer, &e);
+            return ExitCode::from(exit_code::ERROR);
+        }
+    };
+    let mut printer = Printer::new(parsed.args.no_color, &env);
+    let command = match parsed.command {
+        None => {
+            printer.raw(args::help());
+            printer.error("error: no command given (for example `--issue`)");
+            return ExitCode::from(exit_code::ERROR);
+        }
+        Some(Command::Help) => {
+            printer.raw(args::help());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Version) => {
+            printer.raw(format_args!("{PROJECT_URL}\nv{}", env!("CARGO_PKG_VERSION")));
+            return ExitCode::SUCCESS;
+        }
+        Some(command) => command,
+    };
+    let mut globals = match settings::globals(&parsed.args, &env) {
+        Ok(g) => g,
+        Err(e) => {
+            Failure::from(e).render(&printer);
+            return ExitCode::from(exit_code::ERROR);
+        }
+    };
+    let log_file = log_path(&parsed, &globals);
+    if let Some(path) = &log_file {
+        match open_log(path) {
+            Ok(file) => printer = printer.with_log(file),
+            Err(e) => printer.error(format_args!(
+                "warning: cannot open the log file `{}`: {e}",
+                path.display()
+            )),
+        }
+    }
+    init_tracing(parsed.args.debug, log_file.as_deref());
+    let code = match run(command, &parsed, &mut globals, &printer) {
+        Ok(outcome) => outcome.code(),
+        Err(failure) => {
+            failure.render(&printer);
+            failure.code
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn run(
+    command: Command,
+    parsed: &Parsed,
+    globals: &mut Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    match command {
+        Command::Issue => {
+            let settings = settings::issue(&parsed.args, &parsed.modes, globals)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(commands::issue::run(&settings, globals, printer))
+        }
+        Command::SetDefaultCa => {
+            let server = settings::set_default_ca(&parsed.args, globals)?;
+            commands::set_default_ca::run(&server, globals, printer)
+        }
+        // Handled before settings are resolved.
+        Command::Help | Command::Version => Ok(Outcome::Done),
+    }
+}
+
+/// Print a command-line error the way acme.sh does, exit code 1 (never clap's 2).
+fn usage_error(printer: &Printer, e: &clap::Error) {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() == ErrorKind::UnknownArgument
+        && let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg)
+    {
+        printer.error(format_args!("Unknown parameter: {arg}"));
+    } else {
+        let text = e.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        printer.error(first.trim_start_matches("error: ").trim());
+    }
+    printer.error("hint: see `acmers --help`");
+}
+
+/// `--log [FILE]` (empty: `<config-home>/acme.sh.log`), else `LOG_FILE` from account.conf.
+fn log_path(parsed: &Parsed, globals: &Globals) -> Option<PathBuf> {
+    match parsed.args.log.as_deref() {
+        Some("") => Some(globals.home.config_home.join("acme.sh.log")),
+        Some(path) => Some(PathBuf::from(path)),
+        None => globals
+            .account_conf
+            .get("LOG_FILE")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+    }
+}
+
+fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// `--debug [1-3]`: protocol steps on stderr; `--log`: the same into the log file.
+fn init_tracing(debug: Option<u8>, log_file: Option<&std::path::Path>) {
+    use tracing_subscriber::fmt::writer::MakeWriterExt as _;
+    let level = match debug {
+        Some(3..) => tracing::Level::TRACE,
+        Some(_) => tracing::Level::DEBUG,
+        None if log_file.is_some() => tracing::Level::DEBUG,
+        None => return,
+    };
+    let file = log_file.and_then(|p| open_log(p).ok());
+    let stderr = debug.is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(false);
+    let result = match (stderr, file) {
+        (true, Some(file)) => builder
+            .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
+            .try_init(),
+        (false, Some(file)) => builder.with_writer(std::sync::Mutex::new(file)).try_init(),
+        _ => builder.with_writer(std::io::stderr).try_init(),
+    };
+    // A second init (tests) keeps the first subscriber.
+    drop(result);
+}

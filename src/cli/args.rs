@@ -1,0 +1,204 @@
+//! acme.sh's command line, as typed ("low args"): clap describes it, nothing is resolved here.
+//!
+//! acme.sh has a few multi-letter short options (`-ak`, `-se`, …) that clap cannot express;
+//! [`normalize_argv`] rewrites them to their long forms first. Commands are flags
+//! (`--issue`, `--set-default-ca`); when several are given the last one wins, as in acme.sh.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
+
+/// The acme.sh-compatible command line.
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "acmers",
+    about = "An ACME client that is a drop-in replacement for acme.sh",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    allow_negative_numbers = true,
+    max_term_width = 100
+)]
+pub struct Args {
+    /// Issue a certificate
+    #[arg(long, help_heading = "Commands")]
+    pub issue: bool,
+    /// Save `--server` as the default CA in account.conf
+    #[arg(long, help_heading = "Commands")]
+    pub set_default_ca: bool,
+    /// Show this help
+    #[arg(short = 'h', long, help_heading = "Commands")]
+    pub help: bool,
+    /// Show the version
+    #[arg(short = 'v', long, help_heading = "Commands")]
+    pub version: bool,
+
+    /// A domain (repeatable, or comma-separated); the first is the main domain
+    #[arg(short = 'd', long = "domain", value_name = "DOMAIN", action = ArgAction::Append)]
+    pub domains: Vec<String>,
+    /// http-01 by writing the token under this web root (repeatable, per domain)
+    #[arg(short = 'w', long, value_name = "DIR", action = ArgAction::Append, help_heading = "Validation")]
+    pub webroot: Vec<PathBuf>,
+    /// http-01 with a built-in web server on --httpport (repeatable, per domain)
+    #[arg(long, num_args = 0, default_missing_value = "no", action = ArgAction::Append, help_heading = "Validation")]
+    pub standalone: Vec<String>,
+    /// Port of the standalone server [default: 80]
+    #[arg(long = "httpport", value_name = "PORT", help_heading = "Validation")]
+    pub http_port: Option<u16>,
+    /// Address the standalone server binds to [default: all]
+    #[arg(long, value_name = "IP", action = ArgAction::Append, help_heading = "Validation")]
+    pub local_address: Vec<String>,
+    /// Give up when an authorization is not valid after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, help_heading = "Validation")]
+    pub validation_timeout: u64,
+
+    /// CA: a short name (letsencrypt, letsencrypt_test, zerossl, google, googletest, sslcom, actalis) or a directory URL
+    #[arg(long, value_name = "SERVER", help_heading = "CA")]
+    pub server: Option<String>,
+    /// Use Let's Encrypt's staging CA
+    #[arg(long, visible_alias = "test", help_heading = "CA")]
+    pub staging: bool,
+    /// Extra trusted root certificates (PEM) for the CA's HTTPS
+    #[arg(long, value_name = "FILE", help_heading = "CA")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Account email
+    #[arg(short = 'm', long = "email", visible_alias = "accountemail", value_name = "EMAIL", help_heading = "CA")]
+    pub email: Option<String>,
+    /// Account key type for a new account key [default: ec-256]
+    #[arg(long = "accountkeylength", value_name = "LENGTH", help_heading = "CA")]
+    pub account_key_length: Option<String>,
+    /// Give up when an order is still processing after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, help_heading = "CA")]
+    pub order_timeout: u64,
+
+    /// Domain key: ec-256 (default), ec-384, ec-521, 2048, 3072, 4096, 8192
+    #[arg(short = 'k', long = "keylength", value_name = "LENGTH", help_heading = "Certificate")]
+    pub key_length: Option<String>,
+    /// Renew N days after issuance (negative: N days before expiry)
+    #[arg(long, value_name = "DAYS", help_heading = "Certificate")]
+    pub days: Option<i64>,
+    /// Ignore the renewal time; replace a key of another type
+    #[arg(short = 'f', long, help_heading = "Certificate")]
+    pub force: bool,
+
+    /// Working directory [default: ~/.acme.sh]
+    #[arg(long, value_name = "DIR", help_heading = "Files")]
+    pub home: Option<PathBuf>,
+    /// Where account.conf and ca/ live [default: --home]
+    #[arg(long, value_name = "DIR", help_heading = "Files")]
+    pub config_home: Option<PathBuf>,
+    /// Where certificate folders live [default: --config-home]
+    #[arg(long, visible_alias = "certhome", value_name = "DIR", help_heading = "Files")]
+    pub cert_home: Option<PathBuf>,
+
+    /// Show protocol steps on stderr (level 1–3)
+    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", help_heading = "Output")]
+    pub debug: Option<u8>,
+    /// Append output to a log file [default: <config-home>/acme.sh.log]
+    #[arg(long, visible_alias = "logfile", value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Output")]
+    pub log: Option<String>,
+    /// No ANSI colours
+    #[arg(long, help_heading = "Output")]
+    pub no_color: bool,
+}
+
+/// Which command the line asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `--issue`
+    Issue,
+    /// `--set-default-ca`
+    SetDefaultCa,
+    /// `-h`/`--help`, or no arguments at all
+    Help,
+    /// `-v`/`--version`
+    Version,
+}
+
+/// One validation mode as typed, in command-line order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModeArg {
+    /// `-w DIR`
+    Webroot(PathBuf),
+    /// `--standalone`
+    Standalone,
+}
+
+/// The parsed line: the clap struct plus what only the matches know (order of flags).
+#[derive(Debug)]
+pub struct Parsed {
+    /// The options.
+    pub args: Args,
+    /// The command (the last command flag given), if any.
+    pub command: Option<Command>,
+    /// Validation modes in the order typed.
+    pub modes: Vec<ModeArg>,
+}
+
+/// acme.sh's multi-letter short options and their long forms.
+const SHORT_ALIASES: &[(&str, &str)] = &[("-ak", "--accountkeylength")];
+
+/// Rewrite acme.sh's multi-letter short options to long options clap understands.
+pub fn normalize_argv(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    argv.into_iter()
+        .map(|arg| {
+            SHORT_ALIASES
+                .iter()
+                .find(|(short, _)| arg == *short)
+                .map_or(arg, |(_, long)| OsString::from(long))
+        })
+        .collect()
+}
+
+/// Parse a command line (including the program name).
+pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, clap::Error> {
+    let matches = Args::command().try_get_matches_from(normalize_argv(argv))?;
+    let args = Args::from_arg_matches(&matches)?;
+    let command = last_command(&matches);
+    let modes = modes_in_order(&matches, &args);
+    Ok(Parsed {
+        args,
+        command,
+        modes,
+    })
+}
+
+fn last_command(m: &ArgMatches) -> Option<Command> {
+    [
+        ("issue", Command::Issue),
+        ("set_default_ca", Command::SetDefaultCa),
+        ("help", Command::Help),
+        ("version", Command::Version),
+    ]
+    .into_iter()
+    .filter(|(id, _)| m.get_flag(id))
+    .filter_map(|(id, cmd)| m.index_of(id).map(|i| (i, cmd)))
+    .max_by_key(|(i, _)| *i)
+    .map(|(_, cmd)| cmd)
+}
+
+fn modes_in_order(m: &ArgMatches, args: &Args) -> Vec<ModeArg> {
+    let mut modes: Vec<(usize, ModeArg)> = m
+        .indices_of("webroot")
+        .into_iter()
+        .flatten()
+        .zip(args.webroot.iter().cloned().map(ModeArg::Webroot))
+        .collect();
+    modes.extend(
+        m.indices_of("standalone")
+            .into_iter()
+            .flatten()
+            .map(|i| (i, ModeArg::Standalone)),
+    );
+    modes.sort_by_key(|(i, _)| *i);
+    modes.into_iter().map(|(_, mode)| mode).collect()
+}
+
+/// The help text.
+pub fn help() -> String {
+    Args::command().render_help().to_string()
+}
+
+#[cfg(test)]
+#[path = "args_tests.rs"]
+mod tests;

@@ -1,0 +1,118 @@
+//! Table tests of the command line (G11): valid lines and rejected ones, no process needed.
+
+use std::path::PathBuf;
+
+use clap::error::ErrorKind;
+
+use super::*;
+
+fn line(s: &str) -> Result<Parsed, clap::Error> {
+    parse(std::iter::once("acmers").chain(s.split_whitespace()).map(OsString::from))
+}
+
+#[test]
+fn issue_lines() {
+    let p = line("--issue -d example.com -d www.example.com --standalone").unwrap();
+    assert_eq!(p.command, Some(Command::Issue));
+    assert_eq!(p.args.domains, ["example.com", "www.example.com"]);
+    assert_eq!(p.modes, [ModeArg::Standalone]);
+
+    let p = line("--issue -d example.com -w /var/www/html").unwrap();
+    assert_eq!(p.modes, [ModeArg::Webroot(PathBuf::from("/var/www/html"))]);
+
+    let p = line("-d a.com --webroot /a --issue -d b.com --standalone -d c.com -w /c").unwrap();
+    assert_eq!(p.command, Some(Command::Issue));
+    assert_eq!(
+        p.modes,
+        [
+            ModeArg::Webroot("/a".into()),
+            ModeArg::Standalone,
+            ModeArg::Webroot("/c".into())
+        ]
+    );
+
+    let p = line("--issue -d a.com --standalone -k 2048 -ak ec-384 -m me@a.com --httpport 8080 --local-address 127.0.0.1 --days -10 -f").unwrap();
+    assert_eq!(p.args.key_length.as_deref(), Some("2048"));
+    assert_eq!(p.args.account_key_length.as_deref(), Some("ec-384"));
+    assert_eq!(p.args.email.as_deref(), Some("me@a.com"));
+    assert_eq!(p.args.http_port, Some(8080));
+    assert_eq!(p.args.local_address, ["127.0.0.1"]);
+    assert_eq!(p.args.days, Some(-10));
+    assert!(p.args.force);
+
+    let p = line("--issue -d a.com --standalone --order-timeout 3 --validation-timeout 7").unwrap();
+    assert_eq!(p.args.order_timeout, 3);
+    assert_eq!(p.args.validation_timeout, 7);
+    let p = line("--issue -d a.com -d b.com --standalone -w /b --standalone").unwrap();
+    assert_eq!(
+        p.modes,
+        [ModeArg::Standalone, ModeArg::Webroot("/b".into()), ModeArg::Standalone]
+    );
+    let p = line("--issue -d a.com --standalone").unwrap();
+    assert_eq!((p.args.order_timeout, p.args.validation_timeout), (300, 300));
+}
+
+#[test]
+fn set_default_ca_and_server_forms() {
+    let p = line("--set-default-ca --server letsencrypt").unwrap();
+    assert_eq!(p.command, Some(Command::SetDefaultCa));
+    assert_eq!(p.args.server.as_deref(), Some("letsencrypt"));
+    assert!(line("--issue -d a.com --standalone --test").unwrap().args.staging);
+    assert!(line("--issue -d a.com --standalone --staging").unwrap().args.staging);
+}
+
+#[test]
+fn last_command_wins_as_in_acmesh() {
+    assert_eq!(
+        line("--issue --set-default-ca --server x").unwrap().command,
+        Some(Command::SetDefaultCa)
+    );
+    assert_eq!(
+        line("--set-default-ca --server x --issue").unwrap().command,
+        Some(Command::Issue)
+    );
+    assert_eq!(line("-d a.com").unwrap().command, None);
+    assert_eq!(line("-h").unwrap().command, Some(Command::Help));
+    assert_eq!(line("--version").unwrap().command, Some(Command::Version));
+    assert_eq!(line("-v").unwrap().command, Some(Command::Version));
+}
+
+#[test]
+fn optional_values() {
+    assert_eq!(line("--issue --debug").unwrap().args.debug, Some(1));
+    assert_eq!(line("--issue --debug 2").unwrap().args.debug, Some(2));
+    assert_eq!(line("--debug --issue").unwrap().args.debug, Some(1));
+    assert_eq!(line("--issue --log").unwrap().args.log.as_deref(), Some(""));
+    assert_eq!(
+        line("--issue --log /tmp/x.log").unwrap().args.log.as_deref(),
+        Some("/tmp/x.log")
+    );
+}
+
+#[test]
+fn rejected_lines() {
+    let cases: &[(&str, ErrorKind)] = &[
+        ("--issue --bogus", ErrorKind::UnknownArgument),
+        ("--issue -d", ErrorKind::InvalidValue),
+        ("--issue -d -x.com", ErrorKind::UnknownArgument),
+        ("--issue --httpport 99999", ErrorKind::ValueValidation),
+        ("--issue --httpport http", ErrorKind::ValueValidation),
+        ("--issue --order-timeout soon", ErrorKind::ValueValidation),
+        ("--issue --server", ErrorKind::InvalidValue),
+        ("issue -d a.com", ErrorKind::UnknownArgument),
+    ];
+    for (args, kind) in cases {
+        match line(args) {
+            Ok(p) => panic!("{args:?} was accepted: {p:?}"),
+            Err(e) => assert_eq!(e.kind(), *kind, "{args:?}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn help_lists_the_flags() {
+    let h = help();
+    for flag in ["--issue", "--set-default-ca", "--webroot", "--standalone", "--server", "--order-timeout"] {
+        assert!(h.contains(flag), "{flag} missing from help");
+    }
+}

@@ -1,0 +1,55 @@
+//! One module per command; each takes resolved settings and a printer.
+
+pub mod account;
+pub mod authorize;
+pub mod issue;
+pub mod lineage;
+pub mod set_default_ca;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::acme::http::{HttpClient, HttpConfig, ReqwestClient};
+use crate::cli::exit_code;
+
+/// How a command ended when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Did its work.
+    Done,
+    /// Nothing to do (not due).
+    Skipped,
+}
+
+impl Outcome {
+    /// The exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Done => exit_code::SUCCESS,
+            Self::Skipped => exit_code::RENEW_SKIP,
+        }
+    }
+}
+
+/// The run's one HTTP client: `User-Agent: acmers/<version>`, 10 s connect and 60 s total
+/// timeouts, and the extra roots of `--ca-bundle`.
+pub fn http_client(ca_bundle: Option<&Path>) -> anyhow::Result<Arc<dyn HttpClient>> {
+    let extra_roots_pem = match ca_bundle {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the CA bundle `{}`", path.display()))?,
+        ),
+        None => None,
+    };
+    let client = ReqwestClient::new(&HttpConfig {
+        user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
+        extra_roots_pem,
+        connect_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(60),
+    })
+    .context("cannot set up HTTPS")?;
+    Ok(Arc::new(client))
+}

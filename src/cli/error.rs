@@ -1,0 +1,127 @@
+//! How a failed command is shown: what happened, the chain of causes, and what to do next
+//! (style G4).
+
+use std::fmt::Write as _;
+
+use crate::acme::{self, WaitKind};
+use crate::challenge;
+use crate::cli::exit_code;
+use crate::cli::printer::Printer;
+
+/// A failed command: the error, extra facts, and a hint.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong, with its causes.
+    pub error: anyhow::Error,
+    /// Facts to show under the error (CA, URLs).
+    pub details: Vec<String>,
+    /// What to do next; when `None`, a hint derived from the error is used.
+    pub hint: Option<String>,
+    /// Exit code.
+    pub code: u8,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Self {
+            error: error.into(),
+            details: Vec::new(),
+            hint: None,
+            code: exit_code::ERROR,
+        }
+    }
+}
+
+impl Failure {
+    /// Add a fact line.
+    pub fn detail(mut self, line: impl Into<String>) -> Self {
+        self.details.push(line.into());
+        self
+    }
+
+    /// Set the hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Print the failure on stderr.
+    pub fn render(&self, printer: &Printer) {
+        printer.error(format_args!("error: {}", self.error));
+        for cause in self.error.chain().skip(1) {
+            printer.error(format_args!("  caused by: {cause}"));
+        }
+        for line in &self.details {
+            printer.error(format_args!("  {line}"));
+        }
+        if let Some(hint) = self.hint.clone().or_else(|| hint_for(&self.error)) {
+            printer.error(format_args!("hint: {hint}"));
+        }
+    }
+}
+
+/// A hint derived from the error's type, when one is known.
+pub fn hint_for(error: &anyhow::Error) -> Option<String> {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<acme::Error>() {
+            return acme_hint(e);
+        }
+        if let Some(challenge::Error::Bind { addr, .. }) = cause.downcast_ref::<challenge::Error>()
+        {
+            return Some(format!(
+                "another program listens on {addr} (or binding it needs root): stop it, \
+                 use `--httpport PORT` behind a proxy, or use `--webroot DIR`"
+            ));
+        }
+    }
+    None
+}
+
+fn acme_hint(e: &acme::Error) -> Option<String> {
+    match e {
+        acme::Error::Timeout {
+            kind: WaitKind::Order,
+            ..
+        } => Some(
+            "re-run the same command later: acmers resumes this order instead of creating a \
+             new one; or issue from another CA with `--server letsencrypt`"
+                .into(),
+        ),
+        acme::Error::Timeout {
+            kind: WaitKind::Authorization,
+            ..
+        } => Some(
+            "the CA has not finished validating; re-run later, or raise `--validation-timeout`"
+                .into(),
+        ),
+        acme::Error::ValidationFailed { identifier, .. } => Some(format!(
+            "the CA could not fetch http://{identifier}/.well-known/acme-challenge/<token>: make \
+             sure port 80 of `{identifier}` reaches this host (the `--standalone` server, or \
+             `--httpport` behind a proxy) or that `--webroot` is the folder the web server \
+             serves for it"
+        )),
+        acme::Error::Api {
+            problem,
+            retry_after,
+            ..
+        } if problem.is("rateLimited") => {
+            let mut hint = String::from("the CA rate-limits this request");
+            if let Some(after) = retry_after {
+                let at = jiff::Timestamp::now()
+                    .checked_add(jiff::SignedDuration::try_from(*after).unwrap_or_default())
+                    .unwrap_or_else(|_| jiff::Timestamp::now());
+                let _ = write!(hint, "; retry after {}", at.strftime("%Y-%m-%dT%H:%M:%SZ"));
+            }
+            Some(hint)
+        }
+        acme::Error::Transport { .. } | acme::Error::NotADirectory { .. } => Some(
+            "check that this host can reach the CA over HTTPS (proxy, firewall, DNS, \
+             `--ca-bundle` for a private CA); add `--debug` for details"
+                .into(),
+        ),
+        acme::Error::BadNonceExhausted { .. } => {
+            Some("the CA is misbehaving; re-run later".into())
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,88 @@
+//! The only code that writes to stdout and stderr.
+//!
+//! Lines look like acme.sh's: `[<date(1) output>] message` (acme-compat §10.1). Info goes to
+//! stdout, errors to stderr (red on a terminal unless `NO_COLOR`, `ACME_NO_COLOR` or
+//! `--no-color`). `NO_TIMESTAMP=1` drops the date prefix. With `--log`, every line is also
+//! appended to the log file.
+
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::Mutex;
+
+/// Writes acme.sh-style lines.
+#[derive(Debug, Default)]
+pub struct Printer {
+    color: bool,
+    timestamp: bool,
+    log: Option<Mutex<File>>,
+}
+
+impl Printer {
+    /// A printer configured from the environment (`NO_COLOR`, `ACME_NO_COLOR`,
+    /// `NO_TIMESTAMP`) and `--no-color`.
+    pub fn new(no_color_flag: bool, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let set = |k: &str| env(k).is_some_and(|v| !v.is_empty() && v != "0");
+        let color = !no_color_flag
+            && !set("NO_COLOR")
+            && !set("ACME_NO_COLOR")
+            && std::io::stderr().is_terminal();
+        Self {
+            color,
+            timestamp: !set("NO_TIMESTAMP"),
+            log: None,
+        }
+    }
+
+    /// Also append every line to `file`.
+    pub fn with_log(mut self, file: File) -> Self {
+        self.log = Some(Mutex::new(file));
+        self
+    }
+
+    fn line(&self, text: &dyn Display) -> String {
+        if self.timestamp {
+            let now = jiff::Zoned::now();
+            format!("[{}] {text}", now.strftime("%a %b %e %H:%M:%S %Z %Y"))
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn to_log(&self, line: &str) {
+        if let Some(log) = &self.log
+            && let Ok(mut file) = log.lock()
+        {
+            // Logging must never fail the run.
+            let _ = writeln!(file, "{line}");
+        }
+    }
+
+    /// An info line on stdout.
+    pub fn info(&self, text: impl Display) {
+        let line = self.line(&text);
+        println!("{line}");
+        self.to_log(&line);
+    }
+
+    /// acme.sh's two-argument form: `name='value'`.
+    pub fn info_kv(&self, name: &str, value: impl Display) {
+        self.info(format_args!("{name}='{value}'"));
+    }
+
+    /// An error line on stderr.
+    pub fn error(&self, text: impl Display) {
+        let line = self.line(&text);
+        if self.color {
+            eprintln!("\x1b[1;31m{line}\x1b[0m");
+        } else {
+            eprintln!("{line}");
+        }
+        self.to_log(&line);
+    }
+
+    /// Text as is on stdout (help, version, a PEM block).
+    pub fn raw(&self, text: impl Display) {
+        println!("{text}");
+    }
+}

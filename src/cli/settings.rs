@@ -1,0 +1,308 @@
+//! Resolved settings ("high args"): the command line merged with `account.conf` and the
+//! environment. acme.sh's precedence rules live here, so they can be tested without a CA.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::acme::types::Identifier;
+use crate::cli::args::{Args, ModeArg};
+use crate::keys::KeyType;
+use crate::names;
+use crate::store::{Conf, Home};
+
+/// The default CA: Let's Encrypt (acme.sh defaults to ZeroSSL; see docs/differences.md).
+pub const DEFAULT_SERVER: &str = LETSENCRYPT;
+
+const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+const LETSENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+/// acme.sh's CA short names (matched case-insensitively) and their directory URLs.
+/// SSL.com's URL depends on the key type and is handled in [`resolve_server`].
+const CA_NAMES: &[(&[&str], &str)] = &[
+    (&["zerossl", "zerossl.com"], "https://acme.zerossl.com/v2/DV90"),
+    (&["letsencrypt", "letsencrypt.org"], LETSENCRYPT),
+    (
+        &["letsencrypt_test", "letsencrypttest", "letsencrypt.org_test"],
+        LETSENCRYPT_STAGING,
+    ),
+    (&["google", "google.com"], "https://dv.acme-v02.api.pki.goog/directory"),
+    (
+        &["googletest", "google_test", "google.com_test"],
+        "https://dv.acme-v02.test-api.pki.goog/directory",
+    ),
+    (
+        &["actalis", "actalis.com"],
+        "https://acme-api.actalis.com/acme/directory",
+    ),
+];
+
+/// A settings error: the command line or configuration cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A domain is not valid.
+    #[error(transparent)]
+    Name(#[from] names::NameError),
+    /// `--server` is neither a known short name nor a URL.
+    #[error("unknown CA `{0}`: use a short name (letsencrypt, letsencrypt_test, zerossl, google, googletest, sslcom, actalis) or an https directory URL")]
+    UnknownServer(String),
+    /// A key length is not one acme.sh knows.
+    #[error("invalid key length `{0}`: use ec-256, ec-384, ec-521, 2048, 3072, 4096 or 8192")]
+    KeyLength(String),
+    /// No validation mode given.
+    #[error("no validation mode given for `{0}`: add `--webroot DIR` or `--standalone`")]
+    NoMode(String),
+    /// A wildcard with an http-01 mode.
+    #[error("`{0}` is a wildcard name, which only dns-01 can validate; http-01 (`--webroot`, `--standalone`) cannot")]
+    WildcardHttp(String),
+    /// A local address that is not an IP address.
+    #[error("`--local-address {0}` is not an IP address")]
+    LocalAddress(String),
+    /// A required option is missing.
+    #[error("{0}")]
+    Missing(&'static str),
+    /// No home directory could be found.
+    #[error("cannot find the home directory: set HOME or pass `--home`")]
+    NoHome,
+    /// account.conf could not be read.
+    #[error("cannot read `account.conf`")]
+    Store(#[from] crate::store::Error),
+}
+
+/// How one domain is validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Write the token under this web root.
+    Webroot(PathBuf),
+    /// Serve the token from the built-in server.
+    Standalone,
+}
+
+impl Mode {
+    /// The `Le_Webroot` entry acme.sh writes for this mode.
+    pub fn conf_entry(&self) -> String {
+        match self {
+            Self::Webroot(path) => path.display().to_string(),
+            Self::Standalone => "no".into(),
+        }
+    }
+}
+
+/// Settings every command shares.
+#[derive(Clone, Debug)]
+pub struct Globals {
+    /// The acme.sh home.
+    pub home: Home,
+    /// The parsed `account.conf` (empty when missing).
+    pub account_conf: Conf,
+}
+
+/// Everything `--issue` needs.
+#[derive(Clone, Debug)]
+pub struct IssueSettings {
+    /// Identifiers in order; the first is the main domain.
+    pub identifiers: Vec<Identifier>,
+    /// The validation mode of each identifier (same order).
+    pub modes: Vec<Mode>,
+    /// `Le_Webroot`: the modes as typed, comma-joined.
+    pub webroot_conf: String,
+    /// Domain key type.
+    pub key_type: KeyType,
+    /// Key type for a new account key.
+    pub account_key_type: KeyType,
+    /// ACME directory URL.
+    pub server: String,
+    /// Extra trusted roots for the CA's HTTPS.
+    pub ca_bundle: Option<PathBuf>,
+    /// Account contact email.
+    pub email: Option<String>,
+    /// Standalone port (saved as `Le_HTTPPort` when given).
+    pub http_port: Option<u16>,
+    /// Standalone bind address.
+    pub local_address: Option<IpAddr>,
+    /// Authorization wait limit.
+    pub validation_timeout: Duration,
+    /// Order wait limit.
+    pub order_timeout: Duration,
+    /// `--force`.
+    pub force: bool,
+    /// `--days`.
+    pub days: Option<i64>,
+}
+
+impl IssueSettings {
+    /// The main domain (folder and conf name).
+    pub fn main_domain(&self) -> &str {
+        self.identifiers[0].value()
+    }
+}
+
+/// Resolve the home folders: `--home` > `LE_WORKING_DIR` > `~/.acme.sh`; config home:
+/// `--config-home` > `LE_CONFIG_HOME` > home; cert home: `--cert-home` > `CERT_HOME` (env,
+/// then account.conf) > config home.
+pub fn globals(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Globals, SettingsError> {
+    let working_dir = match (&args.home, env("LE_WORKING_DIR")) {
+        (Some(home), _) => strip_trailing_slash(home),
+        (None, Some(dir)) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env("HOME").filter(|h| !h.is_empty()).ok_or(SettingsError::NoHome)?)
+            .join(".acme.sh"),
+    };
+    let config_home = args
+        .config_home
+        .clone()
+        .or_else(|| env("LE_CONFIG_HOME").filter(|d| !d.is_empty()).map(PathBuf::from));
+    let probe = Home::new(working_dir.clone(), config_home.clone(), None);
+    let account_conf = Conf::load(&probe.account_conf())?.unwrap_or_default();
+    let cert_home = args
+        .cert_home
+        .clone()
+        .or_else(|| env("CERT_HOME").filter(|d| !d.is_empty()).map(PathBuf::from))
+        .or_else(|| account_conf.get("CERT_HOME").filter(|d| !d.is_empty()).map(PathBuf::from));
+    Ok(Globals {
+        home: Home::new(working_dir, config_home, cert_home),
+        account_conf,
+    })
+}
+
+fn strip_trailing_slash(path: &Path) -> PathBuf {
+    let s = path.to_string_lossy();
+    let trimmed = s.trim_end_matches('/');
+    if trimmed.is_empty() {
+        path.to_path_buf()
+    } else {
+        PathBuf::from(trimmed)
+    }
+}
+
+/// Resolve `--server`/`--staging`/`DEFAULT_ACME_SERVER` to a directory URL.
+pub fn resolve_server(
+    server: Option<&str>,
+    staging: bool,
+    account_conf: &Conf,
+    key_type: KeyType,
+) -> Result<String, SettingsError> {
+    let chosen = match (server, staging) {
+        (Some(s), _) => s.to_owned(),
+        (None, true) => return Ok(LETSENCRYPT_STAGING.into()),
+        (None, false) => match account_conf.get("DEFAULT_ACME_SERVER") {
+            Some(s) if !s.is_empty() => s,
+            _ => return Ok(DEFAULT_SERVER.into()),
+        },
+    };
+    let lower = chosen.to_ascii_lowercase();
+    if lower == "sslcom" || lower == "ssl.com" {
+        let kind = if key_type.is_ecc() { "ecc" } else { "rsa" };
+        return Ok(format!("https://acme.ssl.com/sslcom-dv-{kind}"));
+    }
+    if let Some((_, url)) = CA_NAMES.iter().find(|(names, _)| names.contains(&lower.as_str())) {
+        return Ok((*url).into());
+    }
+    match reqwest::Url::parse(&chosen) {
+        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => Ok(chosen),
+        _ => Err(SettingsError::UnknownServer(chosen)),
+    }
+}
+
+/// The CA's short name for display, or the URL itself.
+pub fn server_display_name(url: &str) -> &str {
+    match url {
+        LETSENCRYPT => "LetsEncrypt.org",
+        LETSENCRYPT_STAGING => "LetsEncrypt.org_test",
+        "https://acme.zerossl.com/v2/DV90" => "ZeroSSL.com",
+        _ => url,
+    }
+}
+
+fn key_type(value: Option<&str>, default: KeyType) -> Result<KeyType, SettingsError> {
+    match value {
+        None => Ok(default),
+        Some(v) => KeyType::parse_acmesh(v).map_err(|_| SettingsError::KeyLength(v.to_owned())),
+    }
+}
+
+/// Resolve `--issue`.
+pub fn issue(
+    args: &Args,
+    modes: &[ModeArg],
+    globals: &Globals,
+) -> Result<IssueSettings, SettingsError> {
+    let identifiers = names::parse_domains(&args.domains)?;
+    let key_type = key_type(args.key_length.as_deref(), KeyType::Ec256)?;
+    let account_key_type = key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
+    let main = identifiers[0].value().to_owned();
+    if modes.is_empty() {
+        return Err(SettingsError::NoMode(main));
+    }
+    // acme.sh: the i-th mode applies to the i-th domain; the last one to the rest.
+    let per_domain: Vec<Mode> = (0..identifiers.len())
+        .map(|i| match &modes[i.min(modes.len() - 1)] {
+            ModeArg::Webroot(dir) => Mode::Webroot(dir.clone()),
+            ModeArg::Standalone => Mode::Standalone,
+        })
+        .collect();
+    if let Some(wild) = identifiers.iter().find(|id| names::is_wildcard(id)) {
+        return Err(SettingsError::WildcardHttp(wild.value().to_owned()));
+    }
+    let webroot_conf = modes
+        .iter()
+        .map(|m| match m {
+            ModeArg::Webroot(dir) => dir.display().to_string(),
+            ModeArg::Standalone => "no".into(),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let local_address = match args.local_address.first() {
+        None => None,
+        Some(a) => Some(
+            a.parse::<IpAddr>()
+                .map_err(|_| SettingsError::LocalAddress(a.clone()))?,
+        ),
+    };
+    let server = resolve_server(
+        args.server.as_deref(),
+        args.staging,
+        &globals.account_conf,
+        key_type,
+    )?;
+    let ca_bundle = args.ca_bundle.clone().or_else(|| {
+        globals
+            .account_conf
+            .get("CA_BUNDLE")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    });
+    let email = args
+        .email
+        .clone()
+        .or_else(|| globals.account_conf.get("ACCOUNT_EMAIL").filter(|e| !e.is_empty()));
+    Ok(IssueSettings {
+        identifiers,
+        modes: per_domain,
+        webroot_conf,
+        key_type,
+        account_key_type,
+        server,
+        ca_bundle,
+        email,
+        http_port: args.http_port,
+        local_address,
+        validation_timeout: Duration::from_secs(args.validation_timeout),
+        order_timeout: Duration::from_secs(args.order_timeout),
+        force: args.force,
+        days: args.days,
+    })
+}
+
+/// Resolve `--set-default-ca`: the directory URL to save.
+pub fn set_default_ca(args: &Args, globals: &Globals) -> Result<String, SettingsError> {
+    let server = args
+        .server
+        .as_deref()
+        .ok_or(SettingsError::Missing("`--set-default-ca` needs `--server`"))?;
+    let key_type = key_type(args.key_length.as_deref(), KeyType::Ec256)?;
+    resolve_server(Some(server), false, &globals.account_conf, key_type)
+}
+
+#[cfg(test)]
+#[path = "settings_tests.rs"]
+mod tests;

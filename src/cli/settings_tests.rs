@@ -1,0 +1,154 @@
+//! Precedence rules, tested without a CA.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+
+use super::*;
+use crate::cli::args::parse;
+
+fn parsed(line: &str) -> crate::cli::args::Parsed {
+    parse(std::iter::once("acmers").chain(line.split_whitespace()).map(OsString::from)).unwrap()
+}
+
+fn globals_with(conf: &str) -> Globals {
+    Globals {
+        home: Home::new("/h".into(), None, None),
+        account_conf: Conf::parse(conf),
+    }
+}
+
+#[test]
+fn server_precedence() {
+    let empty = Conf::parse("");
+    let saved = Conf::parse("DEFAULT_ACME_SERVER='https://ca.example/dir'\n");
+    let ec = KeyType::Ec256;
+    assert_eq!(resolve_server(None, false, &empty, ec).unwrap(), LETSENCRYPT);
+    assert_eq!(
+        resolve_server(None, false, &saved, ec).unwrap(),
+        "https://ca.example/dir"
+    );
+    assert_eq!(resolve_server(None, true, &saved, ec).unwrap(), LETSENCRYPT_STAGING);
+    assert_eq!(
+        resolve_server(Some("ZeroSSL"), true, &saved, ec).unwrap(),
+        "https://acme.zerossl.com/v2/DV90"
+    );
+    assert_eq!(
+        resolve_server(Some("LetsEncrypt.org_test"), false, &empty, ec).unwrap(),
+        LETSENCRYPT_STAGING
+    );
+    assert_eq!(
+        resolve_server(Some("sslcom"), false, &empty, ec).unwrap(),
+        "https://acme.ssl.com/sslcom-dv-ecc"
+    );
+    assert_eq!(
+        resolve_server(Some("SSL.com"), false, &empty, KeyType::Rsa(2048)).unwrap(),
+        "https://acme.ssl.com/sslcom-dv-rsa"
+    );
+    assert_eq!(
+        resolve_server(Some("google"), false, &empty, ec).unwrap(),
+        "https://dv.acme-v02.api.pki.goog/directory"
+    );
+    assert_eq!(
+        resolve_server(Some("actalis"), false, &empty, ec).unwrap(),
+        "https://acme-api.actalis.com/acme/directory"
+    );
+    assert_eq!(
+        resolve_server(Some("https://127.0.0.1:14000/dir"), false, &empty, ec).unwrap(),
+        "https://127.0.0.1:14000/dir"
+    );
+    assert!(resolve_server(Some("buypass"), false, &empty, ec).is_err());
+}
+
+#[test]
+fn home_resolution() {
+    let vars: HashMap<&str, &str> = [("HOME", "/root")].into();
+    let env = |k: &str| vars.get(k).map(|v| (*v).to_owned());
+    let g = globals(&parsed("--issue").args, &env).unwrap();
+    assert_eq!(g.home.working_dir, PathBuf::from("/root/.acme.sh"));
+    assert_eq!(g.home.config_home, PathBuf::from("/root/.acme.sh"));
+    assert_eq!(g.home.cert_home, PathBuf::from("/root/.acme.sh"));
+
+    let g = globals(&parsed("--issue --home /srv/acme/").args, &env).unwrap();
+    assert_eq!(g.home.working_dir, PathBuf::from("/srv/acme"));
+
+    let vars: HashMap<&str, &str> = [
+        ("HOME", "/root"),
+        ("LE_WORKING_DIR", "/w"),
+        ("LE_CONFIG_HOME", "/c"),
+        ("CERT_HOME", "/certs"),
+    ]
+    .into();
+    let env = |k: &str| vars.get(k).map(|v| (*v).to_owned());
+    let g = globals(&parsed("--issue").args, &env).unwrap();
+    assert_eq!(g.home.working_dir, PathBuf::from("/w"));
+    assert_eq!(g.home.config_home, PathBuf::from("/c"));
+    assert_eq!(g.home.cert_home, PathBuf::from("/certs"));
+    let g = globals(&parsed("--issue --config-home /cc --cert-home /cert2").args, &env).unwrap();
+    assert_eq!(g.home.config_home, PathBuf::from("/cc"));
+    assert_eq!(g.home.cert_home, PathBuf::from("/cert2"));
+
+    let none = |_: &str| None;
+    assert!(globals(&parsed("--issue").args, &none).is_err());
+}
+
+#[test]
+fn modes_apply_per_domain_and_the_last_one_to_the_rest() {
+    let p = parsed("--issue -d a.com -w /a -d b.com --standalone -d c.com -d d.com");
+    let s = issue(&p.args, &p.modes, &globals_with("")).unwrap();
+    assert_eq!(
+        s.modes,
+        [
+            Mode::Webroot("/a".into()),
+            Mode::Standalone,
+            Mode::Standalone,
+            Mode::Standalone
+        ]
+    );
+    assert_eq!(s.webroot_conf, "/a,no");
+    assert_eq!(s.main_domain(), "a.com");
+    assert_eq!(s.server, LETSENCRYPT);
+    assert_eq!(s.key_type, KeyType::Ec256);
+}
+
+#[test]
+fn issue_refusals() {
+    let g = globals_with("");
+    let p = parsed("--issue -d a.com");
+    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::NoMode(_))));
+    let p = parsed("--issue -d a.com -d *.a.com --standalone");
+    assert!(matches!(
+        issue(&p.args, &p.modes, &g),
+        Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
+    ));
+    let p = parsed("--issue -d a.com --standalone -k ec-999");
+    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::KeyLength(_))));
+    let p = parsed("--issue -d a.com --standalone --local-address nowhere");
+    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::LocalAddress(_))));
+    let p = parsed("--issue -d a..com --standalone");
+    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::Name(_))));
+    let p = parsed("--issue --standalone");
+    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::Name(_))));
+}
+
+#[test]
+fn account_conf_values_are_fallbacks() {
+    let g = globals_with("CA_BUNDLE='/etc/ca.pem'\nACCOUNT_EMAIL='me@a.com'\n");
+    let p = parsed("--issue -d a.com --standalone");
+    let s = issue(&p.args, &p.modes, &g).unwrap();
+    assert_eq!(s.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
+    assert_eq!(s.email.as_deref(), Some("me@a.com"));
+    let p = parsed("--issue -d a.com --standalone --ca-bundle /x.pem -m you@b.com");
+    let s = issue(&p.args, &p.modes, &g).unwrap();
+    assert_eq!(s.ca_bundle, Some(PathBuf::from("/x.pem")));
+    assert_eq!(s.email.as_deref(), Some("you@b.com"));
+}
+
+#[test]
+fn set_default_ca_needs_a_server() {
+    let g = globals_with("");
+    assert!(set_default_ca(&parsed("--set-default-ca").args, &g).is_err());
+    assert_eq!(
+        set_default_ca(&parsed("--set-default-ca --server letsencrypt").args, &g).unwrap(),
+        LETSENCRYPT
+    );
+}
