@@ -213,7 +213,7 @@ pub struct Problem {
     pub identifier: Option<Identifier>,
     /// Per-identifier problems.
     #[serde(default)]
-    pub subproblems: Vec<Problem>,
+    pub subproblems: Vec<Self>,
 }
 
 const ACME_ERROR_PREFIX: &str = "urn:ietf:params:acme:error:";

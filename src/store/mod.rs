@@ -1,1 +1,81 @@
-//! The acme.sh home.
+//! The acme.sh home as a serialization format.
+//!
+//! acmers reads and writes the same `~/.acme.sh` tree as acme.sh, so a user can switch in either
+//! direction. This module treats that tree like a file format:
+//!
+//! - [`layout`] computes paths only (the home, CA folders, certificate lineages); no I/O.
+//! - [`conf`] parses and writes acme.sh's `KEY='value'` shell fragments as **data**. They are
+//!   never sourced or evaluated, unknown lines survive a round trip byte for byte, and values
+//!   that acme.sh could not read back safely are written in its base64 wrapper.
+//! - [`atomic`] writes files durably (temp file with the final mode, fsync, rename, directory
+//!   fsync) and creates private directories.
+//!
+//! See `acmesh-compat.md` §3 for the layout and key reference and `reliability.md` §A1.6 and §A2
+//! for the rules these modules follow.
+
+use std::io;
+use std::path::PathBuf;
+
+pub mod atomic;
+pub mod conf;
+pub mod layout;
+
+pub use conf::Conf;
+pub use layout::{CaDir, Home, Lineage};
+
+/// Errors of the store: every I/O variant names the file it was about.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading a file failed (a missing file is not an error where absence is expected).
+    #[error("failed to read `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// Writing a file failed: creating its temp file, writing, syncing or renaming it. The
+    /// previous content of `path` is untouched and no temp file is left behind.
+    #[error("failed to write `{}`", path.display())]
+    Write {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// Syncing a directory after a rename failed. The new file is already in place but may not
+    /// survive a crash.
+    #[error("failed to sync directory `{}`", path.display())]
+    SyncDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// Creating a directory failed, or a non-directory is in the way.
+    #[error("failed to create directory `{}`", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// A CA directory URL cannot be mapped to a folder under `ca/` safely (no `scheme://host`,
+    /// an empty host, `.` or `..` segments, a backslash or a control character).
+    #[error("refusing CA directory URL `{}` as a folder name", url.escape_debug())]
+    BadCaUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// A main domain cannot be used as a lineage folder name (empty, `.`, `..`, or containing
+    /// `/` or a control character).
+    #[error("refusing domain `{}` as a folder name", domain.escape_debug())]
+    BadDomainDir {
+        /// The domain as given.
+        domain: String,
+    },
+}

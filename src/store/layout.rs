@@ -1,0 +1,381 @@
+//! Paths of the acme.sh home (`acmesh-compat.md` §3.1, §3.5). Pure functions, no I/O.
+
+use std::path::PathBuf;
+
+use super::Error;
+
+/// The three roots of an acme.sh home: `LE_WORKING_DIR`, `LE_CONFIG_HOME` and `CERT_HOME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Home {
+    /// `LE_WORKING_DIR` (default `~/.acme.sh`): where acme.sh itself lives.
+    pub working_dir: PathBuf,
+    /// `LE_CONFIG_HOME`: `account.conf`, `ca/`, logs.
+    pub config_home: PathBuf,
+    /// `CERT_HOME`: one folder per certificate lineage.
+    pub cert_home: PathBuf,
+}
+
+impl Home {
+    /// A home rooted at `working_dir`; `config_home` defaults to `working_dir` and `cert_home`
+    /// to `config_home`, as in acme.sh.
+    pub fn new(
+        working_dir: PathBuf,
+        config_home: Option<PathBuf>,
+        cert_home: Option<PathBuf>,
+    ) -> Self {
+        let config_home = config_home.unwrap_or_else(|| working_dir.clone());
+        let cert_home = cert_home.unwrap_or_else(|| config_home.clone());
+        Self {
+            working_dir,
+            config_home,
+            cert_home,
+        }
+    }
+
+    /// `<config_home>/account.conf`.
+    pub fn account_conf(&self) -> PathBuf {
+        self.config_home.join("account.conf")
+    }
+
+    /// `<config_home>/ca`, the parent of every CA folder.
+    pub fn ca_home(&self) -> PathBuf {
+        self.config_home.join("ca")
+    }
+
+    /// The folder of one CA directory URL: `<config_home>/ca/<host without port>/<url path>`.
+    ///
+    /// This reproduces acme.sh's `cut -d : -f 2 | tr -s / | cut -d / -f 2` (host) and
+    /// `cut -d : -f 2- | tr -s / | cut -d / -f 3-` (path) so an existing acme.sh account is
+    /// found: the port is dropped, repeated slashes are squeezed and the path is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadCaUrl`] when the URL is not `scheme://host…`, or its host or a path segment
+    /// is empty, `.` or `..`, or it contains a backslash or a control character (NUL included).
+    pub fn ca_dir(&self, directory_url: &str) -> Result<CaDir, Error> {
+        let segments = ca_segments(directory_url).ok_or_else(|| Error::BadCaUrl {
+            url: directory_url.to_owned(),
+        })?;
+        let mut dir = self.ca_home();
+        dir.extend(segments);
+        Ok(CaDir { dir })
+    }
+
+    /// The folder of the lineage whose main domain is `main_domain`: `<cert_home>/<d>` for RSA,
+    /// `<cert_home>/<d>_ecc` for EC keys. The domain is used literally (`*.example.com` stays).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadDomainDir`] when the domain is empty, `.` or `..`, or contains `/` or a
+    /// control character (NUL included).
+    pub fn lineage(&self, main_domain: &str, ecc: bool) -> Result<Lineage, Error> {
+        let unsafe_name = main_domain.is_empty()
+            || main_domain == "."
+            || main_domain == ".."
+            || main_domain.chars().any(|c| c == '/' || c.is_control());
+        if unsafe_name {
+            return Err(Error::BadDomainDir {
+                domain: main_domain.to_owned(),
+            });
+        }
+        let folder = if ecc {
+            format!("{main_domain}_ecc")
+        } else {
+            main_domain.to_owned()
+        };
+        Ok(Lineage {
+            dir: self.cert_home.join(folder),
+            domain: main_domain.to_owned(),
+            ecc,
+        })
+    }
+}
+
+/// The path segments below `ca/` for a directory URL, or `None` when unsafe or not a URL.
+fn ca_segments(url: &str) -> Option<Vec<String>> {
+    if url.chars().any(|c| c == '\\' || c.is_control()) {
+        return None;
+    }
+    // `cut -d : -f 2-`: everything after the first colon, e.g. `//host:port/path`.
+    let (_scheme, rest) = url.split_once(':')?;
+    let authority = rest.strip_prefix("//")?;
+    if authority.is_empty() || authority.starts_with('/') {
+        return None;
+    }
+    // `cut -d : -f 2 | tr -s / | cut -d / -f 2`: the text up to the next colon, second field.
+    let host_field = rest.split(':').next().unwrap_or_default();
+    let host = squeeze_slashes(host_field).split('/').nth(1)?.to_owned();
+    // `cut -d : -f 2- | tr -s / | cut -d / -f 3-`: the fields after the host.
+    let squeezed = squeeze_slashes(rest);
+    let path = squeezed.split('/').skip(2).filter(|s| !s.is_empty());
+    let segments: Vec<String> = std::iter::once(host)
+        .chain(path.map(str::to_owned))
+        .collect();
+    let safe = segments
+        .iter()
+        .all(|s| !s.is_empty() && s != "." && s != "..");
+    safe.then_some(segments)
+}
+
+/// `tr -s /`: collapse runs of `/` into one.
+fn squeeze_slashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The folder of one CA directory URL (`ca/<host>/<path>/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaDir {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+impl CaDir {
+    /// `account.key`: the account private key (mode 0600).
+    pub fn account_key(&self) -> PathBuf {
+        self.dir.join("account.key")
+    }
+
+    /// `account.json`: the newAccount response body.
+    pub fn account_json(&self) -> PathBuf {
+        self.dir.join("account.json")
+    }
+
+    /// `ca.conf`: per-CA settings (`ACCOUNT_URL`, `CA_KEY_HASH`, …).
+    pub fn ca_conf(&self) -> PathBuf {
+        self.dir.join("ca.conf")
+    }
+}
+
+/// The folder of one certificate lineage (`<d>/` or `<d>_ecc/`) and its fixed file names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lineage {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The main domain, used literally in file names.
+    pub domain: String,
+    /// Whether this is the `_ecc` lineage.
+    pub ecc: bool,
+}
+
+impl Lineage {
+    /// `<dir>/<d><suffix>`.
+    fn domain_file(&self, suffix: &str) -> PathBuf {
+        self.dir.join(format!("{}{suffix}", self.domain))
+    }
+
+    /// `<d>.key`: the domain private key (mode 0600).
+    pub fn key(&self) -> PathBuf {
+        self.domain_file(".key")
+    }
+
+    /// `<d>.csr`: the CSR.
+    pub fn csr(&self) -> PathBuf {
+        self.domain_file(".csr")
+    }
+
+    /// `<d>.csr.conf`: the openssl config acme.sh used for the CSR.
+    pub fn csr_conf(&self) -> PathBuf {
+        self.domain_file(".csr.conf")
+    }
+
+    /// `<d>.cer`: the leaf certificate only.
+    pub fn cer(&self) -> PathBuf {
+        self.domain_file(".cer")
+    }
+
+    /// `ca.cer`: the intermediates (everything after the leaf).
+    pub fn ca_cer(&self) -> PathBuf {
+        self.dir.join("ca.cer")
+    }
+
+    /// `fullchain.cer`: leaf and intermediates as downloaded.
+    pub fn fullchain(&self) -> PathBuf {
+        self.dir.join("fullchain.cer")
+    }
+
+    /// `<d>.conf`: the domain conf.
+    pub fn conf(&self) -> PathBuf {
+        self.domain_file(".conf")
+    }
+
+    /// `<d>.conf.removed`: the domain conf after `--remove`.
+    pub fn conf_removed(&self) -> PathBuf {
+        self.domain_file(".conf.removed")
+    }
+
+    /// `backup/`: acme.sh's copies of previously installed files.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.dir.join("backup")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn home() -> Home {
+        Home::new(PathBuf::from("/h"), None, None)
+    }
+
+    #[test]
+    fn home_defaults_chain() {
+        let h = home();
+        assert_eq!(h.config_home, Path::new("/h"));
+        assert_eq!(h.cert_home, Path::new("/h"));
+        let h = Home::new("/w".into(), Some("/c".into()), None);
+        assert_eq!(
+            (h.config_home.as_path(), h.cert_home.as_path()),
+            (Path::new("/c"), Path::new("/c"))
+        );
+        let h = Home::new("/w".into(), None, Some("/certs".into()));
+        assert_eq!(
+            (h.config_home.as_path(), h.cert_home.as_path()),
+            (Path::new("/w"), Path::new("/certs"))
+        );
+        assert_eq!(h.account_conf(), Path::new("/w/account.conf"));
+    }
+
+    #[test]
+    fn ca_dir_follows_acmesh() {
+        let cases = [
+            ("https://localhost:14000/dir", "/h/ca/localhost/dir"),
+            (
+                "https://acme-v02.api.letsencrypt.org/directory",
+                "/h/ca/acme-v02.api.letsencrypt.org/directory",
+            ),
+            (
+                "https://acme.zerossl.com/v2/DV90",
+                "/h/ca/acme.zerossl.com/v2/DV90",
+            ),
+            (
+                "https://dv.acme-v02.api.pki.goog/directory",
+                "/h/ca/dv.acme-v02.api.pki.goog/directory",
+            ),
+            ("https://example.test//a///b/", "/h/ca/example.test/a/b"),
+            ("https://example.test:443/a:b", "/h/ca/example.test/a:b"),
+            ("https://example.test", "/h/ca/example.test"),
+            ("https://example.test/", "/h/ca/example.test"),
+            ("https://example.test/dir?x=1", "/h/ca/example.test/dir?x=1"),
+            (
+                "http://127.0.0.1:4001/directory",
+                "/h/ca/127.0.0.1/directory",
+            ),
+            // acme.sh cuts at the first colon, so an IPv6 host becomes `[`; kept for compatibility.
+            ("https://[::1]:14000/dir", "/h/ca/[/dir"),
+        ];
+        for (url, want) in cases {
+            let got = home().ca_dir(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(got.dir, Path::new(want), "{url}");
+        }
+    }
+
+    #[test]
+    fn ca_dir_refuses_escapes() {
+        let bad = [
+            "",
+            "localhost/dir",
+            "https:localhost/dir",
+            "https://",
+            "https:///dir",
+            "https://:443/dir",
+            "https://../dir",
+            "https://./dir",
+            "https://..:443/dir",
+            "https://host/../../etc",
+            "https://host/a/./b",
+            "https://host/a/..",
+            "https://host\\..\\x/dir",
+            "https://host/a\0b",
+            "https://host/a\nb",
+        ];
+        for url in bad {
+            let err = home().ca_dir(url).expect_err(url);
+            assert!(
+                matches!(&err, Error::BadCaUrl { url: u } if u == url),
+                "{url}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ca_dir_files() {
+        let ca = home().ca_dir("https://localhost:14000/dir").unwrap();
+        assert_eq!(
+            ca.account_key(),
+            Path::new("/h/ca/localhost/dir/account.key")
+        );
+        assert_eq!(
+            ca.account_json(),
+            Path::new("/h/ca/localhost/dir/account.json")
+        );
+        assert_eq!(ca.ca_conf(), Path::new("/h/ca/localhost/dir/ca.conf"));
+    }
+
+    #[test]
+    fn lineage_folders() {
+        let h = Home::new("/w".into(), Some("/c".into()), Some("/certs".into()));
+        let cases = [
+            ("example.com", false, "/certs/example.com"),
+            ("example.com", true, "/certs/example.com_ecc"),
+            ("*.example.com", true, "/certs/*.example.com_ecc"),
+            (
+                "xn--bcher-kva.example",
+                false,
+                "/certs/xn--bcher-kva.example",
+            ),
+            ("...", false, "/certs/..."),
+        ];
+        for (domain, ecc, want) in cases {
+            let l = h.lineage(domain, ecc).unwrap();
+            assert_eq!(
+                (l.dir.as_path(), l.domain.as_str(), l.ecc),
+                (Path::new(want), domain, ecc)
+            );
+        }
+    }
+
+    #[test]
+    fn lineage_refuses_unsafe_names() {
+        for domain in ["", ".", "..", "a/b", "/etc", "../x", "a\0b", "a\nb"] {
+            let err = home().lineage(domain, false).expect_err(domain);
+            assert!(
+                matches!(&err, Error::BadDomainDir { domain: d } if d == domain),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lineage_files() {
+        let l = home().lineage("*.example.com", true).unwrap();
+        let d = "/h/*.example.com_ecc";
+        let cases = [
+            (l.key(), format!("{d}/*.example.com.key")),
+            (l.csr(), format!("{d}/*.example.com.csr")),
+            (l.csr_conf(), format!("{d}/*.example.com.csr.conf")),
+            (l.cer(), format!("{d}/*.example.com.cer")),
+            (l.ca_cer(), format!("{d}/ca.cer")),
+            (l.fullchain(), format!("{d}/fullchain.cer")),
+            (l.conf(), format!("{d}/*.example.com.conf")),
+            (l.conf_removed(), format!("{d}/*.example.com.conf.removed")),
+            (l.backup_dir(), format!("{d}/backup")),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, Path::new(&want));
+        }
+    }
+
+    #[test]
+    fn error_messages_escape_control_characters() {
+        let err = home().lineage("a\nb", false).unwrap_err();
+        assert_eq!(err.to_string(), "refusing domain `a\\nb` as a folder name");
+    }
+}
