@@ -66,12 +66,8 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<acme::Error>() {
             return acme_hint(e);
         }
-        if let Some(challenge::Error::Bind { addr, .. }) = cause.downcast_ref::<challenge::Error>()
-        {
-            return Some(format!(
-                "another program listens on {addr} (or binding it needs root): stop it, \
-                 use `--httpport PORT` behind a proxy, or use `--webroot DIR`"
-            ));
+        if let Some(e) = cause.downcast_ref::<challenge::Error>() {
+            return e.hint().map(str::to_owned);
         }
     }
     None

@@ -11,7 +11,7 @@ use crate::acme::poll::PollPolicy;
 use crate::acme::types::OrderStatus;
 use crate::acme::{Account, Client, Error as AcmeError, Order, RetryConfig};
 use crate::cert;
-use crate::cli::commands::account::{self, AccountState};
+use crate::cli::commands::account;
 use crate::cli::commands::authorize::{authorize, progress};
 use crate::cli::commands::lineage::{self, KeyOrigin};
 use crate::cli::commands::{Outcome, http_client};
