@@ -74,13 +74,20 @@ pub fn parse_one(raw: &str) -> Result<Identifier, NameError> {
     if rest.contains('*') {
         return Err(invalid("`*` is only allowed as the whole leftmost label"));
     }
-    if rest.bytes().any(|b| b == b'_' || b.is_ascii_whitespace() || b == b'/' || b == 0) {
+    if rest
+        .bytes()
+        .any(|b| b == b'_' || b.is_ascii_whitespace() || b == b'/' || b == 0)
+    {
         return Err(invalid("contains a character not allowed in host names"));
     }
     let ascii =
         idna::domain_to_ascii_strict(rest).map_err(|_| invalid("not a valid (IDN) host name"))?;
     check_ldh(&ascii).map_err(invalid)?;
-    let full = if wildcard { format!("*.{ascii}") } else { ascii };
+    let full = if wildcard {
+        format!("*.{ascii}")
+    } else {
+        ascii
+    };
     if full.len() > 253 {
         return Err(invalid("longer than 253 characters"));
     }

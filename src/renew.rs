@@ -48,9 +48,18 @@ mod tests {
     #[test]
     fn acmesh_days_rules() {
         // Fixture b.example.test: --days 20 → 19 days after creation.
-        assert_eq!(next_renew_time(T0, T0, T0 + 90 * DAY, Some(20)), T0 + 19 * DAY);
-        assert_eq!(next_renew_time(T0, T0, T0 + 90 * DAY, Some(30)), T0 + 29 * DAY);
-        assert_eq!(next_renew_time(T0, T0, T0 + 90 * DAY, Some(-10)), T0 + 80 * DAY);
+        assert_eq!(
+            next_renew_time(T0, T0, T0 + 90 * DAY, Some(20)),
+            T0 + 19 * DAY
+        );
+        assert_eq!(
+            next_renew_time(T0, T0, T0 + 90 * DAY, Some(30)),
+            T0 + 29 * DAY
+        );
+        assert_eq!(
+            next_renew_time(T0, T0, T0 + 90 * DAY, Some(-10)),
+            T0 + 80 * DAY
+        );
     }
 
     #[test]

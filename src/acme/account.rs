@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::Url;
 use serde_json::json;
-use tracing::{debug, info_span};
 use tracing::Instrument as _;
+use tracing::{debug, info_span};
 
 use super::client::Client;
 use super::error::{Error, Result};
@@ -82,7 +82,8 @@ async fn new_account(
         payload["contact"] = json!(contact);
     }
     if let Some(eab) = eab {
-        let binding = jws::external_account_binding(&key.jwk(), &eab.kid, &eab.hmac_key, url.as_str());
+        let binding =
+            jws::external_account_binding(&key.jwk(), &eab.kid, &eab.hmac_key, url.as_str());
         payload["externalAccountBinding"] = json!(binding);
     }
     let body = payload.to_string();
@@ -214,7 +215,13 @@ impl Account {
         let result = self
             .inner
             .client
-            .post(url, self.inner.key.as_ref(), KeyId::Kid(&kid), payload, accept)
+            .post(
+                url,
+                self.inner.key.as_ref(),
+                KeyId::Kid(&kid),
+                payload,
+                accept,
+            )
             .await;
         match result {
             Err(Error::Api { problem, .. })
@@ -224,7 +231,13 @@ impl Account {
                 let kid = self.url();
                 self.inner
                     .client
-                    .post(url, self.inner.key.as_ref(), KeyId::Kid(&kid), payload, accept)
+                    .post(
+                        url,
+                        self.inner.key.as_ref(),
+                        KeyId::Kid(&kid),
+                        payload,
+                        accept,
+                    )
                     .await
             }
             other => other,

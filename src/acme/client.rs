@@ -116,7 +116,9 @@ impl Client {
             retry,
             requests: AtomicU32::new(0),
         };
-        let response = client.send_idempotent(Request::new(Method::GET, url)).await?;
+        let response = client
+            .send_idempotent(Request::new(Method::GET, url))
+            .await?;
         client.keep_nonce(&response);
         client.directory = client.parse_directory(&response)?;
         Ok(client)
@@ -268,7 +270,8 @@ impl Client {
         loop {
             let nonce = self.nonce().await?;
             let jws = jws::sign(key, key_id, Some(&nonce), url.as_str(), payload)?;
-            let body = serde_json::to_vec(&jws).map_err(|e| Error::bad_response(url, e.to_string()))?;
+            let body =
+                serde_json::to_vec(&jws).map_err(|e| Error::bad_response(url, e.to_string()))?;
             let request = Request {
                 method: Method::POST,
                 url: url.clone(),
@@ -294,7 +297,10 @@ impl Client {
                         attempts: bad_nonces,
                     });
                 }
-                debug!(attempt = bad_nonces, "badNonce; retrying with the CA's new nonce");
+                debug!(
+                    attempt = bad_nonces,
+                    "badNonce; retrying with the CA's new nonce"
+                );
                 continue;
             }
             let retry_after = response
@@ -313,7 +319,7 @@ impl Client {
             return Err(Error::Api {
                 url: url.to_string(),
                 status: response.status,
-                problem,
+                problem: Box::new(problem),
                 retry_after,
             });
         }

@@ -34,7 +34,10 @@ impl Signer for TestKey {
         }
     }
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
-        let sig = self.0.sign(&SystemRandom::new(), message).map_err(|_| SignError)?;
+        let sig = self
+            .0
+            .sign(&SystemRandom::new(), message)
+            .map_err(|_| SignError)?;
         Ok(sig.as_ref().to_vec())
     }
 }
@@ -94,7 +97,10 @@ pub(super) const DIRECTORY: &str = r#"{"newNonce":"https://ca.test/nonce","newAc
 fn bad_nonce(next: &str) -> Reply {
     reply(
         400,
-        &[("replay-nonce", next), ("content-type", "application/problem+json")],
+        &[
+            ("replay-nonce", next),
+            ("content-type", "application/problem+json"),
+        ],
         r#"{"type":"urn:ietf:params:acme:error:badNonce","detail":"JWS has an invalid anti-replay nonce"}"#,
     )
 }
@@ -111,9 +117,13 @@ fn nonce_in(request: &Request) -> String {
 }
 
 async fn client(script: &Arc<Script>) -> Client {
-    Client::new(script.clone(), "https://ca.test/dir", RetryConfig::default())
-        .await
-        .unwrap()
+    Client::new(
+        script.clone(),
+        "https://ca.test/dir",
+        RetryConfig::default(),
+    )
+    .await
+    .unwrap()
 }
 
 fn url(s: &str) -> Url {
@@ -130,9 +140,15 @@ async fn nonce_is_fetched_once_then_reused_from_responses() {
     ]);
     let c = client(&script).await;
     let key = TestKey::new();
-    c.post(&url("https://ca.test/acct"), &key, KeyId::Jwk, Some(b"{}"), None)
-        .await
-        .unwrap();
+    c.post(
+        &url("https://ca.test/acct"),
+        &key,
+        KeyId::Jwk,
+        Some(b"{}"),
+        None,
+    )
+    .await
+    .unwrap();
     c.post(&url("https://ca.test/x"), &key, KeyId::Kid("k"), None, None)
         .await
         .unwrap();
@@ -153,9 +169,15 @@ async fn bad_nonce_is_retried_with_the_nonce_from_the_error() {
         reply(200, &[("replay-nonce", "ok")], "{}"),
     ]);
     let c = client(&script).await;
-    c.post(&url("https://ca.test/x"), &TestKey::new(), KeyId::Kid("k"), Some(b"{}"), None)
-        .await
-        .unwrap();
+    c.post(
+        &url("https://ca.test/x"),
+        &TestKey::new(),
+        KeyId::Kid("k"),
+        Some(b"{}"),
+        None,
+    )
+    .await
+    .unwrap();
     let seen = script.seen();
     let nonces: Vec<_> = seen[1..].iter().map(nonce_in).collect();
     assert_eq!(nonces, ["d1", "e1", "e2"]);
@@ -168,10 +190,19 @@ async fn bad_nonce_retries_are_bounded() {
     let script = Script::new(replies);
     let c = client(&script).await;
     let err = c
-        .post(&url("https://ca.test/x"), &TestKey::new(), KeyId::Kid("k"), Some(b"{}"), None)
+        .post(
+            &url("https://ca.test/x"),
+            &TestKey::new(),
+            KeyId::Kid("k"),
+            Some(b"{}"),
+            None,
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::BadNonceExhausted { attempts: 11, .. }), "{err}");
+    assert!(
+        matches!(err, Error::BadNonceExhausted { attempts: 11, .. }),
+        "{err}"
+    );
     assert_eq!(script.seen().len(), 12);
 }
 
@@ -184,9 +215,15 @@ async fn busy_with_short_retry_after_is_retried() {
     ]);
     let c = client(&script).await;
     let start = tokio::time::Instant::now();
-    c.post(&url("https://ca.test/x"), &TestKey::new(), KeyId::Kid("k"), Some(b"{}"), None)
-        .await
-        .unwrap();
+    c.post(
+        &url("https://ca.test/x"),
+        &TestKey::new(),
+        KeyId::Kid("k"),
+        Some(b"{}"),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
 
@@ -203,7 +240,13 @@ async fn rate_limit_past_the_budget_is_surfaced_with_its_retry_after() {
     let c = client(&script).await;
     let start = tokio::time::Instant::now();
     let err = c
-        .post(&url("https://ca.test/x"), &TestKey::new(), KeyId::Kid("k"), Some(b"{}"), None)
+        .post(
+            &url("https://ca.test/x"),
+            &TestKey::new(),
+            KeyId::Kid("k"),
+            Some(b"{}"),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(start.elapsed(), Duration::ZERO);
@@ -228,7 +271,13 @@ async fn busy_retries_are_bounded() {
     let script = Script::new(replies);
     let c = client(&script).await;
     let err = c
-        .post(&url("https://ca.test/x"), &TestKey::new(), KeyId::Kid("k"), Some(b"{}"), None)
+        .post(
+            &url("https://ca.test/x"),
+            &TestKey::new(),
+            KeyId::Kid("k"),
+            Some(b"{}"),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Api { status: 503, .. }));
@@ -293,7 +342,13 @@ async fn post_as_get_is_retried_after_transport_errors_but_other_posts_are_not()
         .await
         .unwrap();
     let err = c
-        .post(&url("https://ca.test/f"), &key, KeyId::Kid("k"), Some(b"{}"), None)
+        .post(
+            &url("https://ca.test/f"),
+            &key,
+            KeyId::Kid("k"),
+            Some(b"{}"),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }));
@@ -308,9 +363,15 @@ async fn malformed_nonce_is_not_used() {
         reply(200, &[], "{}"),
     ]);
     let c = client(&script).await;
-    c.post(&url("https://ca.test/x"), &TestKey::new(), KeyId::Kid("k"), Some(b"{}"), None)
-        .await
-        .unwrap();
+    c.post(
+        &url("https://ca.test/x"),
+        &TestKey::new(),
+        KeyId::Kid("k"),
+        Some(b"{}"),
+        None,
+    )
+    .await
+    .unwrap();
     let seen = script.seen();
     assert_eq!(seen[1].method, Method::HEAD);
     assert_eq!(nonce_in(&seen[2]), "good");
@@ -331,14 +392,23 @@ fn rfc7638_thumbprint_example() {
         e: "AQAB".into(),
         n: "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw".into(),
     };
-    assert_eq!(jwk.thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    assert_eq!(
+        jwk.thumbprint(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
 }
 
 #[test]
 fn jws_signature_verifies_and_header_is_rfc8555_shaped() {
     let key = TestKey::new();
-    let jws = jws::sign(&key, KeyId::Jwk, Some("nonce1"), "https://ca.test/acct", Some(b"{}"))
-        .unwrap();
+    let jws = jws::sign(
+        &key,
+        KeyId::Jwk,
+        Some("nonce1"),
+        "https://ca.test/acct",
+        Some(b"{}"),
+    )
+    .unwrap();
     let decode = |s: &str| {
         base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, s).unwrap()
     };
@@ -356,8 +426,14 @@ fn jws_signature_verifies_and_header_is_rfc8555_shaped() {
         )
         .unwrap();
     // POST-as-GET: empty payload; kid instead of jwk.
-    let get = jws::sign(&key, KeyId::Kid("https://ca.test/acct/1"), Some("n"), "https://x", None)
-        .unwrap();
+    let get = jws::sign(
+        &key,
+        KeyId::Kid("https://ca.test/acct/1"),
+        Some("n"),
+        "https://x",
+        None,
+    )
+    .unwrap();
     assert_eq!(get.payload, "");
     let header: serde_json::Value = serde_json::from_slice(&decode(&get.protected)).unwrap();
     assert_eq!(header["kid"], "https://ca.test/acct/1");
@@ -377,7 +453,8 @@ fn rfc7515_a3_es256_example_verifies() {
     point.extend(decode(x));
     point.extend(decode(y));
     let input = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
-    let sig = "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+    let sig =
+        "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
     signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
         .verify(input.as_bytes(), &decode(sig))
         .unwrap();

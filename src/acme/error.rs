@@ -35,7 +35,7 @@ pub enum Error {
         /// HTTP status.
         status: u16,
         /// The problem document (synthesised from the body when it was not one).
-        problem: Problem,
+        problem: Box<Problem>,
         /// The CA's `Retry-After`, if any.
         retry_after: Option<Duration>,
     },
@@ -87,7 +87,7 @@ pub enum Error {
         /// The identifier.
         identifier: String,
         /// The challenge's (or authorization's) error.
-        problem: Problem,
+        problem: Box<Problem>,
     },
     /// The CA offers no challenge of the needed type.
     #[error("the CA offers no {kind} challenge for `{identifier}` (offered: {offered})")]
@@ -105,7 +105,7 @@ pub enum Error {
         /// The order URL.
         url: String,
         /// The order's error.
-        problem: Option<Problem>,
+        problem: Option<Box<Problem>>,
     },
     /// A wait passed its deadline.
     #[error(
@@ -132,7 +132,7 @@ impl Error {
     pub fn problem(&self) -> Option<&Problem> {
         match self {
             Self::Api { problem, .. } | Self::ValidationFailed { problem, .. } => Some(problem),
-            Self::OrderInvalid { problem, .. } => problem.as_ref(),
+            Self::OrderInvalid { problem, .. } => problem.as_deref(),
             _ => None,
         }
     }

@@ -58,10 +58,8 @@ impl Jwk {
 
     /// The RFC 7638 thumbprint: base64url(SHA-256(canonical JSON)).
     pub fn thumbprint(&self) -> String {
-        let digest = aws_lc_rs::digest::digest(
-            &aws_lc_rs::digest::SHA256,
-            self.canonical_json().as_bytes(),
-        );
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.canonical_json().as_bytes());
         b64(digest.as_ref())
     }
 }

@@ -34,9 +34,8 @@ pub struct Order {
 }
 
 fn parse<T: DeserializeOwned>(response: &Response, url: &Url) -> Result<T> {
-    serde_json::from_slice(&response.body).map_err(|e| {
-        Error::bad_response(url, format!("not the expected ACME object ({e})"))
-    })
+    serde_json::from_slice(&response.body)
+        .map_err(|e| Error::bad_response(url, format!("not the expected ACME object ({e})")))
 }
 
 fn retry_after(response: &Response) -> Option<std::time::Duration> {
@@ -103,7 +102,9 @@ impl Order {
 impl Account {
     /// Create an order for `identifiers` (newOrder).
     pub async fn new_order(&self, identifiers: &[Identifier]) -> Result<Order> {
-        let url = self.client().check_url(&self.client().directory().new_order)?;
+        let url = self
+            .client()
+            .check_url(&self.client().directory().new_order)?;
         let body = json!({ "identifiers": identifiers }).to_string();
         let response = self
             .post(&url, Some(body.as_bytes()), None)
@@ -148,10 +149,10 @@ impl Account {
     ) -> Result<()> {
         let failed = |problem: Option<Problem>| Error::ValidationFailed {
             identifier: identifier.to_owned(),
-            problem: problem.unwrap_or_else(|| Problem {
+            problem: Box::new(problem.unwrap_or_else(|| Problem {
                 detail: Some("the CA gave no reason".into()),
                 ..Problem::default()
-            }),
+            })),
         };
         let first = match challenge.status {
             ChallengeStatus::Valid => Check::Done(()),
@@ -205,7 +206,7 @@ impl Account {
                 s if targets.contains(&s) => Ok(Check::Done(o)),
                 OrderStatus::Invalid => Err(Error::OrderInvalid {
                     url: o.url.to_string(),
-                    problem: o.state.error,
+                    problem: o.state.error.map(Box::new),
                 }),
                 s => Ok(Check::Wait {
                     status: s.to_string(),

@@ -135,7 +135,9 @@ where
             Some(delay) if delay > remaining => return Err(expired(true)),
             Some(delay) => delay,
             None if remaining.is_zero() => return Err(expired(false)),
-            None => jittered(policy.base_step(attempt), policy.jitter, random_unit()).min(remaining),
+            None => {
+                jittered(policy.base_step(attempt), policy.jitter, random_unit()).min(remaining)
+            }
         };
         on_wait(&Waiting {
             status: &status,
@@ -159,7 +161,10 @@ fn random_unit() -> f64 {
     use aws_lc_rs::rand::SecureRandom as _;
     let mut bytes = [0u8; 4];
     // A failing system RNG only loses the jitter, which is harmless here.
-    if aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+    if aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .is_err()
+    {
         return 0.5;
     }
     f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
@@ -212,7 +217,10 @@ mod tests {
             first,
             || {
                 fetch_times.borrow_mut().push(start.elapsed());
-                let next = script.borrow_mut().next().unwrap_or(wait("pending", None));
+                let next = script
+                    .borrow_mut()
+                    .next()
+                    .unwrap_or_else(|| wait("pending", None));
                 async move { Ok::<_, Infallible>(next) }
             },
             |w| sleeps.borrow_mut().push(w.next),
@@ -346,7 +354,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),

@@ -285,7 +285,9 @@ impl Token {
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(BadToken(sanitize(&raw.chars().take(80).collect::<String>())))
+            Err(BadToken(sanitize(
+                &raw.chars().take(80).collect::<String>(),
+            )))
         }
     }
 
@@ -415,7 +417,10 @@ mod tests {
         )
         .unwrap();
         // `{}` parses as an all-default problem; it carries no information either way.
-        assert!(c.error.is_none_or(|p| p.kind.is_none() && p.detail.is_none()));
+        assert!(
+            c.error
+                .is_none_or(|p| p.kind.is_none() && p.detail.is_none())
+        );
     }
 
     #[test]

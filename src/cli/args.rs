@@ -49,7 +49,12 @@ pub struct Args {
     #[arg(long, value_name = "IP", action = ArgAction::Append, help_heading = "Validation")]
     pub local_address: Vec<String>,
     /// Give up when an authorization is not valid after this many seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, help_heading = "Validation")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        help_heading = "Validation"
+    )]
     pub validation_timeout: u64,
 
     /// CA: a short name (letsencrypt, letsencrypt_test, zerossl, google, googletest, sslcom, actalis) or a directory URL
@@ -62,17 +67,33 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "CA")]
     pub ca_bundle: Option<PathBuf>,
     /// Account email
-    #[arg(short = 'm', long = "email", visible_alias = "accountemail", value_name = "EMAIL", help_heading = "CA")]
+    #[arg(
+        short = 'm',
+        long = "email",
+        visible_alias = "accountemail",
+        value_name = "EMAIL",
+        help_heading = "CA"
+    )]
     pub email: Option<String>,
     /// Account key type for a new account key [default: ec-256]
     #[arg(long = "accountkeylength", value_name = "LENGTH", help_heading = "CA")]
     pub account_key_length: Option<String>,
     /// Give up when an order is still processing after this many seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, help_heading = "CA")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        help_heading = "CA"
+    )]
     pub order_timeout: u64,
 
     /// Domain key: ec-256 (default), ec-384, ec-521, 2048, 3072, 4096, 8192
-    #[arg(short = 'k', long = "keylength", value_name = "LENGTH", help_heading = "Certificate")]
+    #[arg(
+        short = 'k',
+        long = "keylength",
+        value_name = "LENGTH",
+        help_heading = "Certificate"
+    )]
     pub key_length: Option<String>,
     /// Renew N days after issuance (negative: N days before expiry)
     #[arg(long, value_name = "DAYS", help_heading = "Certificate")]
@@ -88,7 +109,12 @@ pub struct Args {
     #[arg(long, value_name = "DIR", help_heading = "Files")]
     pub config_home: Option<PathBuf>,
     /// Where certificate folders live [default: --config-home]
-    #[arg(long, visible_alias = "certhome", value_name = "DIR", help_heading = "Files")]
+    #[arg(
+        long,
+        visible_alias = "certhome",
+        value_name = "DIR",
+        help_heading = "Files"
+    )]
     pub cert_home: Option<PathBuf>,
 
     /// Show protocol steps on stderr (level 1–3)

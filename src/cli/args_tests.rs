@@ -7,7 +7,11 @@ use clap::error::ErrorKind;
 use super::*;
 
 fn line(s: &str) -> Result<Parsed, clap::Error> {
-    parse(std::iter::once("acmers").chain(s.split_whitespace()).map(OsString::from))
+    parse(
+        std::iter::once("acmers")
+            .chain(s.split_whitespace())
+            .map(OsString::from),
+    )
 }
 
 #[test]
@@ -46,10 +50,17 @@ fn issue_lines() {
     let p = line("--issue -d a.com -d b.com --standalone -w /b --standalone").unwrap();
     assert_eq!(
         p.modes,
-        [ModeArg::Standalone, ModeArg::Webroot("/b".into()), ModeArg::Standalone]
+        [
+            ModeArg::Standalone,
+            ModeArg::Webroot("/b".into()),
+            ModeArg::Standalone
+        ]
     );
     let p = line("--issue -d a.com --standalone").unwrap();
-    assert_eq!((p.args.order_timeout, p.args.validation_timeout), (300, 300));
+    assert_eq!(
+        (p.args.order_timeout, p.args.validation_timeout),
+        (300, 300)
+    );
 }
 
 #[test]
@@ -57,8 +68,18 @@ fn set_default_ca_and_server_forms() {
     let p = line("--set-default-ca --server letsencrypt").unwrap();
     assert_eq!(p.command, Some(Command::SetDefaultCa));
     assert_eq!(p.args.server.as_deref(), Some("letsencrypt"));
-    assert!(line("--issue -d a.com --standalone --test").unwrap().args.staging);
-    assert!(line("--issue -d a.com --standalone --staging").unwrap().args.staging);
+    assert!(
+        line("--issue -d a.com --standalone --test")
+            .unwrap()
+            .args
+            .staging
+    );
+    assert!(
+        line("--issue -d a.com --standalone --staging")
+            .unwrap()
+            .args
+            .staging
+    );
 }
 
 #[test]
@@ -84,7 +105,11 @@ fn optional_values() {
     assert_eq!(line("--debug --issue").unwrap().args.debug, Some(1));
     assert_eq!(line("--issue --log").unwrap().args.log.as_deref(), Some(""));
     assert_eq!(
-        line("--issue --log /tmp/x.log").unwrap().args.log.as_deref(),
+        line("--issue --log /tmp/x.log")
+            .unwrap()
+            .args
+            .log
+            .as_deref(),
         Some("/tmp/x.log")
     );
 }
@@ -112,7 +137,14 @@ fn rejected_lines() {
 #[test]
 fn help_lists_the_flags() {
     let h = help();
-    for flag in ["--issue", "--set-default-ca", "--webroot", "--standalone", "--server", "--order-timeout"] {
+    for flag in [
+        "--issue",
+        "--set-default-ca",
+        "--webroot",
+        "--standalone",
+        "--server",
+        "--order-timeout",
+    ] {
         assert!(h.contains(flag), "{flag} missing from help");
     }
 }

@@ -115,9 +115,7 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
              `--ca-bundle` for a private CA); add `--debug` for details"
                 .into(),
         ),
-        acme::Error::BadNonceExhausted { .. } => {
-            Some("the CA is misbehaving; re-run later".into())
-        }
+        acme::Error::BadNonceExhausted { .. } => Some("the CA is misbehaving; re-run later".into()),
         _ => None,
     }
 }

@@ -50,7 +50,10 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Command::Version) => {
-            printer.raw(format_args!("{PROJECT_URL}\nv{}", env!("CARGO_PKG_VERSION")));
+            printer.raw(format_args!(
+                "{PROJECT_URL}\nv{}",
+                env!("CARGO_PKG_VERSION")
+            ));
             return ExitCode::SUCCESS;
         }
         Some(command) => command,

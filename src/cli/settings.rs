@@ -20,13 +20,23 @@ const LETSENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/
 /// acme.sh's CA short names (matched case-insensitively) and their directory URLs.
 /// SSL.com's URL depends on the key type and is handled in [`resolve_server`].
 const CA_NAMES: &[(&[&str], &str)] = &[
-    (&["zerossl", "zerossl.com"], "https://acme.zerossl.com/v2/DV90"),
+    (
+        &["zerossl", "zerossl.com"],
+        "https://acme.zerossl.com/v2/DV90",
+    ),
     (&["letsencrypt", "letsencrypt.org"], LETSENCRYPT),
     (
-        &["letsencrypt_test", "letsencrypttest", "letsencrypt.org_test"],
+        &[
+            "letsencrypt_test",
+            "letsencrypttest",
+            "letsencrypt.org_test",
+        ],
         LETSENCRYPT_STAGING,
     ),
-    (&["google", "google.com"], "https://dv.acme-v02.api.pki.goog/directory"),
+    (
+        &["google", "google.com"],
+        "https://dv.acme-v02.api.pki.goog/directory",
+    ),
     (
         &["googletest", "google_test", "google.com_test"],
         "https://dv.acme-v02.test-api.pki.goog/directory",
@@ -44,7 +54,9 @@ pub enum SettingsError {
     #[error(transparent)]
     Name(#[from] names::NameError),
     /// `--server` is neither a known short name nor a URL.
-    #[error("unknown CA `{0}`: use a short name (letsencrypt, letsencrypt_test, zerossl, google, googletest, sslcom, actalis) or an https directory URL")]
+    #[error(
+        "unknown CA `{0}`: use a short name (letsencrypt, letsencrypt_test, zerossl, google, googletest, sslcom, actalis) or an https directory URL"
+    )]
     UnknownServer(String),
     /// A key length is not one acme.sh knows.
     #[error("invalid key length `{0}`: use ec-256, ec-384, ec-521, 2048, 3072, 4096 or 8192")]
@@ -53,7 +65,9 @@ pub enum SettingsError {
     #[error("no validation mode given for `{0}`: add `--webroot DIR` or `--standalone`")]
     NoMode(String),
     /// A wildcard with an http-01 mode.
-    #[error("`{0}` is a wildcard name, which only dns-01 can validate; http-01 (`--webroot`, `--standalone`) cannot")]
+    #[error(
+        "`{0}` is a wildcard name, which only dns-01 can validate; http-01 (`--webroot`, `--standalone`) cannot"
+    )]
     WildcardHttp(String),
     /// A local address that is not an IP address.
     #[error("`--local-address {0}` is not an IP address")]
@@ -140,24 +154,41 @@ impl IssueSettings {
 /// Resolve the home folders: `--home` > `LE_WORKING_DIR` > `~/.acme.sh`; config home:
 /// `--config-home` > `LE_CONFIG_HOME` > home; cert home: `--cert-home` > `CERT_HOME` (env,
 /// then account.conf) > config home.
-pub fn globals(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Globals, SettingsError> {
+pub fn globals(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Globals, SettingsError> {
     let working_dir = match (&args.home, env("LE_WORKING_DIR")) {
         (Some(home), _) => strip_trailing_slash(home),
         (None, Some(dir)) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(env("HOME").filter(|h| !h.is_empty()).ok_or(SettingsError::NoHome)?)
-            .join(".acme.sh"),
+        _ => PathBuf::from(
+            env("HOME")
+                .filter(|h| !h.is_empty())
+                .ok_or(SettingsError::NoHome)?,
+        )
+        .join(".acme.sh"),
     };
-    let config_home = args
-        .config_home
-        .clone()
-        .or_else(|| env("LE_CONFIG_HOME").filter(|d| !d.is_empty()).map(PathBuf::from));
+    let config_home = args.config_home.clone().or_else(|| {
+        env("LE_CONFIG_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    });
     let probe = Home::new(working_dir.clone(), config_home.clone(), None);
     let account_conf = Conf::load(&probe.account_conf())?.unwrap_or_default();
     let cert_home = args
         .cert_home
         .clone()
-        .or_else(|| env("CERT_HOME").filter(|d| !d.is_empty()).map(PathBuf::from))
-        .or_else(|| account_conf.get("CERT_HOME").filter(|d| !d.is_empty()).map(PathBuf::from));
+        .or_else(|| {
+            env("CERT_HOME")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+        })
+        .or_else(|| {
+            account_conf
+                .get("CERT_HOME")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+        });
     Ok(Globals {
         home: Home::new(working_dir, config_home, cert_home),
         account_conf,
@@ -194,7 +225,10 @@ pub fn resolve_server(
         let kind = if key_type.is_ecc() { "ecc" } else { "rsa" };
         return Ok(format!("https://acme.ssl.com/sslcom-dv-{kind}"));
     }
-    if let Some((_, url)) = CA_NAMES.iter().find(|(names, _)| names.contains(&lower.as_str())) {
+    if let Some((_, url)) = CA_NAMES
+        .iter()
+        .find(|(names, _)| names.contains(&lower.as_str()))
+    {
         return Ok((*url).into());
     }
     match reqwest::Url::parse(&chosen) {
@@ -213,7 +247,7 @@ pub fn server_display_name(url: &str) -> &str {
     }
 }
 
-fn key_type(value: Option<&str>, default: KeyType) -> Result<KeyType, SettingsError> {
+fn parse_key_type(value: Option<&str>, default: KeyType) -> Result<KeyType, SettingsError> {
     match value {
         None => Ok(default),
         Some(v) => KeyType::parse_acmesh(v).map_err(|_| SettingsError::KeyLength(v.to_owned())),
@@ -227,8 +261,8 @@ pub fn issue(
     globals: &Globals,
 ) -> Result<IssueSettings, SettingsError> {
     let identifiers = names::parse_domains(&args.domains)?;
-    let key_type = key_type(args.key_length.as_deref(), KeyType::Ec256)?;
-    let account_key_type = key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
+    let key_type = parse_key_type(args.key_length.as_deref(), KeyType::Ec256)?;
+    let account_key_type = parse_key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
     let main = identifiers[0].value().to_owned();
     if modes.is_empty() {
         return Err(SettingsError::NoMode(main));
@@ -271,10 +305,12 @@ pub fn issue(
             .filter(|p| !p.is_empty())
             .map(PathBuf::from)
     });
-    let email = args
-        .email
-        .clone()
-        .or_else(|| globals.account_conf.get("ACCOUNT_EMAIL").filter(|e| !e.is_empty()));
+    let email = args.email.clone().or_else(|| {
+        globals
+            .account_conf
+            .get("ACCOUNT_EMAIL")
+            .filter(|e| !e.is_empty())
+    });
     Ok(IssueSettings {
         identifiers,
         modes: per_domain,
@@ -295,11 +331,10 @@ pub fn issue(
 
 /// Resolve `--set-default-ca`: the directory URL to save.
 pub fn set_default_ca(args: &Args, globals: &Globals) -> Result<String, SettingsError> {
-    let server = args
-        .server
-        .as_deref()
-        .ok_or(SettingsError::Missing("`--set-default-ca` needs `--server`"))?;
-    let key_type = key_type(args.key_length.as_deref(), KeyType::Ec256)?;
+    let server = args.server.as_deref().ok_or(SettingsError::Missing(
+        "`--set-default-ca` needs `--server`",
+    ))?;
+    let key_type = parse_key_type(args.key_length.as_deref(), KeyType::Ec256)?;
     resolve_server(Some(server), false, &globals.account_conf, key_type)
 }
 

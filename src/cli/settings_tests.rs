@@ -7,7 +7,12 @@ use super::*;
 use crate::cli::args::parse;
 
 fn parsed(line: &str) -> crate::cli::args::Parsed {
-    parse(std::iter::once("acmers").chain(line.split_whitespace()).map(OsString::from)).unwrap()
+    parse(
+        std::iter::once("acmers")
+            .chain(line.split_whitespace())
+            .map(OsString::from),
+    )
+    .unwrap()
 }
 
 fn globals_with(conf: &str) -> Globals {
@@ -22,12 +27,18 @@ fn server_precedence() {
     let empty = Conf::parse("");
     let saved = Conf::parse("DEFAULT_ACME_SERVER='https://ca.example/dir'\n");
     let ec = KeyType::Ec256;
-    assert_eq!(resolve_server(None, false, &empty, ec).unwrap(), LETSENCRYPT);
+    assert_eq!(
+        resolve_server(None, false, &empty, ec).unwrap(),
+        LETSENCRYPT
+    );
     assert_eq!(
         resolve_server(None, false, &saved, ec).unwrap(),
         "https://ca.example/dir"
     );
-    assert_eq!(resolve_server(None, true, &saved, ec).unwrap(), LETSENCRYPT_STAGING);
+    assert_eq!(
+        resolve_server(None, true, &saved, ec).unwrap(),
+        LETSENCRYPT_STAGING
+    );
     assert_eq!(
         resolve_server(Some("ZeroSSL"), true, &saved, ec).unwrap(),
         "https://acme.zerossl.com/v2/DV90"
@@ -83,7 +94,11 @@ fn home_resolution() {
     assert_eq!(g.home.working_dir, PathBuf::from("/w"));
     assert_eq!(g.home.config_home, PathBuf::from("/c"));
     assert_eq!(g.home.cert_home, PathBuf::from("/certs"));
-    let g = globals(&parsed("--issue --config-home /cc --cert-home /cert2").args, &env).unwrap();
+    let g = globals(
+        &parsed("--issue --config-home /cc --cert-home /cert2").args,
+        &env,
+    )
+    .unwrap();
     assert_eq!(g.home.config_home, PathBuf::from("/cc"));
     assert_eq!(g.home.cert_home, PathBuf::from("/cert2"));
 
@@ -114,20 +129,35 @@ fn modes_apply_per_domain_and_the_last_one_to_the_rest() {
 fn issue_refusals() {
     let g = globals_with("");
     let p = parsed("--issue -d a.com");
-    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::NoMode(_))));
+    assert!(matches!(
+        issue(&p.args, &p.modes, &g),
+        Err(SettingsError::NoMode(_))
+    ));
     let p = parsed("--issue -d a.com -d *.a.com --standalone");
     assert!(matches!(
         issue(&p.args, &p.modes, &g),
         Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
     ));
     let p = parsed("--issue -d a.com --standalone -k ec-999");
-    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::KeyLength(_))));
+    assert!(matches!(
+        issue(&p.args, &p.modes, &g),
+        Err(SettingsError::KeyLength(_))
+    ));
     let p = parsed("--issue -d a.com --standalone --local-address nowhere");
-    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::LocalAddress(_))));
+    assert!(matches!(
+        issue(&p.args, &p.modes, &g),
+        Err(SettingsError::LocalAddress(_))
+    ));
     let p = parsed("--issue -d a..com --standalone");
-    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::Name(_))));
+    assert!(matches!(
+        issue(&p.args, &p.modes, &g),
+        Err(SettingsError::Name(_))
+    ));
     let p = parsed("--issue --standalone");
-    assert!(matches!(issue(&p.args, &p.modes, &g), Err(SettingsError::Name(_))));
+    assert!(matches!(
+        issue(&p.args, &p.modes, &g),
+        Err(SettingsError::Name(_))
+    ));
 }
 
 #[test]

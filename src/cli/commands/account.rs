@@ -75,7 +75,13 @@ pub async fn load_or_register(
                 client.directory().new_account
             ));
             let (account, registration) = Account::register(client, key, contact, None).await?;
-            save_registration(&ca_dir, &mut ca_conf, &registration, &hash, email.as_deref())?;
+            save_registration(
+                &ca_dir,
+                &mut ca_conf,
+                &registration,
+                &hash,
+                email.as_deref(),
+            )?;
             printer.info(if registration.created {
                 "Registered"
             } else {

@@ -50,7 +50,11 @@ pub async fn authorize(
             let domain = &item.challenge.domain;
             account
                 .wait_authorization(&item.authz_url, domain, answer, &policy, |w| {
-                    progress(printer, w, "Pending. The CA is processing your order, please wait.")
+                    progress(
+                        printer,
+                        w,
+                        "Pending. The CA is processing your order, please wait.",
+                    )
                 })
                 .await?;
             printer.info(format_args!("{domain}: Success"));
@@ -88,10 +92,14 @@ async fn collect(
             .identifiers
             .iter()
             .position(|id| same_identifiers(std::slice::from_ref(id), std::slice::from_ref(&name)))
-            .ok_or_else(|| Error::OrderMismatch(format!("unrequested authorization for `{name}`")))?;
+            .ok_or_else(|| {
+                Error::OrderMismatch(format!("unrequested authorization for `{name}`"))
+            })?;
         match authz.status {
             AuthorizationStatus::Valid => {
-                printer.info(format_args!("{name} is already verified, skipping http-01."));
+                printer.info(format_args!(
+                    "{name} is already verified, skipping http-01."
+                ));
                 continue;
             }
             AuthorizationStatus::Pending => {}
@@ -99,10 +107,10 @@ async fn collect(
                 let problem = authz.challenges.iter().find_map(|c| c.error.clone());
                 return Err(Error::ValidationFailed {
                     identifier: name.to_string(),
-                    problem: problem.unwrap_or_else(|| crate::acme::types::Problem {
+                    problem: Box::new(problem.unwrap_or_else(|| crate::acme::types::Problem {
                         detail: Some(format!("the authorization is {status}")),
                         ..Default::default()
-                    }),
+                    })),
                 }
                 .into());
             }
@@ -121,8 +129,8 @@ async fn collect(
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        let token = Token::parse(challenge.token.as_deref().unwrap_or_default())
-            .map_err(Error::from)?;
+        let token =
+            Token::parse(challenge.token.as_deref().unwrap_or_default()).map_err(Error::from)?;
         account.client().check_url(&challenge.url)?;
         let key_authorization = KeyAuthorization::new(&token, account.thumbprint());
         work.push(Pending {

@@ -63,7 +63,15 @@ pub async fn run(
         printer,
     )
     .await?;
-    let result = issue(settings, &lineage, &mut conf, &account.account, pending, printer).await;
+    let result = issue(
+        settings,
+        &lineage,
+        &mut conf,
+        &account.account,
+        pending,
+        printer,
+    )
+    .await;
     account.save_if_reregistered(printer)?;
     debug!(requests = client.requests(), "requests sent to the CA");
     result?;
@@ -132,7 +140,10 @@ async fn issue(
         printer.info("Verification finished, beginning signing.");
     }
     let policy = PollPolicy::with_timeout(settings.order_timeout);
-    if matches!(order.state.status, OrderStatus::Pending | OrderStatus::Ready) {
+    if matches!(
+        order.state.status,
+        OrderStatus::Pending | OrderStatus::Ready
+    ) {
         printer.info("Let's finalize the order.");
         printer.info_kv("Le_OrderFinalize", &order.state.finalize);
         order = finalize(account, &order, &csr.der, &policy, printer)
@@ -141,16 +152,18 @@ async fn issue(
     }
     account
         .wait_order(&mut order, &[OrderStatus::Valid], &policy, |w| {
-            progress(printer, w, "Order status is 'processing', let's sleep and retry.")
+            progress(
+                printer,
+                w,
+                "Order status is 'processing', let's sleep and retry.",
+            )
         })
         .await
         .map_err(|e| order_failure(e, &order))?;
 
-    let cert_url = order
-        .state
-        .certificate
-        .clone()
-        .ok_or_else(|| AcmeError::bad_response(&order.url, "valid order without a certificate URL"))?;
+    let cert_url = order.state.certificate.clone().ok_or_else(|| {
+        AcmeError::bad_response(&order.url, "valid order without a certificate URL")
+    })?;
     printer.info("Downloading cert.");
     printer.info_kv("Le_LinkCert", &cert_url);
     let pem = account.certificate(&cert_url).await?;
@@ -206,9 +219,22 @@ async fn finalize(
         Err(AcmeError::Api { problem, .. }) if problem.is("orderNotReady") => {
             let mut order = account.order(order.url.as_str()).await?;
             account
-                .wait_order(&mut order, &[OrderStatus::Ready, OrderStatus::Processing, OrderStatus::Valid], policy, |w| {
-                    progress(printer, w, "Order status is not 'ready' yet, let's sleep and retry.")
-                })
+                .wait_order(
+                    &mut order,
+                    &[
+                        OrderStatus::Ready,
+                        OrderStatus::Processing,
+                        OrderStatus::Valid,
+                    ],
+                    policy,
+                    |w| {
+                        progress(
+                            printer,
+                            w,
+                            "Order status is not 'ready' yet, let's sleep and retry.",
+                        )
+                    },
+                )
                 .await?;
             if order.state.status == OrderStatus::Ready {
                 account.finalize(&order, csr_der).await
@@ -223,10 +249,12 @@ async fn finalize(
 /// After a successful issue acme.sh saves the CA bundle in account.conf, so later runs (cron)
 /// trust the same CA.
 fn save_account_conf(globals: &mut Globals, settings: &IssueSettings) -> anyhow::Result<()> {
-    let value = settings
-        .ca_bundle
-        .as_ref()
-        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string());
+    let value = settings.ca_bundle.as_ref().map(|p| {
+        std::path::absolute(p)
+            .unwrap_or_else(|_| p.clone())
+            .display()
+            .to_string()
+    });
     let current = globals.account_conf.get("CA_BUNDLE");
     if current.as_deref() == value.as_deref() {
         return Ok(());
@@ -279,9 +307,14 @@ mod tests {
         // Other names → due.
         assert!(is_due(&issued, &settings(&["a.test"])));
         // Never issued → due.
-        assert!(is_due(&Conf::parse("Le_Domain='a.test'\nLe_Alt='b.test'\n"), &s));
+        assert!(is_due(
+            &Conf::parse("Le_Domain='a.test'\nLe_Alt='b.test'\n"),
+            &s
+        ));
         // Past renewal time → due.
-        let past = Conf::parse("Le_Domain='a.test'\nLe_Alt='b.test'\nLe_CertCreateTime='1'\nLe_NextRenewTime='2'\n");
+        let past = Conf::parse(
+            "Le_Domain='a.test'\nLe_Alt='b.test'\nLe_CertCreateTime='1'\nLe_NextRenewTime='2'\n",
+        );
         assert!(is_due(&past, &s));
     }
 }

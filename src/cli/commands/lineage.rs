@@ -34,7 +34,10 @@ pub fn saved_identifiers(conf: &Conf) -> Option<Vec<String>> {
 /// Whether the saved names equal the requested ones (as sets, case-insensitive).
 pub fn same_names(saved: &[String], requested: &[Identifier]) -> bool {
     let mut a: Vec<String> = saved.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let mut b: Vec<String> = requested.iter().map(|i| i.value().to_ascii_lowercase()).collect();
+    let mut b: Vec<String> = requested
+        .iter()
+        .map(|i| i.value().to_ascii_lowercase())
+        .collect();
     a.sort();
     a.dedup();
     b.sort();
@@ -44,9 +47,19 @@ pub fn same_names(saved: &[String], requested: &[Identifier]) -> bool {
 
 /// Record the issue parameters in the conf, as acme.sh does before contacting the CA.
 pub fn record_settings(conf: &mut Conf, settings: &IssueSettings) {
-    let alt: Vec<&str> = settings.identifiers[1..].iter().map(Identifier::value).collect();
+    let alt: Vec<&str> = settings.identifiers[1..]
+        .iter()
+        .map(Identifier::value)
+        .collect();
     conf.set("Le_Domain", settings.main_domain());
-    conf.set("Le_Alt", &if alt.is_empty() { "no".into() } else { alt.join(",") });
+    conf.set(
+        "Le_Alt",
+        &if alt.is_empty() {
+            "no".into()
+        } else {
+            alt.join(",")
+        },
+    );
     conf.set("Le_Webroot", &settings.webroot_conf);
     for hook in ["Le_PreHook", "Le_PostHook", "Le_RenewHook"] {
         if conf.get(hook).is_none() {
@@ -139,7 +152,10 @@ pub fn write_issued(
 /// Print acme.sh's closing lines: where each file is.
 pub fn print_paths(printer: &Printer, lineage: &Lineage) {
     printer.info(format_args!("Your cert is in: {}", lineage.cer().display()));
-    printer.info(format_args!("Your cert key is in: {}", lineage.key().display()));
+    printer.info(format_args!(
+        "Your cert key is in: {}",
+        lineage.key().display()
+    ));
     printer.info(format_args!(
         "The intermediate CA cert is in: {}",
         lineage.ca_cer().display()
