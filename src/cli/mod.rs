@@ -145,28 +145,35 @@ fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
         .open(path)
 }
 
-/// `--debug [1-3]`: protocol steps on stderr; `--log`: the same into the log file.
+/// `--debug [1-3]`: protocol steps on stderr (1: acmers' steps; 2: plus trace detail; 3: plus
+/// the HTTP stack's own events); `--log`: the same into the log file.
 fn init_tracing(debug: Option<u8>, log_file: Option<&std::path::Path>) {
-    use tracing_subscriber::fmt::writer::MakeWriterExt as _;
-    let level = match debug {
-        Some(3..) => tracing::Level::TRACE,
-        Some(_) => tracing::Level::DEBUG,
-        None if log_file.is_some() => tracing::Level::DEBUG,
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriterExt as _};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{Layer as _, filter::Targets};
+
+    let filter = match debug {
+        Some(3..) => Targets::new()
+            .with_target("acmers", LevelFilter::TRACE)
+            .with_default(LevelFilter::DEBUG),
+        Some(2) => Targets::new().with_target("acmers", LevelFilter::TRACE),
+        Some(_) => Targets::new().with_target("acmers", LevelFilter::DEBUG),
+        None if log_file.is_some() => Targets::new().with_target("acmers", LevelFilter::DEBUG),
         None => return,
     };
     let file = log_file.and_then(|p| open_log(p).ok());
-    let stderr = debug.is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false)
-        .with_ansi(false);
-    let result = match (stderr, file) {
-        (true, Some(file)) => builder
-            .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
-            .try_init(),
-        (false, Some(file)) => builder.with_writer(std::sync::Mutex::new(file)).try_init(),
-        _ => builder.with_writer(std::io::stderr).try_init(),
+    let writer = match (debug.is_some(), file) {
+        (true, Some(file)) => BoxMakeWriter::new(std::io::stderr.and(std::sync::Mutex::new(file))),
+        (false, Some(file)) => BoxMakeWriter::new(std::sync::Mutex::new(file)),
+        _ => BoxMakeWriter::new(std::io::stderr),
     };
-    // A second init (tests) keeps the first subscriber.
-    drop(result);
+    let layer = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_ansi(false)
+        .with_writer(writer)
+        .with_filter(filter);
+    // A second init (in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }

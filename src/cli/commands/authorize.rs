@@ -45,20 +45,26 @@ pub async fn authorize(
             printer.info(format_args!("Verifying: {}", item.challenge.domain));
             answers.push(account.respond(&item.challenge_url).await?);
         }
+        // Wait for all authorizations at once: the CA validates them in parallel.
         let policy = PollPolicy::with_timeout(settings.validation_timeout);
-        for (item, answer) in work.iter().zip(answers) {
+        let waits = work.iter().zip(answers).map(|(item, answer)| {
             let domain = &item.challenge.domain;
-            account
-                .wait_authorization(&item.authz_url, domain, answer, &policy, |w| {
-                    progress(
-                        printer,
-                        w,
-                        "Pending. The CA is processing your order, please wait.",
-                    )
-                })
-                .await?;
-            printer.info(format_args!("{domain}: Success"));
-        }
+            let policy = &policy;
+            async move {
+                account
+                    .wait_authorization(&item.authz_url, domain, answer, policy, |w| {
+                        progress(
+                            printer,
+                            w,
+                            "Pending. The CA is processing your order, please wait.",
+                        )
+                    })
+                    .await?;
+                printer.info(format_args!("{domain}: Success"));
+                Ok::<_, Error>(())
+            }
+        });
+        futures_util::future::try_join_all(waits).await?;
         anyhow::Ok(())
     }
     .await;
