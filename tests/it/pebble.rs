@@ -1,0 +1,204 @@
+//! A real Pebble (Debian's `pebble` 2.4) plus `pebble-challtestsrv` as its DNS server, on
+//! loopback with fresh ports, a throwaway TLS certificate and a temp config per test.
+//!
+//! The mock DNS answers every `A` query with 127.0.0.1 and no `AAAA`, so Pebble validates
+//! http-01 against `127.0.0.1:<http_port>`, where the test runs acmers' standalone server or
+//! nginx. Both processes are killed on drop; when the test panics their logs are printed.
+
+use std::fs;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use crate::certs::LocalTls;
+use crate::util::{Subprocess, free_port, https_request};
+
+/// How to start Pebble.
+pub(crate) struct PebbleOpts {
+    /// Percentage of valid nonces Pebble rejects as `badNonce` (`PEBBLE_WFE_NONCEREJECT`).
+    pub(crate) nonce_reject: u8,
+    /// The port Pebble validates http-01 challenges against.
+    pub(crate) http_port: u16,
+}
+
+impl Default for PebbleOpts {
+    fn default() -> Self {
+        Self {
+            nonce_reject: 0,
+            http_port: free_port(),
+        }
+    }
+}
+
+/// A running Pebble and its mock DNS server.
+pub(crate) struct Pebble {
+    // Field order matters: processes die before their temp dir is removed.
+    pebble: Subprocess,
+    _challtestsrv: Subprocess,
+    listen: SocketAddr,
+    management: SocketAddr,
+    http_port: u16,
+    ca_pem: String,
+    ca_bundle: PathBuf,
+    dir: TempDir,
+}
+
+/// Fail (never skip) when a Pebble binary is missing.
+fn require(binary: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(binary).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{binary} not found: run scripts/test, which installs it"
+    );
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+impl Pebble {
+    /// Start `pebble-challtestsrv` and `pebble`, and wait until both listen.
+    pub(crate) fn start(opts: PebbleOpts) -> Self {
+        require("pebble");
+        require("pebble-challtestsrv");
+        let dir = tempfile::Builder::new()
+            .prefix("pebble-")
+            .tempdir()
+            .expect("tempdir");
+        let tls = LocalTls::generate();
+        let ca_bundle = dir.path().join("test-ca.pem");
+        fs::write(&ca_bundle, &tls.ca_pem).expect("write CA");
+        fs::write(dir.path().join("cert.pem"), &tls.cert_pem).expect("write cert");
+        fs::write(dir.path().join("key.pem"), &tls.key_pem).expect("write key");
+
+        let listen = loopback(free_port());
+        let management = loopback(free_port());
+        let dns = loopback(free_port());
+        let dns_management = loopback(free_port());
+        let config = serde_json::json!({
+            "pebble": {
+                "listenAddress": listen.to_string(),
+                "managementListenAddress": management.to_string(),
+                "certificate": dir.path().join("cert.pem"),
+                "privateKey": dir.path().join("key.pem"),
+                "httpPort": opts.http_port,
+                "tlsPort": free_port(),
+                "ocspResponderURL": "",
+                "externalAccountBindingRequired": false
+            }
+        });
+        let config_path = dir.path().join("pebble-config.json");
+        fs::write(&config_path, config.to_string()).expect("write config");
+
+        let mut dns_cmd = Command::new("pebble-challtestsrv");
+        dns_cmd.args([
+            "-defaultIPv4",
+            "127.0.0.1",
+            "-defaultIPv6",
+            "",
+            "-dns01",
+            &dns.to_string(),
+            "-http01",
+            "",
+            "-https01",
+            "",
+            "-tlsalpn01",
+            "",
+            "-management",
+            &dns_management.to_string(),
+        ]);
+        clear_proxies(&mut dns_cmd);
+        let mut challtestsrv = Subprocess::spawn("pebble-challtestsrv", dns_cmd, dir.path());
+        challtestsrv.wait_listening(dns_management);
+        challtestsrv.wait_listening(dns);
+
+        let mut cmd = Command::new("pebble");
+        cmd.arg("-config")
+            .arg(&config_path)
+            .arg("-dnsserver")
+            .arg(dns.to_string())
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .env("PEBBLE_AUTHZREUSE", "0")
+            .env("PEBBLE_WFE_NONCEREJECT", opts.nonce_reject.to_string());
+        clear_proxies(&mut cmd);
+        let mut pebble = Subprocess::spawn("pebble", cmd, dir.path());
+        pebble.wait_listening(listen);
+        pebble.wait_listening(management);
+
+        Self {
+            pebble,
+            _challtestsrv: challtestsrv,
+            listen,
+            management,
+            http_port: opts.http_port,
+            ca_pem: tls.ca_pem,
+            ca_bundle,
+            dir,
+        }
+    }
+
+    /// The ACME directory URL, `https://127.0.0.1:<port>/dir`.
+    pub(crate) fn directory_url(&self) -> String {
+        format!("https://{}/dir", self.listen)
+    }
+
+    /// The PEM file that makes Pebble's listener trusted (`--ca-bundle`).
+    pub(crate) fn ca_bundle_path(&self) -> &Path {
+        &self.ca_bundle
+    }
+
+    /// The port Pebble validates http-01 against.
+    pub(crate) fn http_port(&self) -> u16 {
+        self.http_port
+    }
+
+    /// Pebble's issuing root (`GET /roots/0` on the management interface), PEM.
+    pub(crate) fn root_pem(&self) -> String {
+        let url = format!("https://{}/roots/0", self.management);
+        let response = https_request(reqwest::Method::GET, &url, &self.ca_pem, None);
+        assert_eq!(response.status, 200, "{url}: {}", response.body);
+        response.body
+    }
+
+    /// The directory object, parsed.
+    pub(crate) fn directory(&self) -> serde_json::Value {
+        let response = https_request(
+            reqwest::Method::GET,
+            &self.directory_url(),
+            &self.ca_pem,
+            None,
+        );
+        assert_eq!(response.status, 200, "directory: {}", response.body);
+        serde_json::from_str(&response.body).expect("directory is JSON")
+    }
+
+    /// How many orders Pebble has created so far, read from its log.
+    pub(crate) fn orders_created(&self) -> usize {
+        self.pebble.logs().matches("Added order ").count()
+    }
+
+    /// Where the config and logs live.
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Pebble's validation client honours proxy variables for names like `a.example.test`.
+fn clear_proxies(cmd: &mut Command) {
+    for var in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+}

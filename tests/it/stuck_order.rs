@@ -1,0 +1,101 @@
+//! An order that stays `processing` after finalize (fake server): `--order-timeout` bounds
+//! the wait, the order URL is saved, and the next run resumes that order instead of placing
+//! and finalizing a new one.
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::certs::{leaf_sans, verify_chain_against_root};
+use crate::fake_acme::FakeAcme;
+use crate::util::{Acmers, free_port, read_conf};
+
+const NAME: &str = "stuck.example.test";
+
+fn issue_cmd(home: &Path, fake: &FakeAcme, http_port: u16) -> Acmers {
+    Acmers::new(home)
+        .args(["--issue", "-d", NAME, "--standalone", "--httpport"])
+        .arg(http_port.to_string())
+        .args(["--local-address", "127.0.0.1", "--server"])
+        .arg(fake.directory_url())
+        .arg("--ca-bundle")
+        .arg(fake.ca_bundle_path().as_os_str())
+}
+
+/// Names of the `.cer` files in `dir` (none when it does not exist).
+fn cer_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".cer"))
+        .collect()
+}
+
+#[test]
+fn stuck_processing_times_out_then_the_saved_order_is_resumed() {
+    let fake = FakeAcme::start();
+    fake.set_stuck(true);
+    let top = tempfile::tempdir().expect("tempdir");
+    let home = top.path().join("home");
+    fs::create_dir(&home).expect("mkdir home");
+    let lineage = home.join(format!("{NAME}_ecc"));
+    let http_port = free_port();
+
+    // A hang guard, not a timing assertion: the run must end on its own.
+    let out = issue_cmd(&home, &fake, http_port)
+        .args(["--order-timeout", "3"])
+        .timeout(Duration::from_secs(60))
+        .run();
+    out.assert_code(1);
+    let order_url = fake.directory_url().replace("/dir", "/order/1");
+    for needle in [
+        r#"order is still "processing" after 3 s"#,
+        order_url.as_str(),
+    ] {
+        assert!(
+            out.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            out.stderr
+        );
+    }
+    let lower = out.stderr.to_lowercase();
+    assert!(
+        lower.contains("re-run") || lower.contains("rerun"),
+        "stderr lacks a hint to re-run:\n{}",
+        out.stderr
+    );
+    let conf = read_conf(&lineage.join(format!("{NAME}.conf")));
+    assert!(conf["Le_LinkOrder"].ends_with("/order/1"), "{conf:?}");
+    assert_eq!(
+        cer_files(&lineage),
+        Vec::<String>::new(),
+        "no certificate written"
+    );
+    assert_eq!((fake.hits("new-order"), fake.hits("finalize")), (1, 1));
+
+    fake.set_stuck(false);
+    let out = issue_cmd(&home, &fake, http_port).run();
+    out.assert_code(0);
+    assert_eq!(
+        fake.hits("new-order"),
+        1,
+        "the saved order was resumed, not replaced"
+    );
+    assert_eq!(
+        fake.hits("finalize"),
+        1,
+        "the resumed order was not finalized again"
+    );
+    let fullchain = fs::read_to_string(lineage.join("fullchain.cer")).expect("fullchain.cer");
+    for file in [
+        format!("{NAME}.cer"),
+        "ca.cer".into(),
+        format!("{NAME}.key"),
+    ] {
+        assert!(lineage.join(&file).is_file(), "{file} missing");
+    }
+    assert_eq!(leaf_sans(&fullchain), [NAME]);
+    verify_chain_against_root(&fullchain, fake.root_pem(), &[NAME]);
+}
