@@ -18,7 +18,7 @@ use reqwest::{Method, Url};
 use tracing::debug;
 
 use super::error::{Error, Result};
-use super::http::{HttpClient, Request, Response};
+use super::http::{HttpClient, HttpError, Request, Response};
 use super::jws::{self, KeyId, Signer};
 use super::poll::parse_retry_after;
 use super::types::{Directory, Problem, check_url, sanitize};
@@ -192,6 +192,11 @@ impl Client {
         loop {
             let result = self.send(request.clone()).await;
             let retryable = match &result {
+                // The server would send the same oversized body again.
+                Err(Error::Transport {
+                    source: HttpError::TooLarge,
+                    ..
+                }) => false,
                 Err(Error::Transport { .. }) => true,
                 Ok(r) => r.status >= 500,
                 Err(_) => false,

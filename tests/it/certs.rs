@@ -106,6 +106,18 @@ pub(crate) fn sign_csr(
     Ok(format!("{}{}", leaf.pem(), issuer.pem()))
 }
 
+/// A leaf for `names` whose key is a fresh one (not the requester's), signed by `issuer`,
+/// followed by the issuer's certificate: a CA that mixed up keys.
+pub(crate) fn sign_for_new_key(
+    names: &[String],
+    issuer: &CertifiedIssuer<'static, KeyPair>,
+) -> Result<String, rcgen::Error> {
+    let key = KeyPair::generate()?;
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let leaf = leaf_params(&names).signed_by(&key, issuer)?;
+    Ok(format!("{}{}", leaf.pem(), issuer.pem()))
+}
+
 /// The DER certificates in a PEM bundle, in order.
 pub(crate) fn pem_certs(pem: &str) -> Vec<CertificateDer<'static>> {
     CertificateDer::pem_slice_iter(pem.as_bytes())

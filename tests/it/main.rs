@@ -6,8 +6,13 @@
 //!   skip/force, badNonce recovery, wildcard refusal).
 //!   [`lineage`] checks everything a successful issuance leaves in the home.
 //! - [`stuck_order`]: an order stuck in `processing` on the fake server, then resumed.
-//! - [`util`] (ports, process guards, the `acmers` runner, conf reader) and [`certs`]
-//!   (throwaway CAs, chain verification, key checks).
+//! - [`cli`]: help, version, usage errors, `--set-default-ca` and the output format (no CA).
+//! - [`account`]: the default CA from account.conf, a forgotten account registered again,
+//!   and acme.sh's fixture home moved to a new Pebble.
+//! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
+//!   rate limit, failed or endless validation, certificates that must not be installed).
+//! - [`util`] (ports, process guards, the `acmers` runner, conf reader), [`net`] (HTTP(S)
+//!   clients) and [`certs`] (throwaway CAs, chain verification, key checks).
 //!
 //! The Pebble and nginx tests need `pebble`, `pebble-challtestsrv` and `nginx` installed;
 //! `scripts/test` installs them. They fail (never skip) when the binaries are missing.
@@ -17,10 +22,15 @@
     reason = "test harness code: a failed setup step should panic with its message"
 )]
 
+mod account;
+mod bad_cert;
 mod certs;
+mod cli;
 mod fake_acme;
+mod hostile;
 mod issue;
 mod lineage;
+mod net;
 mod nginx;
 mod pebble;
 mod smoke;

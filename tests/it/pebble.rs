@@ -13,7 +13,8 @@ use std::process::Command;
 use tempfile::TempDir;
 
 use crate::certs::LocalTls;
-use crate::util::{Subprocess, free_port, https_request};
+use crate::net::https_request;
+use crate::util::{Subprocess, free_port};
 
 /// How to start Pebble.
 pub(crate) struct PebbleOpts {

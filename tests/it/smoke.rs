@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 
 use crate::certs::{leaf_sans, pem_certs, verify_chain_against_root};
 use crate::fake_acme::FakeAcme;
+use crate::net::{http_get, https_request};
 use crate::nginx::{Nginx, open_up};
 use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{free_port, http_get, https_request, read_conf};
+use crate::util::{free_port, read_conf};
 
 #[test]
 fn pebble_serves_directory_and_root() {

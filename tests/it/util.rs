@@ -1,5 +1,5 @@
 //! Shared test plumbing: free ports, child-process guards, the `acmers` command builder,
-//! a reader for acme.sh conf files, and small HTTP(S) clients.
+//! and a reader for acme.sh conf files. HTTP(S) clients are in [`crate::net`].
 
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
@@ -171,21 +171,36 @@ pub(crate) struct Acmers {
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
     user_home: PathBuf,
+    current_dir: Option<PathBuf>,
     timeout: Duration,
 }
 
 impl Acmers {
     /// A command using `home` as the acme.sh home; `$HOME` becomes `<home>/../user-home`.
     pub(crate) fn new(home: &Path) -> Self {
-        let user_home = home.parent().expect("home has a parent").join("user-home");
+        let top = home.parent().expect("home has a parent");
+        Self::bare(top).args(["--home".as_ref(), home.as_os_str()])
+    }
+
+    /// A command with no arguments at all (not even `--home`); `$HOME` becomes
+    /// `<top>/user-home`.
+    pub(crate) fn bare(top: &Path) -> Self {
+        let user_home = top.join("user-home");
         fs::create_dir_all(&user_home).expect("create user home");
         Self {
-            args: vec!["--home".into(), home.into()],
+            args: Vec::new(),
             envs: Vec::new(),
             user_home,
+            current_dir: None,
             timeout: Duration::from_secs(120),
         }
         .env("NO_COLOR", "1")
+    }
+
+    /// Run the child in `dir` instead of the test's working directory.
+    pub(crate) fn current_dir(mut self, dir: &Path) -> Self {
+        self.current_dir = Some(dir.to_owned());
+        self
     }
 
     /// Append one argument.
@@ -239,6 +254,9 @@ impl Acmers {
             cmd.env_remove(var);
         }
         cmd.envs(self.envs.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &self.current_dir {
+            cmd.current_dir(dir);
+        }
         let mut child = cmd.spawn().expect("spawn acmers");
         let deadline = Instant::now() + self.timeout;
         let status = loop {
@@ -329,67 +347,4 @@ pub(crate) fn read_conf(path: &Path) -> Conf {
         path: path.to_owned(),
         map,
     }
-}
-
-/// A tiny HTTP/1.0 GET over plain TCP: (status code, body).
-pub(crate) fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send request");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read response");
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad HTTP response: {head}"));
-    (status, body.to_owned())
-}
-
-/// An HTTPS response as seen by a test.
-pub(crate) struct HttpsResponse {
-    pub(crate) status: u16,
-    pub(crate) headers: reqwest::header::HeaderMap,
-    pub(crate) body: String,
-}
-
-/// One HTTPS request (with an optional body) that trusts only `ca_pem`, run on a private
-/// runtime.
-pub(crate) fn https_request(
-    method: reqwest::Method,
-    url: &str,
-    ca_pem: &str,
-    body: Option<String>,
-) -> HttpsResponse {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("CA PEM");
-        let client = reqwest::Client::builder()
-            .tls_certs_only([ca])
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("client");
-        let mut request = client.request(method, url);
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/jose+json")
-                .body(body);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("request to {url} failed: {e:?}"));
-        HttpsResponse {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.text().await.expect("body"),
-        }
-    })
 }

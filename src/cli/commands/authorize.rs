@@ -11,6 +11,7 @@ use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::{AuthorizationStatus, Identifier, KeyAuthorization, Token};
 use crate::acme::{Account, Error, Order};
 use crate::challenge::{Http01, Solver, Standalone, Webroot};
+use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{IssueSettings, Mode};
 
@@ -28,7 +29,7 @@ pub async fn authorize(
     order: &Order,
     settings: &IssueSettings,
     printer: &Printer,
-) -> anyhow::Result<()> {
+) -> Result<(), Failure> {
     let work = collect(account, order, settings, printer).await?;
     if work.is_empty() {
         return Ok(());
@@ -59,13 +60,18 @@ pub async fn authorize(
                             "Pending. The CA is processing your order, please wait.",
                         )
                     })
-                    .await?;
+                    .await
+                    .map_err(|e| {
+                        Failure::from(e)
+                            .detail(format!("CA: {}", settings.server))
+                            .detail(format!("authorization: {}", item.authz_url))
+                    })?;
                 printer.info(format_args!("{domain}: Success"));
-                Ok::<_, Error>(())
+                Ok::<_, Failure>(())
             }
         });
         futures_util::future::try_join_all(waits).await?;
-        anyhow::Ok(())
+        Ok::<_, Failure>(())
     }
     .await;
     for item in presented {

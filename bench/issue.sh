@@ -1,0 +1,644 @@
+#!/usr/bin/env bash
+# Benchmark one-name issuance against a throwaway local Pebble, for acmers and for the
+# ACME clients packaged in Debian that are installed here (certbot, lego, uacme,
+# dehydrated). For every client and account mode it runs N issuances of one P-256 name and
+# reports the median wall time, CPU time (user + sys), peak RSS and the number of HTTP
+# requests Pebble handled during each run.
+#
+# Usage: bench/issue.sh [CLIENT...]
+#   CLIENT      acmers, certbot, lego, uacme, dehydrated
+#               [default: acmers plus every peer found on PATH]
+# Environment:
+#   N=10        issuances per client and mode
+#   MODES="fresh reused"
+#               fresh: a new account (new config folder) per run, registration timed;
+#               reused: one account registered beforehand by an untimed warm-up issuance,
+#               then every timed run issues a new name with it
+#   OUT=FILE    also write the results as Markdown to FILE
+#   ACMERS=BIN  measure this acmers binary [default: target/release/acmers, built with
+#               `cargo build --release --locked` when missing]
+#   KEEP=1      keep the scratch folder (it is also kept when a run fails)
+#
+# Needs: pebble and pebble-challtestsrv (Debian `pebble`), openssl, GNU time
+# (/usr/bin/time, Debian `time`); nginx for the webroot clients (uacme, dehydrated);
+# unshare and mount (util-linux, root) for uacme, which can only trust the CA bundle
+# compiled into its libcurl. Nothing is installed here except building acmers.
+# Everything stays on loopback; Pebble, its DNS and nginx are stopped on exit.
+set -eu
+
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+started=$EPOCHREALTIME
+
+N=${N:-10}
+MODES=${MODES:-fresh reused}
+OUT=${OUT:-}
+KEEP=${KEEP:-}
+PEERS="certbot lego uacme dehydrated"
+# Pebble's minimum number of requests for one name (from the issue): directory, nonce,
+# newAccount, newOrder, authorization, challenge, authorization poll, finalize, order
+# poll, certificate; no newAccount with a reused account.
+FLOOR_fresh=10
+FLOOR_reused=9
+
+say() { printf '==> %s\n' "$*"; }
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+case $N in '' | *[!0-9]* | 0) die "N must be a positive integer, not '$N'" ;; esac
+for mode in $MODES; do
+    case $mode in fresh | reused) ;; *) die "unknown mode '$mode' in MODES (fresh, reused)" ;; esac
+done
+[ -x /usr/bin/time ] || die "GNU time is missing at /usr/bin/time (Debian package 'time')"
+for bin in pebble pebble-challtestsrv openssl; do
+    command -v "$bin" >/dev/null 2>&1 ||
+        die "$bin not found (Debian packages: pebble, openssl)"
+done
+[ -r /proc/net/tcp ] || die "this script reads /proc/net to find free ports (Linux only)"
+
+# Everything is on loopback: no proxy for anyone.
+unset HTTP_PROXY HTTPS_PROXY ALL_PROXY NO_PROXY http_proxy https_proxy all_proxy no_proxy
+# Each client trusts Pebble through its own option below, on top of its own defaults: no
+# trust-store overrides from the caller's environment.
+unset SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE
+
+# --- which clients ----------------------------------------------------------------------
+have() { command -v "$1" >/dev/null 2>&1; }
+skipped=
+skip() {
+    printf 'skipped: %s\n' "$*"
+    skipped="$skipped- skipped: $*
+"
+}
+nginx_bin=$(command -v nginx 2>/dev/null || true)
+[ -n "$nginx_bin" ] || { [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx; } || true
+
+if [ "$#" -gt 0 ]; then
+    clients=$*
+else
+    clients=acmers
+    for peer in $PEERS; do
+        if have "$peer"; then
+            clients="$clients $peer"
+        else
+            skip "$peer not installed"
+        fi
+    done
+fi
+skip "acme.sh is not packaged in Debian, so it is not run (the issue measured 8.1 s)"
+for client in $clients; do
+    case $client in
+    acmers) ;;
+    certbot | lego | uacme | dehydrated)
+        have "$client" || die "$client is not installed"
+        ;;
+    *) die "unknown client '$client' (acmers, $PEERS)" ;;
+    esac
+done
+
+# --- acmers -------------------------------------------------------------------------------
+case " $clients " in
+*" acmers "*)
+    if [ -n "${ACMERS:-}" ]; then
+        acmers=$ACMERS
+    else
+        acmers=$repo/target/release/acmers
+        if [ ! -x "$acmers" ]; then
+            say "building acmers (cargo build --release --locked)"
+            cargo build --release --locked --bin acmers
+        fi
+    fi
+    [ -x "$acmers" ] || die "no acmers binary at $acmers"
+    ;;
+esac
+
+# --- scratch folder and cleanup -----------------------------------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/acmers-bench.XXXXXX")
+# nginx workers run as an unprivileged user: they must traverse into the webroot.
+chmod 711 "$tmp"
+results=$tmp/results # client mode run wall_us cpu_ms rss_kib requests
+: >"$results"
+pids=
+nginx_pid=
+failed=
+
+cleanup() {
+    status=$?
+    [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
+    [ -z "$nginx_pid" ] || wait "$nginx_pid" 2>/dev/null || true
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    if [ "$status" -ne 0 ] || [ -n "$failed" ] || [ -n "$KEEP" ]; then
+        printf 'scratch folder kept: %s\n' "$tmp" >&2
+    else
+        rm -rf "$tmp"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- ports ----------------------------------------------------------------------------------
+# Whether a local TCP or UDP socket uses port $1.
+port_in_use() {
+    hex=$(printf ':%04X ' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null |
+        awk '{ print $2 " " }' | grep -qi -- "$hex"
+}
+
+# Whether something listens on TCP port $1.
+listening() {
+    hex=$(printf '%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        awk -v p=":$hex" 'toupper($2) ~ p"$" && $4 == "0A" { found = 1 } END { exit !found }'
+}
+
+# Sets $port to a free high port not picked before.
+taken=
+pick_port() {
+    while :; do
+        port=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+        port=$((20000 + port % 40000))
+        case " $taken " in *" $port "*) continue ;; esac
+        port_in_use "$port" && continue
+        taken="$taken $port"
+        return
+    done
+}
+
+wait_listening() { # name pid port
+    i=0
+    while ! listening "$3"; do
+        kill -0 "$2" 2>/dev/null || die "$1 exited early (log: $tmp/$1.log)"
+        i=$((i + 1))
+        [ "$i" -le 300 ] || die "$1 did not listen on port $3 within 30 s"
+        sleep 0.1
+    done
+}
+
+wait_closed() { # port
+    i=0
+    while listening "$1"; do
+        i=$((i + 1))
+        [ "$i" -le 100 ] || die "port $1 is still in use after 10 s"
+        sleep 0.1
+    done
+}
+
+# --- Pebble ---------------------------------------------------------------------------------
+start_pebble() {
+    pick_port
+    acme_port=$port
+    pick_port
+    mgmt_port=$port
+    pick_port
+    http_port=$port
+    pick_port
+    tls_port=$port
+    pick_port
+    dns_port=$port
+    pick_port
+    dns_mgmt_port=$port
+
+    (
+        cd "$tmp"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout ca.key -out ca.pem -days 2 -subj "/CN=acmers bench TLS CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout key.pem -out server.csr -subj "/CN=localhost" 2>/dev/null
+        printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+            "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+            "subjectAltName=DNS:localhost,IP:127.0.0.1" >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -days 2 -extfile server.ext -out cert.pem 2>/dev/null
+    )
+    ca_pem=$tmp/ca.pem
+    server=https://127.0.0.1:$acme_port/dir
+
+    cat >"$tmp/pebble-config.json" <<JSON
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:$acme_port",
+    "managementListenAddress": "127.0.0.1:$mgmt_port",
+    "certificate": "$tmp/cert.pem",
+    "privateKey": "$tmp/key.pem",
+    "httpPort": $http_port,
+    "tlsPort": $tls_port,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false
+  }
+}
+JSON
+
+    pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+        -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+        -management "127.0.0.1:$dns_mgmt_port" >"$tmp/pebble-challtestsrv.log" 2>&1 &
+    pids="$pids $!"
+    wait_listening pebble-challtestsrv "$!" "$dns_mgmt_port"
+
+    PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+        pebble -config "$tmp/pebble-config.json" -dnsserver "127.0.0.1:$dns_port" \
+        >"$tmp/pebble.log" 2>&1 &
+    pids="$pids $!"
+    wait_listening pebble "$!" "$acme_port"
+}
+
+# How many HTTP requests Pebble has handled so far (one log line per request).
+requests_so_far() {
+    grep -c -- ' -> calling handler()' "$tmp/pebble.log" || true
+}
+
+# --- nginx for the webroot clients ----------------------------------------------------------
+webroot=$tmp/www
+challenges=$webroot/.well-known/acme-challenge
+
+nginx_up() {
+    [ -z "$nginx_pid" ] || return 0
+    [ -n "$nginx_bin" ] || die "nginx is needed for the webroot clients (Debian package nginx)"
+    wait_closed "$http_port"
+    mkdir -p "$challenges" "$tmp/nginx"
+    chmod 755 "$webroot" "$webroot/.well-known" "$challenges"
+    d=$tmp/nginx
+    cat >"$d/nginx.conf" <<CONF
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log info;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $d/client_body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    server {
+        listen 127.0.0.1:$http_port;
+        root $webroot;
+    }
+}
+CONF
+    "$nginx_bin" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;' \
+        >"$tmp/nginx.log" 2>&1 &
+    nginx_pid=$!
+    wait_listening nginx "$nginx_pid" "$http_port"
+}
+
+nginx_down() {
+    [ -n "$nginx_pid" ] || return 0
+    kill "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=
+    wait_closed "$http_port"
+}
+
+# --- measuring --------------------------------------------------------------------------------
+# Runs "$@" under GNU time and takes the wall clock from inside the same bash that starts
+# /usr/bin/time, so that a wrapper such as uacme's `unshare` is not counted.
+# $0 is a file prefix: GNU time writes "user sys maxrss_kib" to $0.time, the wall clock in
+# microseconds goes to $0.wall.
+# shellcheck disable=SC2016 # expanded by the inner bash
+timer='
+s=${EPOCHREALTIME/./}
+/usr/bin/time -f "%U %S %M" -o "$0.time" "$@"
+rc=$?
+e=${EPOCHREALTIME/./}
+echo $((e - s)) >"$0.wall"
+exit $rc'
+wrap=() # set by a client to run its commands inside a wrapper
+
+# measure CLIENT MODE RUN CMD...: one timed run; records a line in $results.
+measure() {
+    m_client=$1 m_mode=$2 m_run=$3
+    shift 3
+    m_log=$tmp/logs/$m_client-$m_mode-$m_run.log
+    mkdir -p "$tmp/logs"
+    before=$(requests_so_far)
+    if ! "${wrap[@]}" bash -c "$timer" "$tmp/measure" "$@" >"$m_log" 2>&1; then
+        printf 'FAILED: %s %s run %s: %s (log: %s)\n' "$m_client" "$m_mode" "$m_run" "$*" "$m_log" >&2
+        tail -n 15 "$m_log" >&2
+        failed="$failed $m_client/$m_mode"
+        return 1
+    fi
+    after=$(requests_so_far)
+    # GNU time's last line (it prepends one for a non-zero exit): CPU in ms, RSS in KiB.
+    cpu_rss=$(tail -n 1 "$tmp/measure.time" | awk '{ printf "%.0f %d", ($1 + $2) * 1000, $3 }')
+    printf '%s %s %s %s %s %s\n' "$m_client" "$m_mode" "$m_run" \
+        "$(cat "$tmp/measure.wall")" "$cpu_rss" "$((after - before))" >>"$results"
+}
+
+# untimed CLIENT MODE RUN CMD...: a setup step (warm-up issuance, registration).
+untimed() {
+    u_log=$tmp/logs/$1-$2-setup.log
+    shift 3
+    mkdir -p "$tmp/logs"
+    "${wrap[@]}" "$@" >>"$u_log" 2>&1 || {
+        printf 'FAILED: setup %s (log: %s)\n' "$*" "$u_log" >&2
+        tail -n 15 "$u_log" >&2
+        return 1
+    }
+}
+
+# step HOW CLIENT MODE RUN CMD...: HOW is measure (a timed run) or untimed (setup).
+step() {
+    how=$1
+    shift
+    if [ "$how" = measure ]; then measure "$@"; else untimed "$@"; fi
+}
+
+# run_client CLIENT: for every mode, prepare (reused: one untimed warm-up issuance) and
+# run N timed issuances of a new name through CLIENT_issue MODE RUN NAME HOW.
+run_client() {
+    client=$1
+    for mode in $MODES; do
+        say "$client, $mode account: $N issuances"
+        "${client}_prepare" "$mode" || continue
+        if [ "$mode" = reused ]; then
+            "${client}_issue" reused 0 "warmup.$client.example.test" untimed || {
+                failed="$failed $client/$mode"
+                continue
+            }
+        fi
+        i=1
+        while [ "$i" -le "$N" ]; do
+            "${client}_issue" "$mode" "$i" "r$i.$mode.$client.example.test" measure || break
+            i=$((i + 1))
+        done
+    done
+}
+
+# A fresh per-mode folder for a client's state: $state.
+new_state() {
+    state=$tmp/state/$1-$2-$3
+    rm -rf "$state"
+    mkdir -p "$state"
+}
+
+# --- acmers -------------------------------------------------------------------------------------
+acmers_version() {
+    # Like acme.sh, --version prints the project URL, then the version.
+    printf 'acmers %s (%s)' "$("$acmers" --version 2>&1 | tail -n 1)" "$acmers"
+}
+acmers_prepare() {
+    nginx_down
+    new_state acmers "$1" shared
+}
+acmers_issue() { # mode run name how
+    [ "$1" = reused ] || new_state acmers "$1" "$2"
+    step "$4" acmers "$1" "$2" "$acmers" --issue -d "$3" --standalone \
+        --httpport "$http_port" --local-address 127.0.0.1 \
+        --server "$server" --ca-bundle "$ca_pem" --home "$state"
+}
+
+# --- certbot ------------------------------------------------------------------------------------
+certbot_version() { certbot --version 2>&1 | head -n 1; }
+certbot_prepare() {
+    nginx_down
+    new_state certbot "$1" shared
+}
+certbot_issue() {
+    [ "$1" = reused ] || new_state certbot "$1" "$2"
+    step "$4" certbot "$1" "$2" env REQUESTS_CA_BUNDLE="$ca_pem" \
+        certbot certonly --standalone --preferred-challenges http \
+        --http-01-port "$http_port" --http-01-address 127.0.0.1 --server "$server" \
+        --agree-tos -m x@example.test --no-eff-email --non-interactive \
+        --key-type ecdsa --elliptic-curve secp256r1 \
+        --config-dir "$state/config" --work-dir "$state/work" --logs-dir "$state/logs" \
+        -d "$3"
+}
+
+# --- lego ---------------------------------------------------------------------------------------
+lego_version() {
+    # Debian's lego calls itself "dev": the package version says more.
+    printf '%s, Debian package %s' "$(lego --version 2>&1 | head -n 1)" \
+        "$(dpkg-query -W -f '${Version}' lego 2>/dev/null || echo unknown)"
+}
+lego_prepare() {
+    nginx_down
+    new_state lego "$1" shared
+}
+lego_issue() {
+    [ "$1" = reused ] || new_state lego "$1" "$2"
+    step "$4" lego "$1" "$2" env LEGO_CA_CERTIFICATES="$ca_pem" \
+        lego --server "$server" --accept-tos --email x@example.test \
+        --http --http.port "127.0.0.1:$http_port" --key-type ec256 --path "$state" \
+        -d "$3" run
+}
+
+# --- uacme --------------------------------------------------------------------------------------
+# uacme has no option for a CA file and its libcurl (GnuTLS) reads no environment variable
+# for one, so it runs in a private mount namespace where /etc/ssl/certs is replaced by a
+# folder that holds only Pebble's TLS CA, as ca-certificates.crt. Only uacme sees that; the
+# host is unchanged. It then trusts only Pebble, like the other clients here. (With the
+# system store, Debian's libcurl-gnutls also reads every file of /etc/ssl/certs on each of
+# uacme's TLS handshakes, a new connection per request: that alone costs it about 40 ms of
+# CPU per request on the 2-core test box, which is not what this benchmark is about.)
+system_certs=/etc/ssl/certs
+uacme_version() { uacme -V 2>&1 | sed -n '1s/^uacme: version /uacme /p'; }
+uacme_prepare() {
+    nginx_up
+    new_state uacme "$1" shared
+    if [ ! -d "$tmp/uacme-certs" ]; then
+        mkdir -m 755 "$tmp/uacme-certs"
+        cp "$ca_pem" "$tmp/uacme-certs/ca-certificates.crt"
+        cat >"$tmp/uacme-hook" <<HOOK
+#!/bin/sh
+# uacme challenge hook: METHOD TYPE IDENT TOKEN KEY_AUTH; accepts http-01 only.
+[ "\$2" = http-01 ] || exit 1
+case \$1 in
+begin) printf '%s' "\$5" >"$challenges/\$4" && chmod 644 "$challenges/\$4" ;;
+done | failed) rm -f "$challenges/\$4" ;;
+esac
+HOOK
+        chmod 755 "$tmp/uacme-hook"
+    fi
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    wrap=(unshare --mount -- sh -c 'mount --bind "$0" "$1" && shift && exec "$@"'
+        "$tmp/uacme-certs" "$system_certs")
+    if ! "${wrap[@]}" true 2>"$tmp/uacme-unshare.log"; then
+        skip "uacme: cannot bind-mount its CA folder in a private mount namespace:" \
+            "$(head -n 1 "$tmp/uacme-unshare.log")"
+        wrap=()
+        return 1
+    fi
+}
+uacme_issue() {
+    [ "$1" = reused ] || new_state uacme "$1" "$2"
+    uacme=(uacme -a "$server" -c "$state")
+    if [ "$1" = fresh ] || [ "$2" = 0 ]; then
+        # A new account: registration and issuance, timed together.
+        # shellcheck disable=SC2016 # expanded by the inner sh
+        step "$4" uacme "$1" "$2" sh -c \
+            'name=$1; shift; "$@" -y new x@example.test && exec "$@" -h "$0" -t EC issue "$name"' \
+            "$tmp/uacme-hook" "$3" "${uacme[@]}"
+    else
+        step "$4" uacme "$1" "$2" "${uacme[@]}" -h "$tmp/uacme-hook" -t EC issue "$3"
+    fi
+}
+
+# --- dehydrated ---------------------------------------------------------------------------------
+dehydrated_version() {
+    printf 'dehydrated %s' "$(dehydrated --version 2>/dev/null | sed -n 's/^Dehydrated version: //p')"
+}
+dehydrated_prepare() {
+    nginx_up
+    new_state dehydrated "$1" shared
+}
+dehydrated_issue() {
+    [ "$1" = reused ] || new_state dehydrated "$1" "$2"
+    cat >"$state/config" <<CONF
+CA="$server"
+CHALLENGETYPE="http-01"
+WELLKNOWN="$challenges"
+KEY_ALGO=prime256v1
+BASEDIR="$state"
+CURL_OPTS="--cacert $ca_pem"
+CONTACT_EMAIL="x@example.test"
+CONF
+    d=(dehydrated --config "$state/config")
+    if [ "$1" = fresh ] || [ "$2" = 0 ]; then
+        # A new account: registration and issuance, timed together.
+        # shellcheck disable=SC2016 # expanded by the inner sh
+        step "$4" dehydrated "$1" "$2" sh -c \
+            '"$@" --register --accept-terms && exec "$@" -c -d "$0"' "$3" "${d[@]}"
+    else
+        step "$4" dehydrated "$1" "$2" "${d[@]}" -c -d "$3"
+    fi
+}
+
+# --- report -------------------------------------------------------------------------------------
+# median < numbers (one per line)
+median() {
+    sort -n | awk '{ a[NR] = $1 } END {
+        if (NR == 0) { print "-"; exit }
+        if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# field CLIENT MODE FIELD: that field of every recorded run (4 wall_us, 5 cpu_ms, 6 rss_kib,
+# 7 requests).
+field() { awk -v c="$1" -v m="$2" -v f="$3" '$1 == c && $2 == m { print $f }' "$results"; }
+
+# Sets m_runs, m_wall (ms), m_cpu (ms), m_rss (MiB), m_req, m_req_min, m_req_max.
+stats() {
+    m_runs=$(field "$1" "$2" 4 | wc -l | tr -d ' ')
+    m_wall=$(field "$1" "$2" 4 | median | awk '{ v = $1 / 1000; printf "%.0f", v }')
+    m_cpu=$(field "$1" "$2" 5 | median | awk '{ printf "%.0f", $1 }')
+    m_rss=$(field "$1" "$2" 6 | median | awk '{ printf "%.1f", $1 / 1024 }')
+    m_req=$(field "$1" "$2" 7 | median)
+    m_req_min=$(field "$1" "$2" 7 | sort -n | head -n 1)
+    m_req_max=$(field "$1" "$2" 7 | sort -n | tail -n 1)
+}
+
+report() {
+    header='| client | mode | runs | wall ms | CPU ms | peak RSS MiB | requests (min–max) |'
+    rule='|---|---|---:|---:|---:|---:|---|'
+    md=$tmp/report.md
+    {
+        printf '%s\n%s\n' "$header" "$rule"
+        for client in $clients; do
+            for mode in $MODES; do
+                case " $failed " in
+                *" $client/$mode "*) fail=' (failed)' ;;
+                *) fail= ;;
+                esac
+                if [ -z "$(field "$client" "$mode" 4)" ]; then
+                    printf '| %s | %s | 0%s | - | - | - | - |\n' "$client" "$mode" "$fail"
+                    continue
+                fi
+                stats "$client" "$mode"
+                printf '| %s | %s | %s%s | %s | %s | %s | %s (%s–%s) |\n' "$client" "$mode" \
+                    "$m_runs" "$fail" "$m_wall" "$m_cpu" "$m_rss" "$m_req" "$m_req_min" "$m_req_max"
+            done
+        done
+        cat <<NOTES
+
+Medians over N=$N issuances of one new P-256 name each, against a local Pebble with
+PEBBLE_VA_NOSLEEP=1. fresh: a new account per run (registration is timed); reused: one
+account registered by an untimed warm-up issuance. Wall: bash EPOCHREALTIME around GNU
+time; CPU (user + sys, 10 ms resolution) and peak RSS (of the largest single process, for
+clients that run several) from GNU time; requests: Pebble's ' -> calling handler()' log
+lines during the run. Request floor: $FLOOR_fresh fresh, $FLOOR_reused reused.
+NOTES
+        case " $clients " in
+        *" uacme "*)
+            printf '%s\n' "uacme has no CA option: it runs in a private mount namespace whose" \
+                "/etc/ssl/certs holds only Pebble's TLS CA."
+            ;;
+        esac
+        printf '\n'
+
+        for mode in $MODES; do
+            target_line "$mode"
+        done
+        printf '%s' "$skipped"
+        printf '\n%s\n' "$environment"
+    } >"$md"
+}
+
+# The issue's target for acmers: at most half of uacme's time in the same run, at the
+# request floor, under 15 MiB peak RSS.
+target_line() {
+    case " $clients " in *" acmers "*) ;; *) return 0 ;; esac
+    [ -n "$(field acmers "$1" 4)" ] || return 0
+    stats acmers "$1"
+    a_wall=$m_wall a_req=$m_req_max a_rss=$m_rss
+    floor_var=FLOOR_$1
+    floor=${!floor_var}
+    line="- acmers $1: $a_wall ms"
+    if [ -n "$(field uacme "$1" 4)" ]; then
+        stats uacme "$1"
+        half=$((m_wall / 2))
+        verdict=$(awk -v a="$a_wall" -v h="$half" 'BEGIN { print (a <= h) ? "met" : "NOT met" }')
+        line="$line vs half of uacme's $m_wall ms = $half ms: $verdict"
+    else
+        line="$line (uacme did not run: no time target to compare)"
+    fi
+    req_verdict=$([ "$a_req" -le "$floor" ] && echo met || echo "NOT met")
+    rss_verdict=$(awk -v r="$a_rss" 'BEGIN { print (r < 15) ? "met" : "NOT met" }')
+    line="$line; requests max $a_req vs floor $floor: $req_verdict; peak RSS $a_rss MiB < 15 MiB: $rss_verdict"
+    printf '%s\n' "$line"
+}
+
+# --- main -------------------------------------------------------------------------------------
+say "starting Pebble (PEBBLE_VA_NOSLEEP=1, PEBBLE_WFE_NONCEREJECT=0, PEBBLE_AUTHZREUSE=0)"
+start_pebble
+
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
+versions=
+for client in $clients; do
+    versions="$versions- $client: $("${client}_version")
+"
+done
+pebble_version=$(dpkg-query -W -f '${Version}' pebble 2>/dev/null || echo unknown)
+
+for client in $clients; do
+    wrap=()
+    run_client "$client" || true
+done
+wrap=()
+nginx_down
+
+load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
+elapsed=$(awk -v s="$started" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f", e - s }')
+environment="Machine: $(nproc) cores, ${model:-unknown CPU}, $(uname -sr); load average $load_before at start, $load_after at end.
+Pebble: Debian pebble $pebble_version. Benchmark took $elapsed s.
+Clients:
+${versions%
+}"
+
+report
+echo
+cat "$md"
+if [ -n "$OUT" ]; then
+    cp "$md" "$OUT"
+    say "Markdown written to $OUT"
+fi
+if [ -n "$failed" ]; then
+    printf 'error: failed runs:%s\n' "$failed" >&2
+    exit 1
+fi

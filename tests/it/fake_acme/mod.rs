@@ -1,0 +1,257 @@
+//! An in-process fake ACME server for the faults Pebble cannot produce on demand (style.md
+//! G12, reliability.md A4): an order that stays `processing` after finalize, and the hostile
+//! answers of [`Fault`].
+//!
+//! It speaks HTTPS (tokio-rustls, hyper 1) on `127.0.0.1:<random>` with a throwaway
+//! certificate, and serves exactly one account and one order (a newOrder replaces it). It does
+//! **not** verify JWS signatures, nonces, `url` headers or account keys: it only
+//! base64url-decodes the `payload` of the flattened JWS to read the newOrder identifiers and
+//! the finalize CSR. Without a fault every authorization is already `valid`, so no challenge
+//! is ever needed. Certificates are issued for the CSR's key by a fake intermediate under a
+//! fake root ([`FakeAcme::root_pem`]).
+
+mod routes;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use http_body_util::Full;
+use hyper::Response;
+use hyper::body::Bytes;
+use rcgen::{CertifiedIssuer, KeyPair};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::certs::{LocalTls, ca_issuer, sign_csr};
+
+type Reply = Response<Full<Bytes>>;
+
+/// A misbehaviour of the fake CA. [`Fault::None`] is the well-behaved default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// Behave: authorizations are `valid`, certificates are correct.
+    #[default]
+    None,
+    /// Authorizations are `pending` with an http-01 challenge carrying this token.
+    Token(String),
+    /// The directory is valid JSON padded with spaces to 2 MiB.
+    HugeDirectory,
+    /// The directory URL serves an HTML page (a captive portal).
+    HtmlDirectory,
+    /// newOrder is answered `429` `rateLimited` with `Retry-After: 3600`.
+    RateLimited,
+    /// Authorizations are `pending`; after the challenge POST (answered `processing`) the
+    /// authorization turns `invalid` with an `unauthorized` problem ([`UNAUTHORIZED_DETAIL`]).
+    ChallengeInvalid,
+    /// Authorizations are `pending`; the challenge POST is answered `processing` and the
+    /// authorization stays `pending` forever.
+    PendingForever,
+    /// The certificate chain carries a `PRIVATE KEY` block after the certificates.
+    PrivateKeyInChain,
+    /// The leaf certificate is for a fresh key, not the CSR's (names are right).
+    WrongKey,
+}
+
+impl Fault {
+    /// Whether authorizations start `pending` (a challenge must be answered).
+    fn authz_pending(&self) -> bool {
+        matches!(
+            self,
+            Self::Token(_) | Self::ChallengeInvalid | Self::PendingForever
+        )
+    }
+}
+
+/// The `detail` of the [`Fault::ChallengeInvalid`] problem.
+pub(crate) const UNAUTHORIZED_DETAIL: &str =
+    "Invalid response from http://fake.invalid/.well-known/acme-challenge/x: 404";
+
+/// Mutable server state, shared with the request handlers.
+#[derive(Default)]
+struct State {
+    fault: Fault,
+    stuck: bool,
+    hits: BTreeMap<String, usize>,
+    nonces: u64,
+    accounts: usize,
+    identifiers: Vec<Value>,
+    /// Authorizations (1-based) whose challenge was POSTed.
+    challenged: BTreeSet<usize>,
+    csr: Option<Vec<u8>>,
+    valid: bool,
+    /// Where to look for the token file when a challenge is POSTed.
+    webroot: Option<PathBuf>,
+    /// What the token file held at each challenge POST (`None`: missing).
+    presented: Vec<Option<String>>,
+}
+
+/// What the handlers need: state plus the issuing CA.
+struct Shared {
+    base: String,
+    state: Mutex<State>,
+    intermediate: CertifiedIssuer<'static, KeyPair>,
+}
+
+/// A running fake ACME server; stopped on drop.
+pub(crate) struct FakeAcme {
+    shared: Arc<Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+    tls_ca_pem: String,
+    root_pem: String,
+    ca_bundle: PathBuf,
+    _dir: TempDir,
+}
+
+impl FakeAcme {
+    /// Start a well-behaved server on a random loopback port.
+    pub(crate) fn start() -> Self {
+        Self::start_with(Fault::None)
+    }
+
+    /// Start a server that misbehaves as `fault` says.
+    pub(crate) fn start_with(fault: Fault) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("fake-acme-")
+            .tempdir()
+            .expect("tempdir");
+        let tls = LocalTls::generate();
+        let ca_bundle = dir.path().join("fake-tls-ca.pem");
+        std::fs::write(&ca_bundle, &tls.ca_pem).expect("write CA bundle");
+        let root = ca_issuer("fake ACME root", None);
+        let intermediate = ca_issuer("fake ACME intermediate", Some(&root));
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("local addr");
+        let shared = Arc::new(Shared {
+            base: format!("https://{addr}"),
+            state: Mutex::new(State {
+                fault,
+                ..State::default()
+            }),
+            intermediate,
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.spawn(serve(listener, server_config(&tls), Arc::clone(&shared)));
+        Self {
+            shared,
+            runtime: Some(runtime),
+            tls_ca_pem: tls.ca_pem,
+            root_pem: root.pem(),
+            ca_bundle,
+            _dir: dir,
+        }
+    }
+
+    /// `https://127.0.0.1:<port>/dir`.
+    pub(crate) fn directory_url(&self) -> String {
+        format!("{}/dir", self.shared.base)
+    }
+
+    /// The PEM file that makes the server's TLS certificate trusted (`--ca-bundle`).
+    pub(crate) fn ca_bundle_path(&self) -> &Path {
+        &self.ca_bundle
+    }
+
+    /// The TLS CA as PEM text.
+    pub(crate) fn tls_ca_pem(&self) -> &str {
+        &self.tls_ca_pem
+    }
+
+    /// The root that issued certificates chain to.
+    pub(crate) fn root_pem(&self) -> &str {
+        &self.root_pem
+    }
+
+    /// While stuck, the order stays `processing` after finalize.
+    pub(crate) fn set_stuck(&self, stuck: bool) {
+        self.shared.state.lock().expect("state").stuck = stuck;
+    }
+
+    /// Misbehave as `fault` says from the next request on.
+    pub(crate) fn set_fault(&self, fault: Fault) {
+        self.shared.state.lock().expect("state").fault = fault;
+    }
+
+    /// At every challenge POST, record what `<webroot>/.well-known/acme-challenge/<token>`
+    /// holds (see [`FakeAcme::presented`]).
+    pub(crate) fn watch_webroot(&self, webroot: &Path) {
+        self.shared.state.lock().expect("state").webroot = Some(webroot.to_owned());
+    }
+
+    /// The token file contents seen at each challenge POST (`None`: the file was missing).
+    pub(crate) fn presented(&self) -> Vec<Option<String>> {
+        self.shared.state.lock().expect("state").presented.clone()
+    }
+
+    /// How many requests hit `route` (`dir`, `nonce`, `account`, `new-order`, `authz`,
+    /// `chall`, `finalize`, `order`, `cert`, …).
+    pub(crate) fn hits(&self, route: &str) -> usize {
+        let state = self.shared.state.lock().expect("state");
+        state.hits.get(route).copied().unwrap_or(0)
+    }
+
+    /// Sign a certificate for a DER CSR the way `POST /cert/1` does: leaf then intermediate.
+    pub(crate) fn sign_csr(&self, csr_der: &[u8]) -> Result<String, rcgen::Error> {
+        sign_csr(csr_der, &self.shared.intermediate, &[])
+    }
+}
+
+impl Drop for FakeAcme {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn server_config(tls: &LocalTls) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = vec![CertificateDer::from_pem_slice(tls.cert_pem.as_bytes()).expect("cert")];
+    let key = PrivateKeyDer::from_pem_slice(tls.key_pem.as_bytes()).expect("key");
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server config");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    shared: Arc<Shared>,
+) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
+        let (acceptor, shared) = (acceptor.clone(), Arc::clone(&shared));
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(move |req| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(shared.handle(req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
