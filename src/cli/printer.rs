@@ -10,6 +10,26 @@ use std::fs::File;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::Mutex;
 
+/// The local time zone for `date(1)`-style stamps: `TZ` when set, else `/etc/localtime`
+/// read directly (jiff's system lookup scans the whole zoneinfo tree to name the zone, which
+/// costs ~10 ms per run), else UTC.
+fn local_zone() -> &'static jiff::tz::TimeZone {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| {
+        use jiff::tz::TimeZone;
+        if let Ok(tz) = std::env::var("TZ") {
+            let name = tz.trim_start_matches(':');
+            return TimeZone::get(name)
+                .or_else(|_| TimeZone::posix(name))
+                .unwrap_or(TimeZone::UTC);
+        }
+        std::fs::read("/etc/localtime")
+            .ok()
+            .and_then(|data| TimeZone::tzif("localtime", &data).ok())
+            .unwrap_or(TimeZone::UTC)
+    })
+}
+
 /// Writes acme.sh-style lines.
 #[derive(Debug, Default)]
 pub struct Printer {
@@ -42,7 +62,7 @@ impl Printer {
 
     fn line(&self, text: &dyn Display) -> String {
         if self.timestamp {
-            let now = jiff::Zoned::now();
+            let now = jiff::Timestamp::now().to_zoned(local_zone().clone());
             format!("[{}] {text}", now.strftime("%a %b %e %H:%M:%S %Z %Y"))
         } else {
             text.to_string()
