@@ -120,7 +120,7 @@ pub struct Args {
     /// Show protocol steps on stderr (level 1–3)
     #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", help_heading = "Output")]
     pub debug: Option<u8>,
-    /// Append output to a log file [default: <config-home>/acme.sh.log]
+    /// Append output to a log file [default: CONFIG_HOME/acme.sh.log]
     #[arg(long, visible_alias = "logfile", value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Output")]
     pub log: Option<String>,
     /// No ANSI colours
