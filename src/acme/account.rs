@@ -211,36 +211,28 @@ impl Account {
         if first_try && !self.url_is_on_ca_origin(&self.url()) {
             self.reregister().await?;
         }
-        let kid = self.url();
-        let result = self
-            .inner
-            .client
-            .post(
-                url,
-                self.inner.key.as_ref(),
-                KeyId::Kid(&kid),
-                payload,
-                accept,
-            )
-            .await;
-        match result {
+        match self.post_once(url, payload, accept).await {
             Err(Error::Api { problem, .. })
                 if problem.is("accountDoesNotExist") && self.reregistered().is_none() =>
             {
                 self.reregister().await?;
-                let kid = self.url();
-                self.inner
-                    .client
-                    .post(
-                        url,
-                        self.inner.key.as_ref(),
-                        KeyId::Kid(&kid),
-                        payload,
-                        accept,
-                    )
-                    .await
+                self.post_once(url, payload, accept).await
             }
             other => other,
         }
+    }
+
+    async fn post_once(
+        &self,
+        url: &Url,
+        payload: Option<&[u8]>,
+        accept: Option<&'static str>,
+    ) -> Result<Response> {
+        let kid = self.url();
+        let key = self.inner.key.as_ref();
+        self.inner
+            .client
+            .post(url, key, KeyId::Kid(&kid), payload, accept)
+            .await
     }
 }

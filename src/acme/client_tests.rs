@@ -130,6 +130,18 @@ fn url(s: &str) -> Url {
     Url::parse(s).unwrap()
 }
 
+/// A POST with a JSON payload, as an account, with a fresh key.
+async fn post_payload(c: &Client) -> Result<Response> {
+    c.post(
+        &url("https://ca.test/x"),
+        &TestKey::new(),
+        KeyId::Kid("k"),
+        Some(b"{}"),
+        None,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn nonce_is_fetched_once_then_reused_from_responses() {
     let script = Script::new(vec![
@@ -169,15 +181,7 @@ async fn bad_nonce_is_retried_with_the_nonce_from_the_error() {
         reply(200, &[("replay-nonce", "ok")], "{}"),
     ]);
     let c = client(&script).await;
-    c.post(
-        &url("https://ca.test/x"),
-        &TestKey::new(),
-        KeyId::Kid("k"),
-        Some(b"{}"),
-        None,
-    )
-    .await
-    .unwrap();
+    post_payload(&c).await.unwrap();
     let seen = script.seen();
     let nonces: Vec<_> = seen[1..].iter().map(nonce_in).collect();
     assert_eq!(nonces, ["d1", "e1", "e2"]);
@@ -189,16 +193,7 @@ async fn bad_nonce_retries_are_bounded() {
     replies.extend((0..11).map(|i| bad_nonce(&format!("e{i}"))));
     let script = Script::new(replies);
     let c = client(&script).await;
-    let err = c
-        .post(
-            &url("https://ca.test/x"),
-            &TestKey::new(),
-            KeyId::Kid("k"),
-            Some(b"{}"),
-            None,
-        )
-        .await
-        .unwrap_err();
+    let err = post_payload(&c).await.unwrap_err();
     assert!(
         matches!(err, Error::BadNonceExhausted { attempts: 11, .. }),
         "{err}"
@@ -215,15 +210,7 @@ async fn busy_with_short_retry_after_is_retried() {
     ]);
     let c = client(&script).await;
     let start = tokio::time::Instant::now();
-    c.post(
-        &url("https://ca.test/x"),
-        &TestKey::new(),
-        KeyId::Kid("k"),
-        Some(b"{}"),
-        None,
-    )
-    .await
-    .unwrap();
+    post_payload(&c).await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
 
@@ -239,16 +226,7 @@ async fn rate_limit_past_the_budget_is_surfaced_with_its_retry_after() {
     ]);
     let c = client(&script).await;
     let start = tokio::time::Instant::now();
-    let err = c
-        .post(
-            &url("https://ca.test/x"),
-            &TestKey::new(),
-            KeyId::Kid("k"),
-            Some(b"{}"),
-            None,
-        )
-        .await
-        .unwrap_err();
+    let err = post_payload(&c).await.unwrap_err();
     assert_eq!(start.elapsed(), Duration::ZERO);
     let Error::Api {
         problem,
@@ -270,16 +248,7 @@ async fn busy_retries_are_bounded() {
     replies.extend((0..4).map(|_| reply(503, &[("replay-nonce", "a"), ("retry-after", "1")], "")));
     let script = Script::new(replies);
     let c = client(&script).await;
-    let err = c
-        .post(
-            &url("https://ca.test/x"),
-            &TestKey::new(),
-            KeyId::Kid("k"),
-            Some(b"{}"),
-            None,
-        )
-        .await
-        .unwrap_err();
+    let err = post_payload(&c).await.unwrap_err();
     assert!(matches!(err, Error::Api { status: 503, .. }));
     assert_eq!(script.seen().len(), 5);
 }
@@ -363,15 +332,7 @@ async fn malformed_nonce_is_not_used() {
         reply(200, &[], "{}"),
     ]);
     let c = client(&script).await;
-    c.post(
-        &url("https://ca.test/x"),
-        &TestKey::new(),
-        KeyId::Kid("k"),
-        Some(b"{}"),
-        None,
-    )
-    .await
-    .unwrap();
+    post_payload(&c).await.unwrap();
     let seen = script.seen();
     assert_eq!(seen[1].method, Method::HEAD);
     assert_eq!(nonce_in(&seen[2]), "good");

@@ -7,8 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::certs::{KeyKind, leaf_sans, verify_chain_against_root};
-use crate::lineage::{Expect, Mode, check_issued, now, read, site};
+use crate::certs::{leaf_sans, verify_chain_against_root};
+use crate::lineage::{Expect, check_issued, now, read, site};
 use crate::pebble::{Pebble, PebbleOpts};
 use crate::util::{Acmers, read_conf};
 
@@ -39,12 +39,7 @@ fn default_ca_from_account_conf_is_used_without_server() {
     let started = now();
     let out = standalone(&site.home, &pebble, &names).run();
     out.assert_code(0);
-    let expect = Expect {
-        names: &names,
-        kind: KeyKind::Ec(256),
-        mode: Mode::Standalone,
-        started,
-    };
+    let expect = Expect::standalone(&names, started);
     // Checks `Le_API` is the Pebble URL and the account lives in `ca/127.0.0.1/dir`.
     check_issued(&site, &pebble, &out, &expect);
     assert_eq!(pebble.orders_created(), 1);
@@ -95,12 +90,7 @@ fn forgotten_account_is_registered_again_with_the_same_key() {
         key_before,
         "the account key is kept"
     );
-    let expect = Expect {
-        names: &names,
-        kind: KeyKind::Ec(256),
-        mode: Mode::Standalone,
-        started,
-    };
+    let expect = Expect::standalone(&names, started);
     check_issued(&site, &pebble, &out, &expect);
     assert_eq!(pebble.orders_created(), 2);
 }

@@ -57,12 +57,7 @@ fn standalone_single_name_default_key_then_skip_then_force() {
     let pebble = Pebble::start(PebbleOpts::default());
     let site = site();
     let names = ["single.example.test"];
-    let expect = Expect {
-        names: &names,
-        kind: KeyKind::Ec(256),
-        mode: Mode::Standalone,
-        started: now(),
-    };
+    let expect = Expect::standalone(&names, now());
     let cmd = issue_cmd(&site, &pebble, &names, &Mode::Standalone);
     let out = cmd.run();
     out.assert_code(0);
@@ -125,12 +120,7 @@ fn standalone_three_names() {
     let started = now();
     let out = issue_cmd(&site, &pebble, &names, &Mode::Standalone).run();
     out.assert_code(0);
-    let expect = Expect {
-        names: &names,
-        kind: KeyKind::Ec(256),
-        mode: Mode::Standalone,
-        started,
-    };
+    let expect = Expect::standalone(&names, started);
     check_issued(&site, &pebble, &out, &expect);
 }
 

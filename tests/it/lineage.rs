@@ -97,6 +97,18 @@ pub(crate) struct Expect<'a> {
     pub(crate) started: i64,
 }
 
+impl<'a> Expect<'a> {
+    /// The default: a P-256 key and `--standalone`.
+    pub(crate) fn standalone(names: &'a [&'a str], started: i64) -> Self {
+        Self {
+            names,
+            kind: KeyKind::Ec(256),
+            mode: Mode::Standalone,
+            started,
+        }
+    }
+}
+
 /// Check every file, mode, conf key, stdout line and the certificate itself.
 pub(crate) fn check_issued(
     site: &Site,
