@@ -237,16 +237,6 @@ pub fn resolve_server(
     }
 }
 
-/// The CA's short name for display, or the URL itself.
-pub fn server_display_name(url: &str) -> &str {
-    match url {
-        LETSENCRYPT => "LetsEncrypt.org",
-        LETSENCRYPT_STAGING => "LetsEncrypt.org_test",
-        "https://acme.zerossl.com/v2/DV90" => "ZeroSSL.com",
-        _ => url,
-    }
-}
-
 fn parse_key_type(value: Option<&str>, default: KeyType) -> Result<KeyType, SettingsError> {
     match value {
         None => Ok(default),
@@ -267,24 +257,25 @@ pub fn issue(
     if modes.is_empty() {
         return Err(SettingsError::NoMode(main));
     }
-    // acme.sh: the i-th mode applies to the i-th domain; the last one to the rest.
-    let per_domain: Vec<Mode> = (0..identifiers.len())
-        .map(|i| match &modes[i.min(modes.len() - 1)] {
+    let typed: Vec<Mode> = modes
+        .iter()
+        .map(|m| match m {
             ModeArg::Webroot(dir) => Mode::Webroot(dir.clone()),
             ModeArg::Standalone => Mode::Standalone,
         })
         .collect();
+    // acme.sh: the i-th mode applies to the i-th domain; the last one to the rest.
+    let per_domain: Vec<Mode> = (0..identifiers.len())
+        .map(|i| typed[i.min(typed.len() - 1)].clone())
+        .collect();
+    let webroot_conf = typed
+        .iter()
+        .map(Mode::conf_entry)
+        .collect::<Vec<_>>()
+        .join(",");
     if let Some(wild) = identifiers.iter().find(|id| names::is_wildcard(id)) {
         return Err(SettingsError::WildcardHttp(wild.value().to_owned()));
     }
-    let webroot_conf = modes
-        .iter()
-        .map(|m| match m {
-            ModeArg::Webroot(dir) => dir.display().to_string(),
-            ModeArg::Standalone => "no".into(),
-        })
-        .collect::<Vec<_>>()
-        .join(",");
     let local_address = match args.local_address.first() {
         None => None,
         Some(a) => Some(
