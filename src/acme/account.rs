@@ -4,6 +4,7 @@
 //! is registered again with the same key, once per run; the caller sees it through
 //! [`Account::reregistered`] and saves the new URL.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::Url;
@@ -57,6 +58,8 @@ struct Inner {
     contact: Vec<String>,
     eab: Option<Eab>,
     url: Mutex<String>,
+    /// The saved URL is on another origin than the CA: register again before the first use.
+    foreign_url: AtomicBool,
     reregistered: Mutex<Option<Registration>>,
     thumbprint: String,
 }
@@ -117,7 +120,7 @@ impl Account {
         eab: Option<Eab>,
     ) -> Result<(Self, Registration)> {
         let registration = new_account(&client, key.as_ref(), &contact, eab.as_ref()).await?;
-        let account = Self::build(client, key, contact, eab, registration.url.clone());
+        let account = Self::build(client, key, contact, eab, registration.url.clone(), false);
         Ok((account, registration))
     }
 
@@ -129,7 +132,14 @@ impl Account {
         contact: Vec<String>,
         url: String,
     ) -> Self {
-        Self::build(client, key, contact, None, url)
+        let foreign = match (
+            Url::parse(&url),
+            Url::parse(&client.directory().new_account),
+        ) {
+            (Ok(a), Ok(b)) => a.origin() != b.origin(),
+            _ => true,
+        };
+        Self::build(client, key, contact, None, url, foreign)
     }
 
     fn build(
@@ -138,6 +148,7 @@ impl Account {
         contact: Vec<String>,
         eab: Option<Eab>,
         url: String,
+        foreign_url: bool,
     ) -> Self {
         let thumbprint = key.jwk().thumbprint();
         Self {
@@ -147,6 +158,7 @@ impl Account {
                 contact,
                 eab,
                 url: Mutex::new(url),
+                foreign_url: AtomicBool::new(foreign_url),
                 reregistered: Mutex::new(None),
                 thumbprint,
             }),
@@ -173,12 +185,8 @@ impl Account {
         self.inner.reregistered.lock().ok().and_then(|r| r.clone())
     }
 
-    fn url_is_on_ca_origin(&self, url: &str) -> bool {
-        let ca = &self.inner.client.directory().new_account;
-        match (Url::parse(url), Url::parse(ca)) {
-            (Ok(a), Ok(b)) => a.origin() == b.origin(),
-            _ => false,
-        }
+    fn has_reregistered(&self) -> bool {
+        self.inner.reregistered.lock().is_ok_and(|r| r.is_some())
     }
 
     async fn reregister(&self) -> Result<()> {
@@ -207,13 +215,12 @@ impl Account {
         payload: Option<&[u8]>,
         accept: Option<&'static str>,
     ) -> Result<Response> {
-        let first_try = self.reregistered().is_none();
-        if first_try && !self.url_is_on_ca_origin(&self.url()) {
+        if self.inner.foreign_url.swap(false, Ordering::Relaxed) {
             self.reregister().await?;
         }
         match self.post_once(url, payload, accept).await {
             Err(Error::Api { problem, .. })
-                if problem.is("accountDoesNotExist") && self.reregistered().is_none() =>
+                if problem.is("accountDoesNotExist") && !self.has_reregistered() =>
             {
                 self.reregister().await?;
                 self.post_once(url, payload, accept).await

@@ -102,16 +102,8 @@ impl Client {
         let mut client = Self {
             http,
             directory_url: url.clone(),
-            // Replaced below; an empty directory is never used.
-            directory: Directory {
-                new_nonce: String::new(),
-                new_account: String::new(),
-                new_order: String::new(),
-                revoke_cert: None,
-                key_change: None,
-                renewal_info: None,
-                meta: None,
-            },
+            // Replaced below; the empty directory is never used.
+            directory: Directory::default(),
             nonce: Mutex::new(None),
             retry,
             requests: AtomicU32::new(0),
@@ -243,7 +235,7 @@ impl Client {
             if let Some(nonce) = self.take_nonce() {
                 return Ok(nonce);
             }
-            if let Some(wait) = self.busy_wait(&response) {
+            if let Some(wait) = self.busy_wait(response.status, retry_after_of(&response)) {
                 tokio::time::sleep(wait).await;
             }
         }
@@ -252,11 +244,9 @@ impl Client {
         })
     }
 
-    fn busy_wait(&self, response: &Response) -> Option<Duration> {
-        if response.status != 503 && response.status != 429 {
-            return None;
-        }
-        let wait = parse_retry_after(response.header("retry-after")?, SystemTime::now())?;
+    /// The wait a 429/503 asks for, when it fits the busy budget.
+    fn busy_wait(&self, status: u16, retry_after: Option<Duration>) -> Option<Duration> {
+        let wait = retry_after.filter(|_| status == 503 || status == 429)?;
         (wait <= self.retry.busy_budget).then_some(wait)
     }
 
@@ -308,10 +298,8 @@ impl Client {
                 );
                 continue;
             }
-            let retry_after = response
-                .header("retry-after")
-                .and_then(|v| parse_retry_after(v, SystemTime::now()));
-            if let Some(wait) = self.busy_wait(&response)
+            let retry_after = retry_after_of(&response);
+            if let Some(wait) = self.busy_wait(response.status, retry_after)
                 && busy < self.retry.busy
                 && slept + wait <= self.retry.busy_budget
             {
@@ -329,6 +317,11 @@ impl Client {
             });
         }
     }
+}
+
+/// A response's `Retry-After`, in either form.
+pub fn retry_after_of(response: &Response) -> Option<Duration> {
+    parse_retry_after(response.header("retry-after")?, SystemTime::now())
 }
 
 /// The problem document of an error response, or one made from its status and body.

@@ -1,7 +1,6 @@
 //! Orders, authorizations, challenges, finalize and download ([RFC 8555 §7.4, §7.5]).
 
 use std::collections::BTreeSet;
-use std::time::SystemTime;
 
 use reqwest::Url;
 use serde::de::DeserializeOwned;
@@ -10,10 +9,11 @@ use tracing::Instrument as _;
 use tracing::info_span;
 
 use super::account::{Account, location};
+use super::client::retry_after_of;
 use super::error::{Error, Result, WaitKind};
 use super::http::Response;
 use super::jws::b64;
-use super::poll::{Check, PollError, PollPolicy, Waiting, parse_retry_after, poll};
+use super::poll::{Check, PollError, PollPolicy, Waiting, poll};
 use super::types::{
     AuthorizationObject, AuthorizationStatus, ChallengeObject, ChallengeStatus, Identifier,
     OrderObject, OrderStatus, Problem,
@@ -36,12 +36,6 @@ pub struct Order {
 fn parse<T: DeserializeOwned>(response: &Response, url: &Url) -> Result<T> {
     serde_json::from_slice(&response.body)
         .map_err(|e| Error::bad_response(url, format!("not the expected ACME object ({e})")))
-}
-
-fn retry_after(response: &Response) -> Option<std::time::Duration> {
-    response
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, SystemTime::now()))
 }
 
 fn set_of(ids: &[Identifier]) -> BTreeSet<Identifier> {
@@ -72,7 +66,7 @@ impl Order {
         }
         Ok(Self {
             url,
-            retry_after: retry_after(response),
+            retry_after: retry_after_of(response),
             state,
         })
     }
@@ -159,7 +153,7 @@ impl Account {
             ChallengeStatus::Invalid => return Err(failed(challenge.error)),
             status => Check::Wait {
                 status: status.to_string(),
-                retry_after: retry_after(&response),
+                retry_after: retry_after_of(&response),
             },
         };
         let fetch = || async {
@@ -168,7 +162,7 @@ impl Account {
                 AuthorizationStatus::Valid => Ok(Check::Done(())),
                 AuthorizationStatus::Pending => Ok(Check::Wait {
                     status: authz.status.to_string(),
-                    retry_after: retry_after(&response),
+                    retry_after: retry_after_of(&response),
                 }),
                 _ => {
                     let problem = authz.challenges.into_iter().find_map(|c| c.error);

@@ -93,7 +93,7 @@ macro_rules! status_display {
 status_display!(OrderStatus, AuthorizationStatus, ChallengeStatus);
 
 /// The directory object ([RFC 8555 §7.1.1]). Unknown members are ignored.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Directory {
     /// newNonce URL.
@@ -193,7 +193,9 @@ pub struct ChallengeObject {
 
 fn lenient_problem<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Problem>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(value.and_then(|v| serde_json::from_value::<Problem>(v).ok()))
+    Ok(value
+        .and_then(|v| serde_json::from_value::<Problem>(v).ok())
+        .filter(|p| p.kind.is_some() || p.detail.is_some()))
 }
 
 /// A problem document ([RFC 7807], [RFC 8555 §6.7]).
@@ -416,11 +418,7 @@ mod tests {
             r#"{"type":"http-01","url":"https://ca/c/1","status":"pending","token":"t","error":{}}"#,
         )
         .unwrap();
-        // `{}` parses as an all-default problem; it carries no information either way.
-        assert!(
-            c.error
-                .is_none_or(|p| p.kind.is_none() && p.detail.is_none())
-        );
+        assert!(c.error.is_none());
     }
 
     #[test]

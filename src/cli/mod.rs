@@ -65,17 +65,24 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(exit_code::ERROR);
         }
     };
-    let log_file = log_path(&parsed, &globals);
-    if let Some(path) = &log_file {
-        match open_log(path) {
-            Ok(file) => printer = printer.with_log(file),
-            Err(e) => printer.error(format_args!(
+    let log_file = log_path(&parsed, &globals).and_then(|path| match open_log(&path) {
+        Ok(file) => Some(file),
+        Err(e) => {
+            printer.error(format_args!(
                 "warning: cannot open the log file `{}`: {e}",
                 path.display()
-            )),
+            ));
+            None
         }
+    });
+    // Tracing and the printer append to the same open file.
+    init_tracing(
+        parsed.args.debug,
+        log_file.as_ref().and_then(|f| f.try_clone().ok()),
+    );
+    if let Some(file) = log_file {
+        printer = printer.with_log(file);
     }
-    init_tracing(parsed.args.debug, log_file.as_deref());
     let code = match run(command, &parsed, &mut globals, &printer) {
         Ok(outcome) => outcome.code(),
         Err(failure) => {
@@ -147,7 +154,7 @@ fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
 
 /// `--debug [1-3]`: protocol steps on stderr (1: acmers' steps; 2: plus trace detail; 3: plus
 /// the HTTP stack's own events); `--log`: the same into the log file.
-fn init_tracing(debug: Option<u8>, log_file: Option<&std::path::Path>) {
+fn init_tracing(debug: Option<u8>, log_file: Option<std::fs::File>) {
     use tracing::level_filters::LevelFilter;
     use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriterExt as _};
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -163,8 +170,7 @@ fn init_tracing(debug: Option<u8>, log_file: Option<&std::path::Path>) {
         None if log_file.is_some() => Targets::new().with_target("acmers", LevelFilter::DEBUG),
         None => return,
     };
-    let file = log_file.and_then(|p| open_log(p).ok());
-    let writer = match (debug.is_some(), file) {
+    let writer = match (debug.is_some(), log_file) {
         (true, Some(file)) => BoxMakeWriter::new(std::io::stderr.and(std::sync::Mutex::new(file))),
         (false, Some(file)) => BoxMakeWriter::new(std::sync::Mutex::new(file)),
         _ => BoxMakeWriter::new(std::io::stderr),

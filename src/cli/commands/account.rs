@@ -20,6 +20,8 @@ pub struct AccountState {
     pub ca_dir: CaDir,
     /// Its `ca.conf`.
     pub ca_conf: Conf,
+    /// `CA_KEY_HASH` of its key file.
+    pub key_hash: String,
 }
 
 /// acme.sh's `CA_KEY_HASH`: base64 of the SHA-256 of the account key file's bytes.
@@ -95,6 +97,7 @@ pub async fn load_or_register(
         account,
         ca_dir,
         ca_conf,
+        key_hash: hash,
     })
 }
 
@@ -123,13 +126,12 @@ impl AccountState {
         let Some(registration) = self.account.reregistered() else {
             return Ok(());
         };
-        let key_pem = std::fs::read(self.ca_dir.account_key())?;
         let email = self.ca_conf.get("CA_EMAIL");
         save_registration(
             &self.ca_dir,
             &mut self.ca_conf,
             &registration,
-            &key_hash(&key_pem),
+            &self.key_hash,
             email.as_deref(),
         )?;
         printer.info(format_args!(

@@ -83,7 +83,7 @@ pub async fn run(
 fn is_due(conf: &Conf, settings: &IssueSettings) -> bool {
     let issued = conf.get("Le_CertCreateTime").is_some_and(|t| !t.is_empty());
     let same = lineage::saved_identifiers(conf)
-        .is_some_and(|saved| lineage::same_names(&saved, &settings.identifiers));
+        .is_some_and(|saved| same_identifiers(&saved, &settings.identifiers));
     let next = conf.get("Le_NextRenewTime").and_then(|t| t.parse().ok());
     !issued || !same || renew::is_due(jiff::Timestamp::now().as_second(), next, false)
 }

@@ -21,28 +21,12 @@ pub fn pending_order(conf: &Conf, server: &str) -> Option<String> {
     (!has_cert && same_ca).then_some(order)
 }
 
-/// The identifiers a conf was issued for: `Le_Domain` plus `Le_Alt`.
-pub fn saved_identifiers(conf: &Conf) -> Option<Vec<String>> {
+/// The identifiers a conf was issued for: `Le_Domain` plus `Le_Alt` (`None` when absent or
+/// not valid names).
+pub fn saved_identifiers(conf: &Conf) -> Option<Vec<Identifier>> {
     let main = conf.get("Le_Domain")?;
-    let mut names = vec![main];
-    if let Some(alt) = conf.get("Le_Alt").filter(|a| !a.is_empty() && a != "no") {
-        names.extend(alt.split(',').filter(|s| !s.is_empty()).map(str::to_owned));
-    }
-    Some(names)
-}
-
-/// Whether the saved names equal the requested ones (as sets, case-insensitive).
-pub fn same_names(saved: &[String], requested: &[Identifier]) -> bool {
-    let mut a: Vec<String> = saved.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let mut b: Vec<String> = requested
-        .iter()
-        .map(|i| i.value().to_ascii_lowercase())
-        .collect();
-    a.sort();
-    a.dedup();
-    b.sort();
-    b.dedup();
-    a == b
+    let alt = conf.get("Le_Alt").filter(|a| a != "no").unwrap_or_default();
+    crate::names::parse_domains(&[main, alt]).ok()
 }
 
 /// Record the issue parameters in the conf, as acme.sh does before contacting the CA.
