@@ -23,6 +23,44 @@ pub struct Args {
     /// Issue a certificate
     #[arg(long, help_heading = "Commands")]
     pub issue: bool,
+    /// Renew one certificate from its saved settings (`-d`, `--ecc`)
+    #[arg(short = 'r', long, help_heading = "Commands")]
+    pub renew: bool,
+    /// Renew every certificate that is due
+    #[arg(long, visible_aliases = ["renewAll", "renewall"], help_heading = "Commands")]
+    pub renew_all: bool,
+    /// The cron entry point: renew every certificate that is due
+    #[arg(long, help_heading = "Commands")]
+    pub cron: bool,
+    /// Save install targets and a reload command, and install the certificate now
+    #[arg(
+        short = 'i',
+        long,
+        visible_alias = "installcert",
+        help_heading = "Commands"
+    )]
+    pub install_cert: bool,
+    /// List the certificates
+    #[arg(long, help_heading = "Commands")]
+    pub list: bool,
+    /// Show the settings (with `-d`: of one certificate)
+    #[arg(long, help_heading = "Commands")]
+    pub info: bool,
+    /// Stop renewing a certificate (its conf becomes `.conf.removed`; files are kept)
+    #[arg(long, help_heading = "Commands")]
+    pub remove: bool,
+    /// Revoke a certificate
+    #[arg(long, help_heading = "Commands")]
+    pub revoke: bool,
+    /// Add the daily cron line to the crontab
+    #[arg(long, help_heading = "Commands")]
+    pub install_cronjob: bool,
+    /// Remove the cron line from the crontab
+    #[arg(long, help_heading = "Commands")]
+    pub uninstall_cronjob: bool,
+    /// Write a systemd service and timer that run `--cron` daily
+    #[arg(long, help_heading = "Commands")]
+    pub install_systemd_timer: bool,
     /// Save `--server` as the default CA in account.conf
     #[arg(long, help_heading = "Commands")]
     pub set_default_ca: bool,
@@ -101,6 +139,88 @@ pub struct Args {
     /// Ignore the renewal time; replace a key of another type
     #[arg(short = 'f', long, help_heading = "Certificate")]
     pub force: bool,
+    /// Use the EC lineage (`<domain>_ecc/`) for renew, install-cert, info, remove, revoke
+    #[arg(long, help_heading = "Certificate")]
+    pub ecc: bool,
+    /// Revocation reason (RFC 5280 code, 0–10) [default: 0]
+    #[arg(long, value_name = "CODE", value_parser = clap::value_parser!(u8).range(0..=10), help_heading = "Certificate")]
+    pub revoke_reason: Option<u8>,
+
+    /// Copy the certificate here after every issuance
+    #[arg(
+        long,
+        visible_alias = "certpath",
+        value_name = "FILE",
+        help_heading = "Install"
+    )]
+    pub cert_file: Option<PathBuf>,
+    /// Copy the private key here (a new file is created 0600)
+    #[arg(
+        long,
+        visible_alias = "keypath",
+        value_name = "FILE",
+        help_heading = "Install"
+    )]
+    pub key_file: Option<PathBuf>,
+    /// Copy the intermediate certificates here
+    #[arg(
+        long,
+        visible_alias = "capath",
+        value_name = "FILE",
+        help_heading = "Install"
+    )]
+    pub ca_file: Option<PathBuf>,
+    /// Copy the full chain here
+    #[arg(
+        long,
+        visible_alias = "fullchainpath",
+        value_name = "FILE",
+        help_heading = "Install"
+    )]
+    pub fullchain_file: Option<PathBuf>,
+    /// Run this shell command after installing (`sh -c`)
+    #[arg(
+        long,
+        visible_alias = "reloadCmd",
+        value_name = "COMMAND",
+        help_heading = "Install"
+    )]
+    pub reloadcmd: Option<String>,
+    /// Run before issuing (only when a certificate is really ordered)
+    #[arg(long, value_name = "COMMAND", help_heading = "Install")]
+    pub pre_hook: Option<String>,
+    /// Run after every issuance attempt, success or failure
+    #[arg(long, value_name = "COMMAND", help_heading = "Install")]
+    pub post_hook: Option<String>,
+    /// Run after each successful renewal
+    #[arg(long, value_name = "COMMAND", help_heading = "Install")]
+    pub renew_hook: Option<String>,
+    /// Kill a hook or reload command still running after this many seconds
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        help_heading = "Install"
+    )]
+    pub hook_timeout: u64,
+
+    /// Renew this many due certificates at once (--renew-all, --cron)
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), help_heading = "Renewal")]
+    pub parallel: u16,
+    /// Stop --renew-all at the first failure
+    #[arg(long, help_heading = "Renewal")]
+    pub stop_renew_on_error: bool,
+    /// Accepted for acme.sh compatibility (--renew-all never exits 2)
+    #[arg(long, hide = true)]
+    pub treat_skip_as_success: bool,
+    /// Wait this long for a certificate another acmers is working on, then skip it
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        help_heading = "Renewal"
+    )]
+    pub lock_timeout: u64,
 
     /// Working directory [default: ~/.acme.sh]
     #[arg(long, value_name = "DIR", help_heading = "Files")]
@@ -126,6 +246,15 @@ pub struct Args {
     /// No ANSI colours
     #[arg(long, help_heading = "Output")]
     pub no_color: bool,
+    /// --list: one line per certificate separated by `|`
+    #[arg(long, help_heading = "Output")]
+    pub listraw: bool,
+    /// --list: one JSON object per certificate
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// --info: show saved secrets instead of masking them
+    #[arg(long, help_heading = "Output")]
+    pub output_insecure: bool,
 }
 
 /// Which command the line asks for.
@@ -133,6 +262,28 @@ pub struct Args {
 pub enum Command {
     /// `--issue`
     Issue,
+    /// `-r`/`--renew`
+    Renew,
+    /// `--renew-all`
+    RenewAll,
+    /// `--cron`
+    Cron,
+    /// `-i`/`--install-cert`
+    InstallCert,
+    /// `--list`
+    List,
+    /// `--info`
+    Info,
+    /// `--remove`
+    Remove,
+    /// `--revoke`
+    Revoke,
+    /// `--install-cronjob`
+    InstallCronjob,
+    /// `--uninstall-cronjob`
+    UninstallCronjob,
+    /// `--install-systemd-timer`
+    InstallSystemdTimer,
     /// `--set-default-ca`
     SetDefaultCa,
     /// `-h`/`--help`, or no arguments at all
@@ -162,7 +313,10 @@ pub struct Parsed {
 }
 
 /// acme.sh's multi-letter short options and their long forms.
-const SHORT_ALIASES: &[(&str, &str)] = &[("-ak", "--accountkeylength")];
+const SHORT_ALIASES: &[(&str, &str)] = &[
+    ("-ak", "--accountkeylength"),
+    ("-se", "--stop-renew-on-error"),
+];
 
 /// Rewrite acme.sh's multi-letter short options to long options clap understands.
 pub fn normalize_argv(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
@@ -192,6 +346,17 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, clap::E
 fn last_command(m: &ArgMatches) -> Option<Command> {
     [
         ("issue", Command::Issue),
+        ("renew", Command::Renew),
+        ("renew_all", Command::RenewAll),
+        ("cron", Command::Cron),
+        ("install_cert", Command::InstallCert),
+        ("list", Command::List),
+        ("info", Command::Info),
+        ("remove", Command::Remove),
+        ("revoke", Command::Revoke),
+        ("install_cronjob", Command::InstallCronjob),
+        ("uninstall_cronjob", Command::UninstallCronjob),
+        ("install_systemd_timer", Command::InstallSystemdTimer),
         ("set_default_ca", Command::SetDefaultCa),
         ("help", Command::Help),
         ("version", Command::Version),

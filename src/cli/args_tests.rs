@@ -148,3 +148,63 @@ fn help_lists_the_flags() {
         assert!(h.contains(flag), "{flag} missing from help");
     }
 }
+
+#[test]
+fn lifecycle_lines() {
+    let p = line("--renew -d a.com --ecc --force").unwrap();
+    assert_eq!(p.command, Some(Command::Renew));
+    assert!(p.args.ecc && p.args.force);
+    assert_eq!(line("-r -d a.com").unwrap().command, Some(Command::Renew));
+    for (text, command) in [
+        ("--renew-all", Command::RenewAll),
+        ("--renewAll", Command::RenewAll),
+        ("--renewall", Command::RenewAll),
+        ("--cron", Command::Cron),
+        ("--installcert -d a.com", Command::InstallCert),
+        ("-i -d a.com", Command::InstallCert),
+        ("--list", Command::List),
+        ("--info", Command::Info),
+        ("--remove -d a.com", Command::Remove),
+        ("--revoke -d a.com", Command::Revoke),
+        ("--install-cronjob", Command::InstallCronjob),
+        ("--uninstall-cronjob", Command::UninstallCronjob),
+        ("--install-systemd-timer", Command::InstallSystemdTimer),
+    ] {
+        assert_eq!(line(text).unwrap().command, Some(command), "{text}");
+    }
+    let p = line("--renew-all -se --parallel 8 --lock-timeout 5 --treat-skip-as-success").unwrap();
+    assert!(p.args.stop_renew_on_error && p.args.treat_skip_as_success);
+    assert_eq!((p.args.parallel, p.args.lock_timeout), (8, 5));
+    let p = line("--cron").unwrap();
+    assert_eq!(
+        (p.args.parallel, p.args.lock_timeout, p.args.hook_timeout),
+        (4, 60, 300)
+    );
+    assert!(line("--cron --parallel 0").is_err());
+    assert!(line("--revoke -d a.com --revoke-reason 11").is_err());
+    assert_eq!(
+        line("--revoke -d a.com --revoke-reason 4")
+            .unwrap()
+            .args
+            .revoke_reason,
+        Some(4)
+    );
+    let p = line("--install-cert -d a.com --certpath /c --keypath /k --capath /ca --fullchainpath /f --reloadCmd true").unwrap();
+    assert_eq!(
+        p.args.cert_file.as_deref(),
+        Some(std::path::Path::new("/c"))
+    );
+    assert_eq!(p.args.key_file.as_deref(), Some(std::path::Path::new("/k")));
+    assert_eq!(p.args.ca_file.as_deref(), Some(std::path::Path::new("/ca")));
+    assert_eq!(
+        p.args.fullchain_file.as_deref(),
+        Some(std::path::Path::new("/f"))
+    );
+    assert_eq!(p.args.reloadcmd.as_deref(), Some("true"));
+    let p = line("--issue -d a.com --standalone --pre-hook true --post-hook true --renew-hook true --hook-timeout 9").unwrap();
+    assert_eq!(p.args.pre_hook.as_deref(), Some("true"));
+    assert_eq!(p.args.hook_timeout, 9);
+    let p = line("--list --listraw --json --info --output-insecure").unwrap();
+    assert_eq!(p.command, Some(Command::Info));
+    assert!(p.args.listraw && p.args.json && p.args.output_insecure);
+}

@@ -113,6 +113,7 @@ fn run(
         }
         // Handled before settings are resolved.
         Command::Help | Command::Version => Ok(Outcome::Done),
+        other => Err(Failure::from(anyhow::anyhow!("{other:?} is not wired yet"))),
     }
 }
 
