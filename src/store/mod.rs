@@ -18,7 +18,9 @@ use std::path::PathBuf;
 
 pub mod atomic;
 pub mod conf;
+pub mod journal;
 pub mod layout;
+pub mod lock;
 
 pub use conf::Conf;
 pub use layout::{CaDir, Home, Lineage};
@@ -70,6 +72,23 @@ pub enum Error {
     BadCaUrl {
         /// The URL as given.
         url: String,
+    },
+    /// A lock file could not be opened or locked.
+    #[error("cannot lock `{}`", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// A journal names a file outside its folder, or is not a journal.
+    #[error("refusing the journal `{}`: {reason}", path.display())]
+    BadJournal {
+        /// The journal.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
     },
     /// A main domain cannot be used as a lineage folder name (empty, `.`, `..`, or containing
     /// `/` or a control character).

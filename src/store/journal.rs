@@ -1,0 +1,214 @@
+//! Switching several files of one folder as a unit (`reliability.md` §A2.4).
+//!
+//! Files cannot be renamed together atomically, and acme.sh's fixed names (`<d>.key`,
+//! `<d>.cer`, …) rule out certbot's symlink scheme. So a [`Transaction`]:
+//!
+//! 1. writes every new file completely under a staged name (`.<name>.acmers-staged`,
+//!    atomically and durably), leaving the current files alone;
+//! 2. writes a small journal (`.acmers.journal`) naming the files, atomically — the commit
+//!    point: before it the old set is intact, after it the new set is complete on disk;
+//! 3. renames the staged files over the current ones in the order they were staged, syncs the
+//!    folder, deletes the journal.
+//!
+//! A crash in step 3 leaves a journal; [`roll_forward`] (called before any work on the
+//! folder) finishes the renames. Staged files without a journal are leftovers of a run that
+//! died before its commit point; they are overwritten by the next transaction.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use super::Error;
+use super::atomic::write_atomic;
+
+/// The journal's name inside the folder.
+pub const JOURNAL: &str = ".acmers.journal";
+const HEADER: &str = "acmers-journal-v1";
+
+fn staged_name(name: &str) -> String {
+    format!(".{name}.acmers-staged")
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains('/')
+        && !name.chars().any(char::is_control)
+}
+
+/// New files for one folder, switched together by [`commit`](Self::commit).
+#[derive(Debug)]
+pub struct Transaction {
+    dir: PathBuf,
+    names: Vec<String>,
+}
+
+impl Transaction {
+    /// A transaction on the files of `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_owned(),
+            names: Vec::new(),
+        }
+    }
+
+    /// Write the new content of `<dir>/<name>` under its staged name. Renamed in staging order.
+    pub fn stage(&mut self, name: &str, data: &[u8], mode: u32) -> Result<(), Error> {
+        if !valid_name(name) {
+            return Err(self.bad(format!("`{}` is not a file name", name.escape_debug())));
+        }
+        write_atomic(&self.dir.join(staged_name(name)), data, mode)?;
+        self.names.retain(|n| n != name);
+        self.names.push(name.to_owned());
+        Ok(())
+    }
+
+    /// Write the journal (the commit point), then switch the files and remove the journal.
+    pub fn commit(self) -> Result<(), Error> {
+        let mut text = format!("{HEADER}\n");
+        for name in &self.names {
+            text.push_str(name);
+            text.push('\n');
+        }
+        write_atomic(&self.dir.join(JOURNAL), text.as_bytes(), 0o600)?;
+        roll_forward(&self.dir).map(|_| ())
+    }
+
+    fn bad(&self, reason: String) -> Error {
+        Error::BadJournal {
+            path: self.dir.join(JOURNAL),
+            reason,
+        }
+    }
+}
+
+/// Finish a transaction that a crash interrupted: rename the staged files the journal of
+/// `dir` names (those already renamed are skipped), then delete the journal. `Ok(false)`
+/// when there was no journal.
+pub fn roll_forward(dir: &Path) -> Result<bool, Error> {
+    let path = dir.join(JOURNAL);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => return Err(Error::Read { path, source }),
+    };
+    let mut lines = text.lines();
+    let bad = |reason: &str| Error::BadJournal {
+        path: path.clone(),
+        reason: reason.to_owned(),
+    };
+    if lines.next() != Some(HEADER) {
+        return Err(bad("unknown format"));
+    }
+    let names: Vec<&str> = lines.collect();
+    if !names.iter().all(|n| valid_name(n)) {
+        return Err(bad("it names a file outside its folder"));
+    }
+    for name in names {
+        let staged = dir.join(staged_name(name));
+        match std::fs::rename(&staged, dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(Error::Write {
+                    path: dir.join(name),
+                    source,
+                });
+            }
+        }
+    }
+    sync_dir(dir)?;
+    std::fs::remove_file(&path).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    sync_dir(dir)?;
+    Ok(true)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| Error::SyncDir {
+            path: dir.to_owned(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    fn read(dir: &Path, name: &str) -> String {
+        fs::read_to_string(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn commit_switches_every_file_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.key"), "old key").unwrap();
+        fs::write(d.join("a.cer"), "old cert").unwrap();
+        let mut tx = Transaction::new(d);
+        tx.stage("a.key", b"new key", 0o600).unwrap();
+        tx.stage("a.cer", b"new cert", 0o644).unwrap();
+        // Before the commit point the old files are intact.
+        assert_eq!(read(d, "a.key"), "old key");
+        tx.commit().unwrap();
+        assert_eq!(read(d, "a.key"), "new key");
+        assert_eq!(read(d, "a.cer"), "new cert");
+        let mut left: Vec<_> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.cer", "a.key"]);
+        let mode = fs::metadata(d.join("a.key")).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn an_interrupted_commit_is_rolled_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.key"), "old key").unwrap();
+        fs::write(d.join("a.cer"), "old cert").unwrap();
+        // The state a crash after the journal and the first rename leaves.
+        fs::write(d.join("a.key"), "new key").unwrap();
+        fs::write(d.join(staged_name("a.cer")), "new cert").unwrap();
+        fs::write(d.join(JOURNAL), format!("{HEADER}\na.key\na.cer\n")).unwrap();
+        assert!(roll_forward(d).unwrap());
+        assert_eq!(read(d, "a.key"), "new key");
+        assert_eq!(read(d, "a.cer"), "new cert");
+        assert!(!d.join(JOURNAL).exists());
+        assert!(!roll_forward(d).unwrap());
+    }
+
+    #[test]
+    fn staged_files_without_a_journal_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.key"), "old key").unwrap();
+        fs::write(d.join(staged_name("a.key")), "half").unwrap();
+        assert!(!roll_forward(d).unwrap());
+        assert_eq!(read(d, "a.key"), "old key");
+    }
+
+    #[test]
+    fn hostile_journals_and_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join(JOURNAL), format!("{HEADER}\n../../etc/passwd\n")).unwrap();
+        assert!(matches!(roll_forward(d), Err(Error::BadJournal { .. })));
+        fs::write(d.join(JOURNAL), "rm -rf /\n").unwrap();
+        assert!(matches!(roll_forward(d), Err(Error::BadJournal { .. })));
+        let mut tx = Transaction::new(d);
+        assert!(tx.stage("../x", b"", 0o600).is_err());
+        assert!(tx.stage("..", b"", 0o600).is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! Advisory locks that die with the process (`reliability.md` §A2.6): `flock` on a lock file,
+//! released by the kernel on exit, `kill -9` included, so a lock is never stale.
+//!
+//! One lock per lineage (`<lineage>/.acmers.lock`), held for a whole issuance or renewal, and
+//! one per CA account (`ca/<host>/<path>/.acmers.lock`), held while the account is registered.
+//! The leading dot keeps the files out of acme.sh's `*.*` folder globs. On NFS such locks
+//! are not reliable: the file store is single-host.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::Error;
+
+/// The lock file's name inside the folder it protects.
+pub const LOCK_FILE: &str = ".acmers.lock";
+
+/// A held lock; dropping it releases the lock (the file stays).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl Lock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The lock file of `dir`, opened (created 0600 when missing, never through a symlink).
+fn open(dir: &Path) -> Result<(File, PathBuf), Error> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&path)
+        .map_err(|source| Error::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    Ok((file, path))
+}
+
+/// Take the lock of `dir` if it is free: `Ok(None)` when another process holds it.
+pub fn try_lock(dir: &Path) -> Result<Option<Lock>, Error> {
+    let (file, path) = open(dir)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(Lock { _file: file, path })),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(source)) => Err(Error::Lock { path, source }),
+    }
+}
+
+/// Take the lock of `dir`, waiting up to `timeout` for another process to release it:
+/// `Ok(None)` when it is still held then. Re-checks with a growing step (20 ms … 1 s).
+pub async fn lock(dir: &Path, timeout: Duration) -> Result<Option<Lock>, Error> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut step = Duration::from_millis(20);
+    loop {
+        if let Some(lock) = try_lock(dir)? {
+            return Ok(Some(lock));
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(step.min(deadline - now)).await;
+        step = (step * 2).min(Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = try_lock(dir.path()).unwrap().unwrap();
+        assert!(try_lock(dir.path()).unwrap().is_none());
+        drop(first);
+        assert!(try_lock(dir.path()).unwrap().is_some());
+        let mode = std::fs::metadata(dir.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+            0o600
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_lock_gives_up_at_the_timeout_and_wins_when_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = try_lock(dir.path()).unwrap().unwrap();
+        assert!(
+            lock(dir.path(), Duration::from_secs(3))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let path = dir.path().to_owned();
+        let waiter = tokio::spawn(async move { lock(&path, Duration::from_secs(60)).await });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(held);
+        assert!(waiter.await.unwrap().unwrap().is_some());
+    }
+
+    #[test]
+    fn symlinked_lock_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join(LOCK_FILE)).unwrap();
+        assert!(matches!(try_lock(dir.path()), Err(Error::Lock { .. })));
+    }
+}
