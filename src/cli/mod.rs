@@ -5,6 +5,7 @@ pub mod commands;
 pub mod error;
 pub mod exit_code;
 pub mod printer;
+pub mod saved;
 pub mod settings;
 
 use std::ffi::OsString;
@@ -102,10 +103,17 @@ fn run(
     match command {
         Command::Issue => {
             let settings = settings::issue(&parsed.args, &parsed.modes, globals)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(commands::issue::run(&settings, globals, printer))
+            runtime()?.block_on(commands::issue::run(&settings, globals, printer))
+        }
+        Command::Renew => runtime()?.block_on(commands::renew::run_one(&parsed.args, globals, printer)),
+        Command::RenewAll | Command::Cron => runtime()?.block_on(commands::renew::run_all(
+            &parsed.args,
+            globals,
+            printer,
+            command == Command::Cron,
+        )),
+        Command::InstallCert => {
+            runtime()?.block_on(commands::install::run(&parsed.args, globals, printer))
         }
         Command::SetDefaultCa => {
             let server = settings::set_default_ca(&parsed.args, globals)?;
@@ -115,6 +123,13 @@ fn run(
         Command::Help | Command::Version => Ok(Outcome::Done),
         other => Err(Failure::from(anyhow::anyhow!("{other:?} is not wired yet"))),
     }
+}
+
+/// The run's runtime: one thread; concurrency comes from async I/O, not threads.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 /// Print a command-line error the way acme.sh does, exit code 1 (never clap's 2).

@@ -8,7 +8,7 @@
 use std::fmt::Display;
 use std::fs::File;
 use std::io::{IsTerminal as _, Write as _};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The local time zone for `date(1)`-style stamps: `TZ` when set, else `/etc/localtime`
 /// read directly (jiff's system lookup scans the whole zoneinfo tree to name the zone, which
@@ -31,11 +31,12 @@ fn local_zone() -> &'static jiff::tz::TimeZone {
 }
 
 /// Writes acme.sh-style lines.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Printer {
     color: bool,
     timestamp: bool,
-    log: Option<Mutex<File>>,
+    log: Option<Arc<Mutex<File>>>,
+    prefix: Option<Arc<str>>,
 }
 
 impl Printer {
@@ -51,21 +52,32 @@ impl Printer {
             color,
             timestamp: !set("NO_TIMESTAMP"),
             log: None,
+            prefix: None,
         }
     }
 
     /// Also append every line to `file`.
     pub fn with_log(mut self, file: File) -> Self {
-        self.log = Some(Mutex::new(file));
+        self.log = Some(Arc::new(Mutex::new(file)));
         self
     }
 
+    /// The same printer, starting every line's message with `[<prefix>] ` (concurrent
+    /// renewals name their certificate this way).
+    pub fn prefixed(&self, prefix: &str) -> Self {
+        Self {
+            prefix: Some(Arc::from(format!("[{prefix}] "))),
+            ..self.clone()
+        }
+    }
+
     fn line(&self, text: &dyn Display) -> String {
+        let prefix = self.prefix.as_deref().unwrap_or_default();
         if self.timestamp {
             let now = jiff::Timestamp::now().to_zoned(local_zone().clone());
-            format!("[{}] {text}", now.strftime("%a %b %e %H:%M:%S %Z %Y"))
+            format!("[{}] {prefix}{text}", now.strftime("%a %b %e %H:%M:%S %Z %Y"))
         } else {
-            text.to_string()
+            format!("{prefix}{text}")
         }
     }
 

@@ -78,6 +78,21 @@ pub enum SettingsError {
     /// No home directory could be found.
     #[error("cannot find the home directory: set HOME or pass `--home`")]
     NoHome,
+    /// A value saved in a domain conf cannot be used.
+    #[error("the saved `{key}='{value}'` cannot be used: {reason}")]
+    Saved {
+        /// The conf key.
+        key: &'static str,
+        /// Its value.
+        value: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A saved validation mode acmers does not implement.
+    #[error(
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot and standalone http-01)"
+    )]
+    UnsupportedMode(String),
     /// account.conf could not be read.
     #[error("cannot read `account.conf`")]
     Store(#[from] crate::store::Error),
@@ -140,8 +155,74 @@ pub struct IssueSettings {
     pub order_timeout: Duration,
     /// `--force`.
     pub force: bool,
-    /// `--days`.
+    /// `--days` (or the saved `Le_RenewalDays` on a renewal).
     pub days: Option<i64>,
+    /// Hooks given on the command line (saved in the conf; the conf's are used when absent).
+    pub hooks: Hooks,
+    /// Install targets given on the command line (saved like the hooks).
+    pub install: Install,
+    /// Limit for each hook and the reload command.
+    pub hook_timeout: Duration,
+    /// How long to wait for a lineage another process is working on.
+    pub lock_timeout: Duration,
+    /// A renewal (`--renew`, `--renew-all`, `--cron`) rather than `--issue`: the renew hook
+    /// runs after success.
+    pub renewal: bool,
+}
+
+/// Commands run around an issuance (acme-compat §1.3 "Install / hooks").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hooks {
+    /// `--pre-hook` / `Le_PreHook`: before a certificate is really ordered.
+    pub pre: Option<String>,
+    /// `--post-hook` / `Le_PostHook`: after every attempt, success or failure.
+    pub post: Option<String>,
+    /// `--renew-hook` / `Le_RenewHook`: after each successful renewal.
+    pub renew: Option<String>,
+}
+
+/// `--install-cert` targets and the reload command.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Install {
+    /// `--cert-file` / `Le_RealCertPath`.
+    pub cert: Option<PathBuf>,
+    /// `--key-file` / `Le_RealKeyPath`.
+    pub key: Option<PathBuf>,
+    /// `--ca-file` / `Le_RealCACertPath`.
+    pub ca: Option<PathBuf>,
+    /// `--fullchain-file` / `Le_RealFullChainPath`.
+    pub fullchain: Option<PathBuf>,
+    /// `--reloadcmd` / `Le_ReloadCmd`.
+    pub reload: Option<String>,
+}
+
+impl Hooks {
+    /// The hooks given on the command line.
+    pub fn from_args(args: &Args) -> Self {
+        Self {
+            pre: args.pre_hook.clone(),
+            post: args.post_hook.clone(),
+            renew: args.renew_hook.clone(),
+        }
+    }
+}
+
+impl Install {
+    /// The targets given on the command line.
+    pub fn from_args(args: &Args) -> Self {
+        Self {
+            cert: args.cert_file.clone(),
+            key: args.key_file.clone(),
+            ca: args.ca_file.clone(),
+            fullchain: args.fullchain_file.clone(),
+            reload: args.reloadcmd.clone(),
+        }
+    }
+
+    /// Nothing to install and no command to run.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl IssueSettings {
@@ -237,7 +318,7 @@ pub fn resolve_server(
     }
 }
 
-fn parse_key_type(value: Option<&str>, default: KeyType) -> Result<KeyType, SettingsError> {
+pub(crate) fn parse_key_type(value: Option<&str>, default: KeyType) -> Result<KeyType, SettingsError> {
     match value {
         None => Ok(default),
         Some(v) => KeyType::parse_acmesh(v).map_err(|_| SettingsError::KeyLength(v.to_owned())),
@@ -289,13 +370,7 @@ pub fn issue(
         &globals.account_conf,
         key_type,
     )?;
-    let ca_bundle = args.ca_bundle.clone().or_else(|| {
-        globals
-            .account_conf
-            .get("CA_BUNDLE")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-    });
+    let ca_bundle = ca_bundle(args, globals);
     let email = args.email.clone().or_else(|| {
         globals
             .account_conf
@@ -317,6 +392,22 @@ pub fn issue(
         order_timeout: Duration::from_secs(args.order_timeout),
         force: args.force,
         days: args.days,
+        hooks: Hooks::from_args(args),
+        install: Install::from_args(args),
+        hook_timeout: Duration::from_secs(args.hook_timeout),
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        renewal: false,
+    })
+}
+
+/// `--ca-bundle`, else `CA_BUNDLE` saved in account.conf.
+pub fn ca_bundle(args: &Args, globals: &Globals) -> Option<PathBuf> {
+    args.ca_bundle.clone().or_else(|| {
+        globals
+            .account_conf
+            .get("CA_BUNDLE")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
     })
 }
 

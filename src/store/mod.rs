@@ -21,6 +21,7 @@ pub mod conf;
 pub mod journal;
 pub mod layout;
 pub mod lock;
+pub mod scan;
 
 pub use conf::Conf;
 pub use layout::{CaDir, Home, Lineage};

@@ -2,6 +2,7 @@
 //! `ca.conf`, registration when needed (acme-compat §4.2).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -10,6 +11,7 @@ use crate::acme::{Account, Client, Registration};
 use crate::cli::printer::Printer;
 use crate::keys::{KeyType, PrivateKey};
 use crate::store::atomic::{create_private_dir_all, write_atomic};
+use crate::store::lock;
 use crate::store::{CaDir, Conf, Home};
 
 /// The account in use, and where its state lives.
@@ -18,8 +20,6 @@ pub struct AccountState {
     pub account: Account,
     /// Its folder.
     pub ca_dir: CaDir,
-    /// Its `ca.conf`.
-    pub ca_conf: Conf,
     /// `CA_KEY_HASH` of its key file.
     pub key_hash: String,
 }
@@ -31,17 +31,26 @@ pub fn key_hash(key_file: &[u8]) -> String {
 }
 
 /// Load or create the account key, and register unless `ca.conf` already names an account
-/// for exactly this key.
+/// for exactly this key. The CA folder's lock is held meanwhile, so two processes starting on
+/// a fresh home register one account, not two.
 pub async fn load_or_register(
     client: Arc<Client>,
     home: &Home,
     server: &str,
     key_type: KeyType,
     email: Option<&str>,
+    lock_timeout: Duration,
     printer: &Printer,
 ) -> anyhow::Result<AccountState> {
     let ca_dir = home.ca_dir(server)?;
     create_private_dir_all(&ca_dir.dir)?;
+    let _lock = lock::lock(&ca_dir.dir, lock_timeout).await?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "another acmers process has held the account lock `{}` for {} s; try again later",
+            ca_dir.dir.join(lock::LOCK_FILE).display(),
+            lock_timeout.as_secs()
+        )
+    })?;
     let key_path = ca_dir.account_key();
     let key_pem = match std::fs::read_to_string(&key_path) {
         Ok(pem) => pem,
@@ -96,7 +105,6 @@ pub async fn load_or_register(
     Ok(AccountState {
         account,
         ca_dir,
-        ca_conf,
         key_hash: hash,
     })
 }
@@ -122,14 +130,15 @@ pub fn save_registration(
 impl AccountState {
     /// Persist a re-registration that happened during the run (the CA had forgotten the
     /// saved account).
-    pub fn save_if_reregistered(&mut self, printer: &Printer) -> anyhow::Result<()> {
+    pub fn save_if_reregistered(&self, printer: &Printer) -> anyhow::Result<()> {
         let Some(registration) = self.account.reregistered() else {
             return Ok(());
         };
-        let email = self.ca_conf.get("CA_EMAIL");
+        let mut ca_conf = Conf::load(&self.ca_dir.ca_conf())?.unwrap_or_default();
+        let email = ca_conf.get("CA_EMAIL");
         save_registration(
             &self.ca_dir,
-            &mut self.ca_conf,
+            &mut ca_conf,
             &registration,
             &self.key_hash,
             email.as_deref(),

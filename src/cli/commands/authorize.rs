@@ -2,8 +2,8 @@
 //! for each authorization, and clean up what was presented on every path.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::acme::order::same_identifiers;
@@ -11,6 +11,7 @@ use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::{AuthorizationStatus, Identifier, KeyAuthorization, Token};
 use crate::acme::{Account, Error, Order};
 use crate::challenge::{Http01, Solver, Standalone, Webroot};
+use crate::cli::commands::context::Context;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{IssueSettings, Mode};
@@ -25,6 +26,7 @@ struct Pending {
 
 /// Satisfy every pending authorization of `order`.
 pub async fn authorize(
+    ctx: &Context,
     account: &Account,
     order: &Order,
     settings: &IssueSettings,
@@ -34,7 +36,7 @@ pub async fn authorize(
     if work.is_empty() {
         return Ok(());
     }
-    let solvers = Solvers::start(&work, settings).await?;
+    let solvers = Solvers::start(ctx, &work, settings).await?;
     let mut presented = Vec::new();
     let result = async {
         for item in &work {
@@ -82,7 +84,6 @@ pub async fn authorize(
             ));
         }
     }
-    solvers.stop().await;
     result
 }
 
@@ -159,14 +160,14 @@ async fn collect(
     Ok(work)
 }
 
-/// The solvers one order needs: at most one standalone server, one webroot solver per path.
+/// The solvers one order needs: the run's standalone server, one webroot solver per path.
 struct Solvers {
-    standalone: Option<Standalone>,
+    standalone: Option<Arc<Standalone>>,
     webroots: HashMap<PathBuf, Webroot>,
 }
 
 impl Solvers {
-    async fn start(work: &[Pending], settings: &IssueSettings) -> anyhow::Result<Self> {
+    async fn start(ctx: &Context, work: &[Pending], settings: &IssueSettings) -> anyhow::Result<Self> {
         let mut solvers = Self {
             standalone: None,
             webroots: HashMap::new(),
@@ -180,7 +181,7 @@ impl Solvers {
                         .or_insert_with(|| Webroot::new(dir.clone()));
                 }
                 Mode::Standalone if solvers.standalone.is_none() => {
-                    solvers.standalone = Some(bind_standalone(settings).await?);
+                    solvers.standalone = Some(ctx.standalone(settings).await?);
                 }
                 Mode::Standalone => {}
             }
@@ -194,29 +195,12 @@ impl Solvers {
             reason = "`start` made a solver for every mode in the work list"
         )]
         match mode {
-            Mode::Standalone => self.standalone.as_ref().expect("standalone server started"),
+            Mode::Standalone => self
+                .standalone
+                .as_deref()
+                .expect("standalone server started"),
             Mode::Webroot(dir) => self.webroots.get(dir).expect("webroot solver made"),
         }
-    }
-
-    async fn stop(self) {
-        if let Some(server) = self.standalone {
-            server.shutdown().await;
-        }
-    }
-}
-
-/// Bind the standalone server: `--local-address` or every address (IPv6 dual-stack, else
-/// IPv4), port `--httpport` or 80.
-async fn bind_standalone(settings: &IssueSettings) -> Result<Standalone, crate::challenge::Error> {
-    let port = settings.http_port.unwrap_or(80);
-    if let Some(ip) = settings.local_address {
-        return Standalone::bind(SocketAddr::new(ip, port)).await;
-    }
-    let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
-    match Standalone::bind(any6).await {
-        Ok(server) => Ok(server),
-        Err(_) => Standalone::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await,
     }
 }
 

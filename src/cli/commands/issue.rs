@@ -1,27 +1,25 @@
 //! `--issue`: account → order (or the saved one, resumed) → authorizations → finalize →
 //! bounded wait → download → verify → write (acme-compat §4).
 
-use std::sync::Arc;
-
-use anyhow::Context as _;
 use tracing::debug;
 
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::PollPolicy;
 use crate::acme::types::OrderStatus;
-use crate::acme::{Account, Client, Error as AcmeError, Order, RetryConfig};
+use crate::acme::{Account, Error as AcmeError, Order};
 use crate::cert;
-use crate::cli::commands::account;
 use crate::cli::commands::authorize::{authorize, progress};
-use crate::cli::commands::lineage::{self, KeyOrigin};
-use crate::cli::commands::{Outcome, http_client};
+use crate::cli::commands::context::Context;
+use crate::cli::commands::install::install_and_reload;
+use crate::cli::commands::lineage;
+use crate::cli::commands::{Outcome, hooks};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, IssueSettings};
 use crate::csr;
 use crate::renew;
-use crate::store::atomic::{create_private_dir_all, write_atomic};
-use crate::store::{Conf, Lineage};
+use crate::store::atomic::create_private_dir_all;
+use crate::store::{Conf, Lineage, journal, lock};
 
 /// Run `--issue`.
 pub async fn run(
@@ -29,13 +27,46 @@ pub async fn run(
     globals: &mut Globals,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
-    let lineage = globals
+    let ctx = Context::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
+    let result = process(&ctx, settings, printer).await;
+    ctx.finish(printer).await?;
+    let outcome = result?;
+    if outcome == Outcome::Done {
+        save_account_conf(globals, settings)?;
+    }
+    Ok(outcome)
+}
+
+/// Issue or renew one lineage, start to end, under its lock: finish an interrupted update,
+/// decide whether it is due, pre hook, order, switch the files in, install, reload, post and
+/// renew hooks (acme-compat §4.11). A failure is recorded in the conf for `--list --json`.
+pub async fn process(
+    ctx: &Context,
+    settings: &IssueSettings,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let lineage = ctx
         .home
         .lineage(settings.main_domain(), settings.key_type.is_ecc())?;
+    create_private_dir_all(&lineage.dir)?;
+    let Some(_lock) = lock_lineage(ctx, &lineage, settings, printer).await? else {
+        return Ok(Outcome::Skipped);
+    };
+    if journal::roll_forward(&lineage.dir)? {
+        printer.info(format_args!(
+            "Finished the interrupted update of {}",
+            lineage.dir.display()
+        ));
+    }
     let mut conf = Conf::load(&lineage.conf())?.unwrap_or_default();
     let pending = lineage::pending_order(&conf, &settings.server);
     if !settings.force && pending.is_none() && !is_due(&conf, settings) {
-        printer.info("Domains not changed.");
+        if conf.get(lineage::INSTALL_PENDING).is_some() {
+            install_and_reload(&lineage, &mut conf, settings.hook_timeout, printer).await?;
+        }
+        if !settings.renewal {
+            printer.info("Domains not changed.");
+        }
         printer.info(format_args!(
             "Skipping. Next renewal time is: {}",
             conf.get("Le_NextRenewTimeStr").unwrap_or_default()
@@ -43,40 +74,97 @@ pub async fn run(
         printer.info("Add '--force' to force renewal.");
         return Ok(Outcome::Skipped);
     }
-    create_private_dir_all(&lineage.dir)?;
-    lineage::record_settings(&mut conf, settings);
+    if settings.renewal {
+        lineage::record_renewal(&mut conf, settings);
+    } else {
+        lineage::record_settings(&mut conf, settings);
+    }
     conf.save(&lineage.conf())?;
-    printer.info(format_args!("Using CA: {}", settings.server));
-
-    let http = http_client(settings.ca_bundle.as_deref())?;
-    let client = Arc::new(
-        Client::new(http, &settings.server, RetryConfig::default())
+    let saved_hooks = lineage::saved_hooks(&conf);
+    if let Some(pre) = &saved_hooks.pre {
+        hooks::run("pre hook", pre, &lineage, &conf, settings.hook_timeout, printer)
             .await
-            .map_err(|e| Failure::from(e).detail(format!("CA: {}", settings.server)))?,
-    );
-    let mut account = account::load_or_register(
-        client.clone(),
-        &globals.home,
-        &settings.server,
-        settings.account_key_type,
-        settings.email.as_deref(),
-        printer,
-    )
-    .await?;
-    let result = issue(
-        settings,
-        &lineage,
-        &mut conf,
-        &account.account,
-        pending,
-        printer,
-    )
+            .map_err(|e| e.context("Error when running pre hook."))?;
+    }
+    let mut result = async {
+        issue(ctx, settings, &lineage, &mut conf, pending, printer).await?;
+        install_and_reload(&lineage, &mut conf, settings.hook_timeout, printer).await?;
+        Ok::<_, Failure>(())
+    }
     .await;
-    account.save_if_reregistered(printer)?;
-    debug!(requests = client.requests(), "requests sent to the CA");
-    result?;
-    save_account_conf(globals, settings)?;
-    Ok(Outcome::Done)
+    if let Some(post) = &saved_hooks.post {
+        let ran = hooks::run("post hook", post, &lineage, &conf, settings.hook_timeout, printer).await;
+        result = result.and(ran.map_err(|e| Failure::from(e.context("Error when running post hook."))));
+    }
+    if result.is_ok()
+        && settings.renewal
+        && let Some(renew) = &saved_hooks.renew
+    {
+        result = hooks::run("renew hook", renew, &lineage, &conf, settings.hook_timeout, printer)
+            .await
+            .map_err(|e| Failure::from(e.context("Error when running renew hook.")));
+    }
+    if let Err(failure) = &result {
+        record_failure(&lineage, &failure.error, printer);
+    }
+    result.map(|()| Outcome::Done)
+}
+
+/// Take the lineage's lock: at once or not at all in cron; else wait up to `--lock-timeout`.
+/// `None` (skip) when another process keeps it, or finished this lineage while we waited
+/// (two `--renew --force` at once make one order).
+async fn lock_lineage(
+    ctx: &Context,
+    lineage: &Lineage,
+    settings: &IssueSettings,
+    printer: &Printer,
+) -> Result<Option<lock::Lock>, Failure> {
+    if let Some(held) = lock::try_lock(&lineage.dir)? {
+        return Ok(Some(held));
+    }
+    // The certificate URL changes with every issuance (the time only by the second).
+    let created = |conf: Option<Conf>| conf.map(|c| (c.get("Le_LinkCert"), c.get("Le_CertCreateTime")));
+    let before = created(Conf::load(&lineage.conf())?);
+    if !ctx.cron {
+        printer.info(format_args!(
+            "Another acmers process is working on {}; waiting up to {} s",
+            lineage.domain,
+            settings.lock_timeout.as_secs()
+        ));
+        if let Some(held) = lock::lock(&lineage.dir, settings.lock_timeout).await? {
+            if created(Conf::load(&lineage.conf())?) == before {
+                return Ok(Some(held));
+            }
+            printer.info(format_args!(
+                "Skipping {}: another acmers process renewed it meanwhile.",
+                lineage.domain
+            ));
+            return Ok(None);
+        }
+    }
+    printer.info(format_args!(
+        "Skipping {}: another acmers process is working on it (lock `{}`).",
+        lineage.domain,
+        lineage.dir.join(lock::LOCK_FILE).display()
+    ));
+    Ok(None)
+}
+
+/// Keep the failure in the conf (`--list --json` shows it); the run's outcome does not
+/// depend on this succeeding.
+fn record_failure(lineage: &Lineage, error: &anyhow::Error, printer: &Printer) {
+    let saved = (|| {
+        let mut conf = Conf::load(&lineage.conf())?.unwrap_or_default();
+        conf.set_base64(lineage::LAST_ERROR, &format!("{error:#}"));
+        conf.set(
+            lineage::LAST_ERROR_TIME,
+            &jiff::Timestamp::now().as_second().to_string(),
+        );
+        conf.save(&lineage.conf())
+    })();
+    if let Err(e) = saved {
+        printer.error(format_args!("warning: cannot record the failure: {e}"));
+    }
 }
 
 /// Not due: a certificate was issued, the names are unchanged and its renewal time is ahead.
@@ -89,16 +177,18 @@ fn is_due(conf: &Conf, settings: &IssueSettings) -> bool {
 }
 
 async fn issue(
+    ctx: &Context,
     settings: &IssueSettings,
     lineage: &Lineage,
     conf: &mut Conf,
-    account: &Account,
     pending: Option<String>,
     printer: &Printer,
 ) -> Result<(), Failure> {
+    printer.info(format_args!("Using CA: {}", settings.server));
+    let ca = ctx.ca(settings, printer).await?;
+    let account = &ca.account.account;
     let (key, origin) = lineage::domain_key(lineage, settings, printer)?;
     let csr = csr::build(&key, &settings.identifiers)?;
-    write_atomic(&lineage.csr(), csr.pem.as_bytes(), 0o644)?;
     if settings.identifiers.len() == 1 {
         printer.info(format_args!("Single domain='{}'", settings.main_domain()));
     } else {
@@ -113,8 +203,8 @@ async fn issue(
         printer.info(format_args!("Multi domain='{}'", list.join(",")));
     }
 
-    // A new key cannot use an order finalized with the old one.
-    let resumed = match pending.filter(|_| origin == KeyOrigin::Reused) {
+    // A new key cannot use an order finalized with another one.
+    let resumed = match pending.filter(|_| origin.resumable()) {
         Some(url) => resume(account, &url, settings, printer).await,
         None => None,
     };
@@ -136,7 +226,7 @@ async fn issue(
     };
 
     if order.state.status == OrderStatus::Pending {
-        authorize(account, &order, settings, printer).await?;
+        authorize(ctx, account, &order, settings, printer).await?;
         printer.info("Verification finished, beginning signing.");
     }
     let policy = PollPolicy::with_timeout(settings.order_timeout);
@@ -168,11 +258,29 @@ async fn issue(
     printer.info_kv("Le_LinkCert", &cert_url);
     let pem = account.certificate(&cert_url).await?;
     let now = jiff::Timestamp::now().as_second();
-    let chain = cert::verify_chain(&pem, &key, &settings.identifiers, now)
-        .context("the CA's certificate failed verification; nothing was replaced")?;
+    let chain = match cert::verify_chain(&pem, &key, &settings.identifiers, now) {
+        Ok(chain) => chain,
+        Err(e) => {
+            // Never resume this order again: its certificate is not usable.
+            conf.remove("Le_LinkOrder");
+            conf.save(&lineage.conf())?;
+            return Err(anyhow::Error::from(e)
+                .context("the CA's certificate failed verification; nothing was replaced")
+                .into());
+        }
+    };
     printer.info("Cert success.");
     printer.raw(chain.leaf_pem.trim_end());
-    lineage::write_issued(lineage, conf, &chain, &cert_url, settings.days, now)?;
+    let install_pending = !lineage::saved_install(conf).is_empty();
+    let issued = lineage::Issued {
+        chain: &chain,
+        key: (&key, origin),
+        csr_pem: &csr.pem,
+        cert_url: &cert_url,
+        days: settings.days,
+        now,
+    };
+    lineage::write_issued(lineage, conf, &issued, install_pending)?;
     lineage::print_paths(printer, lineage);
     Ok(())
 }
@@ -293,6 +401,11 @@ mod tests {
             order_timeout: std::time::Duration::from_secs(300),
             force: false,
             days: None,
+            hooks: Default::default(),
+            install: Default::default(),
+            hook_timeout: std::time::Duration::from_secs(300),
+            lock_timeout: std::time::Duration::from_secs(60),
+            renewal: false,
         }
     }
 

@@ -6,10 +6,11 @@ use anyhow::{Context as _, bail};
 use crate::acme::types::Identifier;
 use crate::cert::IssuedChain;
 use crate::cli::printer::Printer;
-use crate::cli::settings::IssueSettings;
+use crate::cli::settings::{Hooks, Install, IssueSettings};
 use crate::keys::PrivateKey;
 use crate::renew;
 use crate::store::atomic::{create_private_dir_all, write_atomic};
+use crate::store::journal::Transaction;
 use crate::store::{Conf, Lineage};
 
 /// A pending order saved by an earlier run: `Le_LinkOrder` without a `Le_LinkCert`
@@ -45,10 +46,20 @@ pub fn record_settings(conf: &mut Conf, settings: &IssueSettings) {
         },
     );
     conf.set("Le_Webroot", &settings.webroot_conf);
-    for hook in ["Le_PreHook", "Le_PostHook", "Le_RenewHook"] {
-        if conf.get(hook).is_none() {
-            conf.set_base64(hook, "");
+    // Hooks and install targets given on the command line replace the saved set; when none
+    // is given the saved ones stay (acme.sh would clear the hooks; docs/differences.md).
+    let hooks = &settings.hooks;
+    for (key, value) in [
+        ("Le_PreHook", &hooks.pre),
+        ("Le_PostHook", &hooks.post),
+        ("Le_RenewHook", &hooks.renew),
+    ] {
+        if *hooks != Hooks::default() || conf.get(key).is_none() {
+            conf.set_base64(key, value.as_deref().unwrap_or_default());
         }
+    }
+    if !settings.install.is_empty() {
+        record_install(conf, &settings.install);
     }
     conf.set("Le_API", &settings.server);
     match settings.http_port {
@@ -66,70 +77,236 @@ pub fn record_settings(conf: &mut Conf, settings: &IssueSettings) {
     }
 }
 
-/// Whether the domain key was reused or made new.
+/// Save install targets and the reload command as acme.sh's `--install-cert` does: every
+/// key is written, empty when not given.
+pub fn record_install(conf: &mut Conf, install: &Install) {
+    let path = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    conf.set("Le_RealCertPath", &path(&install.cert));
+    conf.set("Le_RealCACertPath", &path(&install.ca));
+    conf.set("Le_RealKeyPath", &path(&install.key));
+    conf.set_base64("Le_ReloadCmd", install.reload.as_deref().unwrap_or_default());
+    conf.set("Le_RealFullChainPath", &path(&install.fullchain));
+}
+
+/// Record what a renewal changes: `--server` moves the lineage to another CA for good;
+/// `--days` replaces the saved renewal days.
+pub fn record_renewal(conf: &mut Conf, settings: &IssueSettings) {
+    if conf.get("Le_API").as_deref() != Some(settings.server.as_str()) {
+        conf.set("Le_API", &settings.server);
+    }
+    if let Some(days) = settings.days
+        && conf.get("Le_RenewalDays") != Some(days.to_string())
+    {
+        conf.set("Le_RenewalDays", &days.to_string());
+    }
+}
+
+/// The hooks saved in a conf.
+pub fn saved_hooks(conf: &Conf) -> Hooks {
+    let get = |key: &str| conf.get(key).filter(|v| !v.is_empty());
+    Hooks {
+        pre: get("Le_PreHook"),
+        post: get("Le_PostHook"),
+        renew: get("Le_RenewHook"),
+    }
+}
+
+/// The install targets and reload command saved in a conf (old confs wrote `no` for none).
+pub fn saved_install(conf: &Conf) -> Install {
+    let path = |key: &str| {
+        conf.get(key)
+            .filter(|v| !v.is_empty() && v != "no")
+            .map(std::path::PathBuf::from)
+    };
+    Install {
+        cert: path("Le_RealCertPath"),
+        key: path("Le_RealKeyPath"),
+        ca: path("Le_RealCACertPath"),
+        fullchain: path("Le_RealFullChainPath"),
+        reload: conf.get("Le_ReloadCmd").filter(|v| !v.is_empty()),
+    }
+}
+
+/// The lineage of `domain`: the `_ecc` folder with `--ecc`; without it the RSA folder, or
+/// the `_ecc` one when only that has a conf (acme.sh needs `--ecc`; docs/differences.md).
+pub fn find(home: &crate::store::Home, domain: &str, ecc: bool) -> anyhow::Result<Lineage> {
+    let rsa = home.lineage(domain, ecc)?;
+    if !ecc && !rsa.conf().exists() {
+        let ecc_lineage = home.lineage(domain, true)?;
+        if ecc_lineage.conf().exists() {
+            return Ok(ecc_lineage);
+        }
+    }
+    Ok(rsa)
+}
+
+/// Where the domain key of an attempt comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyOrigin {
     /// The existing `<d>.key`.
     Reused,
-    /// A new key.
+    /// A first key, written as `<d>.key` (no certificate pairs with an older one).
     Created,
+    /// A new key of another type (`--force`) kept beside the old one until its certificate is
+    /// written; `fresh` when made by this run (then no saved order can have used it).
+    Next {
+        /// Made by this run.
+        fresh: bool,
+    },
 }
 
-/// Reuse `<d>.key` when it has the requested type; otherwise make a new one (a key of another
-/// type is replaced only with `--force`, as in acme.sh).
+impl KeyOrigin {
+    /// Whether a saved order may have been finalized with this key.
+    pub fn resumable(self) -> bool {
+        matches!(self, Self::Reused | Self::Next { fresh: false })
+    }
+}
+
+/// `.<d>.key.acmers-next`: a new domain key waiting for its certificate (mode 0600).
+pub fn next_key(lineage: &Lineage) -> std::path::PathBuf {
+    lineage.dir.join(format!(".{}.key.acmers-next", lineage.domain))
+}
+
+fn read_key(path: &std::path::Path) -> anyhow::Result<Option<PrivateKey>> {
+    match std::fs::read_to_string(path) {
+        Ok(pem) => PrivateKey::from_pem(&pem)
+            .map(Some)
+            .with_context(|| format!("cannot use the domain key `{}`", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    }
+}
+
+/// The domain key for this attempt: `<d>.key` when it has the requested type (acme.sh reuses
+/// it); a first key when there is none; with `--force` and another type, a new key kept as
+/// [`next_key`] until [`write_issued`] switches it in with its certificate, so a crash never
+/// pairs the old certificate with the new key. Without `--force` a key of another type is an
+/// error, as in acme.sh.
 pub fn domain_key(
     lineage: &Lineage,
     settings: &IssueSettings,
     printer: &Printer,
 ) -> anyhow::Result<(PrivateKey, KeyOrigin)> {
     let path = lineage.key();
-    match std::fs::read_to_string(&path) {
-        Ok(pem) => {
-            let key = PrivateKey::from_pem(&pem)
-                .with_context(|| format!("cannot use the domain key `{}`", path.display()))?;
-            if key.key_type() == settings.key_type {
-                return Ok((key, KeyOrigin::Reused));
-            }
-            if !settings.force {
-                bail!(
-                    "Domain key exists, do you want to overwrite it? `{}` is {}, but {} was asked \
-                     for; add `--force` to replace it",
-                    path.display(),
-                    key.key_type().as_acmesh(),
-                    settings.key_type.as_acmesh()
-                );
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    let next_path = next_key(lineage);
+    let Some(current) = read_key(&path)? else {
+        printer.info("Creating domain key");
+        let key = PrivateKey::generate(settings.key_type)?;
+        create_private_dir_all(&lineage.dir)?;
+        write_atomic(&path, key.to_pem().as_bytes(), 0o600)?;
+        remove_if_present(&next_path)?;
+        printer.info(format_args!("The domain key is here: {}", path.display()));
+        return Ok((key, KeyOrigin::Created));
+    };
+    if current.key_type() == settings.key_type {
+        // A next key of another run is not wanted any more (or was already switched in).
+        remove_if_present(&next_path)?;
+        return Ok((current, KeyOrigin::Reused));
+    }
+    // A next key of the requested type: an earlier `--force` run made it and was interrupted
+    // before its certificate was written; finish that work.
+    if let Some(next) = read_key(&next_path)?.filter(|k| k.key_type() == settings.key_type) {
+        return Ok((next, KeyOrigin::Next { fresh: false }));
+    }
+    if !settings.force {
+        bail!(
+            "Domain key exists, do you want to overwrite it? `{}` is {}, but {} was asked \
+             for; add `--force` to replace it",
+            path.display(),
+            current.key_type().as_acmesh(),
+            settings.key_type.as_acmesh()
+        );
     }
     printer.info("Creating domain key");
     let key = PrivateKey::generate(settings.key_type)?;
-    create_private_dir_all(&lineage.dir)?;
-    write_atomic(&path, key.to_pem().as_bytes(), 0o600)?;
-    printer.info(format_args!("The domain key is here: {}", path.display()));
-    Ok((key, KeyOrigin::Created))
+    write_atomic(&next_path, key.to_pem().as_bytes(), 0o600)?;
+    printer.info(format_args!(
+        "The new domain key replaces {} once its certificate is issued",
+        path.display()
+    ));
+    Ok((key, KeyOrigin::Next { fresh: true }))
 }
 
-/// Write a verified chain: `<d>.cer`, `ca.cer`, `fullchain.cer`, then the conf times.
+fn remove_if_present(path: &std::path::Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove `{}`", path.display())),
+    }
+}
+
+/// What a verified issuance writes into the lineage.
+pub struct Issued<'a> {
+    /// The verified chain.
+    pub chain: &'a IssuedChain,
+    /// The key it certifies, and where that key came from.
+    pub key: (&'a PrivateKey, KeyOrigin),
+    /// The CSR (PEM).
+    pub csr_pem: &'a str,
+    /// `Le_LinkCert`.
+    pub cert_url: &'a str,
+    /// `Le_RenewalDays`, when set.
+    pub days: Option<i64>,
+    /// Issue time (unix seconds).
+    pub now: i64,
+}
+
+/// Conf key marking files that still have to be installed (set with the new certificate,
+/// cleared after the install targets and the reload command succeeded).
+pub const INSTALL_PENDING: &str = "Acmers_InstallPending";
+/// Conf key with the last failure's message (base64-wrapped), cleared on success.
+pub const LAST_ERROR: &str = "Acmers_LastError";
+/// Conf key with the last failure's time (unix seconds).
+pub const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
+
+/// Switch a verified issuance in as one unit (store::journal): the new key (when it
+/// changes), `<d>.csr`, `<d>.cer`, `ca.cer`, `fullchain.cer`, then the conf with the new
+/// times. Returns the next renewal time.
 pub fn write_issued(
     lineage: &Lineage,
     conf: &mut Conf,
-    chain: &IssuedChain,
-    cert_url: &str,
-    days: Option<i64>,
-    now: i64,
+    issued: &Issued<'_>,
+    install_pending: bool,
 ) -> anyhow::Result<i64> {
-    write_atomic(&lineage.cer(), chain.leaf_pem.as_bytes(), 0o644)?;
-    write_atomic(&lineage.ca_cer(), chain.issuers_pem.as_bytes(), 0o644)?;
-    write_atomic(&lineage.fullchain(), chain.fullchain_pem.as_bytes(), 0o644)?;
+    let Issued {
+        chain,
+        key: (key, origin),
+        csr_pem,
+        cert_url,
+        days,
+        now,
+    } = *issued;
     let next = renew::next_renew_time(now, chain.not_before, chain.not_after, days);
     conf.set("Le_LinkCert", cert_url);
     conf.set("Le_CertCreateTime", &now.to_string());
     conf.set("Le_CertCreateTimeStr", &renew::time_str(now));
     conf.set("Le_NextRenewTimeStr", &renew::time_str(next));
     conf.set("Le_NextRenewTime", &next.to_string());
-    conf.save(&lineage.conf())?;
+    conf.remove(LAST_ERROR);
+    conf.remove(LAST_ERROR_TIME);
+    if install_pending {
+        conf.set(INSTALL_PENDING, "1");
+    }
+    let file_name = |path: std::path::PathBuf| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let mut tx = Transaction::new(&lineage.dir);
+    if matches!(origin, KeyOrigin::Next { .. }) {
+        tx.stage(&file_name(lineage.key()), key.to_pem().as_bytes(), 0o600)?;
+    }
+    tx.stage(&file_name(lineage.csr()), csr_pem.as_bytes(), 0o644)?;
+    tx.stage(&file_name(lineage.cer()), chain.leaf_pem.as_bytes(), 0o644)?;
+    tx.stage(&file_name(lineage.ca_cer()), chain.issuers_pem.as_bytes(), 0o644)?;
+    tx.stage(&file_name(lineage.fullchain()), chain.fullchain_pem.as_bytes(), 0o644)?;
+    tx.stage(&file_name(lineage.conf()), &conf.render_bytes(), 0o600)?;
+    tx.commit()?;
+    remove_if_present(&next_key(lineage))?;
     Ok(next)
 }
 

@@ -2,8 +2,12 @@
 
 pub mod account;
 pub mod authorize;
+pub mod context;
+pub mod hooks;
+pub mod install;
 pub mod issue;
 pub mod lineage;
+pub mod renew;
 pub mod set_default_ca;
 
 use std::path::Path;

@@ -1,0 +1,130 @@
+//! What the certificates of one run share: the HTTP client, one client and account per CA
+//! (registered at most once, under the account lock), and one standalone http-01 server per
+//! address, so concurrent renewals on port 80 do not fight over it.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::acme::http::HttpClient;
+use crate::acme::{Client, RetryConfig};
+use crate::challenge::Standalone;
+use crate::cli::commands::account::{self, AccountState};
+use crate::cli::commands::http_client;
+use crate::cli::error::Failure;
+use crate::cli::printer::Printer;
+use crate::cli::settings::IssueSettings;
+use crate::store::Home;
+
+/// One CA's client and account.
+pub struct Ca {
+    /// The protocol client (directory fetched, nonces pooled).
+    pub client: Arc<Client>,
+    /// The account and where it lives.
+    pub account: AccountState,
+}
+
+/// State shared by the certificates of one run.
+pub struct Context {
+    /// The acme.sh home.
+    pub home: Home,
+    /// `--cron`: locked lineages are skipped at once, never-issued ones are skipped.
+    pub cron: bool,
+    http: Arc<dyn HttpClient>,
+    cas: Mutex<HashMap<String, Arc<OnceCell<Arc<Ca>>>>>,
+    standalone: Mutex<HashMap<(Option<IpAddr>, u16), Arc<Standalone>>>,
+}
+
+impl Context {
+    /// A context with one HTTP client trusting `ca_bundle` in addition to the system roots.
+    pub fn new(home: Home, ca_bundle: Option<&Path>, cron: bool) -> anyhow::Result<Self> {
+        Ok(Self {
+            home,
+            cron,
+            http: http_client(ca_bundle)?,
+            cas: Mutex::default(),
+            standalone: Mutex::default(),
+        })
+    }
+
+    /// The client and account for `settings.server`, made on first use.
+    pub async fn ca(&self, settings: &IssueSettings, printer: &Printer) -> Result<Arc<Ca>, Failure> {
+        let cell = self
+            .cas
+            .lock()
+            .await
+            .entry(settings.server.clone())
+            .or_default()
+            .clone();
+        let ca = cell
+            .get_or_try_init(|| async {
+                let client = Arc::new(
+                    Client::new(self.http.clone(), &settings.server, RetryConfig::default())
+                        .await
+                        .map_err(|e| Failure::from(e).detail(format!("CA: {}", settings.server)))?,
+                );
+                let account = account::load_or_register(
+                    client.clone(),
+                    &self.home,
+                    &settings.server,
+                    settings.account_key_type,
+                    settings.email.as_deref(),
+                    settings.lock_timeout,
+                    printer,
+                )
+                .await?;
+                Ok::<_, Failure>(Arc::new(Ca { client, account }))
+            })
+            .await?;
+        Ok(ca.clone())
+    }
+
+    /// The standalone server for the settings' address and port, started on first use:
+    /// `--local-address` or every address (IPv6 dual-stack, else IPv4), port `--httpport` or 80.
+    pub async fn standalone(
+        &self,
+        settings: &IssueSettings,
+    ) -> Result<Arc<Standalone>, crate::challenge::Error> {
+        let port = settings.http_port.unwrap_or(80);
+        let mut servers = self.standalone.lock().await;
+        if let Some(server) = servers.get(&(settings.local_address, port)) {
+            return Ok(server.clone());
+        }
+        let server = match settings.local_address {
+            Some(ip) => Standalone::bind(SocketAddr::new(ip, port)).await?,
+            None => {
+                let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
+                match Standalone::bind(any6).await {
+                    Ok(server) => server,
+                    Err(_) => {
+                        Standalone::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port))
+                            .await?
+                    }
+                }
+            }
+        };
+        let server = Arc::new(server);
+        servers.insert((settings.local_address, port), server.clone());
+        Ok(server)
+    }
+
+    /// End of the run: stop the standalone servers, save accounts the CA made us register
+    /// again, and log how many requests each CA got.
+    pub async fn finish(self, printer: &Printer) -> anyhow::Result<()> {
+        for (_, server) in self.standalone.into_inner() {
+            if let Ok(server) = Arc::try_unwrap(server) {
+                server.shutdown().await;
+            }
+        }
+        for (server, cell) in self.cas.into_inner() {
+            if let Some(ca) = cell.get() {
+                tracing::debug!(%server, requests = ca.client.requests(), "requests sent to the CA");
+                ca.account.save_if_reregistered(printer)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,108 @@
+//! `--install-cert`, and the install step after every issuance: copy the lineage's files to
+//! the saved targets (each replaced atomically) and run the reload command (acme-compat
+//! §1.2, §4.11 step 4).
+//!
+//! The conf key `Acmers_InstallPending` is set together with a new certificate and cleared
+//! only after the targets and the reload command succeeded, so an install that a crash (or a
+//! failing reload) interrupted is finished by the next run even when nothing is due.
+
+use anyhow::{Context as _, anyhow};
+
+use crate::cli::args::Args;
+use crate::cli::commands::lineage::{self, INSTALL_PENDING};
+use crate::cli::commands::{Outcome, hooks};
+use crate::cli::error::Failure;
+use crate::cli::printer::Printer;
+use crate::cli::settings::{Globals, Install};
+use crate::deploy::install::{self, Kind, Sources, Targets};
+use crate::store::{Conf, Lineage, journal, lock};
+
+/// Install the lineage's files to the targets saved in `conf` and run the reload command,
+/// then clear the pending mark.
+pub async fn install_and_reload(
+    lineage: &Lineage,
+    conf: &mut Conf,
+    timeout: std::time::Duration,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let saved = lineage::saved_install(conf);
+    if !saved.is_empty() {
+        let (cer, ca, key, fullchain) = (
+            lineage.cer(),
+            lineage.ca_cer(),
+            lineage.key(),
+            lineage.fullchain(),
+        );
+        let sources = Sources {
+            cert: &cer,
+            ca: &ca,
+            key: &key,
+            fullchain: &fullchain,
+        };
+        let targets = Targets {
+            cert: saved.cert.clone(),
+            ca: saved.ca.clone(),
+            key: saved.key.clone(),
+            fullchain: saved.fullchain.clone(),
+        };
+        for done in install::install(&sources, &targets)? {
+            let what = match done.kind {
+                Kind::Cert => "cert",
+                Kind::Ca => "CA",
+                Kind::Key => "key",
+                Kind::Fullchain => "full chain",
+            };
+            printer.info(format_args!(
+                "Installing {what} to: {}",
+                done.path.display()
+            ));
+        }
+        if let Some(command) = &saved.reload {
+            hooks::run("reload cmd", command, lineage, conf, timeout, printer)
+                .await
+                .map_err(|e| e.context(format!("Reload error for: {}", lineage.domain)))?;
+            printer.info("Reload successful");
+        }
+    }
+    if conf.get(INSTALL_PENDING).is_some() {
+        conf.remove(INSTALL_PENDING);
+        conf.save(&lineage.conf())?;
+    }
+    Ok(())
+}
+
+/// `--install-cert -d D [--ecc] --cert-file … --reloadcmd …`.
+pub async fn run(args: &Args, globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
+    let domain = args
+        .domains
+        .first()
+        .ok_or_else(|| anyhow!("`--install-cert` needs `-d DOMAIN`"))?;
+    let lineage = lineage::find(&globals.home, domain, args.ecc)?;
+    let timeout = std::time::Duration::from_secs(args.lock_timeout);
+    let _lock = lock::lock(&lineage.dir, timeout)
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            anyhow!(
+                "another acmers process is working on `{}`; try again later",
+                lineage.dir.display()
+            )
+        })?;
+    journal::roll_forward(&lineage.dir)?;
+    let mut conf = Conf::load(&lineage.conf())?
+        .ok_or_else(|| anyhow!("'{domain}' is not an issued domain"))
+        .map_err(|e| Failure::from(e).hint("issue it first with `--issue`"))?;
+    lineage::record_install(&mut conf, &Install::from_args(args));
+    conf.set(INSTALL_PENDING, "1");
+    conf.save(&lineage.conf())
+        .with_context(|| format!("cannot save the install targets of {domain}"))?;
+    install_and_reload(
+        &lineage,
+        &mut conf,
+        std::time::Duration::from_secs(args.hook_timeout),
+        printer,
+    )
+    .await?;
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,180 @@
+//! `--renew`, `--renew-all` and `--cron` (acme-compat §5.2, §5.3).
+//!
+//! The fleet pass reads each lineage's conf and decides from it alone: a lineage that is not
+//! due costs one small file read and no network request. Due lineages are renewed
+//! `--parallel` at a time with one shared HTTP client, account and standalone server; each
+//! holds its own lock, so one slow or broken lineage delays no other.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::anyhow;
+use futures_util::StreamExt as _;
+
+use crate::cli::args::Args;
+use crate::cli::commands::context::Context;
+use crate::cli::commands::issue::process;
+use crate::cli::commands::lineage::{self, INSTALL_PENDING};
+use crate::cli::commands::Outcome;
+use crate::cli::error::Failure;
+use crate::cli::exit_code;
+use crate::cli::printer::Printer;
+use crate::cli::saved;
+use crate::cli::settings::{self, Globals};
+use crate::renew;
+use crate::store::{Conf, Lineage, journal, scan};
+
+/// `--renew -d D [--ecc]`: not due → exit 2; unknown domain → exit 2 (acme.sh).
+pub async fn run_one(args: &Args, globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
+    let domain = args
+        .domains
+        .first()
+        .ok_or_else(|| anyhow!("`--renew` needs `-d DOMAIN`"))?;
+    let lineage = lineage::find(&globals.home, domain, args.ecc)?;
+    let Some(conf) = Conf::load(&lineage.conf())? else {
+        printer.info(format_args!("'{domain}' is not an issued domain, skipping."));
+        return Ok(Outcome::Skipped);
+    };
+    printer.info(format_args!("Renewing: '{domain}'"));
+    let settings = saved::renewal(&conf, args, globals)?;
+    printer.info(format_args!("Renewing using Le_API={}", settings.server));
+    let ctx = Context::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
+    let result = process(&ctx, &settings, printer).await;
+    ctx.finish(printer).await?;
+    result
+}
+
+/// What the fleet pass decided for one lineage from its conf.
+enum Plan {
+    /// Not due, nothing pending: no work.
+    Skip(String),
+    /// Needs a run of [`process`] (due, forced, a saved order or an unfinished update).
+    Work(Lineage, Conf),
+}
+
+/// Decide from the conf alone whether a lineage needs work. `None`: not a certificate
+/// (no conf, e.g. removed).
+fn plan(lineage: Lineage, now: i64, args: &Args, cron: bool) -> Result<Option<Plan>, Failure> {
+    let Some(conf) = Conf::load(&lineage.conf())? else {
+        return Ok(None);
+    };
+    let issued = conf.get("Le_CertCreateTime").is_some_and(|t| !t.is_empty());
+    if cron && !issued {
+        return Ok(Some(Plan::Skip(format!(
+            "Skipping invalid cert {}: it was never issued.",
+            lineage.domain
+        ))));
+    }
+    let next = conf.get("Le_NextRenewTime").and_then(|t| t.parse().ok());
+    let unfinished = conf.get(INSTALL_PENDING).is_some()
+        || (conf.get("Le_LinkOrder").is_some_and(|o| !o.is_empty())
+            && conf.get("Le_LinkCert").is_none_or(|c| c.is_empty()))
+        || lineage.dir.join(journal::JOURNAL).exists();
+    if renew::is_due(now, next, args.force) || unfinished || !issued {
+        return Ok(Some(Plan::Work(lineage, conf)));
+    }
+    Ok(Some(Plan::Skip(format!(
+        "Skipped {}: next renewal time is {}",
+        lineage.domain,
+        conf.get("Le_NextRenewTimeStr").unwrap_or_default()
+    ))))
+}
+
+/// `--renew-all` and `--cron`: exit 0 when every lineage succeeded or was skipped, else the
+/// code of the last failure (never 2).
+pub async fn run_all(
+    args: &Args,
+    globals: &Globals,
+    printer: &Printer,
+    cron: bool,
+) -> Result<Outcome, Failure> {
+    if cron {
+        printer.info("===Starting cron===");
+    }
+    let ctx = Context::new(
+        globals.home.clone(),
+        settings::ca_bundle(args, globals).as_deref(),
+        cron,
+    )?;
+    let now = jiff::Timestamp::now().as_second();
+    let found = scan::lineages(&globals.home.cert_home)?;
+    let stop = AtomicBool::new(false);
+    let mut failed = None;
+    let mut failures = 0_usize;
+    // Lineages are planned lazily as the stream is pulled: the not-due ones are printed and
+    // dropped at once, so memory does not grow with the fleet.
+    let work = futures_util::stream::iter(found)
+        .filter_map(|found| {
+            let planned = plan(found.lineage, now, args, cron);
+            async move {
+                match planned {
+                    Ok(Some(Plan::Skip(line))) => {
+                        printer.info(line);
+                        None
+                    }
+                    Ok(None) => None,
+                    Ok(Some(Plan::Work(lineage, conf))) => Some(Ok((lineage, conf))),
+                    Err(e) => Some(Err(e)),
+                }
+            }
+        })
+        .map(|item| renew_one(&ctx, item, args, globals, printer, &stop))
+        .buffer_unordered(usize::from(args.parallel));
+    futures_util::pin_mut!(work);
+    while let Some((domain, result)) = work.next().await {
+        match result {
+            Ok(Outcome::Done) => {}
+            Ok(Outcome::Skipped) => printer.info(format_args!("Skipped {domain}")),
+            Err(failure) => {
+                failure.render(printer);
+                printer.error(format_args!("Error renewing {domain}."));
+                failed = Some(failure.code);
+                failures += 1;
+                if args.stop_renew_on_error {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    drop(work);
+    ctx.finish(printer).await?;
+    if cron {
+        printer.info("===End cron===");
+    }
+    match failed {
+        None => Ok(Outcome::Done),
+        Some(code) => Err(Failure::from(anyhow!(
+            "{failures} certificate(s) could not be renewed; see the errors above"
+        ))
+        .with_code(code.max(exit_code::ERROR))),
+    }
+}
+
+/// Renew one planned lineage (or report why it cannot be planned).
+async fn renew_one(
+    ctx: &Context,
+    item: Result<(Lineage, Conf), Failure>,
+    args: &Args,
+    globals: &Globals,
+    printer: &Printer,
+    stop: &AtomicBool,
+) -> (String, Result<Outcome, Failure>) {
+    let (lineage, conf) = match item {
+        Ok(work) => work,
+        Err(failure) => return ("?".into(), Err(failure)),
+    };
+    let domain = lineage.domain.clone();
+    if stop.load(Ordering::Relaxed) {
+        return (domain, Ok(Outcome::Skipped));
+    }
+    let printer = if args.parallel > 1 {
+        printer.prefixed(&domain)
+    } else {
+        printer.clone()
+    };
+    printer.info(format_args!("Renewing: '{domain}'"));
+    let result = match saved::renewal(&conf, args, globals) {
+        Ok(settings) => process(ctx, &settings, &printer).await,
+        Err(e) => Err(Failure::from(e).detail(format!("conf: {}", lineage.conf().display()))),
+    };
+    (domain, result)
+}

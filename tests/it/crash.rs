@@ -1,0 +1,146 @@
+//! Crash safety (reliability.md A2, fault 47): `kill -9` at many moments of a renewal against
+//! a real Pebble. After every kill the lineage's key, certificate and conf (and the installed
+//! copies) are whole files that parse, and the key and certificate belong together unless a
+//! journal records a switch in progress; the next run then completes the work and leaves
+//! everything consistent.
+//!
+//! Half of the renewals change the key type (`--force -k`), so the new key is staged beside
+//! the old one and switched in with its certificate through the journal; the others reuse the
+//! key, where the pair is consistent at every moment.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use aws_lc_rs::signature::{self, KeyPair as _};
+
+use crate::lineage::{read, site};
+use crate::pebble::{Pebble, PebbleOpts};
+use crate::renew::{ecc_dir, issue};
+use crate::util::{Acmers, read_conf};
+
+/// The public key of an EC key file (P-256 or P-384, SEC 1 PEM), if it is one.
+fn ec_public(key_pem: &str) -> Option<Vec<u8>> {
+    let block = pem::parse(key_pem).ok()?;
+    [
+        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+    ]
+    .into_iter()
+    .find_map(|alg| signature::EcdsaKeyPair::from_private_key_der(alg, block.contents()).ok())
+    .map(|k| k.public_key().as_ref().to_vec())
+}
+
+/// The public key in the first certificate of a PEM file.
+fn cert_public(cert_pem: &str) -> Option<Vec<u8>> {
+    let block = pem::parse(cert_pem).ok()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(block.contents()).ok()?;
+    Some(cert.tbs_certificate.subject_pki.subject_public_key.data.to_vec())
+}
+
+/// Both files parse and belong together.
+fn pair_matches(key: &Path, cert: &Path) -> bool {
+    let (Ok(key), Ok(cert)) = (fs::read_to_string(key), fs::read_to_string(cert)) else {
+        return false;
+    };
+    matches!((ec_public(&key), cert_public(&cert)), (Some(k), Some(c)) if k == c)
+}
+
+fn assert_whole(path: &Path) {
+    let text = read(path);
+    if path.extension().is_some_and(|e| e == "conf") {
+        assert!(text.contains("Le_Domain='"), "{} is not a whole conf:\n{text}", path.display());
+    } else {
+        assert!(
+            pem::parse_many(&text).is_ok_and(|b| !b.is_empty()),
+            "{} is not whole PEM:\n{text}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn kill_at_many_points_of_a_renewal_loses_nothing() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "crash.example.test";
+    let dir = ecc_dir(&site.home, name);
+    let target = site.home.parent().expect("top").join("installed");
+    fs::create_dir(&target).expect("mkdir");
+    let (t_cert, t_key) = (target.join("cert.pem"), target.join("key.pem"));
+    issue(&site.home, &pebble, name, &[]).assert_code(0);
+    Acmers::new(&site.home)
+        .args(["--install-cert", "-d", name, "--reloadcmd", "true"])
+        .arg("--fullchain-file")
+        .arg(&t_cert)
+        .arg("--key-file")
+        .arg(&t_key)
+        .run()
+        .assert_code(0);
+    let (key, cer, conf) = (
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.cer")),
+        dir.join(format!("{name}.conf")),
+    );
+    let journal = dir.join(".acmers.journal");
+
+    let mut kills = 0;
+    for step in 0..24_u64 {
+        let delay = Duration::from_millis(step * 15);
+        let key_type = if step % 2 == 0 { "ec-384" } else { "ec-256" };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_acmers"))
+            .args(["--issue", "-d", name, "--standalone", "--force", "-k", key_type])
+            .args(["--httpport", &pebble.http_port().to_string()])
+            .args(["--local-address", "127.0.0.1", "--server", &pebble.directory_url()])
+            .arg("--ca-bundle")
+            .arg(pebble.ca_bundle_path())
+            .arg("--home")
+            .arg(&site.home)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn acmers");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("try_wait").is_none() {
+            kills += 1;
+        }
+        let _ = child.kill();
+        child.wait().expect("wait");
+
+        // Right after the kill: whole files; the pair matches or a journal is mid-switch.
+        for path in [&key, &cer, &conf, &t_cert, &t_key] {
+            assert_whole(path);
+        }
+        assert!(
+            pair_matches(&key, &cer) || journal.exists(),
+            "step {step}: key and certificate disagree without a journal"
+        );
+        let install_pending = read_conf(&conf).get("Acmers_InstallPending").is_some();
+        assert!(
+            pair_matches(&t_key, &t_cert) || install_pending || journal.exists(),
+            "step {step}: installed key and certificate disagree and no install is pending"
+        );
+
+        // The next run completes whatever was interrupted.
+        let out = Acmers::new(&site.home)
+            .args(["--renew", "-d", name, "--ca-bundle"])
+            .arg(pebble.ca_bundle_path())
+            .run();
+        assert!(
+            out.code == 0 || out.code == 2,
+            "step {step}: completing run failed\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(!journal.exists(), "step {step}: journal left behind");
+        assert!(pair_matches(&key, &cer), "step {step}: lineage pair inconsistent");
+        assert!(pair_matches(&t_key, &t_cert), "step {step}: installed pair inconsistent");
+        assert!(
+            read_conf(&conf).get("Acmers_InstallPending").is_none(),
+            "step {step}: install still pending"
+        );
+    }
+    assert!(kills >= 12, "most runs must have been killed mid-way (killed {kills})");
+}

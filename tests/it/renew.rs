@@ -1,0 +1,310 @@
+//! The certificate lifecycle against a real Pebble: `--renew`, `--renew-all` and `--cron`
+//! with due, not-due, never-issued and broken lineages; `--install-cert` with a reload
+//! command that records its environment; each hook; the lineage lock under two concurrent
+//! forced renewals.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::certs::leaf_sans;
+use crate::lineage::{read, site};
+use crate::pebble::{Pebble, PebbleOpts};
+use crate::util::{Acmers, Output, read_conf};
+
+/// `--issue -d <name> --standalone` on Pebble's http-01 port, plus `extra`.
+pub(crate) fn issue(home: &Path, pebble: &Pebble, name: &str, extra: &[&str]) -> Output {
+    Acmers::new(home)
+        .args(["--issue", "-d", name, "--standalone", "--httpport"])
+        .arg(pebble.http_port().to_string())
+        .args(["--local-address", "127.0.0.1", "--server"])
+        .arg(pebble.directory_url())
+        .arg("--ca-bundle")
+        .arg(pebble.ca_bundle_path().as_os_str())
+        .args(extra)
+        .run()
+}
+
+/// The folder of an EC lineage.
+pub(crate) fn ecc_dir(home: &Path, name: &str) -> PathBuf {
+    home.join(format!("{name}_ecc"))
+}
+
+/// Rewrite one `KEY='value'` line of a conf (as a user or a clock change would).
+pub(crate) fn set_conf(conf: &Path, key: &str, value: &str) {
+    let text = read(conf);
+    let prefix = format!("{key}=");
+    let mut found = false;
+    let mut out: String = text
+        .lines()
+        .map(|line| {
+            if line.starts_with(&prefix) {
+                found = true;
+                format!("{key}='{value}'\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    if !found {
+        out.push_str(&format!("{key}='{value}'\n"));
+    }
+    fs::write(conf, out).expect("write conf");
+}
+
+/// Make a lineage due now.
+pub(crate) fn make_due(home: &Path, name: &str) {
+    set_conf(
+        &ecc_dir(home, name).join(format!("{name}.conf")),
+        "Le_NextRenewTime",
+        "1",
+    );
+}
+
+fn cert(home: &Path, name: &str) -> String {
+    read(&ecc_dir(home, name).join(format!("{name}.cer")))
+}
+
+#[test]
+fn renew_one_forced_not_due_and_unknown() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "renew.example.test";
+    issue(&site.home, &pebble, name, &[]).assert_code(0);
+    let first = cert(&site.home, name);
+    let key = read(&ecc_dir(&site.home, name).join(format!("{name}.key")));
+
+    // Not due: exit 2, nothing changes, no request (the CA is not even asked).
+    let out = Acmers::new(&site.home)
+        .args(["--renew", "-d", name])
+        .run();
+    out.assert_code(2);
+    assert!(out.stdout.contains("Skipping. Next renewal time is: "), "{}", out.stdout);
+    assert_eq!(cert(&site.home, name), first);
+    assert_eq!(pebble.orders_created(), 1);
+
+    // --force renews from the saved conf; validation modes on the command line are ignored
+    // (a webroot that does not exist would fail).
+    let out = Acmers::new(&site.home)
+        .args(["--renew", "-d", name, "--force", "-w", "/nonexistent"])
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout.contains(&format!("Renewing: '{name}'")), "{}", out.stdout);
+    assert_ne!(cert(&site.home, name), first, "a new certificate");
+    assert_eq!(
+        read(&ecc_dir(&site.home, name).join(format!("{name}.key"))),
+        key,
+        "the domain key is reused"
+    );
+    assert_eq!(pebble.orders_created(), 2);
+
+    // Unknown domain: exit 2, as acme.sh.
+    let out = Acmers::new(&site.home)
+        .args(["--renew", "-d", "unknown.example.test"])
+        .run();
+    out.assert_code(2);
+    assert!(out.stdout.contains("is not an issued domain"), "{}", out.stdout);
+}
+
+#[test]
+fn renew_all_mixed_fleet_and_cron() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let (due, fresh, broken) = ("due.example.test", "fresh.example.test", "broken.example.test");
+    for name in [due, fresh, broken] {
+        issue(&site.home, &pebble, name, &[]).assert_code(0);
+    }
+    make_due(&site.home, due);
+    make_due(&site.home, broken);
+    // A lineage whose CA is gone: its renewal fails, the others go on.
+    set_conf(
+        &ecc_dir(&site.home, broken).join(format!("{broken}.conf")),
+        "Le_API",
+        "https://127.0.0.1:9/dir",
+    );
+    // A lineage that was never issued (no Le_CertCreateTime): cron skips it.
+    let never = site.home.join("never.example.test_ecc");
+    fs::create_dir(&never).expect("mkdir");
+    fs::write(
+        never.join("never.example.test.conf"),
+        "Le_Domain='never.example.test'\nLe_Alt='no'\nLe_Webroot='no'\nLe_API='https://127.0.0.1:9/dir'\nLe_Keylength='ec-256'\n",
+    )
+    .expect("write conf");
+    let before = [due, fresh, broken].map(|n| cert(&site.home, n));
+    let orders = pebble.orders_created();
+
+    let out = Acmers::new(&site.home).args(["--cron"]).run();
+    out.assert_code(1);
+    assert!(out.stdout.contains("===Starting cron==="), "{}", out.stdout);
+    assert!(out.stdout.contains("===End cron==="), "{}", out.stdout);
+    assert!(out.stderr.contains(&format!("Error renewing {broken}.")), "{}", out.stderr);
+    assert!(out.stdout.contains("Skipping invalid cert never.example.test"), "{}", out.stdout);
+    assert!(out.stdout.contains(&format!("Skipped {fresh}")), "{}", out.stdout);
+    assert_ne!(cert(&site.home, due), before[0], "the due lineage is renewed");
+    assert_eq!(cert(&site.home, fresh), before[1], "not due: untouched");
+    assert_eq!(cert(&site.home, broken), before[2], "failed: old files kept");
+    assert_eq!(pebble.orders_created(), orders + 1);
+    let broken_conf = read_conf(&ecc_dir(&site.home, broken).join(format!("{broken}.conf")));
+    assert!(broken_conf.get("Acmers_LastError").is_some(), "the failure is recorded");
+
+    // Everything succeeded or was skipped: 0 (never 2).
+    fs::remove_dir_all(ecc_dir(&site.home, broken)).expect("rm broken");
+    let out = Acmers::new(&site.home).args(["--renew-all"]).run();
+    out.assert_code(0);
+    assert_eq!(pebble.orders_created(), orders + 1, "nothing due: no order");
+}
+
+#[test]
+fn renew_all_in_parallel_shares_the_standalone_server() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let names = ["p1.example.test", "p2.example.test", "p3.example.test"];
+    for name in names {
+        issue(&site.home, &pebble, name, &[]).assert_code(0);
+        make_due(&site.home, name);
+    }
+    let before = names.map(|n| cert(&site.home, n));
+    let out = Acmers::new(&site.home)
+        .args(["--renew-all", "--parallel", "3"])
+        .run();
+    out.assert_code(0);
+    for (name, old) in names.iter().zip(before) {
+        let new = cert(&site.home, name);
+        assert_ne!(new, old, "{name} renewed");
+        assert_eq!(leaf_sans(&new), [*name]);
+        assert!(out.stdout.contains(&format!("[{name}] Renewing: '{name}'")), "{}", out.stdout);
+    }
+}
+
+/// A shell script that appends its name and acme.sh's variables to `log`.
+fn recorder(dir: &Path, name: &str, log: &Path) -> String {
+    let script = dir.join(format!("{name}.sh"));
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"{name} domain=$Le_Domain cert=$CERT_PATH key=$CERT_KEY_PATH ca=$CA_CERT_PATH full=$CERT_FULLCHAIN_PATH pwd=$(pwd)\" >> '{}'\n",
+            log.display()
+        ),
+    )
+    .expect("write script");
+    format!("sh '{}'", script.display())
+}
+
+#[test]
+fn install_cert_reload_and_hooks() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "hooks.example.test";
+    let work = site.home.parent().expect("top").join("work");
+    fs::create_dir(&work).expect("mkdir");
+    let log = work.join("log");
+    let (pre, post, renew, reload) = (
+        recorder(&work, "pre", &log),
+        recorder(&work, "post", &log),
+        recorder(&work, "renew", &log),
+        recorder(&work, "reload", &log),
+    );
+    issue(
+        &site.home,
+        &pebble,
+        name,
+        &["--pre-hook", &pre, "--post-hook", &post, "--renew-hook", &renew],
+    )
+    .assert_code(0);
+    let lines = read(&log);
+    let order: Vec<&str> = lines.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    assert_eq!(order, ["pre", "post"], "issue runs pre and post, not renew");
+    let dir = ecc_dir(&site.home, name);
+    assert!(lines.contains(&format!("domain={name} cert={}", dir.join(format!("{name}.cer")).display())), "{lines}");
+    assert!(lines.contains(&format!("pwd={}", dir.display())), "{lines}");
+    let conf = read(&dir.join(format!("{name}.conf")));
+    assert!(conf.contains("Le_PreHook='__ACME_BASE64__START_"), "{conf}");
+
+    // install-cert: targets + reload; an existing target keeps its mode; a new key is 0600.
+    let target = work.join("target");
+    fs::create_dir(&target).expect("mkdir");
+    fs::write(target.join("cert.pem"), "old").expect("write");
+    fs::set_permissions(target.join("cert.pem"), std::os::unix::fs::PermissionsExt::from_mode(0o640)).expect("chmod");
+    fs::write(&log, "").expect("truncate");
+    let out = Acmers::new(&site.home)
+        .args(["--install-cert", "-d", name, "--reloadcmd", &reload])
+        .arg("--cert-file").arg(target.join("cert.pem"))
+        .arg("--key-file").arg(target.join("key.pem"))
+        .arg("--ca-file").arg(target.join("ca.pem"))
+        .arg("--fullchain-file").arg(target.join("fullchain.pem"))
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout.contains("Reload successful"), "{}", out.stdout);
+    for (file, source) in [
+        ("cert.pem", format!("{name}.cer")),
+        ("key.pem", format!("{name}.key")),
+        ("ca.pem", "ca.cer".into()),
+        ("fullchain.pem", "fullchain.cer".into()),
+    ] {
+        assert_eq!(read(&target.join(file)), read(&dir.join(source)), "{file}");
+    }
+    let mode = |f: &str| std::os::unix::fs::PermissionsExt::mode(&fs::metadata(target.join(f)).expect("stat").permissions()) & 0o777;
+    assert_eq!(mode("cert.pem"), 0o640);
+    assert_eq!(mode("key.pem"), 0o600);
+    assert!(read(&log).starts_with("reload "), "{}", read(&log));
+    let conf = read_conf(&dir.join(format!("{name}.conf")));
+    assert_eq!(conf["Le_RealCertPath"], target.join("cert.pem").display().to_string());
+    assert_eq!(conf["Le_ReloadCmd"], reload);
+
+    // A renewal: pre, install + reload, post, renew — in acme.sh's order.
+    fs::write(&log, "").expect("truncate");
+    Acmers::new(&site.home)
+        .args(["--renew", "-d", name, "--force"])
+        .run()
+        .assert_code(0);
+    let lines = read(&log);
+    let order: Vec<&str> = lines.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    assert_eq!(order, ["pre", "reload", "post", "renew"]);
+    assert_eq!(read(&target.join("cert.pem")), read(&dir.join(format!("{name}.cer"))));
+
+    // A failing reload command fails the run (exit 1) and is reported; the next run
+    // installs again although nothing is due.
+    let conf_path = dir.join(format!("{name}.conf"));
+    let out = Acmers::new(&site.home)
+        .args(["--install-cert", "-d", name, "--reloadcmd", "exit 3"])
+        .arg("--cert-file").arg(target.join("cert.pem"))
+        .run();
+    out.assert_code(1);
+    assert!(out.stderr.contains(&format!("Reload error for: {name}")), "{}", out.stderr);
+    assert!(read_conf(&conf_path).get("Acmers_InstallPending").is_some());
+
+    // A hanging reload command is killed at --hook-timeout.
+    let out = Acmers::new(&site.home)
+        .args(["--install-cert", "-d", name, "--reloadcmd", "sleep 60", "--hook-timeout", "1"])
+        .arg("--cert-file").arg(target.join("cert.pem"))
+        .timeout(Duration::from_secs(30))
+        .run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("Reload error"), "{}", out.stderr);
+}
+
+#[test]
+fn two_forced_renewals_at_once_make_one_order() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "race.example.test";
+    // The pre hook keeps the winner inside its lock long enough for the other to arrive.
+    issue(&site.home, &pebble, name, &["--pre-hook", "sleep 2"]).assert_code(0);
+    let orders = pebble.orders_created();
+    let run = || {
+        Acmers::new(&site.home)
+            .args(["--renew", "-d", name, "--force"])
+            .run()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(run);
+        let b = s.spawn(run);
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    let mut codes = [a.code, b.code];
+    codes.sort_unstable();
+    assert_eq!(codes, [0, 2], "one renews, the other skips\n{}\n{}\n{}\n{}", a.stdout, a.stderr, b.stdout, b.stderr);
+    assert_eq!(pebble.orders_created(), orders + 1, "exactly one new order");
+    let skipped = if a.code == 2 { &a } else { &b };
+    assert!(skipped.stdout.contains("another acmers process"), "{}", skipped.stdout);
+}
