@@ -9,6 +9,8 @@
 //! - [`store`]: the acme.sh home as a serialization format (conf files, layout, atomic writes).
 //! - [`keys`], [`csr`], [`cert`]: private keys in acme.sh's formats, CSRs, and the checks an
 //!   issued chain must pass before it is written.
+//! - [`deploy`]: copying issued files to the user's install targets and running the user's
+//!   reload command and hooks (bounded).
 //! - [`names`]: domain names from the command line, checked and normalized.
 //! - [`renew`]: when a certificate is due (pure).
 
@@ -17,6 +19,7 @@ pub mod cert;
 pub mod challenge;
 pub mod cli;
 pub mod csr;
+pub mod deploy;
 pub mod keys;
 pub mod names;
 pub mod renew;

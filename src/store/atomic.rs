@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::fs::{self, DirBuilder, File, Permissions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _, fchown};
 use std::path::Path;
 
 use super::Error;
@@ -26,6 +26,26 @@ const MAX_PREFIX_NAME: usize = 200;
 /// removed and the old `path` is untouched. [`Error::SyncDir`] when the final directory
 /// `fsync` fails; the new content is then already in place.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), Error> {
+    write_atomic_owned(path, data, mode, None)
+}
+
+/// [`write_atomic`], and the new file also gets the owner `(uid, gid)` when one is given.
+///
+/// The temp file is `fchown`ed before its mode is set and before any data is written, so the
+/// file never holds the data under another owner, and the `fchmod` after the `fchown` restores
+/// any bit the `fchown` cleared. No `fchown` is attempted when the temp file already has that
+/// owner, so an unprivileged caller can keep a file it owns (with one of its groups); changing
+/// to an owner it cannot give away fails with [`Error::Chown`].
+///
+/// # Errors
+///
+/// As [`write_atomic`], plus [`Error::Chown`] (nothing replaced, no temp file left).
+pub fn write_atomic_owned(
+    path: &Path,
+    data: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Result<(), Error> {
     let write_err = |source| Error::Write {
         path: path.to_owned(),
         source,
@@ -53,6 +73,17 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), Error> {
         .tempfile_in(dir)
         .map_err(write_err)?;
     // Every error below drops `tmp`, which deletes the temp file.
+    if let Some((uid, gid)) = owner {
+        let meta = tmp.as_file().metadata().map_err(write_err)?;
+        if (meta.uid(), meta.gid()) != (uid, gid) {
+            fchown(tmp.as_file(), Some(uid), Some(gid)).map_err(|source| Error::Chown {
+                path: path.to_owned(),
+                uid,
+                gid,
+                source,
+            })?;
+        }
+    }
     tmp.as_file()
         .set_permissions(Permissions::from_mode(mode))
         .map_err(write_err)?;
@@ -226,6 +257,46 @@ mod tests {
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file());
         assert_eq!(fs::read(&link).unwrap(), b"key");
+    }
+
+    #[test]
+    fn owned_write_keeps_our_own_owner_without_privilege() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cert.pem");
+        fs::write(&path, b"old").unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        let owner = (meta.uid(), meta.gid());
+        write_atomic_owned(&path, b"new", 0o640, Some(owner)).unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), owner);
+        assert_eq!(mode_of(&path), 0o640);
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["cert.pem"]);
+    }
+
+    /// As root the foreign owner is applied; as anyone else the write fails cleanly.
+    #[test]
+    fn owned_write_to_a_foreign_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        fs::write(&path, b"old").unwrap();
+        let foreign = (54_321, 54_321);
+        let result = write_atomic_owned(&path, b"new", 0o600, Some(foreign));
+        if rustix::process::geteuid().is_root() {
+            result.unwrap();
+            let meta = fs::metadata(&path).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), foreign);
+            assert_eq!(mode_of(&path), 0o600);
+            assert_eq!(fs::read(&path).unwrap(), b"new");
+        } else {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(&err, Error::Chown { path: p, uid: 54_321, gid: 54_321, .. } if *p == path),
+                "{err:?}"
+            );
+            assert_eq!(fs::read(&path).unwrap(), b"old");
+        }
+        assert_eq!(names(dir.path()), ["key.pem"]);
     }
 
     #[test]

@@ -48,6 +48,20 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Giving a new file the owner of the file it replaces failed (typically `EPERM`: only
+    /// root may give a file away). Nothing was replaced and no temp file is left behind.
+    #[error("failed to give `{}` the owner {uid}:{gid}", path.display())]
+    Chown {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// The wanted owner.
+        uid: u32,
+        /// The wanted group.
+        gid: u32,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
     /// Syncing a directory after a rename failed. The new file is already in place but may not
     /// survive a crash.
     #[error("failed to sync directory `{}`", path.display())]
