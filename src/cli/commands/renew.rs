@@ -102,7 +102,7 @@ pub async fn run_all(
     let mut failures = 0_usize;
     // Lineages are planned lazily as the stream is pulled: the not-due ones are printed and
     // dropped at once, so memory does not grow with the fleet.
-    let work = futures_util::stream::iter(found)
+    let mut work = Box::pin(futures_util::stream::iter(found)
         .filter_map(|found| {
             let planned = plan(found.lineage, now, args, cron);
             async move {
@@ -118,8 +118,7 @@ pub async fn run_all(
             }
         })
         .map(|item| renew_one(&ctx, item, args, globals, printer, &stop))
-        .buffer_unordered(usize::from(args.parallel));
-    futures_util::pin_mut!(work);
+        .buffer_unordered(usize::from(args.parallel)));
     while let Some((domain, result)) = work.next().await {
         match result {
             Ok(Outcome::Done) => {}
