@@ -2,8 +2,12 @@
 
 pub mod account;
 pub mod authorize;
+pub mod info;
 pub mod issue;
 pub mod lineage;
+pub mod list;
+pub mod list_json;
+pub mod remove;
 pub mod set_default_ca;
 
 use std::path::Path;
