@@ -119,6 +119,18 @@ fn run(
             let server = settings::set_default_ca(&parsed.args, globals)?;
             commands::set_default_ca::run(&server, globals, printer)
         }
+        Command::List => {
+            let settings = commands::list::ListSettings::from_args(&parsed.args);
+            commands::list::run(&settings, globals, printer)
+        }
+        Command::Info => {
+            let settings = commands::info::InfoSettings::from_args(&parsed.args);
+            commands::info::run(&settings, globals, printer)
+        }
+        Command::Remove => {
+            let settings = commands::remove::RemoveSettings::from_args(&parsed.args)?;
+            commands::remove::run(&settings, globals, printer)
+        }
         // Handled before settings are resolved.
         Command::Help | Command::Version => Ok(Outcome::Done),
         other => Err(Failure::from(anyhow::anyhow!("{other:?} is not wired yet"))),

@@ -1,6 +1,6 @@
 //! Paths of the acme.sh home (`acmesh-compat.md` §3.1, §3.5). Pure functions, no I/O.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Error;
 
@@ -69,25 +69,7 @@ impl Home {
     /// [`Error::BadDomainDir`] when the domain is empty, `.` or `..`, or contains `/` or a
     /// control character (NUL included).
     pub fn lineage(&self, main_domain: &str, ecc: bool) -> Result<Lineage, Error> {
-        let unsafe_name = main_domain.is_empty()
-            || main_domain == "."
-            || main_domain == ".."
-            || main_domain.chars().any(|c| c == '/' || c.is_control());
-        if unsafe_name {
-            return Err(Error::BadDomainDir {
-                domain: main_domain.to_owned(),
-            });
-        }
-        let folder = if ecc {
-            format!("{main_domain}_ecc")
-        } else {
-            main_domain.to_owned()
-        };
-        Ok(Lineage {
-            dir: self.cert_home.join(folder),
-            domain: main_domain.to_owned(),
-            ecc,
-        })
+        Lineage::at(&self.cert_home, main_domain, ecc)
     }
 }
 
@@ -164,6 +146,35 @@ pub struct Lineage {
 }
 
 impl Lineage {
+    /// The lineage of `main_domain` under `cert_home`: `<cert_home>/<d>` for RSA,
+    /// `<cert_home>/<d>_ecc` for EC keys (what [`Home::lineage`] computes, without a [`Home`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadDomainDir`] when the domain is empty, `.` or `..`, or contains `/` or a
+    /// control character (NUL included).
+    pub fn at(cert_home: &Path, main_domain: &str, ecc: bool) -> Result<Self, Error> {
+        let unsafe_name = main_domain.is_empty()
+            || main_domain == "."
+            || main_domain == ".."
+            || main_domain.chars().any(|c| c == '/' || c.is_control());
+        if unsafe_name {
+            return Err(Error::BadDomainDir {
+                domain: main_domain.to_owned(),
+            });
+        }
+        let folder = if ecc {
+            format!("{main_domain}_ecc")
+        } else {
+            main_domain.to_owned()
+        };
+        Ok(Self {
+            dir: cert_home.join(folder),
+            domain: main_domain.to_owned(),
+            ecc,
+        })
+    }
+
     /// `<dir>/<d><suffix>`.
     fn domain_file(&self, suffix: &str) -> PathBuf {
         self.dir.join(format!("{}{suffix}", self.domain))

@@ -1,48 +1,257 @@
-//! TEMPORARY placeholder, replaced by the scan module under review.
+//! Finding the certificate lineages of a home (`acmesh-compat.md` §3.5, §5.3).
+//!
+//! acme.sh's `--list` and renew loop visit `CERT_HOME/*.*` and then `CERT_HOME/*:*`: every
+//! directory whose name contains a `.` or a `:` and does not start with `.` (the shell's glob
+//! skips hidden names). A name ending in `_ecc` is an EC lineage.
+//!
+//! Differences from acme.sh, all deliberate:
+//!
+//! - acme.sh takes the main domain of an `_ecc` folder by cutting the name at its **first**
+//!   `_`, so `_acme.example.com_ecc` or `a_b.example.com_ecc` turn into a wrong domain and their
+//!   conf is never found. acmers strips the `_ecc` suffix instead, so names containing `_` work.
+//! - A name holding both a `.` and a `:` matches both globs and acme.sh visits it twice;
+//!   acmers visits it once (in the `*.*` group).
+//! - Names that are not UTF-8 or cannot be a lineage folder (a control character) are skipped
+//!   with a warning.
+//!
+//! [`lineages`] is built for homes with 100,000 lineages: one `read_dir`, the entry's own file
+//! type (an extra `stat` only for a symlink, which counts when it points at a directory, as
+//! `[ -d ]` does), and only names kept.
 
+use std::fs;
+use std::io;
 use std::path::Path;
 
 use super::{Error, Lineage};
 
-/// One lineage folder found in the cert home.
+/// One lineage folder found under `CERT_HOME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// Main domain.
+    /// The main domain: the folder name without its `_ecc` suffix.
     pub main_domain: String,
-    /// `_ecc` folder.
+    /// Whether the folder is an `_ecc` (EC key) lineage.
     pub ecc: bool,
-    /// The lineage.
+    /// The folder and its file names.
     pub lineage: Lineage,
 }
 
-/// Lineage folders of `cert_home`, sorted.
+/// The lineage folders of `cert_home` in the order acme.sh's renew loop visits them: names
+/// containing a `.` first, then names containing a `:` but no `.`, each group sorted bytewise
+/// (the glob order under `LANG=C.UTF-8`). Whether a folder holds a conf is not checked.
+///
+/// A missing `cert_home` has no lineages.
+///
+/// # Errors
+///
+/// [`Error::Read`] when `cert_home` cannot be listed.
 pub fn lineages(cert_home: &Path) -> Result<Vec<Found>, Error> {
-    let rd = std::fs::read_dir(cert_home).map_err(|source| Error::Read {
+    let read_err = |source| Error::Read {
         path: cert_home.to_owned(),
         source,
-    })?;
-    let mut names: Vec<String> = rd
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.') && (n.contains('.') || n.contains(':')))
-        .collect();
-    names.sort();
-    Ok(names
-        .into_iter()
-        .map(|name| {
-            let (domain, ecc) = match name.strip_suffix("_ecc") {
-                Some(d) => (d.to_owned(), true),
-                None => (name.clone(), false),
-            };
-            Found {
-                main_domain: domain.clone(),
+    };
+    let entries = match fs::read_dir(cert_home) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(read_err(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(read_err)?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            tracing::warn!(name = ?name, "skipping a lineage folder whose name is not UTF-8");
+            continue;
+        };
+        if !is_candidate(name) {
+            continue;
+        }
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_dir() => true,
+            Ok(t) if t.is_symlink() => fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+            Ok(_) => false,
+            Err(e) => return Err(read_err(e)),
+        };
+        if is_dir {
+            names.push(name.to_owned());
+        }
+    }
+    // `*.*` first, then `*:*`; bytewise within each group.
+    names.sort_unstable_by(|a, b| (!a.contains('.'), a).cmp(&(!b.contains('.'), b)));
+    let mut found = Vec::with_capacity(names.len());
+    for name in names {
+        let (main_domain, ecc) = match name.strip_suffix("_ecc") {
+            Some(main) => (main, true),
+            None => (name.as_str(), false),
+        };
+        match Lineage::at(cert_home, main_domain, ecc) {
+            Ok(lineage) => found.push(Found {
+                main_domain: main_domain.to_owned(),
                 ecc,
-                lineage: Lineage {
-                    dir: cert_home.join(&name),
-                    domain,
-                    ecc,
-                },
-            }
-        })
-        .collect())
+                lineage,
+            }),
+            Err(e) => tracing::warn!(error = %e, "skipping a lineage folder"),
+        }
+    }
+    Ok(found)
+}
+
+/// Whether a folder name matches acme.sh's `*.*` or `*:*` globs.
+fn is_candidate(name: &str) -> bool {
+    !name.starts_with('.') && name != "ca" && (name.contains('.') || name.contains(':'))
+}
+
+/// The lineage `-d <domain> [--ecc]` names, chosen as acme.sh's `_initpath` does: with `ecc`
+/// the `_ecc` folder; without it the RSA folder, unless only `<d>_ecc/` exists, in which case
+/// that one is used ("seems to already have an ECC cert"). The caller can tell a fallback by
+/// `lineage.ecc && !ecc`.
+///
+/// # Errors
+///
+/// [`Error::BadDomainDir`] when `domain` cannot be a folder name.
+pub fn resolve(cert_home: &Path, domain: &str, ecc: bool) -> Result<Lineage, Error> {
+    let wanted = Lineage::at(cert_home, domain, ecc)?;
+    if ecc || wanted.dir.is_dir() {
+        return Ok(wanted);
+    }
+    let ecc_lineage = Lineage::at(cert_home, domain, true)?;
+    Ok(if ecc_lineage.dir.is_dir() {
+        ecc_lineage
+    } else {
+        wanted
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mkdirs(root: &Path, names: &[&str]) {
+        for name in names {
+            fs::create_dir(root.join(name)).unwrap();
+        }
+    }
+
+    fn names(found: &[Found]) -> Vec<(&str, bool)> {
+        found
+            .iter()
+            .map(|f| (f.main_domain.as_str(), f.ecc))
+            .collect()
+    }
+
+    #[test]
+    fn finds_acmesh_globs_in_glob_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        mkdirs(
+            root,
+            &[
+                "c.example.test",
+                "a.example.test_ecc",
+                "B.example.test",
+                "ca",
+                "backup",
+                ".hidden.example",
+                "2001:db8::1",
+                "10.0.0.1",
+                "_acme.example.test_ecc",
+                "x_ecc",
+            ],
+        );
+        fs::write(root.join("file.example.test"), "not a dir").unwrap();
+        fs::write(root.join("account.conf"), "").unwrap();
+        let found = lineages(root).unwrap();
+        assert_eq!(
+            names(&found),
+            [
+                ("10.0.0.1", false),
+                ("B.example.test", false),
+                ("_acme.example.test", true),
+                ("a.example.test", true),
+                ("c.example.test", false),
+                ("2001:db8::1", false),
+            ]
+        );
+        let a = &found[3];
+        assert_eq!(a.lineage.dir, root.join("a.example.test_ecc"));
+        assert_eq!(
+            a.lineage.conf(),
+            root.join("a.example.test_ecc/a.example.test.conf")
+        );
+        assert_eq!(
+            (a.lineage.domain.as_str(), a.lineage.ecc),
+            ("a.example.test", true)
+        );
+    }
+
+    #[test]
+    fn symlinks_count_when_they_point_at_a_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        mkdirs(root, &["real.example.test"]);
+        fs::write(root.join("plain"), "").unwrap();
+        std::os::unix::fs::symlink(root.join("real.example.test"), root.join("l.example.test"))
+            .unwrap();
+        std::os::unix::fs::symlink(root.join("plain"), root.join("f.example.test")).unwrap();
+        std::os::unix::fs::symlink(root.join("missing"), root.join("m.example.test")).unwrap();
+        let found = lineages(root).unwrap();
+        assert_eq!(
+            names(&found),
+            [("l.example.test", false), ("real.example.test", false)]
+        );
+    }
+
+    #[test]
+    fn missing_home_is_empty_and_a_file_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(lineages(&tmp.path().join("nope")).unwrap().is_empty());
+        let file = tmp.path().join("f");
+        fs::write(&file, "").unwrap();
+        let err = lineages(&file).unwrap_err();
+        assert!(
+            matches!(&err, Error::Read { path, .. } if path == &file),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn resolve_falls_back_to_ecc_like_initpath() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        mkdirs(
+            root,
+            &[
+                "e.example.test_ecc",
+                "both.example.test",
+                "both.example.test_ecc",
+            ],
+        );
+        let pick = |d: &str, ecc: bool| {
+            let l = resolve(root, d, ecc).unwrap();
+            (l.dir.strip_prefix(root).unwrap().to_owned(), l.ecc)
+        };
+        assert_eq!(
+            pick("e.example.test", false),
+            ("e.example.test_ecc".into(), true)
+        );
+        assert_eq!(
+            pick("e.example.test", true),
+            ("e.example.test_ecc".into(), true)
+        );
+        assert_eq!(
+            pick("both.example.test", false),
+            ("both.example.test".into(), false)
+        );
+        assert_eq!(
+            pick("both.example.test", true),
+            ("both.example.test_ecc".into(), true)
+        );
+        assert_eq!(
+            pick("none.example.test", false),
+            ("none.example.test".into(), false)
+        );
+        assert!(matches!(
+            resolve(root, "../x", false),
+            Err(Error::BadDomainDir { .. })
+        ));
+    }
 }

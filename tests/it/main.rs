@@ -9,6 +9,7 @@
 //! - [`cli`]: help, version, usage errors, `--set-default-ca` and the output format (no CA).
 //! - [`account`]: the default CA from account.conf, a forgotten account registered again,
 //!   and acme.sh's fixture home moved to a new Pebble.
+//! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's outputs.
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
 //!   rate limit, failed or endless validation, certificates that must not be installed).
 //! - [`util`] (ports, process guards, the `acmers` runner, conf reader), [`net`] (HTTP(S)
@@ -29,6 +30,7 @@ mod cli;
 mod crash;
 mod fake_acme;
 mod hostile;
+mod inspect;
 mod issue;
 mod lineage;
 mod net;

@@ -77,7 +77,7 @@ pub async fn run(args: &Args, globals: &Globals, printer: &Printer) -> Result<Ou
         .domains
         .first()
         .ok_or_else(|| anyhow!("`--install-cert` needs `-d DOMAIN`"))?;
-    let lineage = lineage::find(&globals.home, domain, args.ecc)?;
+    let lineage = crate::store::scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
     let timeout = std::time::Duration::from_secs(args.lock_timeout);
     let _lock = lock::lock(&lineage.dir, timeout)
         .await

@@ -131,19 +131,6 @@ pub fn saved_install(conf: &Conf) -> Install {
     }
 }
 
-/// The lineage of `domain`: the `_ecc` folder with `--ecc`; without it the RSA folder, or
-/// the `_ecc` one when only that has a conf (acme.sh needs `--ecc`; docs/differences.md).
-pub fn find(home: &crate::store::Home, domain: &str, ecc: bool) -> anyhow::Result<Lineage> {
-    let rsa = home.lineage(domain, ecc)?;
-    if !ecc && !rsa.conf().exists() {
-        let ecc_lineage = home.lineage(domain, true)?;
-        if ecc_lineage.conf().exists() {
-            return Ok(ecc_lineage);
-        }
-    }
-    Ok(rsa)
-}
-
 /// Where the domain key of an attempt comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyOrigin {

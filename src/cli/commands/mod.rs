@@ -4,9 +4,13 @@ pub mod account;
 pub mod authorize;
 pub mod context;
 pub mod hooks;
+pub mod info;
 pub mod install;
 pub mod issue;
 pub mod lineage;
+pub mod list;
+pub mod list_json;
+pub mod remove;
 pub mod renew;
 pub mod set_default_ca;
 

@@ -29,7 +29,7 @@ pub async fn run_one(args: &Args, globals: &Globals, printer: &Printer) -> Resul
         .domains
         .first()
         .ok_or_else(|| anyhow!("`--renew` needs `-d DOMAIN`"))?;
-    let lineage = lineage::find(&globals.home, domain, args.ecc)?;
+    let lineage = crate::store::scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
     let Some(conf) = Conf::load(&lineage.conf())? else {
         printer.info(format_args!("'{domain}' is not an issued domain, skipping."));
         return Ok(Outcome::Skipped);

@@ -1,0 +1,302 @@
+//! `--info [-d D [--ecc]] [--output-insecure]`: the settings of the home or of one lineage
+//! (acme-compat §1.2).
+//!
+//! Without `-d`: `LE_WORKING_DIR=…`, `LE_CONFIG_HOME=…`, then `account.conf` line by line as
+//! stored. With `-d`: `DOMAIN_CONF=<path>`, then `Key=value` for every key of the domain conf,
+//! unquoted and with acme.sh's base64 wrapper decoded.
+//!
+//! Unlike acme.sh, saved secrets are masked unless `--output-insecure` is given (see
+//! [`is_secret`]): the value is replaced by acme.sh's own `[hidden](…)` text.
+
+use std::path::Path;
+
+use crate::cli::args::Args;
+use crate::cli::commands::Outcome;
+use crate::cli::commands::list::first_domain;
+use crate::cli::error::Failure;
+use crate::cli::printer::Printer;
+use crate::cli::settings::Globals;
+use crate::store::{Conf, scan};
+
+/// acme.sh's `HIDDEN_VALUE`.
+pub const HIDDEN: &str = "[hidden](please add '--output-insecure' to see this value)";
+
+/// Keys whose name looks secret but whose value is not: paths, hashes, key types, flags, ids.
+const NOT_SECRET: &[&str] = &[
+    "ACCOUNT_KEY_PATH",
+    "CA_KEY_HASH",
+    "CA_EAB_KEY_ID",
+    "Le_Keylength",
+    "Le_RealKeyPath",
+    "Le_ForceNewDomainKey",
+    "Le_ExtKeyUse",
+];
+
+/// Parts of a key name (compared without case) that mark a credential.
+const SECRET_PARTS: &[&str] = &["token", "secret", "pass", "pwd", "key", "auth"];
+
+/// Resolved `--info` options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InfoSettings {
+    /// `-d`: the main domain of the lineage to show.
+    pub domain: Option<String>,
+    /// `--ecc`.
+    pub ecc: bool,
+    /// `--output-insecure`: show secrets.
+    pub insecure: bool,
+}
+
+impl InfoSettings {
+    /// Resolve `--info` from the command line.
+    pub fn from_args(args: &Args) -> Self {
+        Self {
+            domain: first_domain(args),
+            ecc: args.ecc,
+            insecure: args.output_insecure,
+        }
+    }
+}
+
+/// Whether a conf key holds a secret: every `SAVED_<VAR>` (DNS and deploy plugin settings), and
+/// any key whose name contains `token`, `secret`, `pass`, `pwd`, `key` or `auth` (e.g.
+/// `CF_Key`, `Le_PFXPassword`, `CA_EAB_HMAC_KEY`), except the paths, hashes and key types in
+/// an explicit allow-list (`ACCOUNT_KEY_PATH`, `CA_KEY_HASH`, `Le_Keylength`, …).
+pub fn is_secret(key: &str) -> bool {
+    if key.starts_with("SAVED_") {
+        return true;
+    }
+    if NOT_SECRET.contains(&key) {
+        return false;
+    }
+    let lower = key.to_ascii_lowercase();
+    SECRET_PARTS.iter().any(|part| lower.contains(part))
+}
+
+/// Run `--info`.
+pub fn run(
+    settings: &InfoSettings,
+    globals: &Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    match &settings.domain {
+        None => global(settings.insecure, globals, printer),
+        Some(domain) => domain_info(domain, settings, globals, printer),
+    }
+}
+
+fn global(insecure: bool, globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
+    let home = &globals.home;
+    let mut out = format!(
+        "LE_WORKING_DIR={}\nLE_CONFIG_HOME={}\n",
+        home.working_dir.display(),
+        home.config_home.display()
+    );
+    let path = home.account_conf();
+    match std::fs::read(&path) {
+        Ok(bytes) => out.push_str(&mask_conf_text(&String::from_utf8_lossy(&bytes), insecure)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            printer.raw(out.trim_end_matches('\n'));
+            printer.error(format_args!(
+                "warning: `{}` does not exist yet",
+                path.display()
+            ));
+            return Ok(Outcome::Done);
+        }
+        Err(source) => return Err(crate::store::Error::Read { path, source }.into()),
+    }
+    printer.raw(out.strip_suffix('\n').unwrap_or(&out));
+    Ok(Outcome::Done)
+}
+
+fn domain_info(
+    domain: &str,
+    settings: &InfoSettings,
+    globals: &Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let lineage = scan::resolve(&globals.home.cert_home, domain, settings.ecc)?;
+    if lineage.ecc && !settings.ecc {
+        printer.info(format_args!(
+            "The domain '{domain}' seems to already have an ECC cert, let's use it."
+        ));
+    }
+    let path = lineage.conf();
+    let mut out = format!("DOMAIN_CONF={}\n", path.display());
+    let Some(conf) = Conf::load(&path)? else {
+        printer.raw(out.trim_end_matches('\n'));
+        printer.error(format_args!(
+            "{}",
+            missing_conf(&path, &lineage.conf_removed())
+        ));
+        return Ok(Outcome::Done);
+    };
+    out.push_str(&domain_conf_text(&conf, settings.insecure));
+    printer.raw(out.strip_suffix('\n').unwrap_or(&out));
+    Ok(Outcome::Done)
+}
+
+/// Why a lineage has no conf to show.
+fn missing_conf(conf: &Path, removed: &Path) -> String {
+    if removed.is_file() {
+        format!(
+            "warning: `{}` does not exist: the certificate was removed with `--remove` (its settings are in `{}`)",
+            conf.display(),
+            removed.display()
+        )
+    } else {
+        format!("warning: `{}` does not exist", conf.display())
+    }
+}
+
+/// `Key=value` lines of a domain conf: values unquoted and decoded, secrets masked.
+pub fn domain_conf_text(conf: &Conf, insecure: bool) -> String {
+    let mut out = String::new();
+    for key in conf.keys() {
+        let value = conf.get(&key).unwrap_or_default();
+        let shown = if !insecure && !value.is_empty() && is_secret(&key) {
+            HIDDEN.to_owned()
+        } else {
+            printable(&value)
+        };
+        out.push_str(&key);
+        out.push('=');
+        out.push_str(&shown);
+        out.push('\n');
+    }
+    out
+}
+
+/// Conf text as stored, with the value of every secret assignment (also a commented
+/// `#KEY=…`) replaced by [`HIDDEN`]; an empty value is left as it is.
+pub fn mask_conf_text(text: &str, insecure: bool) -> String {
+    if insecure {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        match secret_assignment(body) {
+            Some(prefix) => {
+                out.push_str(prefix);
+                out.push_str(HIDDEN);
+            }
+            None => out.push_str(body),
+        }
+        out.push_str(end);
+    }
+    out
+}
+
+/// For a line assigning a non-empty value to a secret key, the text up to and including `=`.
+fn secret_assignment(line: &str) -> Option<&str> {
+    let rest = line.trim_start_matches([' ', '\t']);
+    let rest = rest.strip_prefix('#').unwrap_or(rest);
+    let rest = match rest.strip_prefix("export") {
+        Some(r) if r.starts_with([' ', '\t']) => r.trim_start_matches([' ', '\t']),
+        _ => rest,
+    };
+    let eq = rest.find('=')?;
+    let key = &rest[..eq];
+    let valid = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || !is_secret(key) {
+        return None;
+    }
+    // An empty value (`KEY=''`) hides nothing; a value that does not parse is masked too.
+    let value = Conf::parse(&format!("{key}={}", &rest[eq + 1..])).get(key);
+    if value.is_some_and(|v| v.is_empty()) {
+        return None;
+    }
+    let prefix_len = line.len() - rest.len() + eq + 1;
+    Some(&line[..prefix_len])
+}
+
+/// A decoded value for the terminal: tabs and newlines (multi-line hooks) stay, other control
+/// characters become `?`.
+fn printable(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys() {
+        for key in [
+            "SAVED_CF_Token",
+            "SAVED_CF_Account_ID",
+            "SAVED_DEPLOY_SSH_USER",
+            "CF_Key",
+            "CF_Token",
+            "Ali_Secret",
+            "Le_PFXPassword",
+            "CA_EAB_HMAC_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "HE_Password",
+            "DA_Api_Auth",
+        ] {
+            assert!(is_secret(key), "{key}");
+        }
+        for key in [
+            "CA_KEY_HASH",
+            "ACCOUNT_KEY_PATH",
+            "Le_Keylength",
+            "Le_RealKeyPath",
+            "CA_EAB_KEY_ID",
+            "DEFAULT_ACME_SERVER",
+            "USER_PATH",
+            "CA_BUNDLE",
+            "ACCOUNT_URL",
+            "Le_ReloadCmd",
+            "CF_Account_ID",
+        ] {
+            assert!(!is_secret(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn masks_account_conf_lines() {
+        let text = "DEFAULT_ACME_SERVER='https://x/dir'\nSAVED_CF_Token='fixture-token'\n\
+                    export CF_Key=\"abc\"\n  #CF_Token='old'\nCF_Token=''\n# a comment with key=1\n\
+                    garbage line\nHE_Password=a b";
+        let want = format!(
+            "DEFAULT_ACME_SERVER='https://x/dir'\nSAVED_CF_Token={HIDDEN}\nexport CF_Key={HIDDEN}\n  \
+             #CF_Token={HIDDEN}\nCF_Token=''\n# a comment with key=1\ngarbage line\nHE_Password={HIDDEN}"
+        );
+        assert_eq!(mask_conf_text(text, false), want);
+        assert_eq!(mask_conf_text(text, true), text);
+    }
+
+    #[test]
+    fn domain_conf_is_decoded_and_masked() {
+        let mut conf = Conf::parse(
+            "Le_Domain='a.example.test'\nLe_Keylength='ec-256'\nLe_PreHook=''\nSAVED_X='s'\n",
+        );
+        conf.set_base64("Le_ReloadCmd", "systemctl reload nginx");
+        conf.set_base64("Le_PFXPassword", "hunter2");
+        conf.set("Le_Webroot", "bad\u{1b}[0m");
+        let want = format!(
+            "Le_Domain=a.example.test\nLe_Keylength=ec-256\nLe_PreHook=\nSAVED_X={HIDDEN}\n\
+             Le_ReloadCmd=systemctl reload nginx\nLe_PFXPassword={HIDDEN}\nLe_Webroot=bad?[0m\n"
+        );
+        assert_eq!(domain_conf_text(&conf, false), want);
+        let open = domain_conf_text(&conf, true);
+        assert!(open.contains("SAVED_X=s\n") && open.contains("Le_PFXPassword=hunter2\n"));
+    }
+}

@@ -1,0 +1,383 @@
+//! `--list [--listraw | --json] [-d D]`: the certificates of the home, as acme.sh lists them
+//! (acme-compat §10.3).
+//!
+//! One row per lineage folder that holds a `<d>.conf` (a removed lineage has only
+//! `<d>.conf.removed` and is not listed), in acme.sh's glob order (see [`scan::lineages`]):
+//! `Le_Domain|"Le_Keylength"|Le_Alt|Le_Certificate_Profile|CA|Le_CertCreateTimeStr|Le_NextRenewTimeStr`
+//! under the header `Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew`. The table is
+//! aligned exactly like acme.sh's `column -t -s '|'`; `--listraw` prints the `|` lines;
+//! `--json` prints one JSON object per line ([`super::list_json`]). With `-d D` and
+//! `--listraw` (or the table) the conf of `D`'s lineages is printed instead, as acme.sh does.
+//!
+//! A conf that cannot be read is listed with what is known (its folder's domain) and a warning
+//! on stderr; one bad lineage never fails the list.
+
+use std::io;
+
+use crate::cli::args::Args;
+use crate::cli::commands::{Outcome, list_json};
+use crate::cli::error::Failure;
+use crate::cli::printer::Printer;
+use crate::cli::settings::Globals;
+use crate::store::scan::{self, Found};
+use crate::store::{self, Conf};
+
+/// acme.sh's `--list` header.
+pub const HEADER: &str = "Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew";
+
+/// acme.sh's `CA_SERVERS` with the first name of each `CA_NAMES` row (`_getCAShortName`).
+const CA_DISPLAY_NAMES: &[(&str, &str)] = &[
+    ("https://acme.zerossl.com/v2/DV90", "ZeroSSL.com"),
+    (LETSENCRYPT, "LetsEncrypt.org"),
+    (
+        "https://acme-staging-v02.api.letsencrypt.org/directory",
+        "LetsEncrypt.org_test",
+    ),
+    ("https://acme.ssl.com/sslcom-dv-rsa", "SSL.com"),
+    ("https://acme.ssl.com/sslcom-dv-ecc", "SSL.com"),
+    ("https://dv.acme-v02.api.pki.goog/directory", "Google.com"),
+    (
+        "https://dv.acme-v02.test-api.pki.goog/directory",
+        "Google.com_test",
+    ),
+    ("https://acme-api.actalis.com/acme/directory", "Actalis.com"),
+];
+
+/// The CA acme.sh assumes for a conf without `Le_API` (written by very old versions).
+pub const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+/// How `--list` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// acme.sh's aligned table (`column -t -s '|'`).
+    Table,
+    /// `--listraw`: the `|`-separated lines.
+    Raw,
+    /// `--json`: one JSON object per lineage and line.
+    Json,
+}
+
+/// Resolved `--list` options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListSettings {
+    /// Output format (`--json` wins over `--listraw`).
+    pub format: Format,
+    /// `-d`: only this main domain (the first name of the first `-d`).
+    pub domain: Option<String>,
+}
+
+impl ListSettings {
+    /// Resolve `--list` from the command line.
+    pub fn from_args(args: &Args) -> Self {
+        let format = if args.json {
+            Format::Json
+        } else if args.listraw {
+            Format::Raw
+        } else {
+            Format::Table
+        };
+        Self {
+            format,
+            domain: first_domain(args),
+        }
+    }
+}
+
+/// The main domain named by `-d`: the first comma-separated name of the first `-d`, as typed
+/// (it names a folder, so it is not normalized).
+pub fn first_domain(args: &Args) -> Option<String> {
+    args.domains
+        .first()
+        .and_then(|d| d.split(',').map(str::trim).find(|d| !d.is_empty()))
+        .map(str::to_owned)
+}
+
+/// One listed lineage: its folder and its conf (`Err` when the conf exists but is unreadable).
+#[derive(Debug)]
+pub struct Entry {
+    /// The folder.
+    pub found: Found,
+    /// The parsed conf, or why it could not be read.
+    pub conf: Result<Conf, store::Error>,
+}
+
+/// Run `--list`.
+pub fn run(
+    settings: &ListSettings,
+    globals: &Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let mut found = scan::lineages(&globals.home.cert_home)?;
+    if let Some(domain) = &settings.domain {
+        found.retain(|f| &f.main_domain == domain);
+    }
+    if settings.format != Format::Json && settings.domain.is_some() {
+        print_confs(&found, settings.format, printer);
+        return Ok(Outcome::Done);
+    }
+    let entries = load_entries(found, printer);
+    let text = match settings.format {
+        Format::Json => list_json::render(&entries)?,
+        Format::Raw => raw_table(&entries),
+        Format::Table => columns(&raw_table(&entries)),
+    };
+    print_block(printer, &text);
+    Ok(Outcome::Done)
+}
+
+/// `--list -d D`: the confs of `D`'s lineages as stored (`cat`), through `column` for the
+/// table format, as acme.sh does.
+fn print_confs(found: &[Found], format: Format, printer: &Printer) {
+    let mut text = String::new();
+    for f in found {
+        match std::fs::read(f.lineage.conf()) {
+            Ok(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            Err(e) if is_absent(&e) => {}
+            Err(e) => warn_unreadable(printer, &f.lineage.conf(), &e),
+        }
+    }
+    if format == Format::Table {
+        text = columns(&text);
+    }
+    print_block(printer, &text);
+}
+
+/// Read the conf of every folder; folders without a conf are dropped.
+fn load_entries(found: Vec<Found>, printer: &Printer) -> Vec<Entry> {
+    let mut entries = Vec::with_capacity(found.len());
+    for f in found {
+        let path = f.lineage.conf();
+        let conf = match std::fs::read(&path) {
+            Ok(bytes) => Ok(Conf::parse_bytes(&bytes)),
+            Err(e) if is_absent(&e) => continue,
+            Err(source) => {
+                warn_unreadable(printer, &path, &source);
+                Err(store::Error::Read { path, source })
+            }
+        };
+        entries.push(Entry { found: f, conf });
+    }
+    entries
+}
+
+/// No conf: missing, or something that is not a file (acme.sh tests `[ -f ]`).
+fn is_absent(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory
+    )
+}
+
+fn warn_unreadable(printer: &Printer, path: &std::path::Path, e: &io::Error) {
+    printer.error(format_args!(
+        "warning: cannot read `{}`: {e}",
+        path.display()
+    ));
+}
+
+/// Print `text` without its final newline (the printer adds one); nothing when empty.
+fn print_block(printer: &Printer, text: &str) {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    if !text.is_empty() {
+        printer.raw(text);
+    }
+}
+
+/// The header and one `|` line per entry, each ending in `\n` (`--listraw`).
+pub fn raw_table(entries: &[Entry]) -> String {
+    let mut out = String::with_capacity(64 + entries.len() * 160);
+    out.push_str(HEADER);
+    out.push('\n');
+    for entry in entries {
+        out.push_str(&raw_row(entry));
+        out.push('\n');
+    }
+    out
+}
+
+/// One `--listraw` line (no newline).
+pub fn raw_row(entry: &Entry) -> String {
+    let Ok(conf) = &entry.conf else {
+        return format!("{}|\"\"|||||", cell(&entry.found.main_domain));
+    };
+    let get = |key: &str| cell(&conf.get(key).unwrap_or_default());
+    format!(
+        "{}|\"{}\"|{}|{}|{}|{}|{}",
+        get("Le_Domain"),
+        get("Le_Keylength"),
+        get("Le_Alt"),
+        get("Le_Certificate_Profile"),
+        cell(&ca_display_name(&conf.get("Le_API").unwrap_or_default())),
+        get("Le_CertCreateTimeStr"),
+        get("Le_NextRenewTimeStr"),
+    )
+}
+
+/// A value as a table cell: control characters (a newline would break the table, an escape
+/// sequence would reach the terminal) become `?`.
+fn cell(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// acme.sh's `_getCAShortName`: the CA's display name for a directory URL (compared without
+/// case), the URL itself for other CAs, and Let's Encrypt when the URL is empty.
+pub fn ca_display_name(url: &str) -> String {
+    let url = if url.is_empty() { LETSENCRYPT } else { url };
+    CA_DISPLAY_NAMES
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(url))
+        .map_or_else(|| url.to_owned(), |(_, name)| (*name).to_owned())
+}
+
+/// util-linux `column -t -s '|'`: blank lines are dropped, every line gets as many cells as
+/// the longest one, each cell but the last is padded to its column's width, and cells are
+/// joined by two spaces. Widths count characters (acme.sh's names are ASCII; `column` counts
+/// terminal columns, which differs only for wide characters). Every line ends in `\n`.
+pub fn columns(text: &str) -> String {
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.split('|').collect())
+        .collect();
+    let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; ncols];
+    for row in &rows {
+        for (width, value) in widths.iter_mut().zip(row) {
+            *width = (*width).max(value.chars().count());
+        }
+    }
+    let mut out = String::with_capacity(text.len() + rows.len() * ncols * 2);
+    for row in &rows {
+        for (i, width) in widths.iter().enumerate() {
+            let value = row.get(i).copied().unwrap_or_default();
+            out.push_str(value);
+            if i + 1 < ncols {
+                let pad = width - value.chars().count() + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn entry(conf: &str) -> Entry {
+        let main = "a.example.test";
+        Entry {
+            found: Found {
+                main_domain: main.into(),
+                ecc: true,
+                lineage: store::Lineage::at(Path::new("/h"), main, true).unwrap(),
+            },
+            conf: Ok(Conf::parse(conf)),
+        }
+    }
+
+    #[test]
+    fn columns_matches_util_linux() {
+        // Outputs of util-linux 2.38 `column -t -s '|'`.
+        let cases = [
+            ("a|bb|c\nxxx||\n|y|\n", "a    bb  c\nxxx      \n     y   \n"),
+            ("a|b\nccccc\n", "a      b\nccccc  \n"),
+            (
+                "a|b|c\nccccc|dddddd\n",
+                "a      b       c\nccccc  dddddd  \n",
+            ),
+            (" a |b\nx|y\n", " a   b\nx    y\n"),
+            ("a\n\n  \nb  c\n", "a\nb  c\n"),
+            ("é|b\nab|c\n", "é   b\nab  c\n"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(columns(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn ca_names_follow_acmesh() {
+        let cases = [
+            ("https://acme.zerossl.com/v2/DV90", "ZeroSSL.com"),
+            (
+                "https://ACME-V02.api.letsencrypt.org/directory",
+                "LetsEncrypt.org",
+            ),
+            ("", "LetsEncrypt.org"),
+            (
+                "https://acme-staging-v02.api.letsencrypt.org/directory",
+                "LetsEncrypt.org_test",
+            ),
+            ("https://acme.ssl.com/sslcom-dv-rsa", "SSL.com"),
+            ("https://acme.ssl.com/sslcom-dv-ecc", "SSL.com"),
+            ("https://dv.acme-v02.api.pki.goog/directory", "Google.com"),
+            (
+                "https://dv.acme-v02.test-api.pki.goog/directory",
+                "Google.com_test",
+            ),
+            ("https://acme-api.actalis.com/acme/directory", "Actalis.com"),
+            ("https://localhost:14000/dir", "https://localhost:14000/dir"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(ca_display_name(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn raw_rows() {
+        let e = entry(
+            "Le_Domain='a.example.test'\nLe_Alt='www.a.example.test'\nLe_Keylength='ec-256'\n\
+             Le_API='https://acme.zerossl.com/v2/DV90'\nLe_Certificate_Profile='shortlived'\n\
+             Le_CertCreateTimeStr='2026-11-28T20:42:16Z'\nLe_NextRenewTimeStr='2026-12-27T20:42:16Z'\n",
+        );
+        assert_eq!(
+            raw_row(&e),
+            "a.example.test|\"ec-256\"|www.a.example.test|shortlived|ZeroSSL.com|\
+             2026-11-28T20:42:16Z|2026-12-27T20:42:16Z"
+        );
+        // An empty conf: acme.sh prints empty fields and assumes Let's Encrypt.
+        assert_eq!(raw_row(&entry("")), "|\"\"|||LetsEncrypt.org||");
+        // Control characters never reach the terminal.
+        let e = entry("Le_Domain=\"a\x1b[31m\"\n");
+        assert!(raw_row(&e).starts_with("a?[31m|"), "{}", raw_row(&e));
+        let mut e = entry("");
+        e.conf = Err(store::Error::Read {
+            path: "/h/x".into(),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        });
+        assert_eq!(raw_row(&e), "a.example.test|\"\"|||||");
+    }
+
+    #[test]
+    fn header_alone_when_empty() {
+        assert_eq!(raw_table(&[]), format!("{HEADER}\n"));
+        assert_eq!(
+            columns(&raw_table(&[])),
+            "Main_Domain  KeyLength  SAN_Domains  Profile  CA  Created  Renew\n"
+        );
+    }
+
+    #[test]
+    fn first_domain_is_the_first_name() {
+        let args = |d: &[&str]| Args {
+            domains: d.iter().map(|s| (*s).to_owned()).collect(),
+            ..Args::default()
+        };
+        assert_eq!(first_domain(&args(&[])), None);
+        assert_eq!(
+            first_domain(&args(&[" ,a.example.test,b", "c"])).as_deref(),
+            Some("a.example.test")
+        );
+        assert_eq!(
+            first_domain(&args(&["*.Example.test"])).as_deref(),
+            Some("*.Example.test")
+        );
+    }
+}
