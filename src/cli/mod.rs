@@ -105,7 +105,9 @@ fn run(
             let settings = settings::issue(&parsed.args, &parsed.modes, globals)?;
             runtime()?.block_on(commands::issue::run(&settings, globals, printer))
         }
-        Command::Renew => runtime()?.block_on(commands::renew::run_one(&parsed.args, globals, printer)),
+        Command::Renew => {
+            runtime()?.block_on(commands::renew::run_one(&parsed.args, globals, printer))
+        }
         Command::RenewAll | Command::Cron => runtime()?.block_on(commands::renew::run_all(
             &parsed.args,
             globals,

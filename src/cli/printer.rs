@@ -75,7 +75,10 @@ impl Printer {
         let prefix = self.prefix.as_deref().unwrap_or_default();
         if self.timestamp {
             let now = jiff::Timestamp::now().to_zoned(local_zone().clone());
-            format!("[{}] {prefix}{text}", now.strftime("%a %b %e %H:%M:%S %Z %Y"))
+            format!(
+                "[{}] {prefix}{text}",
+                now.strftime("%a %b %e %H:%M:%S %Z %Y")
+            )
         } else {
             format!("{prefix}{text}")
         }

@@ -45,11 +45,14 @@ fn saved(key: &'static str, value: &str, reason: &'static str) -> SettingsError 
 }
 
 /// The settings to renew the lineage whose conf is `conf`.
-pub fn renewal(conf: &Conf, args: &Args, globals: &Globals) -> Result<IssueSettings, SettingsError> {
+pub fn renewal(
+    conf: &Conf,
+    args: &Args,
+    globals: &Globals,
+) -> Result<IssueSettings, SettingsError> {
     let get = |key: &str| conf.get(key).filter(|v| !v.is_empty());
-    let main = get("Le_Domain").ok_or(SettingsError::Missing(
-        "the domain conf has no `Le_Domain`",
-    ))?;
+    let main =
+        get("Le_Domain").ok_or(SettingsError::Missing("the domain conf has no `Le_Domain`"))?;
     let alt = get("Le_Alt").filter(|a| a != "no").unwrap_or_default();
     let identifiers = names::parse_domains(&[main, alt])?;
     let webroot_conf = get("Le_Webroot").unwrap_or_default();
@@ -192,8 +195,14 @@ mod tests {
         for (conf, what) in [
             ("Le_Alt='no'\nLe_Webroot='no'\n", "no domain"),
             ("Le_Domain='a.test'\nLe_Webroot='dns_cf'\n", "dns mode"),
-            ("Le_Domain='a.test'\nLe_Webroot='no'\nLe_HTTPPort='x'\n", "port"),
-            ("Le_Domain='$(touch pwned)'\nLe_Webroot='no'\n", "hostile name"),
+            (
+                "Le_Domain='a.test'\nLe_Webroot='no'\nLe_HTTPPort='x'\n",
+                "port",
+            ),
+            (
+                "Le_Domain='$(touch pwned)'\nLe_Webroot='no'\n",
+                "hostile name",
+            ),
             ("Le_Domain='a.test'\n", "no mode"),
         ] {
             assert!(

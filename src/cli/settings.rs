@@ -318,7 +318,10 @@ pub fn resolve_server(
     }
 }
 
-pub(crate) fn parse_key_type(value: Option<&str>, default: KeyType) -> Result<KeyType, SettingsError> {
+pub(crate) fn parse_key_type(
+    value: Option<&str>,
+    default: KeyType,
+) -> Result<KeyType, SettingsError> {
     match value {
         None => Ok(default),
         Some(v) => KeyType::parse_acmesh(v).map_err(|_| SettingsError::KeyLength(v.to_owned())),

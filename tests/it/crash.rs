@@ -36,7 +36,13 @@ fn ec_public(key_pem: &str) -> Option<Vec<u8>> {
 fn cert_public(cert_pem: &str) -> Option<Vec<u8>> {
     let block = pem::parse(cert_pem).ok()?;
     let (_, cert) = x509_parser::parse_x509_certificate(block.contents()).ok()?;
-    Some(cert.tbs_certificate.subject_pki.subject_public_key.data.to_vec())
+    Some(
+        cert.tbs_certificate
+            .subject_pki
+            .subject_public_key
+            .data
+            .to_vec(),
+    )
 }
 
 /// Both files parse and belong together.
@@ -50,7 +56,11 @@ fn pair_matches(key: &Path, cert: &Path) -> bool {
 fn assert_whole(path: &Path) {
     let text = read(path);
     if path.extension().is_some_and(|e| e == "conf") {
-        assert!(text.contains("Le_Domain='"), "{} is not a whole conf:\n{text}", path.display());
+        assert!(
+            text.contains("Le_Domain='"),
+            "{} is not a whole conf:\n{text}",
+            path.display()
+        );
     } else {
         assert!(
             pem::parse_many(&text).is_ok_and(|b| !b.is_empty()),
@@ -90,9 +100,22 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
         let delay = Duration::from_millis(step * 15);
         let key_type = if step % 2 == 0 { "ec-384" } else { "ec-256" };
         let mut child = Command::new(env!("CARGO_BIN_EXE_acmers"))
-            .args(["--issue", "-d", name, "--standalone", "--force", "-k", key_type])
+            .args([
+                "--issue",
+                "-d",
+                name,
+                "--standalone",
+                "--force",
+                "-k",
+                key_type,
+            ])
             .args(["--httpport", &pebble.http_port().to_string()])
-            .args(["--local-address", "127.0.0.1", "--server", &pebble.directory_url()])
+            .args([
+                "--local-address",
+                "127.0.0.1",
+                "--server",
+                &pebble.directory_url(),
+            ])
             .arg("--ca-bundle")
             .arg(pebble.ca_bundle_path())
             .arg("--home")
@@ -135,12 +158,21 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
             out.stderr
         );
         assert!(!journal.exists(), "step {step}: journal left behind");
-        assert!(pair_matches(&key, &cer), "step {step}: lineage pair inconsistent");
-        assert!(pair_matches(&t_key, &t_cert), "step {step}: installed pair inconsistent");
+        assert!(
+            pair_matches(&key, &cer),
+            "step {step}: lineage pair inconsistent"
+        );
+        assert!(
+            pair_matches(&t_key, &t_cert),
+            "step {step}: installed pair inconsistent"
+        );
         assert!(
             read_conf(&conf).get("Acmers_InstallPending").is_none(),
             "step {step}: install still pending"
         );
     }
-    assert!(kills >= 12, "most runs must have been killed mid-way (killed {kills})");
+    assert!(
+        kills >= 12,
+        "most runs must have been killed mid-way (killed {kills})"
+    );
 }

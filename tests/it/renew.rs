@@ -75,11 +75,13 @@ fn renew_one_forced_not_due_and_unknown() {
     let key = read(&ecc_dir(&site.home, name).join(format!("{name}.key")));
 
     // Not due: exit 2, nothing changes, no request (the CA is not even asked).
-    let out = Acmers::new(&site.home)
-        .args(["--renew", "-d", name])
-        .run();
+    let out = Acmers::new(&site.home).args(["--renew", "-d", name]).run();
     out.assert_code(2);
-    assert!(out.stdout.contains("Skipping. Next renewal time is: "), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Skipping. Next renewal time is: "),
+        "{}",
+        out.stdout
+    );
     assert_eq!(cert(&site.home, name), first);
     assert_eq!(pebble.orders_created(), 1);
 
@@ -89,7 +91,11 @@ fn renew_one_forced_not_due_and_unknown() {
         .args(["--renew", "-d", name, "--force", "-w", "/nonexistent"])
         .run();
     out.assert_code(0);
-    assert!(out.stdout.contains(&format!("Renewing: '{name}'")), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("Renewing: '{name}'")),
+        "{}",
+        out.stdout
+    );
     assert_ne!(cert(&site.home, name), first, "a new certificate");
     assert_eq!(
         read(&ecc_dir(&site.home, name).join(format!("{name}.key"))),
@@ -103,14 +109,22 @@ fn renew_one_forced_not_due_and_unknown() {
         .args(["--renew", "-d", "unknown.example.test"])
         .run();
     out.assert_code(2);
-    assert!(out.stdout.contains("is not an issued domain"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("is not an issued domain"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn renew_all_mixed_fleet_and_cron() {
     let pebble = Pebble::start(PebbleOpts::default());
     let site = site();
-    let (due, fresh, broken) = ("due.example.test", "fresh.example.test", "broken.example.test");
+    let (due, fresh, broken) = (
+        "due.example.test",
+        "fresh.example.test",
+        "broken.example.test",
+    );
     for name in [due, fresh, broken] {
         issue(&site.home, &pebble, name, &[]).assert_code(0);
     }
@@ -137,15 +151,39 @@ fn renew_all_mixed_fleet_and_cron() {
     out.assert_code(1);
     assert!(out.stdout.contains("===Starting cron==="), "{}", out.stdout);
     assert!(out.stdout.contains("===End cron==="), "{}", out.stdout);
-    assert!(out.stderr.contains(&format!("Error renewing {broken}.")), "{}", out.stderr);
-    assert!(out.stdout.contains("Skipping invalid cert never.example.test"), "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("Skipped {fresh}")), "{}", out.stdout);
-    assert_ne!(cert(&site.home, due), before[0], "the due lineage is renewed");
+    assert!(
+        out.stderr.contains(&format!("Error renewing {broken}.")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("Skipping invalid cert never.example.test"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("Skipped {fresh}")),
+        "{}",
+        out.stdout
+    );
+    assert_ne!(
+        cert(&site.home, due),
+        before[0],
+        "the due lineage is renewed"
+    );
     assert_eq!(cert(&site.home, fresh), before[1], "not due: untouched");
-    assert_eq!(cert(&site.home, broken), before[2], "failed: old files kept");
+    assert_eq!(
+        cert(&site.home, broken),
+        before[2],
+        "failed: old files kept"
+    );
     assert_eq!(pebble.orders_created(), orders + 1);
     let broken_conf = read_conf(&ecc_dir(&site.home, broken).join(format!("{broken}.conf")));
-    assert!(broken_conf.get("Acmers_LastError").is_some(), "the failure is recorded");
+    assert!(
+        broken_conf.get("Acmers_LastError").is_some(),
+        "the failure is recorded"
+    );
 
     // Everything succeeded or was skipped: 0 (never 2).
     fs::remove_dir_all(ecc_dir(&site.home, broken)).expect("rm broken");
@@ -172,7 +210,11 @@ fn renew_all_in_parallel_shares_the_standalone_server() {
         let new = cert(&site.home, name);
         assert_ne!(new, old, "{name} renewed");
         assert_eq!(leaf_sans(&new), [*name]);
-        assert!(out.stdout.contains(&format!("[{name}] Renewing: '{name}'")), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("[{name}] Renewing: '{name}'")),
+            "{}",
+            out.stdout
+        );
     }
 }
 
@@ -208,14 +250,30 @@ fn install_cert_reload_and_hooks() {
         &site.home,
         &pebble,
         name,
-        &["--pre-hook", &pre, "--post-hook", &post, "--renew-hook", &renew],
+        &[
+            "--pre-hook",
+            &pre,
+            "--post-hook",
+            &post,
+            "--renew-hook",
+            &renew,
+        ],
     )
     .assert_code(0);
     let lines = read(&log);
-    let order: Vec<&str> = lines.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    let order: Vec<&str> = lines
+        .lines()
+        .map(|l| l.split(' ').next().unwrap_or(""))
+        .collect();
     assert_eq!(order, ["pre", "post"], "issue runs pre and post, not renew");
     let dir = ecc_dir(&site.home, name);
-    assert!(lines.contains(&format!("domain={name} cert={}", dir.join(format!("{name}.cer")).display())), "{lines}");
+    assert!(
+        lines.contains(&format!(
+            "domain={name} cert={}",
+            dir.join(format!("{name}.cer")).display()
+        )),
+        "{lines}"
+    );
     assert!(lines.contains(&format!("pwd={}", dir.display())), "{lines}");
     let conf = read(&dir.join(format!("{name}.conf")));
     assert!(conf.contains("Le_PreHook='__ACME_BASE64__START_"), "{conf}");
@@ -224,14 +282,22 @@ fn install_cert_reload_and_hooks() {
     let target = work.join("target");
     fs::create_dir(&target).expect("mkdir");
     fs::write(target.join("cert.pem"), "old").expect("write");
-    fs::set_permissions(target.join("cert.pem"), std::os::unix::fs::PermissionsExt::from_mode(0o640)).expect("chmod");
+    fs::set_permissions(
+        target.join("cert.pem"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .expect("chmod");
     fs::write(&log, "").expect("truncate");
     let out = Acmers::new(&site.home)
         .args(["--install-cert", "-d", name, "--reloadcmd", &reload])
-        .arg("--cert-file").arg(target.join("cert.pem"))
-        .arg("--key-file").arg(target.join("key.pem"))
-        .arg("--ca-file").arg(target.join("ca.pem"))
-        .arg("--fullchain-file").arg(target.join("fullchain.pem"))
+        .arg("--cert-file")
+        .arg(target.join("cert.pem"))
+        .arg("--key-file")
+        .arg(target.join("key.pem"))
+        .arg("--ca-file")
+        .arg(target.join("ca.pem"))
+        .arg("--fullchain-file")
+        .arg(target.join("fullchain.pem"))
         .run();
     out.assert_code(0);
     assert!(out.stdout.contains("Reload successful"), "{}", out.stdout);
@@ -243,12 +309,19 @@ fn install_cert_reload_and_hooks() {
     ] {
         assert_eq!(read(&target.join(file)), read(&dir.join(source)), "{file}");
     }
-    let mode = |f: &str| std::os::unix::fs::PermissionsExt::mode(&fs::metadata(target.join(f)).expect("stat").permissions()) & 0o777;
+    let mode = |f: &str| {
+        std::os::unix::fs::PermissionsExt::mode(
+            &fs::metadata(target.join(f)).expect("stat").permissions(),
+        ) & 0o777
+    };
     assert_eq!(mode("cert.pem"), 0o640);
     assert_eq!(mode("key.pem"), 0o600);
     assert!(read(&log).starts_with("reload "), "{}", read(&log));
     let conf = read_conf(&dir.join(format!("{name}.conf")));
-    assert_eq!(conf["Le_RealCertPath"], target.join("cert.pem").display().to_string());
+    assert_eq!(
+        conf["Le_RealCertPath"],
+        target.join("cert.pem").display().to_string()
+    );
     assert_eq!(conf["Le_ReloadCmd"], reload);
 
     // A renewal: pre, install + reload, post, renew — in acme.sh's order.
@@ -258,25 +331,45 @@ fn install_cert_reload_and_hooks() {
         .run()
         .assert_code(0);
     let lines = read(&log);
-    let order: Vec<&str> = lines.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    let order: Vec<&str> = lines
+        .lines()
+        .map(|l| l.split(' ').next().unwrap_or(""))
+        .collect();
     assert_eq!(order, ["pre", "reload", "post", "renew"]);
-    assert_eq!(read(&target.join("cert.pem")), read(&dir.join(format!("{name}.cer"))));
+    assert_eq!(
+        read(&target.join("cert.pem")),
+        read(&dir.join(format!("{name}.cer")))
+    );
 
     // A failing reload command fails the run (exit 1) and is reported; the next run
     // installs again although nothing is due.
     let conf_path = dir.join(format!("{name}.conf"));
     let out = Acmers::new(&site.home)
         .args(["--install-cert", "-d", name, "--reloadcmd", "exit 3"])
-        .arg("--cert-file").arg(target.join("cert.pem"))
+        .arg("--cert-file")
+        .arg(target.join("cert.pem"))
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains(&format!("Reload error for: {name}")), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("Reload error for: {name}")),
+        "{}",
+        out.stderr
+    );
     assert!(read_conf(&conf_path).get("Acmers_InstallPending").is_some());
 
     // A hanging reload command is killed at --hook-timeout.
     let out = Acmers::new(&site.home)
-        .args(["--install-cert", "-d", name, "--reloadcmd", "sleep 60", "--hook-timeout", "1"])
-        .arg("--cert-file").arg(target.join("cert.pem"))
+        .args([
+            "--install-cert",
+            "-d",
+            name,
+            "--reloadcmd",
+            "sleep 60",
+            "--hook-timeout",
+            "1",
+        ])
+        .arg("--cert-file")
+        .arg(target.join("cert.pem"))
         .timeout(Duration::from_secs(30))
         .run();
     out.assert_code(1);
@@ -303,8 +396,20 @@ fn two_forced_renewals_at_once_make_one_order() {
     });
     let mut codes = [a.code, b.code];
     codes.sort_unstable();
-    assert_eq!(codes, [0, 2], "one renews, the other skips\n{}\n{}\n{}\n{}", a.stdout, a.stderr, b.stdout, b.stderr);
+    assert_eq!(
+        codes,
+        [0, 2],
+        "one renews, the other skips\n{}\n{}\n{}\n{}",
+        a.stdout,
+        a.stderr,
+        b.stdout,
+        b.stderr
+    );
     assert_eq!(pebble.orders_created(), orders + 1, "exactly one new order");
     let skipped = if a.code == 2 { &a } else { &b };
-    assert!(skipped.stdout.contains("another acmers process"), "{}", skipped.stdout);
+    assert!(
+        skipped.stdout.contains("another acmers process"),
+        "{}",
+        skipped.stdout
+    );
 }

@@ -44,13 +44,15 @@ pub async fn load_or_register(
 ) -> anyhow::Result<AccountState> {
     let ca_dir = home.ca_dir(server)?;
     create_private_dir_all(&ca_dir.dir)?;
-    let _lock = lock::lock(&ca_dir.dir, lock_timeout).await?.ok_or_else(|| {
-        anyhow::anyhow!(
-            "another acmers process has held the account lock `{}` for {} s; try again later",
-            ca_dir.dir.join(lock::LOCK_FILE).display(),
-            lock_timeout.as_secs()
-        )
-    })?;
+    let _lock = lock::lock(&ca_dir.dir, lock_timeout)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "another acmers process has held the account lock `{}` for {} s; try again later",
+                ca_dir.dir.join(lock::LOCK_FILE).display(),
+                lock_timeout.as_secs()
+            )
+        })?;
     let key_path = ca_dir.account_key();
     let key_pem = match std::fs::read_to_string(&key_path) {
         Ok(pem) => pem,

@@ -167,7 +167,11 @@ struct Solvers {
 }
 
 impl Solvers {
-    async fn start(ctx: &Context, work: &[Pending], settings: &IssueSettings) -> anyhow::Result<Self> {
+    async fn start(
+        ctx: &Context,
+        work: &[Pending],
+        settings: &IssueSettings,
+    ) -> anyhow::Result<Self> {
         let mut solvers = Self {
             standalone: None,
             webroots: HashMap::new(),

@@ -19,6 +19,9 @@ use crate::cli::printer::Printer;
 use crate::cli::settings::IssueSettings;
 use crate::store::Home;
 
+/// Where a standalone server listens: `--local-address` (all when `None`) and port.
+type Bind = (Option<IpAddr>, u16);
+
 /// One CA's client and account.
 pub struct Ca {
     /// The protocol client (directory fetched, nonces pooled).
@@ -35,7 +38,7 @@ pub struct Context {
     pub cron: bool,
     http: Arc<dyn HttpClient>,
     cas: Mutex<HashMap<String, Arc<OnceCell<Arc<Ca>>>>>,
-    standalone: Mutex<HashMap<(Option<IpAddr>, u16), Arc<Standalone>>>,
+    standalone: Mutex<HashMap<Bind, Arc<Standalone>>>,
 }
 
 impl Context {
@@ -51,7 +54,11 @@ impl Context {
     }
 
     /// The client and account for `settings.server`, made on first use.
-    pub async fn ca(&self, settings: &IssueSettings, printer: &Printer) -> Result<Arc<Ca>, Failure> {
+    pub async fn ca(
+        &self,
+        settings: &IssueSettings,
+        printer: &Printer,
+    ) -> Result<Arc<Ca>, Failure> {
         let cell = self
             .cas
             .lock()

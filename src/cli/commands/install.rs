@@ -15,7 +15,7 @@ use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, Install};
 use crate::deploy::install::{self, Kind, Sources, Targets};
-use crate::store::{Conf, Lineage, journal, lock};
+use crate::store::{Conf, Lineage, journal, lock, scan};
 
 /// Install the lineage's files to the targets saved in `conf` and run the reload command,
 /// then clear the pending mark.
@@ -77,7 +77,7 @@ pub async fn run(args: &Args, globals: &Globals, printer: &Printer) -> Result<Ou
         .domains
         .first()
         .ok_or_else(|| anyhow!("`--install-cert` needs `-d DOMAIN`"))?;
-    let lineage = crate::store::scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
+    let lineage = scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
     let timeout = std::time::Duration::from_secs(args.lock_timeout);
     let _lock = lock::lock(&lineage.dir, timeout)
         .await

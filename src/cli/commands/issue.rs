@@ -82,9 +82,16 @@ pub async fn process(
     conf.save(&lineage.conf())?;
     let saved_hooks = lineage::saved_hooks(&conf);
     if let Some(pre) = &saved_hooks.pre {
-        hooks::run("pre hook", pre, &lineage, &conf, settings.hook_timeout, printer)
-            .await
-            .map_err(|e| e.context("Error when running pre hook."))?;
+        hooks::run(
+            "pre hook",
+            pre,
+            &lineage,
+            &conf,
+            settings.hook_timeout,
+            printer,
+        )
+        .await
+        .map_err(|e| e.context("Error when running pre hook."))?;
     }
     let mut result = async {
         issue(ctx, settings, &lineage, &mut conf, pending, printer).await?;
@@ -92,17 +99,38 @@ pub async fn process(
         Ok::<_, Failure>(())
     }
     .await;
-    if let Some(post) = &saved_hooks.post {
-        let ran = hooks::run("post hook", post, &lineage, &conf, settings.hook_timeout, printer).await;
-        result = result.and(ran.map_err(|e| Failure::from(e.context("Error when running post hook."))));
+    if let Some(post) = &saved_hooks.post
+        && let Err(e) = hooks::run(
+            "post hook",
+            post,
+            &lineage,
+            &conf,
+            settings.hook_timeout,
+            printer,
+        )
+        .await
+    {
+        let failure = Failure::from(e.context("Error when running post hook."));
+        match result {
+            Ok(()) => result = Err(failure),
+            // The attempt's own error is the one to return; show this one too.
+            Err(_) => failure.render(printer),
+        }
     }
     if result.is_ok()
         && settings.renewal
         && let Some(renew) = &saved_hooks.renew
     {
-        result = hooks::run("renew hook", renew, &lineage, &conf, settings.hook_timeout, printer)
-            .await
-            .map_err(|e| Failure::from(e.context("Error when running renew hook.")));
+        result = hooks::run(
+            "renew hook",
+            renew,
+            &lineage,
+            &conf,
+            settings.hook_timeout,
+            printer,
+        )
+        .await
+        .map_err(|e| Failure::from(e.context("Error when running renew hook.")));
     }
     if let Err(failure) = &result {
         record_failure(&lineage, &failure.error, printer);
@@ -123,7 +151,8 @@ async fn lock_lineage(
         return Ok(Some(held));
     }
     // The certificate URL changes with every issuance (the time only by the second).
-    let created = |conf: Option<Conf>| conf.map(|c| (c.get("Le_LinkCert"), c.get("Le_CertCreateTime")));
+    let created =
+        |conf: Option<Conf>| conf.map(|c| (c.get("Le_LinkCert"), c.get("Le_CertCreateTime")));
     let before = created(Conf::load(&lineage.conf())?);
     if !ctx.cron {
         printer.info(format_args!(

@@ -88,7 +88,10 @@ pub fn record_install(conf: &mut Conf, install: &Install) {
     conf.set("Le_RealCertPath", &path(&install.cert));
     conf.set("Le_RealCACertPath", &path(&install.ca));
     conf.set("Le_RealKeyPath", &path(&install.key));
-    conf.set_base64("Le_ReloadCmd", install.reload.as_deref().unwrap_or_default());
+    conf.set_base64(
+        "Le_ReloadCmd",
+        install.reload.as_deref().unwrap_or_default(),
+    );
     conf.set("Le_RealFullChainPath", &path(&install.fullchain));
 }
 
@@ -155,7 +158,9 @@ impl KeyOrigin {
 
 /// `.<d>.key.acmers-next`: a new domain key waiting for its certificate (mode 0600).
 pub fn next_key(lineage: &Lineage) -> std::path::PathBuf {
-    lineage.dir.join(format!(".{}.key.acmers-next", lineage.domain))
+    lineage
+        .dir
+        .join(format!(".{}.key.acmers-next", lineage.domain))
 }
 
 fn read_key(path: &std::path::Path) -> anyhow::Result<Option<PrivateKey>> {
@@ -289,8 +294,16 @@ pub fn write_issued(
     }
     tx.stage(&file_name(lineage.csr()), csr_pem.as_bytes(), 0o644)?;
     tx.stage(&file_name(lineage.cer()), chain.leaf_pem.as_bytes(), 0o644)?;
-    tx.stage(&file_name(lineage.ca_cer()), chain.issuers_pem.as_bytes(), 0o644)?;
-    tx.stage(&file_name(lineage.fullchain()), chain.fullchain_pem.as_bytes(), 0o644)?;
+    tx.stage(
+        &file_name(lineage.ca_cer()),
+        chain.issuers_pem.as_bytes(),
+        0o644,
+    )?;
+    tx.stage(
+        &file_name(lineage.fullchain()),
+        chain.fullchain_pem.as_bytes(),
+        0o644,
+    )?;
     tx.stage(&file_name(lineage.conf()), &conf.render_bytes(), 0o600)?;
     tx.commit()?;
     remove_if_present(&next_key(lineage))?;

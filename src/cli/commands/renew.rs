@@ -11,10 +11,10 @@ use anyhow::anyhow;
 use futures_util::StreamExt as _;
 
 use crate::cli::args::Args;
+use crate::cli::commands::Outcome;
 use crate::cli::commands::context::Context;
 use crate::cli::commands::issue::process;
-use crate::cli::commands::lineage::{self, INSTALL_PENDING};
-use crate::cli::commands::Outcome;
+use crate::cli::commands::lineage::INSTALL_PENDING;
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
@@ -24,14 +24,20 @@ use crate::renew;
 use crate::store::{Conf, Lineage, journal, scan};
 
 /// `--renew -d D [--ecc]`: not due → exit 2; unknown domain → exit 2 (acme.sh).
-pub async fn run_one(args: &Args, globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
+pub async fn run_one(
+    args: &Args,
+    globals: &Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
     let domain = args
         .domains
         .first()
         .ok_or_else(|| anyhow!("`--renew` needs `-d DOMAIN`"))?;
-    let lineage = crate::store::scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
+    let lineage = scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
     let Some(conf) = Conf::load(&lineage.conf())? else {
-        printer.info(format_args!("'{domain}' is not an issued domain, skipping."));
+        printer.info(format_args!(
+            "'{domain}' is not an issued domain, skipping."
+        ));
         return Ok(Outcome::Skipped);
     };
     printer.info(format_args!("Renewing: '{domain}'"));
@@ -102,23 +108,25 @@ pub async fn run_all(
     let mut failures = 0_usize;
     // Lineages are planned lazily as the stream is pulled: the not-due ones are printed and
     // dropped at once, so memory does not grow with the fleet.
-    let mut work = Box::pin(futures_util::stream::iter(found)
-        .filter_map(|found| {
-            let planned = plan(found.lineage, now, args, cron);
-            async move {
-                match planned {
-                    Ok(Some(Plan::Skip(line))) => {
-                        printer.info(line);
-                        None
+    let mut work = Box::pin(
+        futures_util::stream::iter(found)
+            .filter_map(|found| {
+                let planned = plan(found.lineage, now, args, cron);
+                async move {
+                    match planned {
+                        Ok(Some(Plan::Skip(line))) => {
+                            printer.info(line);
+                            None
+                        }
+                        Ok(None) => None,
+                        Ok(Some(Plan::Work(lineage, conf))) => Some(Ok((lineage, conf))),
+                        Err(e) => Some(Err(e)),
                     }
-                    Ok(None) => None,
-                    Ok(Some(Plan::Work(lineage, conf))) => Some(Ok((lineage, conf))),
-                    Err(e) => Some(Err(e)),
                 }
-            }
-        })
-        .map(|item| renew_one(&ctx, item, args, globals, printer, &stop))
-        .buffer_unordered(usize::from(args.parallel)));
+            })
+            .map(|item| renew_one(&ctx, item, args, globals, printer, &stop))
+            .buffer_unordered(usize::from(args.parallel)),
+    );
     while let Some((domain, result)) = work.next().await {
         match result {
             Ok(Outcome::Done) => {}
