@@ -96,6 +96,9 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
     let journal = dir.join(".acmers.journal");
 
     let mut kills = 0;
+    // How many kills landed in each interesting phase (proof that the kills hit mid-work).
+    let (mut in_flight, mut next_key_seen) = (0, 0);
+    let next_key = dir.join(format!(".{name}.key.acmers-next"));
     for step in 0..24_u64 {
         let delay = Duration::from_millis(step * 15);
         let key_type = if step % 2 == 0 { "ec-384" } else { "ec-256" };
@@ -140,7 +143,14 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
             pair_matches(&key, &cer) || journal.exists(),
             "step {step}: key and certificate disagree without a journal"
         );
-        let install_pending = read_conf(&conf).get("Acmers_InstallPending").is_some();
+        let saved = read_conf(&conf);
+        let install_pending = saved.get("Acmers_InstallPending").is_some();
+        if saved.get("Le_LinkOrder").is_some() && saved.get("Le_LinkCert").is_none() {
+            in_flight += 1;
+        }
+        if next_key.exists() {
+            next_key_seen += 1;
+        }
         assert!(
             pair_matches(&t_key, &t_cert) || install_pending || journal.exists(),
             "step {step}: installed key and certificate disagree and no install is pending"
@@ -171,8 +181,16 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
             "step {step}: install still pending"
         );
     }
+    eprintln!(
+        "kills: {kills}, with an order in flight: {in_flight}, with a staged key: {next_key_seen}"
+    );
     assert!(
         kills >= 12,
         "most runs must have been killed mid-way (killed {kills})"
     );
+    assert!(
+        in_flight > 0 && next_key_seen > 0,
+        "no kill landed with an order in flight ({in_flight}) or a staged key ({next_key_seen})"
+    );
+    assert!(!next_key.exists(), "the staged key is cleaned up");
 }
