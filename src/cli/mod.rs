@@ -111,6 +111,16 @@ fn run(
             let server = settings::set_default_ca(&parsed.args, globals)?;
             commands::set_default_ca::run(&server, globals, printer)
         }
+        Command::Revoke => {
+            let settings = commands::revoke::settings(&parsed.args, globals)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(commands::revoke::run(&settings, globals, printer))
+        }
+        Command::InstallCronjob => commands::schedule::cron::install(globals, printer),
+        Command::UninstallCronjob => commands::schedule::cron::uninstall(printer),
+        Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),
         // Handled before settings are resolved.
         Command::Help | Command::Version => Ok(Outcome::Done),
         other => Err(Failure::from(anyhow::anyhow!("{other:?} is not wired yet"))),

@@ -4,6 +4,8 @@ pub mod account;
 pub mod authorize;
 pub mod issue;
 pub mod lineage;
+pub mod revoke;
+pub mod schedule;
 pub mod set_default_ca;
 
 use std::path::Path;
