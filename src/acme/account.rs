@@ -229,7 +229,8 @@ impl Account {
         }
     }
 
-    async fn post_once(
+    /// POST as this account, once: no registration when the CA does not know the account.
+    pub(super) async fn post_once(
         &self,
         url: &Url,
         payload: Option<&[u8]>,

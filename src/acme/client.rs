@@ -345,4 +345,4 @@ pub fn problem_of(response: &Response) -> Problem {
 
 #[cfg(test)]
 #[path = "client_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -13,10 +13,10 @@ use crate::acme::http::{BoxFuture, HttpError};
 use crate::acme::jws::{Jwk, SignError};
 
 /// A P-256 key for the tests (the crate's key type lives outside `acme`).
-pub(super) struct TestKey(EcdsaKeyPair);
+pub(in crate::acme) struct TestKey(EcdsaKeyPair);
 
 impl TestKey {
-    pub(super) fn new() -> Self {
+    pub(in crate::acme) fn new() -> Self {
         Self(EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap())
     }
 }
@@ -46,19 +46,19 @@ type Reply = Result<Response, HttpError>;
 
 /// Replies in order; records every request.
 #[derive(Default)]
-pub(super) struct Script {
+pub(in crate::acme) struct Script {
     replies: Mutex<VecDeque<Reply>>,
-    pub(super) seen: Mutex<Vec<Request>>,
+    pub(in crate::acme) seen: Mutex<Vec<Request>>,
 }
 
 impl Script {
-    pub(super) fn new(replies: Vec<Reply>) -> Arc<Self> {
+    pub(in crate::acme) fn new(replies: Vec<Reply>) -> Arc<Self> {
         Arc::new(Self {
             replies: Mutex::new(replies.into()),
             seen: Mutex::default(),
         })
     }
-    fn seen(&self) -> Vec<Request> {
+    pub(in crate::acme) fn seen(&self) -> Vec<Request> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -76,7 +76,7 @@ impl HttpClient for Script {
     }
 }
 
-pub(super) fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
+pub(in crate::acme) fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
     let mut map = HeaderMap::new();
     for (k, v) in headers {
         map.insert(
@@ -91,7 +91,7 @@ pub(super) fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Reply 
     })
 }
 
-pub(super) const DIRECTORY: &str = r#"{"newNonce":"https://ca.test/nonce","newAccount":"https://ca.test/acct",
+pub(in crate::acme) const DIRECTORY: &str = r#"{"newNonce":"https://ca.test/nonce","newAccount":"https://ca.test/acct",
     "newOrder":"https://ca.test/order","revokeCert":"https://ca.test/revoke","meta":{"x":1},"unknown":true}"#;
 
 fn bad_nonce(next: &str) -> Reply {

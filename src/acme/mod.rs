@@ -1,5 +1,5 @@
-//! The ACME protocol ([RFC 8555]): directory, nonces, JWS, accounts, orders, and the one
-//! bounded poller.
+//! The ACME protocol ([RFC 8555]): directory, nonces, JWS, accounts, orders, the one
+//! bounded poller, and revocation.
 //!
 //! This module imports nothing else from the crate, so it could become its own crate.
 //!
@@ -12,6 +12,7 @@ pub mod http;
 pub mod jws;
 pub mod order;
 pub mod poll;
+pub mod revoke;
 pub mod types;
 
 pub use account::{Account, Eab, Registration};
@@ -19,3 +20,4 @@ pub use client::{Client, RetryConfig};
 pub use error::{Error, WaitKind};
 pub use order::Order;
 pub use poll::PollPolicy;
+pub use revoke::revoke_with_key;

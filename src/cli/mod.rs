@@ -133,9 +133,15 @@ fn run(
             let settings = commands::remove::RemoveSettings::from_args(&parsed.args)?;
             commands::remove::run(&settings, globals, printer)
         }
+        Command::Revoke => {
+            let settings = commands::revoke::settings(&parsed.args, globals)?;
+            runtime()?.block_on(commands::revoke::run(&settings, globals, printer))
+        }
+        Command::InstallCronjob => commands::schedule::cron::install(globals, printer),
+        Command::UninstallCronjob => commands::schedule::cron::uninstall(printer),
+        Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),
         // Handled before settings are resolved.
         Command::Help | Command::Version => Ok(Outcome::Done),
-        other => Err(Failure::from(anyhow::anyhow!("{other:?} is not wired yet"))),
     }
 }
 

@@ -5,6 +5,9 @@
 //! - [`issue`]: `--issue` against a real Pebble (standalone, webroot via nginx, RSA/EC,
 //!   skip/force, badNonce recovery, wildcard refusal).
 //!   [`lineage`] checks everything a successful issuance leaves in the home.
+//! - [`revoke`]: `--revoke` against Pebble (account key, reason, domain-key fallback).
+//! - [`schedule`]: `--install-cronjob`/`--uninstall-cronjob` with a fake `crontab`, and
+//!   `--install-systemd-timer` into `ACMERS_SYSTEMD_DIR`.
 //! - [`stuck_order`]: an order stuck in `processing` on the fake server, then resumed.
 //! - [`cli`]: help, version, usage errors, `--set-default-ca` and the output format (no CA).
 //! - [`account`]: the default CA from account.conf, a forgotten account registered again,
@@ -37,6 +40,8 @@ mod net;
 mod nginx;
 mod pebble;
 mod renew;
+mod revoke;
+mod schedule;
 mod smoke;
 mod stuck_order;
 mod util;

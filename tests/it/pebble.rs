@@ -165,6 +165,19 @@ impl Pebble {
         response.body
     }
 
+    /// Pebble's record of the certificate with serial `serial_hex` (`GET
+    /// /cert-status-by-serial/<hex>` on the management interface): `Status` is `Valid` or
+    /// `Revoked`; a revoked one has `RevokedAt` and, when the request gave one, `Reason`.
+    pub(crate) fn cert_status(&self, serial_hex: &str) -> serde_json::Value {
+        let url = format!(
+            "https://{}/cert-status-by-serial/{serial_hex}",
+            self.management
+        );
+        let response = https_request(reqwest::Method::GET, &url, &self.ca_pem, None);
+        assert_eq!(response.status, 200, "{url}: {}", response.body);
+        serde_json::from_str(&response.body).expect("cert status is JSON")
+    }
+
     /// The directory object, parsed.
     pub(crate) fn directory(&self) -> serde_json::Value {
         let response = https_request(

@@ -12,6 +12,8 @@ pub mod list;
 pub mod list_json;
 pub mod remove;
 pub mod renew;
+pub mod revoke;
+pub mod schedule;
 pub mod set_default_ca;
 
 use std::path::Path;

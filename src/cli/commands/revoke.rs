@@ -1,0 +1,392 @@
+//! `--revoke -d D [--ecc] [--revoke-reason 0-10]`: revoke a lineage's certificate with the
+//! account key, then with the domain key when the CA refuses (acme-compat §1.2, §3.5).
+//!
+//! As acme.sh 3.1: the CA is the lineage's `Le_API`; the request is signed as the saved account
+//! of that CA (`kid`), and when that fails (no account, not the account that issued it, any
+//! problem) with `<d>.key` (`jwk`). No account is registered for a revocation. After
+//! success `<d>.key` and `<d>.csr` are copied to `<d>.key.revoked` and `<d>.csr.revoked`
+//! and `<d>.cer` is deleted; `<d>.conf` stays (`--remove` stops renewing).
+//!
+//! acmers differs in two places (docs/revoke.md): `--server` overrides `Le_API`, and an
+//! `alreadyRevoked` answer counts as success, so a run interrupted after the CA revoked but
+//! before the files were moved can be finished by running it again.
+
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow};
+use tracing::debug;
+
+use crate::acme::revoke::{is_already_revoked, revoke_with_key};
+use crate::acme::{Account, Client, RetryConfig};
+use crate::cli::args::Args;
+use crate::cli::commands::{Outcome, http_client};
+use crate::cli::error::Failure;
+use crate::cli::printer::Printer;
+use crate::cli::settings::{Globals, resolve_server};
+use crate::keys::{KeyType, PrivateKey};
+use crate::names;
+use crate::store::atomic::write_atomic;
+use crate::store::{Conf, Home, Lineage};
+
+/// Everything `--revoke` needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokeSettings {
+    /// The main domain (`-d`, the first one).
+    pub domain: String,
+    /// `--ecc`.
+    pub ecc: bool,
+    /// `-k` was an RSA length: never switch to the `_ecc` folder.
+    pub rsa_asked: bool,
+    /// `--server`, resolved; overrides `Le_API`.
+    pub server: Option<String>,
+    /// The CA when neither `--server` nor `Le_API` names one.
+    pub default_server: String,
+    /// Extra trusted roots: `--ca-bundle`, else `CA_BUNDLE` from account.conf.
+    pub ca_bundle: Option<PathBuf>,
+    /// RFC 5280 reason code; acme.sh sends 0 (unspecified) when none is given.
+    pub reason: u8,
+}
+
+/// Resolve `--revoke`.
+pub fn settings(args: &Args, globals: &Globals) -> Result<RevokeSettings, Failure> {
+    if args.domains.is_empty() {
+        return Err(Failure::from(anyhow!(
+            "Usage: acmers --revoke --domain <domain.tld> [--ecc] [--revoke-reason <0-10>]"
+        )));
+    }
+    let identifiers = names::parse_domains(&args.domains)?;
+    let key_type = match args.key_length.as_deref() {
+        Some(k) => Some(KeyType::parse_acmesh(k)?),
+        None => None,
+    };
+    let ecc = args.ecc || key_type.is_some_and(|k| k.is_ecc());
+    let lookup_key = if ecc {
+        KeyType::Ec256
+    } else {
+        KeyType::Rsa(2048)
+    };
+    let server = args
+        .server
+        .as_deref()
+        .map(|s| resolve_server(Some(s), false, &globals.account_conf, lookup_key))
+        .transpose()?;
+    let default_server = resolve_server(None, args.staging, &globals.account_conf, lookup_key)?;
+    let ca_bundle = args.ca_bundle.clone().or_else(|| {
+        globals
+            .account_conf
+            .get("CA_BUNDLE")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    });
+    Ok(RevokeSettings {
+        domain: identifiers[0].value().to_owned(),
+        ecc,
+        rsa_asked: key_type.is_some_and(|k| !k.is_ecc()),
+        server,
+        default_server,
+        ca_bundle,
+        reason: args.revoke_reason.unwrap_or(0),
+    })
+}
+
+/// Run `--revoke`.
+pub async fn run(
+    settings: &RevokeSettings,
+    globals: &Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let d = &settings.domain;
+    let lineage = find_lineage(&globals.home, settings, printer)?;
+    let Some(conf) = Conf::load(&lineage.conf())? else {
+        return Err(Failure::from(anyhow!(
+            "{d} is not an issued domain, skipping."
+        )));
+    };
+    let der = read_leaf_der(&lineage)?;
+    let server = settings
+        .server
+        .clone()
+        .or_else(|| conf.get("Le_API").filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| settings.default_server.clone());
+    debug!(%server, domain = %d, "revoking");
+    let on_ca = |f: Failure| f.detail(format!("CA: {server}"));
+
+    let http = http_client(settings.ca_bundle.as_deref())?;
+    let client = Arc::new(
+        Client::new(http, &server, RetryConfig::default())
+            .await
+            .map_err(|e| on_ca(Failure::from(e)))?,
+    );
+    let reason = Some(settings.reason);
+
+    printer.info("Trying account key first.");
+    let account_error = match saved_account(client.clone(), &globals.home, &server) {
+        Ok(account) => match account.revoke(&der, reason).await {
+            Ok(()) => return finish(&lineage, printer, false),
+            Err(e) if is_already_revoked(&e) => return finish(&lineage, printer, true),
+            Err(e) => anyhow::Error::from(e),
+        },
+        Err(e) => e,
+    };
+    printer.error("Error revoking.");
+    printer.error(format_args!("{account_error:#}"));
+
+    let key_path = lineage.key();
+    let key_pem = match std::fs::read_to_string(&key_path) {
+        Ok(pem) => pem,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            printer.info("Domain key file doesn't exist.");
+            return Err(on_ca(Failure::from(account_error)));
+        }
+        Err(e) => {
+            return Err(Failure::from(
+                anyhow::Error::from(e).context(format!("cannot read `{}`", key_path.display())),
+            ));
+        }
+    };
+    printer.info("Trying domain key.");
+    let key = PrivateKey::from_pem(&key_pem)
+        .with_context(|| format!("cannot use the domain key `{}`", key_path.display()))?;
+    match revoke_with_key(&client, &key, &der, reason).await {
+        Ok(()) => finish(&lineage, printer, false),
+        Err(e) if is_already_revoked(&e) => finish(&lineage, printer, true),
+        Err(e) => {
+            printer.error("Error revoking using domain key.");
+            let unauthorized = e.problem().is_some_and(|p| p.is("unauthorized"));
+            // The account key's error is printed above already.
+            let mut failure = on_ca(Failure::from(e));
+            if unauthorized {
+                failure = failure.hint(format!(
+                    "the CA accepts a revocation signed by the account that issued the \
+                     certificate (its home and `--server`) or by the certificate's own key; \
+                     `{}` does not belong to this certificate",
+                    key_path.display()
+                ));
+            }
+            Err(failure)
+        }
+    }
+}
+
+/// The lineage folder: `<d>_ecc` with `--ecc`; without it, `<d>` unless only `<d>_ecc`
+/// exists (acme.sh picks the ECC folder then, unless an RSA `-k` was given).
+fn find_lineage(
+    home: &Home,
+    settings: &RevokeSettings,
+    printer: &Printer,
+) -> Result<Lineage, Failure> {
+    let rsa = home.lineage(&settings.domain, settings.ecc)?;
+    if settings.ecc || settings.rsa_asked || rsa.dir.is_dir() {
+        return Ok(rsa);
+    }
+    let ecc = home.lineage(&settings.domain, true)?;
+    if ecc.dir.is_dir() {
+        printer.info(format_args!(
+            "The domain '{}' seems to already have an ECC cert, let's use it.",
+            settings.domain
+        ));
+        return Ok(ecc);
+    }
+    Ok(rsa)
+}
+
+/// The DER of the first certificate in `<d>.cer`.
+fn read_leaf_der(lineage: &Lineage) -> Result<Vec<u8>, Failure> {
+    let d = &lineage.domain;
+    let path = lineage.cer();
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(Failure::from(anyhow!(
+                "Cert for {d} {} was not found, skipping.",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(Failure::from(
+                anyhow::Error::from(e).context(format!("cannot read `{}`", path.display())),
+            ));
+        }
+    };
+    pem::parse_many(&bytes)
+        .ok()
+        .and_then(|blocks| blocks.into_iter().find(|b| b.tag() == "CERTIFICATE"))
+        .map(pem::Pem::into_contents)
+        .ok_or_else(|| {
+            Failure::from(anyhow!(
+                "Cert for {d} is empty, skipping: `{}` holds no PEM certificate",
+                path.display()
+            ))
+        })
+}
+
+/// The saved account of `server`: `account.key` and `ACCOUNT_URL` in its `ca/` folder.
+fn saved_account(client: Arc<Client>, home: &Home, server: &str) -> anyhow::Result<Account> {
+    let ca_dir = home.ca_dir(server)?;
+    let key_path = ca_dir.account_key();
+    let key_pem = match std::fs::read_to_string(&key_path) {
+        Ok(pem) => pem,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(anyhow!(
+                "there is no account for this CA (`{}` does not exist)",
+                key_path.display()
+            ));
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read `{}`", key_path.display()));
+        }
+    };
+    let ca_conf = Conf::load(&ca_dir.ca_conf())?.unwrap_or_default();
+    let url = ca_conf
+        .get("ACCOUNT_URL")
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| {
+            anyhow!(
+                "there is no account for this CA (no ACCOUNT_URL in `{}`)",
+                ca_dir.ca_conf().display()
+            )
+        })?;
+    let key = PrivateKey::from_pem(&key_pem)
+        .with_context(|| format!("cannot use the account key `{}`", key_path.display()))?;
+    Ok(Account::existing(client, Arc::new(key), Vec::new(), url))
+}
+
+/// After the CA revoked: keep copies of the key and CSR as `.revoked`, then delete `<d>.cer`.
+/// Copies first, so an interruption leaves `<d>.cer` for a second run (which the CA answers
+/// with `alreadyRevoked`, and which then finishes here).
+fn finish(lineage: &Lineage, printer: &Printer, already: bool) -> Result<Outcome, Failure> {
+    if already {
+        printer.info("The certificate was revoked already.");
+    } else {
+        printer.info("Successfully revoked.");
+    }
+    let moved = (|| -> anyhow::Result<()> {
+        keep_copy(&lineage.key(), 0o600)?;
+        keep_copy(&lineage.csr(), 0o644)?;
+        let cer = lineage.cer();
+        match std::fs::remove_file(&cer) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot delete `{}`", cer.display())),
+        }
+        std::fs::File::open(&lineage.dir)
+            .and_then(|dir| dir.sync_all())
+            .with_context(|| format!("failed to sync directory `{}`", lineage.dir.display()))
+    })();
+    moved.map_err(|e| {
+        Failure::from(e.context("the certificate is revoked, but its files were not all moved"))
+            .hint("run the same `--revoke` again to finish")
+    })?;
+    Ok(Outcome::Done)
+}
+
+/// Copy `path` to `path.revoked` (atomically, with `mode`), when `path` exists.
+fn keep_copy(path: &Path, mode: u32) -> anyhow::Result<()> {
+    let data = match std::fs::read(path) {
+        Ok(data) => data,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    };
+    let mut target = OsString::from(path.as_os_str());
+    target.push(".revoked");
+    write_atomic(Path::new(&target), &data, mode)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::*;
+    use crate::cli::args::parse;
+
+    fn resolve(line: &str, account_conf: &str) -> RevokeSettings {
+        let parsed = parse(
+            std::iter::once("acmers")
+                .chain(line.split_whitespace())
+                .map(OsString::from),
+        )
+        .unwrap();
+        let globals = Globals {
+            home: Home::new("/h".into(), None, None),
+            account_conf: Conf::parse(account_conf),
+        };
+        settings(&parsed.args, &globals).unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_acmesh() {
+        let s = resolve("--revoke -d Example.COM", "");
+        assert_eq!(s.domain, "example.com");
+        assert!(!s.ecc && !s.rsa_asked);
+        assert_eq!(s.server, None);
+        assert_eq!(s.reason, 0);
+        assert_eq!(s.ca_bundle, None);
+    }
+
+    #[test]
+    fn options_are_taken() {
+        let s = resolve(
+            "--revoke -d a.test --ecc --revoke-reason 4 --server letsencrypt_test",
+            "CA_BUNDLE='/etc/ca.pem'\n",
+        );
+        assert!(s.ecc);
+        assert_eq!(s.reason, 4);
+        assert_eq!(
+            s.server.as_deref(),
+            Some("https://acme-staging-v02.api.letsencrypt.org/directory")
+        );
+        assert_eq!(s.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
+        let s = resolve(
+            "--revoke -d a.test -k 2048 --ca-bundle /x.pem",
+            "CA_BUNDLE='/y'\n",
+        );
+        assert!(s.rsa_asked && !s.ecc);
+        assert_eq!(s.ca_bundle, Some(PathBuf::from("/x.pem")));
+    }
+
+    #[test]
+    fn missing_domain_prints_usage() {
+        let parsed = parse(["acmers", "--revoke"].map(OsString::from)).unwrap();
+        let globals = Globals {
+            home: Home::new("/h".into(), None, None),
+            account_conf: Conf::default(),
+        };
+        let err = settings(&parsed.args, &globals).unwrap_err();
+        assert!(err.error.to_string().starts_with("Usage:"), "{}", err.error);
+    }
+
+    #[test]
+    fn finish_keeps_copies_then_deletes_the_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().into(), None, None);
+        let lineage = home.lineage("a.test", true).unwrap();
+        std::fs::create_dir_all(&lineage.dir).unwrap();
+        std::fs::write(lineage.key(), "KEY").unwrap();
+        std::fs::write(lineage.csr(), "CSR").unwrap();
+        std::fs::write(lineage.cer(), "CER").unwrap();
+        std::fs::write(lineage.conf(), "Le_Domain='a.test'\n").unwrap();
+        finish(&lineage, &Printer::default(), false).unwrap();
+        let read = |name: &str| std::fs::read_to_string(lineage.dir.join(name)).unwrap();
+        assert_eq!(read("a.test.key.revoked"), "KEY");
+        assert_eq!(read("a.test.csr.revoked"), "CSR");
+        assert_eq!(read("a.test.key"), "KEY");
+        assert!(!lineage.cer().exists());
+        assert!(lineage.conf().exists());
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |name: &str| {
+            std::fs::metadata(lineage.dir.join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("a.test.key.revoked"), 0o600);
+        assert_eq!(mode("a.test.csr.revoked"), 0o644);
+        // A second finish (after an interruption) is harmless.
+        finish(&lineage, &Printer::default(), true).unwrap();
+    }
+}

@@ -1,0 +1,174 @@
+//! Running `--cron` every day: a crontab line ([`cron`], acme-compat §5.4) or a systemd
+//! service and timer ([`systemd`]).
+//!
+//! Both run this executable as `"<exe>" --cron --home "<home>" [--config-home "<dir>"]`, at a
+//! minute and hour taken from the install time (acme.sh's spread: minute = epoch mod 60,
+//! hour = epoch / 60 mod 24), so a fleet installed at different times does not hit the CA at
+//! once.
+
+pub mod cron;
+pub mod systemd;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+use crate::store::Home;
+
+/// What the scheduler runs: this executable with `--cron` and the homes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CronCommand {
+    /// This executable, absolute.
+    pub exe: PathBuf,
+    /// `--home`, absolute.
+    pub home: PathBuf,
+    /// `--config-home`, when it differs from the home.
+    pub config_home: Option<PathBuf>,
+}
+
+impl CronCommand {
+    /// The command for this executable and `home` (paths made absolute: cron and systemd
+    /// start in another directory).
+    pub fn current(home: &Home) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the path of this executable")?;
+        Self::new(exe, home)
+    }
+
+    /// The command for `exe` and `home`.
+    pub fn new(exe: PathBuf, home: &Home) -> anyhow::Result<Self> {
+        let absolute = |p: &Path| {
+            std::path::absolute(p)
+                .with_context(|| format!("cannot make `{}` absolute", p.display()))
+        };
+        let working = absolute(&home.working_dir)?;
+        let config = absolute(&home.config_home)?;
+        Ok(Self {
+            exe: absolute(&exe)?,
+            config_home: (config != working).then_some(config),
+            home: working,
+        })
+    }
+
+    /// `"<exe>" --cron --home "<home>" [--config-home "<dir>"]`, every path written by `quote`.
+    pub fn render(&self, quote: fn(&str) -> String) -> anyhow::Result<String> {
+        let mut line = format!(
+            "{} --cron --home {}",
+            quote(text(&self.exe)?),
+            quote(text(&self.home)?)
+        );
+        if let Some(config) = &self.config_home {
+            line.push_str(" --config-home ");
+            line.push_str(&quote(text(config)?));
+        }
+        Ok(line)
+    }
+}
+
+/// A path as text that a one-line crontab entry or unit file can hold.
+fn text(path: &Path) -> anyhow::Result<&str> {
+    let Some(s) = path.to_str() else {
+        bail!(
+            "`{}` is not valid UTF-8; it cannot be written into a schedule",
+            path.display()
+        );
+    };
+    if s.chars().any(char::is_control) {
+        bail!(
+            "`{}` holds a control character; it cannot be written into a schedule",
+            s.escape_debug()
+        );
+    }
+    Ok(s)
+}
+
+/// The first executable file called `name` in the directories of `path` (a `PATH` value).
+pub fn find_program(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::env::split_paths(path?)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// The install time's minute and hour: acme.sh's `epoch mod 60` and `epoch / 60 mod 24`.
+pub fn spread(epoch: i64) -> (u8, u8) {
+    let minute = u8::try_from(epoch.rem_euclid(60)).unwrap_or(0);
+    let hour = u8::try_from((epoch.div_euclid(60)).rem_euclid(24)).unwrap_or(0);
+    (minute, hour)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn home(working: &str, config: Option<&str>) -> Home {
+        Home::new(working.into(), config.map(PathBuf::from), None)
+    }
+
+    fn dq(s: &str) -> String {
+        format!("\"{s}\"")
+    }
+
+    #[test]
+    fn config_home_is_given_only_when_it_differs() {
+        let exe = PathBuf::from("/usr/bin/acmers");
+        let same = CronCommand::new(exe.clone(), &home("/h", Some("/h"))).unwrap();
+        assert_eq!(
+            same.render(dq).unwrap(),
+            r#""/usr/bin/acmers" --cron --home "/h""#
+        );
+        let other = CronCommand::new(exe, &home("/h", Some("/etc/acme"))).unwrap();
+        assert_eq!(
+            other.render(dq).unwrap(),
+            r#""/usr/bin/acmers" --cron --home "/h" --config-home "/etc/acme""#
+        );
+    }
+
+    #[test]
+    fn relative_paths_become_absolute() {
+        let cmd = CronCommand::new("bin/acmers".into(), &home("rel-home", None)).unwrap();
+        assert!(cmd.exe.is_absolute() && cmd.home.is_absolute(), "{cmd:?}");
+        assert!(cmd.home.ends_with("rel-home"));
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let cmd = CronCommand::new("/bin/acmers".into(), &home("/a\nb", None)).unwrap();
+        assert!(cmd.render(dq).is_err());
+    }
+
+    #[test]
+    fn spread_is_acmesh_minute_and_hour() {
+        // acme.sh: minute = epoch % 60, hour = epoch / 60 % 24 (minutes, not the hour of day).
+        assert_eq!(spread(0), (0, 0));
+        assert_eq!(spread(61), (1, 1));
+        assert_eq!(spread(25 * 60 + 7), (7, 1));
+        assert_eq!(spread(1_704_116_239), (19, 1));
+    }
+
+    #[test]
+    fn find_program_takes_the_first_executable_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        // Not executable: skipped.
+        std::fs::write(a.join("crontab"), "").unwrap();
+        std::fs::write(b.join("crontab"), "").unwrap();
+        std::fs::set_permissions(b.join("crontab"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        let path = std::env::join_paths([&a, &b]).unwrap();
+        assert_eq!(
+            find_program("crontab", Some(&path)),
+            Some(b.join("crontab"))
+        );
+        assert_eq!(find_program("fcrontab", Some(&path)), None);
+        assert_eq!(find_program("crontab", None), None);
+    }
+}
