@@ -29,7 +29,7 @@ use crate::cli::settings::{Globals, resolve_server};
 use crate::keys::{KeyType, PrivateKey};
 use crate::names;
 use crate::store::atomic::write_atomic;
-use crate::store::{Conf, Home, Lineage};
+use crate::store::{Conf, Home, Lineage, scan};
 
 /// Everything `--revoke` needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,7 +99,18 @@ pub async fn run(
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
     let d = &settings.domain;
-    let lineage = find_lineage(&globals.home, settings, printer)?;
+    // `-k 2048` names the RSA folder: no fallback to `_ecc`.
+    let lineage = if settings.rsa_asked {
+        globals.home.lineage(&settings.domain, settings.ecc)?
+    } else {
+        scan::resolve(&globals.home.cert_home, &settings.domain, settings.ecc)?
+    };
+    if lineage.ecc && !settings.ecc {
+        printer.info(format_args!(
+            "The domain '{}' seems to already have an ECC cert, let's use it.",
+            settings.domain
+        ));
+    }
     let Some(conf) = Conf::load(&lineage.conf())? else {
         return Err(Failure::from(anyhow!(
             "{d} is not an issued domain, skipping."
@@ -169,28 +180,6 @@ pub async fn run(
             Err(failure)
         }
     }
-}
-
-/// The lineage folder: `<d>_ecc` with `--ecc`; without it, `<d>` unless only `<d>_ecc`
-/// exists (acme.sh picks the ECC folder then, unless an RSA `-k` was given).
-fn find_lineage(
-    home: &Home,
-    settings: &RevokeSettings,
-    printer: &Printer,
-) -> Result<Lineage, Failure> {
-    let rsa = home.lineage(&settings.domain, settings.ecc)?;
-    if settings.ecc || settings.rsa_asked || rsa.dir.is_dir() {
-        return Ok(rsa);
-    }
-    let ecc = home.lineage(&settings.domain, true)?;
-    if ecc.dir.is_dir() {
-        printer.info(format_args!(
-            "The domain '{}' seems to already have an ECC cert, let's use it.",
-            settings.domain
-        ));
-        return Ok(ecc);
-    }
-    Ok(rsa)
 }
 
 /// The DER of the first certificate in `<d>.cer`.
