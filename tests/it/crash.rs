@@ -145,7 +145,9 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
         );
         let saved = read_conf(&conf);
         let install_pending = saved.get("Acmers_InstallPending").is_some();
-        if saved.get("Le_LinkOrder").is_some() && saved.get("Le_LinkCert").is_none() {
+        if saved.get("Le_LinkOrder").is_some()
+            && saved.get("Le_LinkCert").is_none_or(|c| c.is_empty())
+        {
             in_flight += 1;
         }
         if next_key.exists() {

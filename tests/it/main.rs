@@ -27,6 +27,7 @@
 )]
 
 mod account;
+mod acmesh_home;
 mod bad_cert;
 mod certs;
 mod cli;

@@ -243,7 +243,8 @@ async fn issue(
             let order = account.new_order(&settings.identifiers).await?;
             conf.set("Le_OrderFinalize", &order.state.finalize);
             conf.set("Le_LinkOrder", order.url.as_str());
-            conf.remove("Le_LinkCert");
+            // Emptied, not removed: the line keeps its place in the file.
+            conf.set("Le_LinkCert", "");
             conf.save(&lineage.conf())?;
             order
         }
@@ -385,7 +386,7 @@ async fn finalize(
 
 /// After a successful issue acme.sh saves the CA bundle in account.conf, so later runs (cron)
 /// trust the same CA.
-fn save_account_conf(globals: &mut Globals, settings: &IssueSettings) -> anyhow::Result<()> {
+pub fn save_account_conf(globals: &mut Globals, settings: &IssueSettings) -> anyhow::Result<()> {
     let value = settings.ca_bundle.as_ref().map(|p| {
         std::path::absolute(p)
             .unwrap_or_else(|_| p.clone())

@@ -14,7 +14,7 @@ use crate::store::journal::Transaction;
 use crate::store::{Conf, Lineage};
 
 /// A pending order saved by an earlier run: `Le_LinkOrder` without a `Le_LinkCert`
-/// (acmers removes `Le_LinkCert` when it creates an order and writes it back on success).
+/// (acmers empties `Le_LinkCert` when it creates an order and fills it on success).
 pub fn pending_order(conf: &Conf, server: &str) -> Option<String> {
     let order = conf.get("Le_LinkOrder").filter(|u| !u.is_empty())?;
     let has_cert = conf.get("Le_LinkCert").is_some_and(|u| !u.is_empty());

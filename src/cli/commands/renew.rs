@@ -13,7 +13,7 @@ use futures_util::StreamExt as _;
 use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
 use crate::cli::commands::context::Context;
-use crate::cli::commands::issue::process;
+use crate::cli::commands::issue::{process, save_account_conf};
 use crate::cli::commands::lineage::INSTALL_PENDING;
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
@@ -26,7 +26,7 @@ use crate::store::{Conf, Lineage, journal, scan};
 /// `--renew -d D [--ecc]`: not due → exit 2; unknown domain → exit 2 (acme.sh).
 pub async fn run_one(
     args: &Args,
-    globals: &Globals,
+    globals: &mut Globals,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
     let domain = args
@@ -46,7 +46,11 @@ pub async fn run_one(
     let ctx = Context::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
     let result = process(&ctx, &settings, printer).await;
     ctx.finish(printer).await?;
-    result
+    let outcome = result?;
+    if outcome == Outcome::Done {
+        save_account_conf(globals, &settings)?;
+    }
+    Ok(outcome)
 }
 
 /// What the fleet pass decided for one lineage from its conf.
