@@ -53,12 +53,15 @@ impl Default for RetryConfig {
     }
 }
 
-/// A connection to one CA: its directory, the nonce in hand, and the HTTP client.
+/// Nonces kept at most: concurrent requests (renewals in parallel) each return one.
+const NONCE_POOL: usize = 32;
+
+/// A connection to one CA: its directory, the nonces in hand, and the HTTP client.
 pub struct Client {
     http: Arc<dyn HttpClient>,
     directory_url: Url,
     directory: Directory,
-    nonce: Mutex<Option<String>>,
+    nonces: Mutex<Vec<String>>,
     retry: RetryConfig,
     requests: AtomicU32,
 }
@@ -104,7 +107,7 @@ impl Client {
             directory_url: url.clone(),
             // Replaced below; the empty directory is never used.
             directory: Directory::default(),
-            nonce: Mutex::new(None),
+            nonces: Mutex::new(Vec::new()),
             retry,
             requests: AtomicU32::new(0),
         };
@@ -213,13 +216,17 @@ impl Client {
             && nonce
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if valid && let Ok(mut slot) = self.nonce.lock() {
-            *slot = Some(nonce.to_owned());
+        if valid && let Ok(mut pool) = self.nonces.lock() {
+            if pool.len() >= NONCE_POOL {
+                pool.remove(0);
+            }
+            pool.push(nonce.to_owned());
         }
     }
 
+    /// The newest nonce held (the least likely to have expired).
     fn take_nonce(&self) -> Option<String> {
-        self.nonce.lock().ok().and_then(|mut n| n.take())
+        self.nonces.lock().ok().and_then(|mut pool| pool.pop())
     }
 
     async fn nonce(&self) -> Result<String> {

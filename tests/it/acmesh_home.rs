@@ -102,7 +102,7 @@ fn acmesh_lineage_renews_from_its_saved_conf() {
     let after = read(&conf_path);
     let key_of = |line: &str| {
         line.split_once('=')
-            .map_or(line.to_owned(), |(k, _)| k.to_owned())
+            .map_or_else(|| line.to_owned(), |(k, _)| k.to_owned())
     };
     let before_lines: Vec<&str> = original.lines().collect();
     let after_lines: Vec<&str> = after.lines().collect();

@@ -225,3 +225,52 @@ fn output_lines_look_like_acmesh() {
     out.assert_code(1);
     assert_eq!(out.stderr.lines().next(), Some(error));
 }
+
+/// Golden lines and exit codes of the lifecycle commands on a home without certificates.
+#[test]
+fn lifecycle_commands_on_an_empty_home() {
+    let top = top();
+    let run = |args: &[&str]| {
+        Acmers::new(&top.home)
+            .env("NO_TIMESTAMP", "1")
+            .args(args)
+            .run()
+    };
+
+    let out = run(&["--cron"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, "===Starting cron===\n===End cron===\n");
+    assert_eq!(out.stderr, "");
+
+    let out = run(&["--renew-all"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, "");
+
+    let out = run(&["--renew", "-d", "nothing.example"]);
+    out.assert_code(2);
+    assert_eq!(
+        out.stdout,
+        "'nothing.example' is not an issued domain, skipping.\n"
+    );
+
+    let out = run(&["--renew"]);
+    out.assert_code(1);
+    assert_eq!(out.stderr, "error: `--renew` needs `-d DOMAIN`\n");
+
+    let out = run(&[
+        "--install-cert",
+        "-d",
+        "nothing.example",
+        "--cert-file",
+        "/tmp/x",
+    ]);
+    out.assert_code(1);
+    assert_eq!(
+        out.stderr,
+        "error: 'nothing.example' is not an issued domain\nhint: issue it first with `--issue`\n"
+    );
+
+    let out = run(&["--cron", "--parallel", "0"]);
+    out.assert_code(1);
+    assert_contains(&out.stderr, "--parallel");
+}

@@ -418,3 +418,50 @@ fn two_forced_renewals_at_once_make_one_order() {
         skipped.stdout
     );
 }
+
+#[test]
+fn two_first_runs_on_a_fresh_home_register_one_account() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    // Webroot (real nginx), so both runs can answer http-01 at the same time.
+    let top = site.home.parent().expect("top").to_owned();
+    crate::nginx::open_up(&top);
+    let www = top.join("www");
+    fs::create_dir(&www).expect("mkdir www");
+    crate::nginx::open_up(&www);
+    let _nginx = crate::nginx::Nginx::serve(&www, pebble.http_port());
+    let run = |name: &str| {
+        Acmers::new(&site.home)
+            .args(["--issue", "-d", name, "-w"])
+            .arg(&www)
+            .args(["--server", &pebble.directory_url(), "--ca-bundle"])
+            .arg(pebble.ca_bundle_path())
+            .run()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run("first-a.example.test"));
+        let b = s.spawn(|| run("first-b.example.test"));
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    a.assert_code(0);
+    b.assert_code(0);
+    let registered = [&a, &b]
+        .iter()
+        .filter(|o| o.stdout.contains("Registering account"))
+        .count();
+    assert_eq!(registered, 1, "exactly one run registers the account");
+    let thumbprint = |o: &Output| {
+        o.stdout
+            .lines()
+            .find_map(|l| {
+                l.split_once("ACCOUNT_THUMBPRINT=")
+                    .map(|(_, t)| t.to_owned())
+            })
+            .expect("thumbprint line")
+    };
+    assert_eq!(
+        thumbprint(&a),
+        thumbprint(&b),
+        "both use the same account key"
+    );
+}

@@ -78,21 +78,22 @@ pub async fn run(args: &Args, globals: &Globals, printer: &Printer) -> Result<Ou
         .first()
         .ok_or_else(|| anyhow!("`--install-cert` needs `-d DOMAIN`"))?;
     let lineage = scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
+    let not_issued = || {
+        Failure::from(anyhow!("'{domain}' is not an issued domain"))
+            .hint("issue it first with `--issue`")
+    };
+    if !lineage.conf().exists() {
+        return Err(not_issued());
+    }
     let timeout = std::time::Duration::from_secs(args.lock_timeout);
-    let _lock = lock::lock(&lineage.dir, timeout)
-        .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| {
-            anyhow!(
-                "another acmers process is working on `{}`; try again later",
-                lineage.dir.display()
-            )
-        })?;
+    let _lock = lock::lock(&lineage.dir, timeout).await?.ok_or_else(|| {
+        anyhow!(
+            "another acmers process is working on `{}`; try again later",
+            lineage.dir.display()
+        )
+    })?;
     journal::roll_forward(&lineage.dir)?;
-    let mut conf = Conf::load(&lineage.conf())?
-        .ok_or_else(|| anyhow!("'{domain}' is not an issued domain"))
-        .map_err(|e| Failure::from(e).hint("issue it first with `--issue`"))?;
+    let mut conf = Conf::load(&lineage.conf())?.ok_or_else(not_issued)?;
     lineage::record_install(&mut conf, &Install::from_args(args));
     conf.set(INSTALL_PENDING, "1");
     conf.save(&lineage.conf())

@@ -115,6 +115,7 @@ pub async fn run_all(
     let mut work = Box::pin(
         futures_util::stream::iter(found)
             .filter_map(|found| {
+                let domain = found.main_domain;
                 let planned = plan(found.lineage, now, args, cron);
                 async move {
                     match planned {
@@ -124,7 +125,7 @@ pub async fn run_all(
                         }
                         Ok(None) => None,
                         Ok(Some(Plan::Work(lineage, conf))) => Some(Ok((lineage, conf))),
-                        Err(e) => Some(Err(e)),
+                        Err(e) => Some(Err((domain, e))),
                     }
                 }
             })
@@ -163,7 +164,7 @@ pub async fn run_all(
 /// Renew one planned lineage (or report why it cannot be planned).
 async fn renew_one(
     ctx: &Context,
-    item: Result<(Lineage, Conf), Failure>,
+    item: Result<(Lineage, Conf), (String, Failure)>,
     args: &Args,
     globals: &Globals,
     printer: &Printer,
@@ -171,7 +172,7 @@ async fn renew_one(
 ) -> (String, Result<Outcome, Failure>) {
     let (lineage, conf) = match item {
         Ok(work) => work,
-        Err(failure) => return ("?".into(), Err(failure)),
+        Err((domain, failure)) => return (domain, Err(failure)),
     };
     let domain = lineage.domain.clone();
     if stop.load(Ordering::Relaxed) {
