@@ -10,6 +10,7 @@ pub mod issue;
 pub mod lineage;
 pub mod list;
 pub mod list_json;
+pub mod obtain;
 pub mod remove;
 pub mod renew;
 pub mod revoke;
