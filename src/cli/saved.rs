@@ -98,12 +98,6 @@ pub fn renewal(
             })
             .transpose()?,
     };
-    let email = args.email.clone().or_else(|| {
-        globals
-            .account_conf
-            .get("ACCOUNT_EMAIL")
-            .filter(|e| !e.is_empty())
-    });
     Ok(IssueSettings {
         identifiers,
         modes,
@@ -112,7 +106,7 @@ pub fn renewal(
         account_key_type,
         server,
         ca_bundle: settings::ca_bundle(args, globals),
-        email,
+        email: settings::email(args, globals),
         http_port,
         local_address,
         validation_timeout: Duration::from_secs(args.validation_timeout),

@@ -374,12 +374,7 @@ pub fn issue(
         key_type,
     )?;
     let ca_bundle = ca_bundle(args, globals);
-    let email = args.email.clone().or_else(|| {
-        globals
-            .account_conf
-            .get("ACCOUNT_EMAIL")
-            .filter(|e| !e.is_empty())
-    });
+    let email = email(args, globals);
     Ok(IssueSettings {
         identifiers,
         modes: per_domain,
@@ -411,6 +406,16 @@ pub fn ca_bundle(args: &Args, globals: &Globals) -> Option<PathBuf> {
             .get("CA_BUNDLE")
             .filter(|p| !p.is_empty())
             .map(PathBuf::from)
+    })
+}
+
+/// `-m/--email`, else `ACCOUNT_EMAIL` saved in account.conf.
+pub fn email(args: &Args, globals: &Globals) -> Option<String> {
+    args.email.clone().or_else(|| {
+        globals
+            .account_conf
+            .get("ACCOUNT_EMAIL")
+            .filter(|e| !e.is_empty())
     })
 }
 

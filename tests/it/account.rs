@@ -2,15 +2,13 @@
 //! `--set-default-ca`, an account the CA has forgotten (registered again with the same key),
 //! and acme.sh's own fixture home whose account lives on a Pebble that no longer exists.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use crate::certs::{leaf_sans, verify_chain_against_root};
 use crate::lineage::{Expect, check_issued, now, read, site};
 use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, read_conf};
+use crate::util::{Acmers, copy_fixture_home, read_conf, snapshot};
 
 /// `--issue -d <names> --standalone` on Pebble's http-01 port, without `--server`.
 fn standalone(home: &Path, pebble: &Pebble, names: &[&str]) -> Acmers {
@@ -95,29 +93,6 @@ fn forgotten_account_is_registered_again_with_the_same_key() {
     assert_eq!(pebble.orders_created(), 2);
 }
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/acmesh-home-basic"
-);
-
-/// Every file under `dir`, relative path → bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).expect("under root").to_owned();
-                out.insert(rel, fs::read(&path).expect("read file"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
 /// acme.sh's home (made by acme.sh 3.1.4 against a Pebble on `localhost:14000`, now gone):
 /// acmers issues a new name from a new Pebble at `https://localhost:<port>/dir`, which maps to
 /// the same account folder `ca/localhost/dir`. The saved account URL points at the old Pebble,
@@ -126,20 +101,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 fn acmesh_fixture_home_account_moves_to_a_new_ca() {
     let pebble = Pebble::start(PebbleOpts::default());
     let site = site();
-    let status = Command::new("cp")
-        .args([
-            "-a",
-            &format!("{FIXTURE}/."),
-            &site.home.display().to_string(),
-        ])
-        .status()
-        .expect("cp");
-    assert!(status.success(), "copy the fixture home");
-    let status = Command::new("chmod")
-        .args(["-R", "u+w", &site.home.display().to_string()])
-        .status()
-        .expect("chmod");
-    assert!(status.success());
+    copy_fixture_home(&site.home);
     let before = snapshot(&site.home);
     let account_conf_before = read(&site.home.join("account.conf"));
     let ca_dir = site.home.join("ca/localhost/dir");

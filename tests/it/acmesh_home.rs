@@ -5,19 +5,13 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::process::Command;
 
 use base64::Engine as _;
 
 use crate::certs::{leaf_sans, verify_chain_against_root};
 use crate::lineage::{read, site};
 use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::Acmers;
-
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/acmesh-home-basic"
-);
+use crate::util::{Acmers, FIXTURE, copy_fixture_home};
 
 /// The keys acme.sh rewrites when it renews a lineage with `--server` (issue(): order URLs,
 /// times, and `Le_API` for the new CA).
@@ -40,15 +34,7 @@ fn acmesh_lineage_renews_from_its_saved_conf() {
         ..PebbleOpts::default()
     });
     let site = site();
-    let status = Command::new("cp")
-        .args([
-            "-a",
-            &format!("{FIXTURE}/."),
-            &site.home.display().to_string(),
-        ])
-        .status()
-        .expect("cp");
-    assert!(status.success(), "copy the fixture home");
+    copy_fixture_home(&site.home);
     let dir = site.home.join("a.example.test_ecc");
     let conf_path = dir.join("a.example.test.conf");
     // What an admin or another tool may have added: a comment, an unknown key, a hook in

@@ -3,19 +3,14 @@
 //! Where acmers deliberately differs (masked secrets, its stderr wording), the documented form
 //! (docs/inspect.md, docs/differences.md) is asserted.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use tempfile::TempDir;
 
-use crate::util::{Acmers, Output};
+use crate::util::{Acmers, Output, copy_fixture_home, snapshot};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/acmesh-home-basic"
-);
 const EXPECTED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/acmesh-home-basic.expected"
@@ -34,7 +29,7 @@ impl Home {
     fn new() -> Self {
         let top = tempfile::tempdir().expect("tempdir");
         let path = top.path().join("home");
-        copy_tree(Path::new(FIXTURE), &path);
+        copy_fixture_home(&path);
         Self { _top: top, path }
     }
 
@@ -47,37 +42,6 @@ impl Home {
         let text = fs::read_to_string(Path::new(EXPECTED).join(name)).expect("expected file");
         text.replace(FIXTURE_HOME, &self.path.display().to_string())
     }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir fixture") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy fixture file");
-        }
-    }
-}
-
-/// Every file under `dir`, relative path → bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).expect("under root").to_owned();
-                out.insert(rel, fs::read(&path).expect("read file"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 #[test]

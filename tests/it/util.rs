@@ -348,3 +348,45 @@ pub(crate) fn read_conf(path: &Path) -> Conf {
         map,
     }
 }
+
+/// acme.sh's own home made by acme.sh 3.1.4 (tests/fixtures/README.md).
+pub(crate) const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/acmesh-home-basic"
+);
+
+/// Copy the fixture home's contents into `home` (created when missing), keeping nothing
+/// read-only.
+pub(crate) fn copy_fixture_home(home: &Path) {
+    fn copy_tree(from: &Path, to: &Path) {
+        fs::create_dir_all(to).expect("mkdir");
+        for entry in fs::read_dir(from).expect("read_dir fixture") {
+            let entry = entry.expect("entry");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("file type").is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                fs::copy(entry.path(), &target).expect("copy fixture file");
+            }
+        }
+    }
+    copy_tree(Path::new(FIXTURE), home);
+}
+
+/// Every file under `dir`, relative path → bytes.
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root").to_owned();
+                out.insert(rel, fs::read(&path).expect("read file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
