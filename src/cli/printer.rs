@@ -30,6 +30,12 @@ fn local_zone() -> &'static jiff::tz::TimeZone {
     })
 }
 
+/// Write one line. A closed pipe (`acmers --list | head`) or a full disk must not abort the
+/// run in the middle of its work, so write errors are ignored (`println!` would panic).
+fn out(w: &mut dyn std::io::Write, line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(w, "{line}");
+}
+
 /// Writes acme.sh-style lines.
 #[derive(Clone, Debug, Default)]
 pub struct Printer {
@@ -96,7 +102,7 @@ impl Printer {
     /// An info line on stdout.
     pub fn info(&self, text: impl Display) {
         let line = self.line(&text);
-        println!("{line}");
+        out(&mut std::io::stdout().lock(), format_args!("{line}"));
         self.to_log(&line);
     }
 
@@ -109,15 +115,18 @@ impl Printer {
     pub fn error(&self, text: impl Display) {
         let line = self.line(&text);
         if self.color {
-            eprintln!("\x1b[1;31m{line}\x1b[0m");
+            out(
+                &mut std::io::stderr().lock(),
+                format_args!("\x1b[1;31m{line}\x1b[0m"),
+            );
         } else {
-            eprintln!("{line}");
+            out(&mut std::io::stderr().lock(), format_args!("{line}"));
         }
         self.to_log(&line);
     }
 
     /// Text as is on stdout (help, version, a PEM block).
     pub fn raw(&self, text: impl Display) {
-        println!("{text}");
+        out(&mut std::io::stdout().lock(), format_args!("{text}"));
     }
 }

@@ -465,3 +465,119 @@ fn two_first_runs_on_a_fresh_home_register_one_account() {
         "both use the same account key"
     );
 }
+
+#[test]
+fn stop_renew_on_error_starts_nothing_after_a_failure() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    // Lineages are visited in name order: the broken one comes first.
+    let (broken, due) = ("a-broken.example.test", "b-due.example.test");
+    for name in [broken, due] {
+        issue(&site.home, &pebble, name, &[]).assert_code(0);
+        make_due(&site.home, name);
+    }
+    set_conf(
+        &ecc_dir(&site.home, broken).join(format!("{broken}.conf")),
+        "Le_Webroot",
+        "dns_cf",
+    );
+    let before = cert(&site.home, due);
+    let out = Acmers::new(&site.home)
+        .args(["--renew-all", "-se", "--parallel", "1"])
+        .run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("dns_cf"), "{}", out.stderr);
+    assert_eq!(
+        cert(&site.home, due),
+        before,
+        "nothing renewed after the failure"
+    );
+    // Without -se the other lineage is renewed and the failure still sets the exit code.
+    let out = Acmers::new(&site.home)
+        .args(["--renew-all", "--parallel", "1"])
+        .run();
+    out.assert_code(1);
+    assert_ne!(cert(&site.home, due), before);
+}
+
+#[test]
+fn a_locked_lineage_is_waited_for_then_skipped_and_cron_skips_it_at_once() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "locked.example.test";
+    let top = site.home.parent().expect("top").to_owned();
+    let started = top.join("started");
+    // The pre hook signals that the first run holds the lock, then keeps it for a while.
+    let hook = format!("touch '{}'; sleep 6", started.display());
+    issue(&site.home, &pebble, name, &["--pre-hook", &hook]).assert_code(0);
+    fs::remove_file(&started).expect("rm marker");
+
+    std::thread::scope(|s| {
+        let holder = s.spawn(|| {
+            Acmers::new(&site.home)
+                .args(["--renew", "-d", name, "--force"])
+                .run()
+        });
+        while !started.exists() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = Acmers::new(&site.home)
+            .args(["--renew", "-d", name, "--force", "--lock-timeout", "1"])
+            .run();
+        out.assert_code(2);
+        assert!(out.stdout.contains("waiting up to 1 s"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!(
+                "Skipping {name}: another acmers process is working on it"
+            )),
+            "{}",
+            out.stdout
+        );
+        let out = Acmers::new(&site.home).args(["--cron", "--force"]).run();
+        out.assert_code(0);
+        assert!(!out.stdout.contains("waiting up to"), "{}", out.stdout);
+        assert!(
+            out.stdout
+                .contains("another acmers process is working on it"),
+            "{}",
+            out.stdout
+        );
+        holder.join().expect("holder").assert_code(0);
+    });
+}
+
+#[test]
+fn install_options_on_issue_are_saved_and_performed() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "onissue.example.test";
+    let target = site.home.parent().expect("top").join("fullchain.pem");
+    let marker = site.home.parent().expect("top").join("reloaded");
+    let reload = format!("touch '{}'", marker.display());
+    let out = issue(
+        &site.home,
+        &pebble,
+        name,
+        &[
+            "--fullchain-file",
+            &target.display().to_string(),
+            "--reloadcmd",
+            &reload,
+        ],
+    );
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("Installing full chain to: "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        read(&target),
+        read(&ecc_dir(&site.home, name).join("fullchain.cer"))
+    );
+    assert!(marker.exists(), "the reload command ran");
+    let conf = read_conf(&ecc_dir(&site.home, name).join(format!("{name}.conf")));
+    assert_eq!(conf["Le_RealFullChainPath"], target.display().to_string());
+    assert_eq!(conf["Le_RealCertPath"], "");
+    assert!(conf.get("Acmers_InstallPending").is_none());
+}
