@@ -359,7 +359,11 @@ pub(crate) const FIXTURE: &str = concat!(
 /// read-only.
 pub(crate) fn copy_fixture_home(home: &Path) {
     fn copy_tree(from: &Path, to: &Path) {
+        use std::os::unix::fs::PermissionsExt as _;
         fs::create_dir_all(to).expect("mkdir");
+        // Fixed modes whatever the umask: acmers refuses, as root, to run hooks saved in a
+        // conf that others can write.
+        fs::set_permissions(to, fs::Permissions::from_mode(0o755)).expect("chmod dir");
         for entry in fs::read_dir(from).expect("read_dir fixture") {
             let entry = entry.expect("entry");
             let target = to.join(entry.file_name());
@@ -367,6 +371,8 @@ pub(crate) fn copy_fixture_home(home: &Path) {
                 copy_tree(&entry.path(), &target);
             } else {
                 fs::copy(entry.path(), &target).expect("copy fixture file");
+                fs::set_permissions(&target, fs::Permissions::from_mode(0o644))
+                    .expect("chmod file");
             }
         }
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use crate::cli::printer::Printer;
-use crate::deploy::hook;
+use crate::deploy::{HookError, hook};
 use crate::store::{Conf, Lineage};
 
 /// The variables acme.sh exports to hooks and reload commands.
@@ -59,29 +59,51 @@ fn check_trusted(lineage: &Lineage) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Run one hook (`what` names it in messages: "pre hook", "reload cmd", …) and print its
-/// output. A non-zero exit, a failure to start or the time limit is an error. Run as root,
-/// a command saved in a conf that another user can write is refused.
-pub async fn run(
-    what: &str,
-    command: &str,
-    lineage: &Lineage,
-    conf: &Conf,
+/// Runs the hooks of one lineage with one time limit, printing to one printer.
+pub struct Runner<'a> {
+    lineage: &'a Lineage,
     timeout: Duration,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    check_trusted(lineage)?;
-    printer.info(format_args!("Running {what}: {command}"));
-    let output = hook::run(command, &env(lineage, conf), &lineage.dir, timeout)
-        .await
-        .with_context(|| format!("{what} failed for {}", lineage.domain))?;
-    for text in [&output.stdout, &output.stderr] {
-        let text = text.trim_end();
-        if !text.is_empty() {
-            printer.raw(text);
+    printer: &'a Printer,
+}
+
+impl<'a> Runner<'a> {
+    /// A runner for `lineage`'s hooks, each limited to `timeout`.
+    pub fn new(lineage: &'a Lineage, timeout: Duration, printer: &'a Printer) -> Self {
+        Self {
+            lineage,
+            timeout,
+            printer,
         }
     }
-    Ok(())
+
+    /// Run one hook (`what` names it in messages: "pre hook", "reload cmd", …) with the
+    /// variables of `conf`, and print its output. A non-zero exit, a failure to start or the
+    /// time limit is an error. Run as root, a command saved in a conf that another user can
+    /// write is refused.
+    pub async fn run(&self, what: &str, command: &str, conf: &Conf) -> anyhow::Result<()> {
+        let (lineage, printer) = (self.lineage, self.printer);
+        check_trusted(lineage)?;
+        printer.info(format_args!("Running {what}: {command}"));
+        let output = match hook::run(command, &env(lineage, conf), &lineage.dir, self.timeout).await
+        {
+            Ok(output) => output,
+            Err(e) => {
+                if let HookError::Failed { stderr_tail, .. } = &e {
+                    for line in stderr_tail.lines() {
+                        printer.error(line);
+                    }
+                }
+                return Err(e).with_context(|| format!("{what} failed for {}", lineage.domain));
+            }
+        };
+        for text in [&output.stdout, &output.stderr] {
+            let text = text.trim_end();
+            if !text.is_empty() {
+                printer.raw(text);
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

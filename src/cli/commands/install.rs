@@ -58,7 +58,8 @@ pub async fn install_and_reload(
             ));
         }
         if let Some(command) = &saved.reload {
-            hooks::run("reload cmd", command, lineage, conf, timeout, printer)
+            hooks::Runner::new(lineage, timeout, printer)
+                .run("reload cmd", command, conf)
                 .await
                 .map_err(|e| e.context(format!("Reload error for: {}", lineage.domain)))?;
             printer.info("Reload successful");

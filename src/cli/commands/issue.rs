@@ -74,17 +74,13 @@ pub async fn process(
     }
     conf.save(&lineage.conf())?;
     let saved_hooks = lineage::saved_hooks(&conf);
-    if let Some(pre) = &saved_hooks.pre {
-        hooks::run(
-            "pre hook",
-            pre,
-            &lineage,
-            &conf,
-            settings.hook_timeout,
-            printer,
-        )
-        .await
-        .map_err(|e| e.context("Error when running pre hook."))?;
+    let hooks = hooks::Runner::new(&lineage, settings.hook_timeout, printer);
+    if let Some(pre) = &saved_hooks.pre
+        && let Err(e) = hooks.run("pre hook", pre, &conf).await
+    {
+        let failure = Failure::from(e.context("Error when running pre hook."));
+        record_failure(&lineage, &failure.error, printer);
+        return Err(failure);
     }
     let mut result = async {
         obtain(ctx, settings, &lineage, &mut conf, pending, printer).await?;
@@ -93,15 +89,7 @@ pub async fn process(
     }
     .await;
     if let Some(post) = &saved_hooks.post
-        && let Err(e) = hooks::run(
-            "post hook",
-            post,
-            &lineage,
-            &conf,
-            settings.hook_timeout,
-            printer,
-        )
-        .await
+        && let Err(e) = hooks.run("post hook", post, &conf).await
     {
         let failure = Failure::from(e.context("Error when running post hook."));
         match result {
@@ -114,16 +102,10 @@ pub async fn process(
         && settings.renewal
         && let Some(renew) = &saved_hooks.renew
     {
-        result = hooks::run(
-            "renew hook",
-            renew,
-            &lineage,
-            &conf,
-            settings.hook_timeout,
-            printer,
-        )
-        .await
-        .map_err(|e| Failure::from(e.context("Error when running renew hook.")));
+        result = hooks
+            .run("renew hook", renew, &conf)
+            .await
+            .map_err(|e| Failure::from(e.context("Error when running renew hook.")));
     }
     if let Err(failure) = &result {
         record_failure(&lineage, &failure.error, printer);

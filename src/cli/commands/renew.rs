@@ -14,7 +14,7 @@ use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
 use crate::cli::commands::context::Context;
 use crate::cli::commands::issue::{process, save_account_conf};
-use crate::cli::commands::lineage::INSTALL_PENDING;
+use crate::cli::commands::lineage::{self, INSTALL_PENDING};
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
@@ -75,9 +75,9 @@ fn plan(lineage: Lineage, now: i64, args: &Args, cron: bool) -> Result<Option<Pl
         ))));
     }
     let next = conf.get("Le_NextRenewTime").and_then(|t| t.parse().ok());
+    let api = conf.get("Le_API").unwrap_or_default();
     let unfinished = conf.get(INSTALL_PENDING).is_some()
-        || (conf.get("Le_LinkOrder").is_some_and(|o| !o.is_empty())
-            && conf.get("Le_LinkCert").is_none_or(|c| c.is_empty()))
+        || lineage::pending_order(&conf, &api).is_some()
         || lineage.dir.join(journal::JOURNAL).exists();
     if renew::is_due(now, next, args.force) || unfinished || !issued {
         return Ok(Some(Plan::Work(lineage, conf)));
