@@ -52,14 +52,18 @@ impl Transaction {
         }
     }
 
-    /// Write the new content of `<dir>/<name>` under its staged name. Renamed in staging order.
-    pub fn stage(&mut self, name: &str, data: &[u8], mode: u32) -> Result<(), Error> {
-        if !valid_name(name) {
-            return Err(self.bad(format!("`{}` is not a file name", name.escape_debug())));
-        }
-        write_atomic(&self.dir.join(staged_name(name)), data, mode)?;
-        self.names.retain(|n| n != name);
-        self.names.push(name.to_owned());
+    /// Write the new content of `path` (a file directly in the transaction's folder) under
+    /// its staged name. Files are renamed in staging order.
+    pub fn stage(&mut self, path: &Path, data: &[u8], mode: u32) -> Result<(), Error> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| valid_name(n) && path.parent() == Some(self.dir.as_path()))
+            .ok_or_else(|| self.bad(format!("`{}` is not a file in this folder", path.display())))?
+            .to_owned();
+        write_atomic(&self.dir.join(staged_name(&name)), data, mode)?;
+        self.names.retain(|n| *n != name);
+        self.names.push(name);
         Ok(())
     }
 
@@ -152,8 +156,8 @@ mod tests {
         fs::write(d.join("a.key"), "old key").unwrap();
         fs::write(d.join("a.cer"), "old cert").unwrap();
         let mut tx = Transaction::new(d);
-        tx.stage("a.key", b"new key", 0o600).unwrap();
-        tx.stage("a.cer", b"new cert", 0o644).unwrap();
+        tx.stage(&d.join("a.key"), b"new key", 0o600).unwrap();
+        tx.stage(&d.join("a.cer"), b"new cert", 0o644).unwrap();
         // Before the commit point the old files are intact.
         assert_eq!(read(d, "a.key"), "old key");
         tx.commit().unwrap();
@@ -208,7 +212,8 @@ mod tests {
         fs::write(d.join(JOURNAL), "rm -rf /\n").unwrap();
         assert!(matches!(roll_forward(d), Err(Error::BadJournal { .. })));
         let mut tx = Transaction::new(d);
-        assert!(tx.stage("../x", b"", 0o600).is_err());
-        assert!(tx.stage("..", b"", 0o600).is_err());
+        assert!(tx.stage(&d.join("../x"), b"", 0o600).is_err());
+        assert!(tx.stage(&d.join(".."), b"", 0o600).is_err());
+        assert!(tx.stage(Path::new("/etc/passwd"), b"", 0o600).is_err());
     }
 }

@@ -58,9 +58,6 @@ pub fn record_settings(conf: &mut Conf, settings: &IssueSettings) {
             conf.set_base64(key, value.as_deref().unwrap_or_default());
         }
     }
-    if !settings.install.is_empty() {
-        record_install(conf, &settings.install);
-    }
     conf.set("Le_API", &settings.server);
     match settings.http_port {
         Some(port) => conf.set("Le_HTTPPort", &port.to_string()),
@@ -74,6 +71,10 @@ pub fn record_settings(conf: &mut Conf, settings: &IssueSettings) {
     match settings.days {
         Some(days) => conf.set("Le_RenewalDays", &days.to_string()),
         None => conf.remove("Le_RenewalDays"),
+    }
+    // acme.sh's install keys come last (its `--install-cert` runs after the issue).
+    if !settings.install.is_empty() {
+        record_install(conf, &settings.install);
     }
 }
 
@@ -257,13 +258,13 @@ pub const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
 
 /// Switch a verified issuance in as one unit (store::journal): the new key (when it
 /// changes), `<d>.csr`, `<d>.cer`, `ca.cer`, `fullchain.cer`, then the conf with the new
-/// times. Returns the next renewal time.
+/// times.
 pub fn write_issued(
     lineage: &Lineage,
     conf: &mut Conf,
     issued: &Issued<'_>,
     install_pending: bool,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<()> {
     let Issued {
         chain,
         key: (key, origin),
@@ -283,31 +284,17 @@ pub fn write_issued(
     if install_pending {
         conf.set(INSTALL_PENDING, "1");
     }
-    let file_name = |path: std::path::PathBuf| {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
     let mut tx = Transaction::new(&lineage.dir);
     if matches!(origin, KeyOrigin::Next { .. }) {
-        tx.stage(&file_name(lineage.key()), key.to_pem().as_bytes(), 0o600)?;
+        tx.stage(&lineage.key(), key.to_pem().as_bytes(), 0o600)?;
     }
-    tx.stage(&file_name(lineage.csr()), csr_pem.as_bytes(), 0o644)?;
-    tx.stage(&file_name(lineage.cer()), chain.leaf_pem.as_bytes(), 0o644)?;
-    tx.stage(
-        &file_name(lineage.ca_cer()),
-        chain.issuers_pem.as_bytes(),
-        0o644,
-    )?;
-    tx.stage(
-        &file_name(lineage.fullchain()),
-        chain.fullchain_pem.as_bytes(),
-        0o644,
-    )?;
-    tx.stage(&file_name(lineage.conf()), &conf.render_bytes(), 0o600)?;
+    tx.stage(&lineage.csr(), csr_pem.as_bytes(), 0o644)?;
+    tx.stage(&lineage.cer(), chain.leaf_pem.as_bytes(), 0o644)?;
+    tx.stage(&lineage.ca_cer(), chain.issuers_pem.as_bytes(), 0o644)?;
+    tx.stage(&lineage.fullchain(), chain.fullchain_pem.as_bytes(), 0o644)?;
+    tx.stage(&lineage.conf(), &conf.render_bytes(), 0o600)?;
     tx.commit()?;
-    remove_if_present(&next_key(lineage))?;
-    Ok(next)
+    remove_if_present(&next_key(lineage))
 }
 
 /// Print acme.sh's closing lines: where each file is.
