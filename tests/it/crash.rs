@@ -10,8 +10,8 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
 
 use aws_lc_rs::signature::{self, KeyPair as _};
 
@@ -70,6 +70,36 @@ fn assert_whole(path: &Path) {
     }
 }
 
+/// Start a forced re-issue of `name` with key type `key_type` (a new key when it differs).
+fn start_reissue(home: &Path, pebble: &Pebble, name: &str, key_type: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_acmers"))
+        .args([
+            "--issue",
+            "-d",
+            name,
+            "--standalone",
+            "--force",
+            "-k",
+            key_type,
+        ])
+        .args(["--httpport", &pebble.http_port().to_string()])
+        .args([
+            "--local-address",
+            "127.0.0.1",
+            "--server",
+            &pebble.directory_url(),
+        ])
+        .arg("--ca-bundle")
+        .arg(pebble.ca_bundle_path())
+        .arg("--home")
+        .arg(home)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn acmers")
+}
+
 #[test]
 fn kill_at_many_points_of_a_renewal_loses_nothing() {
     let pebble = Pebble::start(PebbleOpts::default());
@@ -99,35 +129,17 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
     // How many kills landed in each interesting phase (proof that the kills hit mid-work).
     let (mut in_flight, mut next_key_seen) = (0, 0);
     let next_key = dir.join(format!(".{name}.key.acmers-next"));
-    for step in 0..24_u64 {
-        let delay = Duration::from_millis(step * 15);
+    // Spread the kills over the time one renewal takes on this machine.
+    let started = Instant::now();
+    let status = start_reissue(&site.home, &pebble, name, "ec-384")
+        .wait()
+        .expect("wait");
+    assert!(status.success(), "an uninterrupted renewal works");
+    let duration = started.elapsed();
+    for step in 0..24_u32 {
+        let delay = duration * step / 24;
         let key_type = if step % 2 == 0 { "ec-384" } else { "ec-256" };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_acmers"))
-            .args([
-                "--issue",
-                "-d",
-                name,
-                "--standalone",
-                "--force",
-                "-k",
-                key_type,
-            ])
-            .args(["--httpport", &pebble.http_port().to_string()])
-            .args([
-                "--local-address",
-                "127.0.0.1",
-                "--server",
-                &pebble.directory_url(),
-            ])
-            .arg("--ca-bundle")
-            .arg(pebble.ca_bundle_path())
-            .arg("--home")
-            .arg(&site.home)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn acmers");
+        let mut child = start_reissue(&site.home, &pebble, name, key_type);
         std::thread::sleep(delay);
         if child.try_wait().expect("try_wait").is_none() {
             kills += 1;
