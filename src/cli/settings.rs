@@ -14,38 +14,55 @@ use crate::store::{Conf, Home};
 /// The default CA: Let's Encrypt (acme.sh defaults to ZeroSSL; see docs/differences.md).
 pub const DEFAULT_SERVER: &str = LETSENCRYPT;
 
-const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+/// Let's Encrypt's directory (also what acme.sh assumes for an empty `Le_API`).
+pub const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 const LETSENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
+const SSLCOM_URLS: [&str; 2] = [
+    "https://acme.ssl.com/sslcom-dv-rsa",
+    "https://acme.ssl.com/sslcom-dv-ecc",
+];
 
-/// acme.sh's CA short names (matched case-insensitively) and their directory URLs.
-/// SSL.com's URL depends on the key type and is handled in [`resolve_server`].
+/// acme.sh's CA names (matched case-insensitively; the first is how `--list` shows the CA)
+/// and their directory URLs. SSL.com's URL depends on the key type and is handled in
+/// [`resolve_server`] and [`ca_display_name`].
 const CA_NAMES: &[(&[&str], &str)] = &[
     (
-        &["zerossl", "zerossl.com"],
+        &["ZeroSSL.com", "zerossl"],
         "https://acme.zerossl.com/v2/DV90",
     ),
-    (&["letsencrypt", "letsencrypt.org"], LETSENCRYPT),
+    (&["LetsEncrypt.org", "letsencrypt"], LETSENCRYPT),
     (
         &[
+            "LetsEncrypt.org_test",
             "letsencrypt_test",
             "letsencrypttest",
-            "letsencrypt.org_test",
         ],
         LETSENCRYPT_STAGING,
     ),
     (
-        &["google", "google.com"],
+        &["Google.com", "google"],
         "https://dv.acme-v02.api.pki.goog/directory",
     ),
     (
-        &["googletest", "google_test", "google.com_test"],
+        &["Google.com_test", "googletest", "google_test"],
         "https://dv.acme-v02.test-api.pki.goog/directory",
     ),
     (
-        &["actalis", "actalis.com"],
+        &["Actalis.com", "actalis"],
         "https://acme-api.actalis.com/acme/directory",
     ),
 ];
+
+/// acme.sh's name for a CA directory URL (the first name of its row), if it has one.
+pub fn ca_display_name(url: &str) -> Option<&'static str> {
+    if SSLCOM_URLS.iter().any(|u| u.eq_ignore_ascii_case(url)) {
+        return Some("SSL.com");
+    }
+    CA_NAMES
+        .iter()
+        .find(|(_, known)| known.eq_ignore_ascii_case(url))
+        .map(|(names, _)| names[0])
+}
 
 /// A settings error: the command line or configuration cannot work.
 #[derive(Debug, thiserror::Error)]
@@ -301,14 +318,16 @@ pub fn resolve_server(
             _ => return Ok(DEFAULT_SERVER.into()),
         },
     };
-    let lower = chosen.to_ascii_lowercase();
-    if lower == "sslcom" || lower == "ssl.com" {
-        let kind = if key_type.is_ecc() { "ecc" } else { "rsa" };
-        return Ok(format!("https://acme.ssl.com/sslcom-dv-{kind}"));
+    if ["sslcom", "ssl.com"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(&chosen))
+    {
+        let [rsa, ecc] = SSLCOM_URLS;
+        return Ok((if key_type.is_ecc() { ecc } else { rsa }).into());
     }
     if let Some((_, url)) = CA_NAMES
         .iter()
-        .find(|(names, _)| names.contains(&lower.as_str()))
+        .find(|(names, _)| names.iter().any(|n| n.eq_ignore_ascii_case(&chosen)))
     {
         return Ok((*url).into());
     }

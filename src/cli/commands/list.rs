@@ -18,33 +18,12 @@ use crate::cli::args::Args;
 use crate::cli::commands::{Outcome, list_json};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
-use crate::cli::settings::Globals;
+use crate::cli::settings::{self, Globals, LETSENCRYPT};
 use crate::store::scan::{self, Found};
 use crate::store::{self, Conf};
 
 /// acme.sh's `--list` header.
 pub const HEADER: &str = "Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew";
-
-/// acme.sh's `CA_SERVERS` with the first name of each `CA_NAMES` row (`_getCAShortName`).
-const CA_DISPLAY_NAMES: &[(&str, &str)] = &[
-    ("https://acme.zerossl.com/v2/DV90", "ZeroSSL.com"),
-    (LETSENCRYPT, "LetsEncrypt.org"),
-    (
-        "https://acme-staging-v02.api.letsencrypt.org/directory",
-        "LetsEncrypt.org_test",
-    ),
-    ("https://acme.ssl.com/sslcom-dv-rsa", "SSL.com"),
-    ("https://acme.ssl.com/sslcom-dv-ecc", "SSL.com"),
-    ("https://dv.acme-v02.api.pki.goog/directory", "Google.com"),
-    (
-        "https://dv.acme-v02.test-api.pki.goog/directory",
-        "Google.com_test",
-    ),
-    ("https://acme-api.actalis.com/acme/directory", "Actalis.com"),
-];
-
-/// The CA acme.sh assumes for a conf without `Le_API` (written by very old versions).
-pub const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
 /// How `--list` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,10 +205,7 @@ fn cell(value: &str) -> String {
 /// case), the URL itself for other CAs, and Let's Encrypt when the URL is empty.
 pub fn ca_display_name(url: &str) -> String {
     let url = if url.is_empty() { LETSENCRYPT } else { url };
-    CA_DISPLAY_NAMES
-        .iter()
-        .find(|(known, _)| known.eq_ignore_ascii_case(url))
-        .map_or_else(|| url.to_owned(), |(_, name)| (*name).to_owned())
+    settings::ca_display_name(url).map_or_else(|| url.to_owned(), str::to_owned)
 }
 
 /// util-linux `column -t -s '|'`: blank lines are dropped, every line gets as many cells as

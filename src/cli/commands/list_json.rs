@@ -18,7 +18,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cert;
-use crate::cli::commands::list::{Entry, LETSENCRYPT, ca_display_name};
+use crate::cli::commands::list::{Entry, ca_display_name};
+use crate::cli::settings::LETSENCRYPT;
 use crate::store::Conf;
 
 /// One `--list --json` line.

@@ -25,7 +25,7 @@ use crate::cli::args::Args;
 use crate::cli::commands::{Outcome, http_client};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
-use crate::cli::settings::{Globals, resolve_server};
+use crate::cli::settings::{Globals, ca_bundle, resolve_server};
 use crate::keys::{KeyType, PrivateKey};
 use crate::names;
 use crate::store::atomic::write_atomic;
@@ -74,13 +74,7 @@ pub fn settings(args: &Args, globals: &Globals) -> Result<RevokeSettings, Failur
         .map(|s| resolve_server(Some(s), false, &globals.account_conf, lookup_key))
         .transpose()?;
     let default_server = resolve_server(None, args.staging, &globals.account_conf, lookup_key)?;
-    let ca_bundle = args.ca_bundle.clone().or_else(|| {
-        globals
-            .account_conf
-            .get("CA_BUNDLE")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-    });
+    let ca_bundle = ca_bundle(args, globals);
     Ok(RevokeSettings {
         domain: identifiers[0].value().to_owned(),
         ecc,
