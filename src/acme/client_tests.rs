@@ -116,7 +116,7 @@ fn nonce_in(request: &Request) -> String {
     header["nonce"].as_str().unwrap().to_owned()
 }
 
-async fn client(script: &Arc<Script>) -> Client {
+pub(in crate::acme) async fn client(script: &Arc<Script>) -> Client {
     Client::new(
         script.clone(),
         "https://ca.test/dir",

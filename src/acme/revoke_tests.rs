@@ -8,22 +8,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use super::*;
-use crate::acme::RetryConfig;
-use crate::acme::client::tests::{DIRECTORY, Script, TestKey, reply};
+use crate::acme::client::tests::{DIRECTORY, Script, TestKey, client, reply};
 use crate::acme::http::Request;
 
 /// Not a real certificate: the protocol layer sends whatever DER it is given.
 const DER: &[u8] = b"\x30\x03\x02\x01\x07";
-
-async fn client(script: &Arc<Script>) -> Client {
-    Client::new(
-        script.clone(),
-        "https://ca.test/dir",
-        RetryConfig::default(),
-    )
-    .await
-    .unwrap()
-}
 
 /// The protected header and the payload of a signed request.
 fn decode(request: &Request) -> (Value, Value) {

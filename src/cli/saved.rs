@@ -60,9 +60,7 @@ pub fn renewal(
     if typed.is_empty() {
         return Err(SettingsError::NoMode(identifiers[0].value().to_owned()));
     }
-    let modes = (0..identifiers.len())
-        .map(|i| typed[i.min(typed.len() - 1)].clone())
-        .collect();
+    let modes = settings::modes_per_domain(&typed, identifiers.len());
     // Very old confs have an empty Le_Keylength, which meant RSA 2048.
     let key_length = get("Le_Keylength").unwrap_or_else(|| "2048".into());
     let key_type = parse_key_type(Some(&key_length), KeyType::Ec256)?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::acme::types::Identifier;
 use crate::cli::args::{Args, ModeArg};
+use crate::deploy::Targets;
 use crate::keys::KeyType;
 use crate::names;
 use crate::store::{Conf, Home};
@@ -201,14 +202,9 @@ pub struct Hooks {
 /// `--install-cert` targets and the reload command.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Install {
-    /// `--cert-file` / `Le_RealCertPath`.
-    pub cert: Option<PathBuf>,
-    /// `--key-file` / `Le_RealKeyPath`.
-    pub key: Option<PathBuf>,
-    /// `--ca-file` / `Le_RealCACertPath`.
-    pub ca: Option<PathBuf>,
-    /// `--fullchain-file` / `Le_RealFullChainPath`.
-    pub fullchain: Option<PathBuf>,
+    /// `--cert-file`, `--key-file`, `--ca-file`, `--fullchain-file` (`Le_RealCertPath`,
+    /// `Le_RealKeyPath`, `Le_RealCACertPath`, `Le_RealFullChainPath`).
+    pub files: Targets,
     /// `--reloadcmd` / `Le_ReloadCmd`.
     pub reload: Option<String>,
 }
@@ -228,10 +224,12 @@ impl Install {
     /// The targets given on the command line.
     pub fn from_args(args: &Args) -> Self {
         Self {
-            cert: args.cert_file.clone(),
-            key: args.key_file.clone(),
-            ca: args.ca_file.clone(),
-            fullchain: args.fullchain_file.clone(),
+            files: Targets {
+                cert: args.cert_file.clone(),
+                ca: args.ca_file.clone(),
+                key: args.key_file.clone(),
+                fullchain: args.fullchain_file.clone(),
+            },
             reload: args.reloadcmd.clone(),
         }
     }
@@ -367,10 +365,7 @@ pub fn issue(
             ModeArg::Standalone => Mode::Standalone,
         })
         .collect();
-    // acme.sh: the i-th mode applies to the i-th domain; the last one to the rest.
-    let per_domain: Vec<Mode> = (0..identifiers.len())
-        .map(|i| typed[i.min(typed.len() - 1)].clone())
-        .collect();
+    let per_domain = modes_per_domain(&typed, identifiers.len());
     let webroot_conf = typed
         .iter()
         .map(Mode::conf_entry)
@@ -415,6 +410,14 @@ pub fn issue(
         lock_timeout: Duration::from_secs(args.lock_timeout),
         renewal: false,
     })
+}
+
+/// acme.sh: the i-th mode applies to the i-th domain, the last one to the rest. `typed` must
+/// not be empty.
+pub fn modes_per_domain(typed: &[Mode], domains: usize) -> Vec<Mode> {
+    (0..domains)
+        .map(|i| typed[i.min(typed.len() - 1)].clone())
+        .collect()
 }
 
 /// `--ca-bundle`, else `CA_BUNDLE` saved in account.conf.

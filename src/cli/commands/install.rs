@@ -14,7 +14,7 @@ use crate::cli::commands::{Outcome, hooks};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, Install};
-use crate::deploy::install::{self, Kind, Sources, Targets};
+use crate::deploy::install::{self, Sources};
 use crate::store::{Conf, Lineage, journal, lock, scan};
 
 /// Install the lineage's files to the targets saved in `conf` and run the reload command,
@@ -39,21 +39,10 @@ pub async fn install_and_reload(
             key: &key,
             fullchain: &fullchain,
         };
-        let targets = Targets {
-            cert: saved.cert.clone(),
-            ca: saved.ca.clone(),
-            key: saved.key.clone(),
-            fullchain: saved.fullchain.clone(),
-        };
-        for done in install::install(&sources, &targets)? {
-            let what = match done.kind {
-                Kind::Cert => "cert",
-                Kind::Ca => "CA",
-                Kind::Key => "key",
-                Kind::Fullchain => "full chain",
-            };
+        for done in install::install(&sources, &saved.files)? {
             printer.info(format_args!(
-                "Installing {what} to: {}",
+                "Installing {} to: {}",
+                done.kind.label(),
                 done.path.display()
             ));
         }

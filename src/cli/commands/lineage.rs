@@ -7,6 +7,7 @@ use crate::acme::types::Identifier;
 use crate::cert::IssuedChain;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Hooks, Install, IssueSettings};
+use crate::deploy::Targets;
 use crate::keys::PrivateKey;
 use crate::renew;
 use crate::store::atomic::{create_private_dir_all, write_atomic};
@@ -86,14 +87,14 @@ pub fn record_install(conf: &mut Conf, install: &Install) {
             .map(|p| p.display().to_string())
             .unwrap_or_default()
     };
-    conf.set("Le_RealCertPath", &path(&install.cert));
-    conf.set("Le_RealCACertPath", &path(&install.ca));
-    conf.set("Le_RealKeyPath", &path(&install.key));
+    conf.set("Le_RealCertPath", &path(&install.files.cert));
+    conf.set("Le_RealCACertPath", &path(&install.files.ca));
+    conf.set("Le_RealKeyPath", &path(&install.files.key));
     conf.set_base64(
         "Le_ReloadCmd",
         install.reload.as_deref().unwrap_or_default(),
     );
-    conf.set("Le_RealFullChainPath", &path(&install.fullchain));
+    conf.set("Le_RealFullChainPath", &path(&install.files.fullchain));
 }
 
 /// Record what a renewal changes: `--server` moves the lineage to another CA for good;
@@ -127,10 +128,12 @@ pub fn saved_install(conf: &Conf) -> Install {
             .map(std::path::PathBuf::from)
     };
     Install {
-        cert: path("Le_RealCertPath"),
-        key: path("Le_RealKeyPath"),
-        ca: path("Le_RealCACertPath"),
-        fullchain: path("Le_RealFullChainPath"),
+        files: Targets {
+            cert: path("Le_RealCertPath"),
+            ca: path("Le_RealCACertPath"),
+            key: path("Le_RealKeyPath"),
+            fullchain: path("Le_RealFullChainPath"),
+        },
         reload: conf.get("Le_ReloadCmd").filter(|v| !v.is_empty()),
     }
 }
