@@ -110,6 +110,16 @@ pub enum BuildError {
     Build(#[source] reqwest::Error),
 }
 
+/// The certificates of a PEM bundle of extra roots (at least one).
+fn roots(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, BuildError> {
+    let certs =
+        reqwest::Certificate::from_pem_bundle(pem).map_err(|e| BuildError::BadRoots(Some(e)))?;
+    if certs.is_empty() {
+        return Err(BuildError::BadRoots(None));
+    }
+    Ok(certs)
+}
+
 /// The real client: reqwest with rustls (aws-lc-rs) and the platform's trust store.
 #[derive(Clone, Debug)]
 pub struct ReqwestClient {
@@ -126,15 +136,19 @@ impl ReqwestClient {
             .redirect(reqwest::redirect::Policy::limited(3))
             .https_only(false);
         if let Some(pem) = &config.extra_roots_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| BuildError::BadRoots(Some(e)))?;
-            if certs.is_empty() {
-                return Err(BuildError::BadRoots(None));
-            }
-            builder = builder.tls_certs_merge(certs);
+            builder = builder.tls_certs_merge(roots(pem)?);
         }
         let client = builder.build().map_err(BuildError::Build)?;
         Ok(Self { client })
+    }
+
+    /// Check a configuration without building the client (building loads the platform's
+    /// trust store, which costs milliseconds): the extra roots must be usable.
+    pub fn check(config: &HttpConfig) -> Result<(), BuildError> {
+        config
+            .extra_roots_pem
+            .as_deref()
+            .map_or(Ok(()), |pem| roots(pem).map(drop))
     }
 
     async fn send(&self, request: Request) -> Result<Response, HttpError> {

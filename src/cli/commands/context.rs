@@ -5,15 +5,15 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::acme::http::HttpClient;
+use crate::acme::http::{HttpClient, HttpConfig};
 use crate::acme::{Client, RetryConfig};
 use crate::challenge::Standalone;
 use crate::cli::commands::account::{self, AccountState};
-use crate::cli::commands::http_client;
+use crate::cli::commands::{http_client, http_config};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::IssueSettings;
@@ -36,18 +36,22 @@ pub struct Context {
     pub home: Home,
     /// `--cron`: locked lineages are skipped at once, never-issued ones are skipped.
     pub cron: bool,
-    http: Arc<dyn HttpClient>,
+    /// Built on first use: a pass with nothing due never pays for loading the trust store.
+    http: OnceLock<Arc<dyn HttpClient>>,
+    http_config: HttpConfig,
     cas: Mutex<HashMap<String, Arc<OnceCell<Arc<Ca>>>>>,
     standalone: Mutex<HashMap<Bind, Arc<Standalone>>>,
 }
 
 impl Context {
-    /// A context with one HTTP client trusting `ca_bundle` in addition to the system roots.
+    /// A context whose HTTP client trusts `ca_bundle` in addition to the system roots (the
+    /// bundle is read and checked now; the client is built when a CA is first needed).
     pub fn new(home: Home, ca_bundle: Option<&Path>, cron: bool) -> anyhow::Result<Self> {
         Ok(Self {
             home,
             cron,
-            http: http_client(ca_bundle)?,
+            http: OnceLock::new(),
+            http_config: http_config(ca_bundle)?,
             cas: Mutex::default(),
             standalone: Mutex::default(),
         })
@@ -69,7 +73,7 @@ impl Context {
         let ca = cell
             .get_or_try_init(|| async {
                 let client = Arc::new(
-                    Client::new(self.http.clone(), &settings.server, RetryConfig::default())
+                    Client::new(self.http()?, &settings.server, RetryConfig::default())
                         .await
                         .map_err(|e| Failure::from(e).detail(format!("CA: {}", settings.server)))?,
                 );
@@ -87,6 +91,14 @@ impl Context {
             })
             .await?;
         Ok(ca.clone())
+    }
+
+    fn http(&self) -> anyhow::Result<Arc<dyn HttpClient>> {
+        if let Some(http) = self.http.get() {
+            return Ok(http.clone());
+        }
+        let http = http_client(&self.http_config)?;
+        Ok(self.http.get_or_init(|| http).clone())
     }
 
     /// The standalone server for the settings' address and port, started on first use:

@@ -45,9 +45,9 @@ impl Outcome {
     }
 }
 
-/// The run's one HTTP client: `User-Agent: acmers/<version>`, 10 s connect and 60 s total
-/// timeouts, and the extra roots of `--ca-bundle`.
-pub fn http_client(ca_bundle: Option<&Path>) -> anyhow::Result<Arc<dyn HttpClient>> {
+/// The configuration of the run's one HTTP client: `User-Agent: acmers/<version>`, 10 s
+/// connect and 60 s total timeouts, and the extra roots of `--ca-bundle`, read and checked.
+pub fn http_config(ca_bundle: Option<&Path>) -> anyhow::Result<HttpConfig> {
     let extra_roots_pem = match ca_bundle {
         Some(path) => Some(
             std::fs::read(path)
@@ -55,12 +55,18 @@ pub fn http_client(ca_bundle: Option<&Path>) -> anyhow::Result<Arc<dyn HttpClien
         ),
         None => None,
     };
-    let client = ReqwestClient::new(&HttpConfig {
+    let config = HttpConfig {
         user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
         extra_roots_pem,
         connect_timeout: Duration::from_secs(10),
         request_timeout: Duration::from_secs(60),
-    })
-    .context("cannot set up HTTPS")?;
+    };
+    ReqwestClient::check(&config).context("cannot set up HTTPS")?;
+    Ok(config)
+}
+
+/// Build the HTTP client of a [`http_config`].
+pub fn http_client(config: &HttpConfig) -> anyhow::Result<Arc<dyn HttpClient>> {
+    let client = ReqwestClient::new(config).context("cannot set up HTTPS")?;
     Ok(Arc::new(client))
 }

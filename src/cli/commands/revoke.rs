@@ -22,7 +22,7 @@ use tracing::debug;
 use crate::acme::revoke::{is_already_revoked, revoke_with_key};
 use crate::acme::{Account, Client, RetryConfig};
 use crate::cli::args::Args;
-use crate::cli::commands::{Outcome, http_client};
+use crate::cli::commands::{Outcome, http_client, http_config};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, ca_bundle, resolve_server};
@@ -119,7 +119,7 @@ pub async fn run(
     debug!(%server, domain = %d, "revoking");
     let on_ca = |f: Failure| f.detail(format!("CA: {server}"));
 
-    let http = http_client(settings.ca_bundle.as_deref())?;
+    let http = http_client(&http_config(settings.ca_bundle.as_deref())?)?;
     let client = Arc::new(
         Client::new(http, &server, RetryConfig::default())
             .await
