@@ -5,10 +5,12 @@
 //! - the state in the response to the action itself is checked first (no sleep when the
 //!   CA already answered `valid`);
 //! - then re-polls follow an exponential backoff: 50 ms, ×2, capped at 10 s, ±20 % jitter;
-//! - a `Retry-After` replaces the backoff step (no jitter: never earlier than the CA asked);
-//! - the hard deadline is checked *before* each sleep, and no sleep runs past it: a backoff
-//!   step is shortened to end at the deadline (one last poll there), while a `Retry-After`
-//!   that lands past the deadline ends the wait at once;
+//! - a `Retry-After` replaces the backoff step (no jitter: never earlier than the CA asked),
+//!   but never shortens it: a value below the current step (`0`, an HTTP-date in the past) is
+//!   raised to the step, so a CA cannot make acmers poll faster than its own schedule;
+//! - the hard deadline is checked *before* each sleep, whatever the CA sent, and no sleep runs
+//!   past it: a step is shortened to end at the deadline (one last poll there), while a
+//!   `Retry-After` that lands past the deadline ends the wait at once;
 //! - at the deadline the caller gets [`Expired`] with the last status seen.
 //!
 //! Time is `tokio::time`, so the whole thing runs under `tokio::time::pause()` in tests.
@@ -131,13 +133,17 @@ where
                 retry_after_past_deadline: past,
             })
         };
+        // The deadline holds whatever the CA sends: a wait never starts at or past it.
+        if remaining.is_zero() {
+            return Err(expired(false));
+        }
+        let step = policy.base_step(attempt);
         let sleep = match retry_after {
             Some(delay) if delay > remaining => return Err(expired(true)),
-            Some(delay) => delay,
-            None if remaining.is_zero() => return Err(expired(false)),
-            None => {
-                jittered(policy.base_step(attempt), policy.jitter, random_unit()).min(remaining)
-            }
+            // A CA cannot make acmers poll faster than its own schedule: `Retry-After: 0` or
+            // a date in the past waits the current backoff step.
+            Some(delay) => delay.max(step).min(remaining),
+            None => jittered(step, policy.jitter, random_unit()).min(remaining),
         };
         on_wait(&Waiting {
             status: &status,
@@ -309,6 +315,49 @@ mod tests {
         assert!(matches!(result, Err(PollError::Expired(_))));
         assert_eq!(fetches.len(), 3);
         assert_eq!(start.elapsed(), Duration::from_secs(3));
+    }
+
+    /// `Retry-After: 0` on every answer (or a date in the past, which parses to zero) must
+    /// neither spin nor outlive the deadline: each wait is at least the backoff step.
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_zero_follows_the_backoff_and_keeps_the_deadline() {
+        let zero = || wait("processing", Some(0));
+        let script: Vec<_> = (0..10_000).map(|_| zero()).collect();
+        let start = Instant::now();
+        let (result, fetches, sleeps) = run(no_jitter(5), zero(), script).await;
+        let Err(PollError::Expired(e)) = result else {
+            panic!("expected expiry")
+        };
+        assert!(!e.retry_after_past_deadline);
+        let ms: Vec<u128> = sleeps.iter().map(Duration::as_millis).collect();
+        // 50 ms doubling, the last step cut at the 5 s deadline: 7 polls, not thousands.
+        assert_eq!(ms, [50, 100, 200, 400, 800, 1600, 1850]);
+        assert_eq!(fetches.len(), 7);
+        assert_eq!(fetches.last(), Some(&Duration::from_secs(5)));
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_retry_after_is_raised_to_the_current_step() {
+        // After four polls the step is 800 ms; a CA asking for 1 s is obeyed, one asking for
+        // 0 s waits the step.
+        let mut script: Vec<_> = (0..3).map(|_| wait("pending", None)).collect();
+        script.extend([wait("pending", Some(1)), wait("pending", Some(0))]);
+        script.push(Check::Done("valid"));
+        let (result, _, sleeps) = run(no_jitter(300), wait("pending", None), script).await;
+        assert_eq!(result.unwrap(), "valid");
+        let ms: Vec<u128> = sleeps.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [50, 100, 200, 400, 1000, 1600]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_at_the_deadline_ends_the_wait() {
+        // Polled once at 3 s (Retry-After 3 with a 3 s deadline), then the deadline holds even
+        // though the CA keeps asking for zero.
+        let script = vec![wait("processing", Some(0))];
+        let (result, fetches, _) = run(no_jitter(3), wait("processing", Some(3)), script).await;
+        assert!(matches!(result, Err(PollError::Expired(_))));
+        assert_eq!(fetches, [Duration::from_secs(3)]);
     }
 
     #[tokio::test(start_paused = true)]

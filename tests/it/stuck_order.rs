@@ -99,3 +99,32 @@ fn stuck_processing_times_out_then_the_saved_order_is_resumed() {
     assert_eq!(leaf_sans(&fullchain), [NAME]);
     verify_chain_against_root(&fullchain, fake.root_pem(), &[NAME]);
 }
+
+/// A CA that answers `Retry-After: 0` (or a date in the past) to every poll of a stuck order
+/// cannot make acmers poll in a loop: the waits follow the backoff and `--order-timeout` ends
+/// the run.
+#[test]
+fn retry_after_zero_or_past_cannot_make_the_wait_endless() {
+    for retry_after in ["0", "Sun, 06 Nov 1994 08:49:37 GMT"] {
+        let fake = FakeAcme::start();
+        fake.set_stuck(true);
+        fake.set_retry_after(retry_after);
+        let top = tempfile::tempdir().expect("tempdir");
+        let home = top.path().join("home");
+        // A hang guard, not a timing assertion: the run must end on its own.
+        let out = issue_cmd(&home, &fake, free_port())
+            .args(["--order-timeout", "3"])
+            .timeout(Duration::from_secs(60))
+            .run();
+        out.assert_code(1);
+        assert!(
+            out.stderr
+                .contains(r#"order is still "processing" after 3 s"#),
+            "{retry_after}: {}",
+            out.stderr
+        );
+        // 50 ms doubling within 3 s is 7 polls; a loop obeying `0` makes thousands.
+        let polls = fake.hits("order");
+        assert!(polls <= 8, "{retry_after}: {polls} order polls");
+    }
+}

@@ -73,6 +73,8 @@ pub(crate) const UNAUTHORIZED_DETAIL: &str =
 struct State {
     fault: Fault,
     stuck: bool,
+    /// `Retry-After` of a `processing` order (`None`: `1`).
+    retry_after: Option<String>,
     hits: BTreeMap<String, usize>,
     nonces: u64,
     accounts: usize,
@@ -172,6 +174,11 @@ impl FakeAcme {
     /// While stuck, the order stays `processing` after finalize.
     pub(crate) fn set_stuck(&self, stuck: bool) {
         self.shared.state.lock().expect("state").stuck = stuck;
+    }
+
+    /// The `Retry-After` value sent with a `processing` order (default `1`).
+    pub(crate) fn set_retry_after(&self, value: &str) {
+        self.shared.state.lock().expect("state").retry_after = Some(value.to_owned());
     }
 
     /// Misbehave as `fault` says from the next request on.

@@ -149,7 +149,8 @@ impl Shared {
                 };
                 let reply = self.json(StatusCode::OK, &order);
                 if order["status"] == "processing" {
-                    Self::with_header(reply, "retry-after", "1")
+                    let retry_after = self.state.lock().expect("state").retry_after.clone();
+                    Self::with_header(reply, "retry-after", retry_after.as_deref().unwrap_or("1"))
                 } else {
                     reply
                 }
