@@ -1,10 +1,14 @@
 //! Durable, atomic file replacement and private directories (`reliability.md` §A2.1).
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, DirBuilder, File, Permissions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _, fchown};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 
 use super::Error;
 
@@ -57,46 +61,132 @@ pub fn write_atomic_owned(
         ))
     })?;
     let dir = parent_dir(path);
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let dir_fd = rustix::fs::open(dir, flags, Mode::empty()).map_err(|e| write_err(e.into()))?;
+    write_atomic_in(&dir_fd, dir, name, data, mode, owner)
+}
 
-    let mut prefix = OsString::from(".");
-    if name.len() <= MAX_PREFIX_NAME {
-        prefix.push(name);
-        prefix.push(".");
-    } else {
-        prefix.push("acmers-tmp.");
-    }
+/// [`write_atomic_owned`] for the file `name` of an already opened folder (an `O_PATH`
+/// descriptor is enough): the temp file is created relative to `dir` with
+/// `O_CREAT|O_EXCL|O_NOFOLLOW` and renamed over `name` inside it, so nothing on the folder's
+/// path is looked up again. `dir_path` only names the folder in errors.
+///
+/// # Errors
+///
+/// As [`write_atomic_owned`].
+pub fn write_atomic_in(
+    dir: &OwnedFd,
+    dir_path: &Path,
+    name: &OsStr,
+    data: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Result<(), Error> {
+    let path = dir_path.join(name);
+    let write_err = |source: io::Error| Error::Write {
+        path: path.clone(),
+        source,
+    };
     let mode = mode & 0o7777;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .permissions(Permissions::from_mode(mode))
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    let tmp = TempFile::create(dir, name, mode).map_err(write_err)?;
     // Every error below drops `tmp`, which deletes the temp file.
     if let Some((uid, gid)) = owner {
-        let meta = tmp.as_file().metadata().map_err(write_err)?;
-        if (meta.uid(), meta.gid()) != (uid, gid) {
-            fchown(tmp.as_file(), Some(uid), Some(gid)).map_err(|source| Error::Chown {
-                path: path.to_owned(),
+        let stat = rustix::fs::fstat(&tmp.fd).map_err(|e| write_err(e.into()))?;
+        if (stat.st_uid, stat.st_gid) != (uid, gid) {
+            rustix::fs::fchown(
+                &tmp.fd,
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(gid)),
+            )
+            .map_err(|e| Error::Chown {
+                path: path.clone(),
                 uid,
                 gid,
-                source,
+                source: e.into(),
             })?;
         }
     }
-    tmp.as_file()
-        .set_permissions(Permissions::from_mode(mode))
-        .map_err(write_err)?;
-    tmp.write_all(data).map_err(write_err)?;
-    tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    rustix::fs::fchmod(&tmp.fd, Mode::from_raw_mode(mode)).map_err(|e| write_err(e.into()))?;
+    let mut file = File::from(tmp.fd.try_clone().map_err(write_err)?);
+    file.write_all(data).map_err(write_err)?;
+    file.sync_all().map_err(write_err)?;
+    rustix::fs::renameat(dir, &tmp.name, dir, name).map_err(|e| write_err(e.into()))?;
+    tmp.keep();
 
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| Error::SyncDir {
-            path: dir.to_owned(),
-            source,
-        })
+    rustix::fs::openat(
+        dir,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .and_then(|d| rustix::fs::fsync(&d))
+    .map_err(|e| Error::SyncDir {
+        path: dir_path.to_owned(),
+        source: e.into(),
+    })
+}
+
+/// A temp file `.<name>.XXXXXXXX.tmp` in an opened folder, deleted on drop unless kept.
+/// The leading dot keeps it out of acme.sh's `*.*` globs.
+struct TempFile<'a> {
+    dir: &'a OwnedFd,
+    name: OsString,
+    fd: OwnedFd,
+    keep: bool,
+}
+
+impl<'a> TempFile<'a> {
+    /// Create it with `O_CREAT|O_EXCL|O_NOFOLLOW` (never through a link) and `mode` at open.
+    fn create(dir: &'a OwnedFd, target: &OsStr, mode: u32) -> io::Result<Self> {
+        use aws_lc_rs::rand::SecureRandom as _;
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        for _ in 0..16 {
+            let mut random = [0u8; 6];
+            rng.fill(&mut random)
+                .map_err(|_| io::Error::other("no random bytes for a temp file name"))?;
+            let mut name = OsString::from(".");
+            if target.len() <= MAX_PREFIX_NAME {
+                name.push(target);
+                name.push(".");
+            } else {
+                name.push("acmers-tmp.");
+            }
+            for b in random {
+                name.push(format!("{b:02x}"));
+            }
+            name.push(".tmp");
+            match rustix::fs::openat(dir, &name, flags, Mode::from_raw_mode(mode)) {
+                Ok(fd) => {
+                    return Ok(Self {
+                        dir,
+                        name,
+                        fd,
+                        keep: false,
+                    });
+                }
+                Err(Errno::EXIST) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free temp file name",
+        ))
+    }
+
+    fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for TempFile<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = rustix::fs::unlinkat(self.dir, &self.name, rustix::fs::AtFlags::empty());
+        }
+    }
 }
 
 /// Creates `path` and any missing parents with mode exactly 0700; directories that already

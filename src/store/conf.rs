@@ -15,7 +15,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -23,6 +22,8 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
 
 use super::Error;
 use super::atomic::write_atomic;
+use super::file::{self, MAX_CONF};
+use super::trust::Origin;
 
 /// Start of acme.sh's base64 wrapper (`B64CONF_START`).
 const B64_START: &str = "__ACME_BASE64__START_";
@@ -40,6 +41,8 @@ pub struct Conf {
     lines: Vec<Line>,
     /// Whether the text ended with `\n` (acme.sh always writes one; hand edits may not).
     final_newline: bool,
+    /// Owner and mode of the file it was loaded from (`None` when parsed from text).
+    origin: Option<Origin>,
 }
 
 /// One line without its `\n` (a CRLF line keeps its `\r` in `raw`).
@@ -85,23 +88,28 @@ impl Conf {
         Self {
             lines,
             final_newline,
+            origin: None,
         }
     }
 
-    /// Reads and parses the file at `path`; `Ok(None)` when it does not exist.
+    /// Reads and parses the file at `path`; `Ok(None)` when it does not exist. Only a regular
+    /// file of at most [`MAX_CONF`] bytes is read, never through a symbolic link (see
+    /// [`file::read`]); its owner and mode are kept for [`Conf::origin`].
     ///
     /// # Errors
     ///
-    /// [`Error::Read`] for any other I/O error.
+    /// As [`file::read`].
     pub fn load(path: &Path) -> Result<Option<Self>, Error> {
-        match std::fs::read(path) {
-            Ok(bytes) => Ok(Some(Self::parse_bytes(&bytes))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(Error::Read {
-                path: path.to_owned(),
-                source,
-            }),
-        }
+        Ok(file::read(path, MAX_CONF)?.map(|loaded| Self {
+            origin: Some(loaded.origin),
+            ..Self::parse_bytes(&loaded.bytes)
+        }))
+    }
+
+    /// Owner and mode of the file this conf was loaded from, as read (`None` when it was
+    /// parsed from text): what decides whether commands saved in it may run as root.
+    pub fn origin(&self) -> Option<Origin> {
+        self.origin
     }
 
     /// The value of `key` as the shell would see it after sourcing the file (the last

@@ -19,10 +19,12 @@ use std::path::PathBuf;
 
 pub mod atomic;
 pub mod conf;
+pub mod file;
 pub mod journal;
 pub mod layout;
 pub mod lock;
 pub mod scan;
+pub mod trust;
 
 pub use conf::Conf;
 pub use layout::{CaDir, Home, Lineage};
@@ -105,6 +107,28 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         reason: String,
+    },
+    /// A file that must be a regular file is a symbolic link, a folder, a device or a pipe.
+    #[error("refusing `{}`: it is not a regular file (a symbolic link, folder, device or pipe)", path.display())]
+    NotRegular {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A file is larger than acmers reads for its kind.
+    #[error("refusing `{}`: it is larger than {limit} bytes", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        limit: u64,
+    },
+    /// Running as root, a file or folder another user owns or can write (see [`trust`]).
+    #[error("refusing `{}` as root: {why}", path.display())]
+    Untrusted {
+        /// The file, folder or link.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: trust::Why,
     },
     /// A main domain cannot be used as a lineage folder name (empty, `.`, `..`, or containing
     /// `/` or a control character).

@@ -124,9 +124,60 @@ fn load_missing_file_is_none_other_errors_name_the_path() {
     assert_eq!(Conf::load(&dir.path().join("nope.conf")).unwrap(), None);
     let err = Conf::load(dir.path()).unwrap_err();
     assert!(
-        matches!(&err, Error::Read { path, .. } if path == dir.path()),
+        matches!(&err, Error::NotRegular { path } if path == dir.path()),
         "{err:?}"
     );
+}
+
+/// A conf replaced by a link to `/dev/zero`, a FIFO, a symbolic link or a huge file is
+/// refused with an error naming it, instead of eating memory or hanging (issue 7 item 9).
+#[test]
+fn hostile_conf_files_are_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let zero = dir.path().join("zero.conf");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let fifo = dir.path().join("fifo.conf");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let real = dir.path().join("real.conf");
+    std::fs::write(&real, "A='1'\n").unwrap();
+    let link = dir.path().join("link.conf");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    for path in [&zero, &fifo, &link, &std::path::PathBuf::from("/dev/zero")] {
+        let err = Conf::load(path).unwrap_err();
+        assert!(
+            matches!(&err, Error::NotRegular { path: p } if p == path),
+            "{}: {err:?}",
+            path.display()
+        );
+    }
+    let big = dir.path().join("big.conf");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(crate::store::file::MAX_CONF + 1).unwrap();
+    let err = Conf::load(&big).unwrap_err();
+    assert!(
+        matches!(&err, Error::TooLarge { path, .. } if *path == big),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "refusing `{}`: it is larger than 1048576 bytes",
+            big.display()
+        )
+    );
+    // The real file is read, and remembers who owned it.
+    let conf = Conf::load(&real).unwrap().unwrap();
+    assert_eq!(conf.get("A").as_deref(), Some("1"));
+    let origin = conf.origin().unwrap();
+    assert_eq!(origin.uid, rustix::process::geteuid().as_raw());
+    assert_eq!(Conf::parse("A='1'\n").origin(), None);
 }
 
 #[test]
