@@ -146,10 +146,10 @@ fn hostile_conf_files_are_refused_not_read() {
     )
     .unwrap();
     let real = dir.path().join("real.conf");
-    std::fs::write(&real, "A='1'\n").unwrap();
+    fs::write(&real, "A='1'\n").unwrap();
     let link = dir.path().join("link.conf");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    for path in [&zero, &fifo, &link, &std::path::PathBuf::from("/dev/zero")] {
+    for path in [&zero, &fifo, &link, &PathBuf::from("/dev/zero")] {
         let err = Conf::load(path).unwrap_err();
         assert!(
             matches!(&err, Error::NotRegular { path: p } if p == path),
@@ -158,8 +158,8 @@ fn hostile_conf_files_are_refused_not_read() {
         );
     }
     let big = dir.path().join("big.conf");
-    let file = std::fs::File::create(&big).unwrap();
-    file.set_len(crate::store::file::MAX_CONF + 1).unwrap();
+    let file = fs::File::create(&big).unwrap();
+    file.set_len(MAX_CONF + 1).unwrap();
     let err = Conf::load(&big).unwrap_err();
     assert!(
         matches!(&err, Error::TooLarge { path, .. } if *path == big),
