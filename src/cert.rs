@@ -259,6 +259,22 @@ pub fn verify_chain(
     })
 }
 
+/// Check a certificate already on disk against its domain key: the first certificate of
+/// `pem` must parse, carry `key`'s public key and not be expired at `now`.
+pub fn check_installed(pem: &[u8], key: &PrivateKey, now: i64) -> Result<(), CertError> {
+    let blocks = pem::certificates(pem, Mode::Lenient)?;
+    let first = blocks.first().ok_or(CertError::NoCertificate)?;
+    let leaf = parse(&first.der, 1)?;
+    if leaf.public_key().raw != key.spki_der().as_slice() {
+        return Err(CertError::KeyMismatch);
+    }
+    let not_after = leaf.validity().not_after.timestamp();
+    if now > not_after {
+        return Err(CertError::Expired { not_after, now });
+    }
+    Ok(())
+}
+
 /// Read the first certificate of a PEM file (other text and blocks are skipped).
 pub fn read_leaf(pem: &[u8]) -> Result<CertInfo, CertError> {
     let blocks = pem::certificates(pem, Mode::Lenient)?;

@@ -449,3 +449,23 @@ fn read_leaf_skips_other_text_and_blocks() {
     ));
     assert!(matches!(read_leaf(b""), Err(CertError::Empty)));
 }
+
+#[test]
+fn an_installed_certificate_is_checked_against_its_key_and_the_clock() {
+    let f = load(0);
+    check_installed(f.leaf.as_bytes(), &f.key, NOW).unwrap();
+    check_installed(f.fullchain.as_bytes(), &f.key, NOW).unwrap();
+    let other = load(2).key;
+    assert!(matches!(
+        check_installed(f.leaf.as_bytes(), &other, NOW),
+        Err(CertError::KeyMismatch)
+    ));
+    assert!(matches!(
+        check_installed(f.leaf.as_bytes(), &f.key, LATER),
+        Err(CertError::Expired { .. })
+    ));
+    let half = &f.leaf.as_bytes()[..f.leaf.len() / 2];
+    for broken in [b"".as_slice(), b"garbage", half] {
+        assert!(check_installed(broken, &f.key, NOW).is_err());
+    }
+}

@@ -7,6 +7,7 @@ use crate::acme::{self, WaitKind};
 use crate::challenge;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
+use crate::store;
 
 /// A failed command: the error, extra facts, and a hint.
 #[derive(Debug)]
@@ -74,6 +75,14 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         }
         if let Some(e) = cause.downcast_ref::<challenge::Error>() {
             return e.hint().map(str::to_owned);
+        }
+        if let Some(store::Error::Untrusted { .. }) = cause.downcast_ref::<store::Error>() {
+            return Some(
+                "as root, acmers uses only files and folders that root owns and no other user \
+                 can write (docs/security.md): fix the owner and mode (chown root, chmod go-w) \
+                 or move it"
+                    .into(),
+            );
         }
     }
     None

@@ -22,7 +22,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
 
 use super::Error;
 use super::atomic::write_atomic;
-use super::file::{self, MAX_CONF};
+use super::file::{self, MAX_FILE};
 use super::trust::Origin;
 
 /// Start of acme.sh's base64 wrapper (`B64CONF_START`).
@@ -93,14 +93,14 @@ impl Conf {
     }
 
     /// Reads and parses the file at `path`; `Ok(None)` when it does not exist. Only a regular
-    /// file of at most [`MAX_CONF`] bytes is read, never through a symbolic link (see
+    /// file of at most [`MAX_FILE`] bytes is read, never through a symbolic link (see
     /// [`file::read`]); its owner and mode are kept for [`Conf::origin`].
     ///
     /// # Errors
     ///
     /// As [`file::read`].
     pub fn load(path: &Path) -> Result<Option<Self>, Error> {
-        Ok(file::read(path, MAX_CONF)?.map(|loaded| Self {
+        Ok(file::read(path, MAX_FILE)?.map(|loaded| Self {
             origin: Some(loaded.origin),
             ..Self::parse_bytes(&loaded.bytes)
         }))

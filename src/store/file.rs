@@ -12,8 +12,8 @@ use rustix::fs::OFlags;
 use super::Error;
 use super::trust::Origin;
 
-/// The largest conf file acmers reads (acme.sh's are a few KiB).
-pub const MAX_CONF: u64 = 1024 * 1024;
+/// The largest conf, key or certificate file acmers reads (acme.sh's are a few KiB).
+pub const MAX_FILE: u64 = 1024 * 1024;
 
 /// A file's bytes and the owner and mode of the handle they were read through.
 #[derive(Debug)]

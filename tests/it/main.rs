@@ -45,4 +45,5 @@ mod revoke;
 mod schedule;
 mod smoke;
 mod stuck_order;
+mod trust;
 mod util;

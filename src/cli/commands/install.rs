@@ -72,7 +72,7 @@ pub async fn run(args: &Args, globals: &Globals, printer: &Printer) -> Result<Ou
         Failure::from(anyhow!("'{domain}' is not an issued domain"))
             .hint("issue it first with `--issue`")
     };
-    if !lineage.conf().exists() {
+    if lineage::load_trusted(&lineage)?.is_none() {
         return Err(not_issued());
     }
     let timeout = std::time::Duration::from_secs(args.lock_timeout);
@@ -83,7 +83,7 @@ pub async fn run(args: &Args, globals: &Globals, printer: &Printer) -> Result<Ou
         )
     })?;
     journal::roll_forward(&lineage.dir)?;
-    let mut conf = Conf::load(&lineage.conf())?.ok_or_else(not_issued)?;
+    let mut conf = lineage::load_trusted(&lineage)?.ok_or_else(not_issued)?;
     lineage::record_install(&mut conf, &Install::from_args(args));
     conf.set(INSTALL_PENDING, "1");
     conf.save(&lineage.conf())

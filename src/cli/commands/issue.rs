@@ -2,6 +2,7 @@
 //! hooks, [`obtain`], install (acme-compat §4, §4.11).
 
 use crate::acme::order::same_identifiers;
+use crate::acme::{self, WaitKind};
 use crate::cli::commands::context::Context;
 use crate::cli::commands::install::install_and_reload;
 use crate::cli::commands::lineage;
@@ -12,6 +13,7 @@ use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, IssueSettings};
 use crate::renew;
 use crate::store::atomic::create_private_dir_all;
+use crate::store::trust::Policy;
 use crate::store::{Conf, Lineage, journal, lock};
 
 /// Run `--issue`.
@@ -21,7 +23,10 @@ pub async fn run(
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
     let ctx = Context::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
-    let result = process(&ctx, settings, printer).await;
+    let lineage = ctx
+        .home
+        .lineage(settings.main_domain(), settings.key_type.is_ecc())?;
+    let result = process(&ctx, settings, &lineage, printer).await;
     ctx.finish(printer).await?;
     let outcome = result?;
     if outcome == Outcome::Done {
@@ -32,17 +37,20 @@ pub async fn run(
 
 /// Issue or renew one lineage, start to end, under its lock: finish an interrupted update,
 /// decide whether it is due, pre hook, order, switch the files in, install, reload, post and
-/// renew hooks (acme-compat §4.11). A failure is recorded in the conf for `--list --json`.
+/// renew hooks (acme-compat §4.11). A failure is recorded in the conf for `--list --json`;
+/// a failed first issuance removes what it created instead (docs/renewal.md).
 pub async fn process(
     ctx: &Context,
     settings: &IssueSettings,
+    lineage: &Lineage,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
-    let lineage = ctx
-        .home
-        .lineage(settings.main_domain(), settings.key_type.is_ecc())?;
+    // As root, nothing is created in, locked in or read from a folder another user controls.
+    let policy = Policy::current();
+    policy.check_dir(&lineage.dir)?;
+    let first = First::before(lineage);
     create_private_dir_all(&lineage.dir)?;
-    let Some(_lock) = lock_lineage(ctx, &lineage, settings, printer).await? else {
+    let Some(_lock) = lock_lineage(ctx, lineage, settings, printer).await? else {
         return Ok(Outcome::Skipped);
     };
     if journal::roll_forward(&lineage.dir)? {
@@ -51,21 +59,17 @@ pub async fn process(
             lineage.dir.display()
         ));
     }
-    let mut conf = Conf::load(&lineage.conf())?.unwrap_or_default();
+    let loaded = Conf::load(&lineage.conf())?;
+    lineage::check_origin(policy, lineage, loaded.as_ref())?;
+    let first = loaded.is_none().then_some(first);
+    let mut conf = loaded.unwrap_or_default();
     let pending = lineage::pending_order(&conf, &settings.server);
     if !settings.force && pending.is_none() && !is_due(&conf, settings) {
-        if conf.get(lineage::INSTALL_PENDING).is_some() {
-            install_and_reload(&lineage, &mut conf, settings.hook_timeout, printer).await?;
+        let now = jiff::Timestamp::now().as_second();
+        match lineage::damage(lineage, &conf, now) {
+            Some(why) => printer.info(format_args!("Renewing {} now: {why}", lineage.domain)),
+            None => return skip(lineage, &mut conf, settings, printer).await,
         }
-        if !settings.renewal {
-            printer.info("Domains not changed.");
-        }
-        printer.info(format_args!(
-            "Skipping. Next renewal time is: {}",
-            conf.get("Le_NextRenewTimeStr").unwrap_or_default()
-        ));
-        printer.info("Add '--force' to force renewal.");
-        return Ok(Outcome::Skipped);
     }
     if settings.renewal {
         lineage::record_renewal(&mut conf, settings);
@@ -74,28 +78,30 @@ pub async fn process(
     }
     conf.save(&lineage.conf())?;
     let saved_hooks = lineage::saved_hooks(&conf);
-    let hooks = hooks::Runner::new(&lineage, settings.hook_timeout, printer);
-    if let Some(pre) = &saved_hooks.pre
-        && let Err(e) = hooks.run("pre hook", pre, &conf).await
-    {
-        let failure = Failure::from(e.context("Error when running pre hook."));
-        record_failure(&lineage, &failure.error, printer);
-        return Err(failure);
-    }
-    let mut result = async {
-        obtain(ctx, settings, &lineage, &mut conf, pending, printer).await?;
-        install_and_reload(&lineage, &mut conf, settings.hook_timeout, printer).await?;
-        Ok::<_, Failure>(())
-    }
-    .await;
-    if let Some(post) = &saved_hooks.post
-        && let Err(e) = hooks.run("post hook", post, &conf).await
-    {
-        let failure = Failure::from(e.context("Error when running post hook."));
-        match result {
-            Ok(()) => result = Err(failure),
-            // The attempt's own error is the one to return; show this one too.
-            Err(_) => failure.render(printer),
+    let hooks = hooks::Runner::new(lineage, settings.hook_timeout, printer);
+    let mut result = match &saved_hooks.pre {
+        Some(pre) => hooks
+            .run("pre hook", pre, &conf)
+            .await
+            .map_err(|e| Failure::from(e.context("Error when running pre hook."))),
+        None => Ok(()),
+    };
+    if result.is_ok() {
+        result = async {
+            obtain(ctx, settings, lineage, &mut conf, pending, printer).await?;
+            install_and_reload(lineage, &mut conf, settings.hook_timeout, printer).await?;
+            Ok::<_, Failure>(())
+        }
+        .await;
+        if let Some(post) = &saved_hooks.post
+            && let Err(e) = hooks.run("post hook", post, &conf).await
+        {
+            let failure = Failure::from(e.context("Error when running post hook."));
+            match result {
+                Ok(()) => result = Err(failure),
+                // The attempt's own error is the one to return; show this one too.
+                Err(_) => failure.render(printer),
+            }
         }
     }
     if result.is_ok()
@@ -108,9 +114,96 @@ pub async fn process(
             .map_err(|e| Failure::from(e.context("Error when running renew hook.")));
     }
     if let Err(failure) = &result {
-        record_failure(&lineage, &failure.error, printer);
+        match first {
+            Some(first) if !resumable(&failure.error) => first.undo(lineage, printer),
+            _ => record_failure(lineage, &failure.error, printer),
+        }
     }
     result.map(|()| Outcome::Done)
+}
+
+/// Not due: finish an install a crash or a failing reload left pending, and say so.
+async fn skip(
+    lineage: &Lineage,
+    conf: &mut Conf,
+    settings: &IssueSettings,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    if conf.get(lineage::INSTALL_PENDING).is_some() {
+        install_and_reload(lineage, conf, settings.hook_timeout, printer).await?;
+    }
+    if !settings.renewal {
+        printer.info("Domains not changed.");
+    }
+    printer.info(format_args!(
+        "Skipping. Next renewal time is: {}",
+        conf.get("Le_NextRenewTimeStr").unwrap_or_default()
+    ));
+    printer.info("Add '--force' to force renewal.");
+    Ok(Outcome::Skipped)
+}
+
+/// What existed before a lineage's first issuance, so a failed one can remove what it made.
+#[derive(Clone, Copy, Debug)]
+struct First {
+    dir_existed: bool,
+    key_existed: bool,
+}
+
+impl First {
+    /// Looked at before the folder is created; it matters only when no conf existed either.
+    fn before(lineage: &Lineage) -> Self {
+        let exists = |p: &std::path::Path| std::fs::symlink_metadata(p).is_ok();
+        Self {
+            dir_existed: exists(&lineage.dir),
+            key_existed: exists(&lineage.key()),
+        }
+    }
+
+    /// Remove what the failed first issuance created: the whole folder when it made it, else
+    /// the conf, the lock file, and a key it generated. A key that was there before (acme.sh's
+    /// `--create-domain-key`) stays.
+    fn undo(self, lineage: &Lineage, printer: &Printer) {
+        let removed = if self.dir_existed {
+            let mut files = vec![lineage.conf(), lineage.dir.join(lock::LOCK_FILE)];
+            if !self.key_existed {
+                files.push(lineage.key());
+            }
+            files
+                .iter()
+                .try_for_each(|f| match std::fs::remove_file(f) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                })
+        } else {
+            std::fs::remove_dir_all(&lineage.dir)
+        };
+        match removed {
+            Ok(()) => printer.info(format_args!(
+                "Removed what the failed first issuance of {} created in {}",
+                lineage.domain,
+                lineage.dir.display()
+            )),
+            Err(e) => printer.error(format_args!(
+                "warning: cannot remove what the failed first issuance created in {}: {e}",
+                lineage.dir.display()
+            )),
+        }
+    }
+}
+
+/// Whether a failed attempt left an order the next run can finish: the CA accepted the
+/// finalize and was still processing it (the hint says to run the command again).
+fn resumable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<acme::Error>(),
+            Some(acme::Error::Timeout {
+                kind: WaitKind::Order,
+                ..
+            })
+        )
+    })
 }
 
 /// Take the lineage's lock: at once or not at all in cron; else wait up to `--lock-timeout`.

@@ -11,8 +11,77 @@ use crate::deploy::Targets;
 use crate::keys::PrivateKey;
 use crate::renew;
 use crate::store::atomic::{create_private_dir_all, write_atomic};
+use crate::store::file;
 use crate::store::journal::Transaction;
-use crate::store::{Conf, Lineage};
+use crate::store::trust::Policy;
+use crate::store::{self, Conf, Lineage};
+
+/// Load the conf of a lineage that acmers will act on, `Ok(None)` when there is none. As
+/// root, the lineage folder, every folder above it and the conf as it was read must be
+/// closed to other users: the conf names commands root runs and files root writes
+/// (docs/security.md). Checked before anything is ordered or written.
+pub fn load_trusted(lineage: &Lineage) -> Result<Option<Conf>, store::Error> {
+    let policy = Policy::current();
+    policy.check_dir(&lineage.dir)?;
+    let conf = Conf::load(&lineage.conf())?;
+    check_origin(policy, lineage, conf.as_ref())?;
+    Ok(conf)
+}
+
+/// The file half of [`load_trusted`], for a conf loaded after the folder was checked.
+pub fn check_origin(
+    policy: Policy,
+    lineage: &Lineage,
+    conf: Option<&Conf>,
+) -> Result<(), store::Error> {
+    match conf.and_then(Conf::origin) {
+        Some(origin) => policy.check_file(&lineage.conf(), origin),
+        None => Ok(()),
+    }
+}
+
+/// Seconds after `Le_CertCreateTime` within which the issuance itself writes the certificate
+/// and key files (the time is taken before the journal writes them).
+const WRITE_SLACK: i64 = 10;
+
+/// Why the files of an issued lineage cannot be served, if so; such a lineage is due now,
+/// whatever its saved renewal time (docs/renewal.md). A missing certificate or key is found
+/// with one `stat` each; the certificate is read and checked against the key (it must parse,
+/// carry the key's public key and not be expired) only when either file changed after
+/// `Le_CertCreateTime`, so a pass over untouched lineages stays cheap.
+pub fn damage(lineage: &Lineage, conf: &Conf, now: i64) -> Option<String> {
+    let (cer, key) = (lineage.cer(), lineage.key());
+    let mtime = |path: &std::path::Path, what: &str| match std::fs::metadata(path) {
+        Ok(meta) => Ok(std::os::unix::fs::MetadataExt::mtime(&meta)),
+        Err(e) => Err(format!(
+            "the {what} `{}` cannot be read ({e})",
+            path.display()
+        )),
+    };
+    let times = mtime(&cer, "certificate").and_then(|c| Ok((c, mtime(&key, "domain key")?)));
+    let (cer_time, key_time) = match times {
+        Ok(times) => times,
+        Err(why) => return Some(why),
+    };
+    let created = conf
+        .get("Le_CertCreateTime")
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(0);
+    if cer_time.max(key_time) <= created.saturating_add(WRITE_SLACK) {
+        return None;
+    }
+    let checked = (|| {
+        let key = read_key(&key)?.ok_or_else(|| anyhow::anyhow!("the domain key is missing"))?;
+        let pem = file::read(&cer, file::MAX_FILE)?
+            .map(|f| f.bytes)
+            .unwrap_or_default();
+        crate::cert::check_installed(&pem, &key, now)?;
+        anyhow::Ok(())
+    })();
+    checked
+        .err()
+        .map(|e| format!("the certificate `{}` is not usable: {e:#}", cer.display()))
+}
 
 /// A pending order saved by an earlier run: `Le_LinkOrder` without a `Le_LinkCert`
 /// (acmers empties `Le_LinkCert` when it creates an order and fills it on success).
@@ -168,13 +237,13 @@ pub fn next_key(lineage: &Lineage) -> std::path::PathBuf {
 }
 
 fn read_key(path: &std::path::Path) -> anyhow::Result<Option<PrivateKey>> {
-    match std::fs::read_to_string(path) {
-        Ok(pem) => PrivateKey::from_pem(&pem)
-            .map(Some)
-            .with_context(|| format!("cannot use the domain key `{}`", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
-    }
+    let Some(loaded) = file::read(path, file::MAX_FILE)? else {
+        return Ok(None);
+    };
+    let pem = String::from_utf8_lossy(&loaded.bytes);
+    PrivateKey::from_pem(&pem)
+        .map(Some)
+        .with_context(|| format!("cannot use the domain key `{}`", path.display()))
 }
 
 /// The domain key for this attempt: `<d>.key` when it has the requested type (acme.sh reuses

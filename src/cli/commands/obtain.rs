@@ -13,7 +13,7 @@ use crate::cli::commands::context::Context;
 use crate::cli::commands::lineage;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
-use crate::cli::settings::IssueSettings;
+use crate::cli::settings::{IssueSettings, Mode};
 use crate::csr;
 use crate::store::{Conf, Lineage};
 
@@ -28,6 +28,10 @@ pub async fn obtain(
     pending: Option<String>,
     printer: &Printer,
 ) -> Result<(), Failure> {
+    // A busy port fails the run before the CA is asked for an order it could not validate.
+    if settings.modes.contains(&Mode::Standalone) {
+        ctx.standalone(settings).await?;
+    }
     printer.info(format_args!("Using CA: {}", settings.server));
     let ca = ctx.ca(settings, printer).await?;
     let account = &ca.account.account;

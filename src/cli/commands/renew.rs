@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::anyhow;
 use futures_util::StreamExt as _;
 
+use crate::acme::order::same_identifiers;
 use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
 use crate::cli::commands::context::Context;
@@ -19,7 +20,8 @@ use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
 use crate::cli::saved;
-use crate::cli::settings::{self, Globals};
+use crate::cli::settings::{self, Globals, IssueSettings};
+use crate::names;
 use crate::renew;
 use crate::store::{Conf, Lineage, journal, scan};
 
@@ -34,7 +36,7 @@ pub async fn run_one(
         .first()
         .ok_or_else(|| anyhow!("`--renew` needs `-d DOMAIN`"))?;
     let lineage = scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
-    let Some(conf) = Conf::load(&lineage.conf())? else {
+    let Some(conf) = lineage::load_trusted(&lineage)? else {
         printer.info(format_args!(
             "'{domain}' is not an issued domain, skipping."
         ));
@@ -42,9 +44,10 @@ pub async fn run_one(
     };
     printer.info(format_args!("Renewing: '{domain}'"));
     let settings = saved::renewal(&conf, args, globals)?;
+    check_folder(&lineage, &settings)?;
     printer.info(format_args!("Renewing using Le_API={}", settings.server));
     let ctx = Context::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
-    let result = process(&ctx, &settings, printer).await;
+    let result = process(&ctx, &settings, &lineage, printer).await;
     ctx.finish(printer).await?;
     let outcome = result?;
     if outcome == Outcome::Done {
@@ -63,12 +66,13 @@ enum Plan {
 
 /// Decide from the conf alone whether a lineage needs work. `None`: not a certificate
 /// (no conf, e.g. removed).
-fn plan(lineage: Lineage, now: i64, args: &Args, cron: bool) -> Result<Option<Plan>, Failure> {
+fn plan(lineage: Lineage, now: i64, args: &Args) -> Result<Option<Plan>, Failure> {
     let Some(conf) = Conf::load(&lineage.conf())? else {
         return Ok(None);
     };
-    let issued = conf.get("Le_CertCreateTime").is_some_and(|t| !t.is_empty());
-    if cron && !issued {
+    // A first issuance that never finished is finished by running `--issue` (or `--renew
+    // -d`) again, not by every pass: acme.sh's cron rule, for both commands (docs/renewal.md).
+    if conf.get("Le_CertCreateTime").is_none_or(|t| t.is_empty()) {
         return Ok(Some(Plan::Skip(format!(
             "Skipping invalid cert {}: it was never issued.",
             lineage.domain
@@ -79,7 +83,11 @@ fn plan(lineage: Lineage, now: i64, args: &Args, cron: bool) -> Result<Option<Pl
     let unfinished = conf.get(INSTALL_PENDING).is_some()
         || lineage::pending_order(&conf, &api).is_some()
         || lineage.dir.join(journal::JOURNAL).exists();
-    if renew::is_due(now, next, args.force) || unfinished || !issued {
+    // `process` decides again under the lock, and says why a damaged lineage is renewed.
+    if renew::is_due(now, next, args.force)
+        || unfinished
+        || lineage::damage(&lineage, &conf, now).is_some()
+    {
         return Ok(Some(Plan::Work(lineage, conf)));
     }
     Ok(Some(Plan::Skip(format!(
@@ -116,7 +124,7 @@ pub async fn run_all(
         futures_util::stream::iter(found)
             .filter_map(|found| {
                 let domain = found.main_domain;
-                let planned = plan(found.lineage, now, args, cron);
+                let planned = plan(found.lineage, now, args);
                 async move {
                     match planned {
                         Ok(Some(Plan::Skip(line))) => {
@@ -185,8 +193,32 @@ async fn renew_one(
     };
     printer.info(format_args!("Renewing: '{domain}'"));
     let result = match saved::renewal(&conf, args, globals) {
-        Ok(settings) => process(ctx, &settings, &printer).await,
+        Ok(settings) => match check_folder(&lineage, &settings) {
+            Ok(()) => process(ctx, &settings, &lineage, &printer).await,
+            Err(failure) => Err(failure),
+        },
         Err(e) => Err(Failure::from(e).detail(format!("conf: {}", lineage.conf().display()))),
     };
     (domain, result)
+}
+
+/// A conf renews only the lineage of the folder it lives in: its `Le_Domain` and key type
+/// must name that folder, or another name would be issued into another folder.
+fn check_folder(found: &Lineage, settings: &IssueSettings) -> Result<(), Failure> {
+    let same_name = names::parse_domains(std::slice::from_ref(&found.domain))
+        .is_ok_and(|ids| same_identifiers(&ids, &settings.identifiers[..1]));
+    if same_name && found.ecc == settings.key_type.is_ecc() {
+        return Ok(());
+    }
+    Err(Failure::from(anyhow!(
+        "the conf `{}` is for `{}` with a {} key, which does not belong in the folder `{}`",
+        found.conf().display(),
+        settings.main_domain(),
+        settings.key_type.as_acmesh(),
+        found.dir.display()
+    ))
+    .hint(
+        "acmers does not renew a certificate into another folder: fix `Le_Domain` and \
+         `Le_Keylength` in the conf, or move the conf to its own folder",
+    ))
 }

@@ -159,7 +159,7 @@ fn hostile_conf_files_are_refused_not_read() {
     }
     let big = dir.path().join("big.conf");
     let file = fs::File::create(&big).unwrap();
-    file.set_len(MAX_CONF + 1).unwrap();
+    file.set_len(MAX_FILE + 1).unwrap();
     let err = Conf::load(&big).unwrap_err();
     assert!(
         matches!(&err, Error::TooLarge { path, .. } if *path == big),

@@ -1,0 +1,230 @@
+//! Root and another local user (docs/security.md): as root, acmers refuses a conf, lineage
+//! folder or home folder that `nobody` owns or that others can write, before any request
+//! or write, so no command saved in it runs as root. These tests give files to `nobody`
+//! and therefore run as root (CI does); run as another user they say so and stop.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::fake_acme::FakeAcme;
+use crate::util::{Acmers, Output, free_port, read_conf};
+
+const NAME: &str = "trust.example.test";
+/// `nobody`: the other local user.
+const NOBODY: u32 = 65_534;
+/// A hang guard, not a timing assertion.
+const GUARD: Duration = Duration::from_secs(60);
+
+/// Whether the tests can give files away; says so loudly when not.
+pub(crate) fn running_as_root() -> bool {
+    let root = rustix::process::geteuid().is_root();
+    if !root {
+        eprintln!(
+            "NOT RUN: this test gives files to another user, which needs root (CI runs as root)"
+        );
+    }
+    root
+}
+
+/// Give `path` (not a link's target) to `nobody`.
+pub(crate) fn give_to_nobody(path: &Path) {
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        path,
+        Some(rustix::fs::Uid::from_raw(NOBODY)),
+        None,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .expect("chown to nobody");
+}
+
+fn chmod(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// An issued lineage on the fake CA, with a reload command and a pre hook that leave a mark.
+struct Site {
+    _top: tempfile::TempDir,
+    home: PathBuf,
+    marker: PathBuf,
+    fake: FakeAcme,
+}
+
+impl Site {
+    fn new() -> Self {
+        let fake = FakeAcme::start();
+        let top = tempfile::tempdir().expect("tempdir");
+        let home = top.path().join("home");
+        let marker = top.path().join("ran-as-root");
+        let site = Self {
+            _top: top,
+            home,
+            marker,
+            fake,
+        };
+        let hook = format!("touch {}", site.marker.display());
+        site.cmd(&["--issue", "-d", NAME, "--standalone", "--pre-hook", &hook])
+            .args(["--local-address", "127.0.0.1", "--httpport"])
+            .arg(free_port().to_string())
+            .args(["--reloadcmd", &hook, "--fullchain-file"])
+            .arg(site.home.join("installed.pem"))
+            .run()
+            .assert_code(0);
+        fs::remove_file(&site.marker).expect("the hooks ran once at issuance");
+        site
+    }
+
+    fn cmd(&self, args: &[&str]) -> Acmers {
+        Acmers::new(&self.home)
+            .args(args)
+            .arg("--server")
+            .arg(self.fake.directory_url())
+            .arg("--ca-bundle")
+            .arg(self.fake.ca_bundle_path())
+            .timeout(GUARD)
+    }
+
+    fn lineage(&self) -> PathBuf {
+        self.home.join(format!("{NAME}_ecc"))
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.lineage().join(format!("{NAME}.conf"))
+    }
+
+    fn requests(&self) -> usize {
+        [
+            "dir",
+            "nonce",
+            "account",
+            "new-order",
+            "order",
+            "finalize",
+            "cert",
+        ]
+        .iter()
+        .map(|r| self.fake.hits(r))
+        .sum()
+    }
+
+    /// Run `args`, expecting a refusal of `refused` for `why` with nothing done: no request,
+    /// no hook, the conf unchanged.
+    fn assert_refused(&self, args: &[&str], refused: &Path, why: &str) -> Output {
+        let conf_before = fs::read(self.conf()).expect("conf");
+        let requests = self.requests();
+        let out = self.cmd(args).run();
+        out.assert_code(1);
+        let expected = format!("refusing `{}` as root: {why}", refused.display());
+        assert!(out.stderr.contains(&expected), "wanted {expected:?}");
+        assert!(out.stderr.contains("chown root"), "the hint is shown");
+        assert!(
+            !self.marker.exists(),
+            "a command saved in the conf ran as root"
+        );
+        assert_eq!(self.requests(), requests, "the CA was contacted");
+        assert_eq!(fs::read(self.conf()).expect("conf"), conf_before);
+        out
+    }
+}
+
+#[test]
+fn a_conf_another_user_owns_or_can_write_runs_nothing() {
+    if !running_as_root() {
+        return;
+    }
+    let site = Site::new();
+    give_to_nobody(&site.conf());
+    let owned = "it is owned by another user (uid 65534)";
+    site.assert_refused(&["--renew", "-d", NAME, "--force"], &site.conf(), owned);
+    site.assert_refused(
+        &["--install-cert", "-d", NAME, "--reloadcmd", "true"],
+        &site.conf(),
+        owned,
+    );
+    // The check was made on the file as read: it is still the other user's.
+    assert_eq!(fs::metadata(site.conf()).expect("conf").uid(), NOBODY);
+
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &site.conf(),
+        Some(rustix::fs::Uid::ROOT),
+        None,
+        rustix::fs::AtFlags::empty(),
+    )
+    .expect("chown back");
+    chmod(&site.conf(), 0o666);
+    site.assert_refused(
+        &["--renew", "-d", NAME, "--force"],
+        &site.conf(),
+        "other users can write to it (mode 666)",
+    );
+    // A due lineage in the cron pass: refused, reported, the pass goes on.
+    let out = site.assert_refused(
+        &["--cron", "--force"],
+        &site.conf(),
+        "other users can write",
+    );
+    assert!(out.stderr.contains(&format!("Error renewing {NAME}.")));
+}
+
+#[test]
+fn folders_another_user_controls_are_refused() {
+    if !running_as_root() {
+        return;
+    }
+    let site = Site::new();
+    let renew = ["--renew", "-d", NAME, "--force"];
+    give_to_nobody(&site.lineage());
+    site.assert_refused(
+        &renew,
+        &site.lineage(),
+        "it is owned by another user (uid 65534)",
+    );
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &site.lineage(),
+        Some(rustix::fs::Uid::ROOT),
+        None,
+        rustix::fs::AtFlags::empty(),
+    )
+    .expect("chown back");
+
+    // The home itself, writable by everyone.
+    chmod(&site.home, 0o777);
+    site.assert_refused(&renew, &site.home, "other users can write to it (mode 777)");
+    chmod(&site.home, 0o755);
+
+    // Sanity: with every folder closed again the same renewal runs, hooks included.
+    site.cmd(&renew).run().assert_code(0);
+    assert!(site.marker.exists(), "the saved hooks ran");
+}
+
+/// A lineage folder that is a symbolic link: followed when root made it, refused when another
+/// user owns the link (issue 7 item 14).
+#[test]
+fn a_symlinked_lineage_folder_is_followed_only_when_root_owns_the_link() {
+    if !running_as_root() {
+        return;
+    }
+    let site = Site::new();
+    let moved = site.home.join("elsewhere");
+    fs::rename(site.lineage(), &moved).expect("move the lineage");
+    symlink(&moved, site.lineage()).expect("symlink");
+    let renew = ["--renew", "-d", NAME, "--force"];
+    site.cmd(&renew).run().assert_code(0);
+    assert!(site.marker.exists(), "root's own link works");
+    fs::remove_file(&site.marker).expect("rm marker");
+
+    give_to_nobody(&site.lineage());
+    site.assert_refused(
+        &renew,
+        &site.lineage(),
+        "it is a symbolic link owned by another user (uid 65534)",
+    );
+    assert_eq!(
+        read_conf(&moved.join(format!("{NAME}.conf")))["Le_Domain"],
+        NAME
+    );
+}
