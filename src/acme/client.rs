@@ -8,16 +8,19 @@
 //!   [`RetryConfig::busy_budget`], at most [`RetryConfig::busy`] times; otherwise surfaced.
 //! - Idempotent requests (directory GET, newNonce HEAD, POST-as-GET) are retried on transport
 //!   errors and 5xx a bounded number of times; other POSTs are never replayed blindly.
+//! - When the last retry of an idempotent request fails to reach the CA, the CA is taken as
+//!   unreachable for the life of the client: every later request fails at once with
+//!   [`Error::Unreachable`] naming that failure, instead of waiting for its timeouts again.
 
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, Url};
 use tracing::debug;
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, Unreachable};
 use super::http::{HttpClient, HttpError, Request, Response};
 use super::jws::{self, KeyId, Signer};
 use super::poll::parse_retry_after;
@@ -64,6 +67,7 @@ pub struct Client {
     nonces: Mutex<Vec<String>>,
     retry: RetryConfig,
     requests: AtomicU32,
+    unreachable: OnceLock<Unreachable>,
 }
 
 impl std::fmt::Debug for Client {
@@ -110,6 +114,7 @@ impl Client {
             nonces: Mutex::new(Vec::new()),
             retry,
             requests: AtomicU32::new(0),
+            unreachable: OnceLock::new(),
         };
         let response = client
             .send_idempotent(Request::new(Method::GET, url))
@@ -168,6 +173,9 @@ impl Client {
     }
 
     async fn send(&self, request: Request) -> Result<Response> {
+        if let Some(cause) = self.unreachable.get() {
+            return Err(Error::Unreachable(cause.clone()));
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
         let url = request.url.to_string();
         debug!(method = %request.method, url = %url, "request");
@@ -180,23 +188,33 @@ impl Client {
         Ok(response)
     }
 
-    /// Send a request that is safe to repeat, retrying transport errors and 5xx.
+    /// Send a request that is safe to repeat, retrying transport errors and 5xx. When the last
+    /// attempt fails to reach the CA, the CA is remembered as unreachable.
     async fn send_idempotent(&self, request: Request) -> Result<Response> {
         let mut delay = self.retry.idempotent_delay;
         let mut attempt = 0;
         loop {
             let result = self.send(request.clone()).await;
             let retryable = match &result {
-                // The server would send the same oversized body again.
+                // Not an oversized body or a refused redirect: the server would send them
+                // again. Not once another request found the CA unreachable meanwhile.
                 Err(Error::Transport {
-                    source: HttpError::TooLarge,
+                    source: HttpError::Transport { .. },
                     ..
-                }) => false,
-                Err(Error::Transport { .. }) => true,
+                }) => self.unreachable.get().is_none(),
                 Ok(r) => r.status >= 500,
                 Err(_) => false,
             };
-            if !retryable || attempt >= self.retry.idempotent {
+            if !retryable {
+                return result;
+            }
+            if attempt >= self.retry.idempotent {
+                if let Err(e) = &result
+                    && let Some(cause) = Unreachable::of(e)
+                {
+                    debug!(%cause, "the CA is unreachable; later requests fail at once");
+                    let _ = self.unreachable.set(cause);
+                }
                 return result;
             }
             attempt += 1;

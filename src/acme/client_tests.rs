@@ -324,6 +324,44 @@ async fn post_as_get_is_retried_after_transport_errors_but_other_posts_are_not()
     assert_eq!(script.seen().len(), 4);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_ca_unreachable_after_every_retry_fails_later_requests_at_once() {
+    let mut replies = vec![
+        reply(200, &[("replay-nonce", "d")], DIRECTORY),
+        // A POST with a payload: tried once; its failure alone proves little.
+        transport_error(),
+    ];
+    // newNonce: the first try and its 3 retries.
+    replies.extend((0..4).map(|_| transport_error()));
+    let script = Script::new(replies);
+    let c = client(&script).await;
+    let get = async |path: &str| {
+        c.post(&url(path), &TestKey::new(), KeyId::Kid("k"), None, None)
+            .await
+    };
+    assert!(matches!(
+        post_payload(&c).await.unwrap_err(),
+        Error::Transport { .. }
+    ));
+    assert!(matches!(
+        get("https://ca.test/authz/1").await.unwrap_err(),
+        Error::Transport { .. }
+    ));
+    assert_eq!(script.seen().len(), 6);
+
+    for later in [post_payload(&c).await, get("https://ca.test/authz/2").await] {
+        let text = later.unwrap_err().to_string();
+        assert!(
+            text.contains("remembered from an earlier attempt in this run")
+                && text.contains("request to `https://ca.test/nonce` failed")
+                && text.contains("connection reset"),
+            "{text}"
+        );
+    }
+    assert_eq!(script.seen().len(), 6, "nothing more was sent");
+    assert_eq!(c.requests(), 6);
+}
+
 #[tokio::test]
 async fn malformed_nonce_is_not_used() {
     let script = Script::new(vec![

@@ -1,5 +1,6 @@
 //! Errors of the protocol layer. Each carries the URL or state a user needs to act on it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::http::HttpError;
@@ -27,6 +28,9 @@ pub enum Error {
         #[source]
         source: HttpError,
     },
+    /// An earlier request of this run found the CA unreachable; this one was not sent.
+    #[error("the CA is unreachable (remembered from an earlier attempt in this run): {0}")]
+    Unreachable(Unreachable),
     /// The CA answered with a problem document (or an error status).
     #[error("the CA refused the request to `{url}` (HTTP {status}): {problem}")]
     Api {
@@ -143,6 +147,43 @@ impl Error {
             url: sanitize(&url.to_string()),
             why: why.into(),
         }
+    }
+}
+
+/// Why a CA is taken as unreachable for the rest of a run: the transport failure, with its
+/// causes, of a request that could not be completed. Cheap to clone, so every later request
+/// to that CA can fail at once with the same cause instead of waiting for its timeouts again.
+#[derive(Clone, Debug)]
+pub struct Unreachable(Arc<str>);
+
+impl Unreachable {
+    /// The unreachability `error` shows: a failure to complete the request (connect, TLS,
+    /// timeout; not an oversized body or a refused redirect, which the CA would send again),
+    /// or one remembered earlier.
+    pub fn of(error: &Error) -> Option<Self> {
+        match error {
+            Error::Transport {
+                source: HttpError::Transport { .. },
+                ..
+            } => {
+                let mut text = error.to_string();
+                let mut cause = std::error::Error::source(error);
+                while let Some(e) = cause {
+                    text.push_str(": ");
+                    text.push_str(&e.to_string());
+                    cause = e.source();
+                }
+                Some(Self(text.into()))
+            }
+            Error::Unreachable(known) => Some(known.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

@@ -125,7 +125,9 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
             }
             Some(hint)
         }
-        acme::Error::Transport { .. } | acme::Error::NotADirectory { .. } => Some(
+        acme::Error::Transport { .. }
+        | acme::Error::Unreachable(_)
+        | acme::Error::NotADirectory { .. } => Some(
             "check that this host can reach the CA over HTTPS (proxy, firewall, DNS, \
              `--ca-bundle` for a private CA); add `--debug` for details"
                 .into(),

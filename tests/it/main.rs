@@ -13,6 +13,7 @@
 //! - [`account`]: the default CA from account.conf, a forgotten account registered again,
 //!   and acme.sh's fixture home moved to a new Pebble.
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's outputs.
+//! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
 //!   rate limit, failed or endless validation, certificates that must not be installed).
 //! - [`util`] (ports, process guards, the `acmers` runner, conf reader), [`net`] (HTTP(S)
@@ -29,6 +30,7 @@
 mod account;
 mod acmesh_home;
 mod bad_cert;
+mod blackhole;
 mod certs;
 mod cli;
 mod crash;

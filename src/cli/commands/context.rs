@@ -1,6 +1,10 @@
 //! What the certificates of one run share: the HTTP client, one client and account per CA
 //! (registered at most once, under the account lock), and one standalone http-01 server per
 //! address, so concurrent renewals on port 80 do not fight over it.
+//!
+//! A CA that cannot be reached while it is being set up is remembered as such for the run:
+//! the renewals waiting for it, and every later one, fail at once with the same cause instead
+//! of each waiting for the timeouts again, in turn.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -9,8 +13,9 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Mutex, OnceCell};
 
+use crate::acme::error::Unreachable;
 use crate::acme::http::{HttpClient, HttpConfig};
-use crate::acme::{Client, RetryConfig};
+use crate::acme::{Client, Error as AcmeError, RetryConfig};
 use crate::challenge::Standalone;
 use crate::cli::commands::account::{self, AccountState};
 use crate::cli::commands::{http_client, http_config};
@@ -30,6 +35,10 @@ pub struct Ca {
     pub account: AccountState,
 }
 
+/// A CA of the run: set up, or found unreachable while being set up. Empty while being set
+/// up, and again after a failure that is not remembered (the next renewal tries again).
+type CaCell = OnceCell<Result<Arc<Ca>, Unreachable>>;
+
 /// State shared by the certificates of one run.
 pub struct Context {
     /// The acme.sh home.
@@ -39,7 +48,7 @@ pub struct Context {
     /// Built on first use: a pass with nothing due never pays for loading the trust store.
     http: OnceLock<Arc<dyn HttpClient>>,
     http_config: HttpConfig,
-    cas: Mutex<HashMap<String, Arc<OnceCell<Arc<Ca>>>>>,
+    cas: Mutex<HashMap<String, Arc<CaCell>>>,
     standalone: Mutex<HashMap<Bind, Arc<Standalone>>>,
 }
 
@@ -57,7 +66,9 @@ impl Context {
         })
     }
 
-    /// The client and account for `settings.server`, made on first use.
+    /// The client and account for `settings.server`, made on first use. Concurrent callers
+    /// wait for the one setting it up; when the CA cannot be reached, that one returns its
+    /// failure and every other caller of the run gets [`AcmeError::Unreachable`] at once.
     pub async fn ca(
         &self,
         settings: &IssueSettings,
@@ -70,27 +81,53 @@ impl Context {
             .entry(settings.server.clone())
             .or_default()
             .clone();
+        let mut own_failure = None;
         let ca = cell
             .get_or_try_init(|| async {
-                let client = Arc::new(
-                    Client::new(self.http()?, &settings.server, RetryConfig::default())
-                        .await
-                        .map_err(|e| Failure::from(e).detail(format!("CA: {}", settings.server)))?,
-                );
-                let account = account::load_or_register(
-                    client.clone(),
-                    &self.home,
-                    &settings.server,
-                    settings.account_key_type,
-                    settings.email.as_deref(),
-                    settings.lock_timeout,
-                    printer,
-                )
-                .await?;
-                Ok::<_, Failure>(Arc::new(Ca { client, account }))
+                match self.set_up(settings, printer).await {
+                    Ok(ca) => Ok(Ok(ca)),
+                    Err(failure) => match unreachable(&failure) {
+                        Some(cause) => {
+                            own_failure = Some(failure);
+                            Ok(Err(cause))
+                        }
+                        None => Err(failure),
+                    },
+                }
             })
             .await?;
-        Ok(ca.clone())
+        if let Some(failure) = own_failure {
+            return Err(failure);
+        }
+        match ca {
+            Ok(ca) => Ok(ca.clone()),
+            Err(cause) => Err(Failure::from(AcmeError::Unreachable(cause.clone()))
+                .detail(format!("CA: {}", settings.server))),
+        }
+    }
+
+    /// Fetch the directory of `settings.server` and load or register the account.
+    async fn set_up(
+        &self,
+        settings: &IssueSettings,
+        printer: &Printer,
+    ) -> Result<Arc<Ca>, Failure> {
+        let client = Arc::new(
+            Client::new(self.http()?, &settings.server, RetryConfig::default())
+                .await
+                .map_err(|e| Failure::from(e).detail(format!("CA: {}", settings.server)))?,
+        );
+        let account = account::load_or_register(
+            client.clone(),
+            &self.home,
+            &settings.server,
+            settings.account_key_type,
+            settings.email.as_deref(),
+            settings.lock_timeout,
+            printer,
+        )
+        .await?;
+        Ok(Arc::new(Ca { client, account }))
     }
 
     fn http(&self) -> anyhow::Result<Arc<dyn HttpClient>> {
@@ -139,11 +176,20 @@ impl Context {
             }
         }
         for (server, cell) in self.cas.into_inner() {
-            if let Some(ca) = cell.get() {
+            if let Some(Ok(ca)) = cell.get() {
                 tracing::debug!(%server, requests = ca.client.requests(), "requests sent to the CA");
                 ca.account.save_if_reregistered(printer)?;
             }
         }
         Ok(())
     }
+}
+
+/// The unreachability of the CA a failure shows, if any (see [`Unreachable::of`]).
+fn unreachable(failure: &Failure) -> Option<Unreachable> {
+    failure
+        .error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<AcmeError>())
+        .and_then(Unreachable::of)
 }

@@ -46,7 +46,8 @@ impl Outcome {
 }
 
 /// The configuration of the run's one HTTP client: `User-Agent: acmers/<version>`, 10 s
-/// connect and 60 s total timeouts, and the extra roots of `--ca-bundle`, read and checked.
+/// connect, 15 s read-idle and 60 s total timeouts, and the extra roots of `--ca-bundle`,
+/// read and checked.
 pub fn http_config(ca_bundle: Option<&Path>) -> anyhow::Result<HttpConfig> {
     let extra_roots_pem = match ca_bundle {
         Some(path) => Some(
@@ -59,6 +60,7 @@ pub fn http_config(ca_bundle: Option<&Path>) -> anyhow::Result<HttpConfig> {
         user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
         extra_roots_pem,
         connect_timeout: Duration::from_secs(10),
+        read_idle_timeout: Duration::from_secs(15),
         request_timeout: Duration::from_secs(60),
     };
     ReqwestClient::check(&config).context("cannot set up HTTPS")?;
