@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use crate::acme::types::Identifier;
+use crate::acme::types::{Identifier, sanitize};
 
 /// Most names one certificate may carry.
 pub const MAX_NAMES: usize = 100;
@@ -25,7 +25,7 @@ pub enum NameError {
     /// Not a valid DNS name or IP address.
     #[error("`{name}` is not a valid domain name: {why}")]
     Invalid {
-        /// The name as typed.
+        /// The name as typed (at most 100 characters, control characters shown as `?`).
         name: String,
         /// What is wrong.
         why: &'static str,
@@ -55,7 +55,7 @@ pub fn parse_domains(values: &[String]) -> Result<Vec<Identifier>, NameError> {
 /// Parse one name or address.
 pub fn parse_one(raw: &str) -> Result<Identifier, NameError> {
     let invalid = |why| NameError::Invalid {
-        name: raw.chars().take(100).collect(),
+        name: sanitize(&raw.chars().take(100).collect::<String>()),
         why,
     };
     if raw.contains(':') {
@@ -175,6 +175,8 @@ mod tests {
         }
         assert_eq!(parse_domains(&[]), Err(NameError::Empty));
         assert_eq!(parse_domains(&[",".into()]), Err(NameError::Empty));
+        let err = parse_one("a\x1b[31mb\r\n.example").unwrap_err().to_string();
+        assert!(err.starts_with("`a?[31mb??.example` is not"), "{err:?}");
         let many: Vec<String> = (0..101).map(|i| format!("n{i}.example.com")).collect();
         assert_eq!(parse_domains(&many), Err(NameError::TooMany(101)));
     }

@@ -17,6 +17,7 @@ use clap::{ArgAction, ArgMatches, CommandFactory as _, FromArgMatches as _, Pars
     disable_help_flag = true,
     disable_version_flag = true,
     allow_negative_numbers = true,
+    args_override_self = true,
     max_term_width = 100
 )]
 pub struct Args {
@@ -80,17 +81,18 @@ pub struct Args {
     /// http-01 with a built-in web server on --httpport (repeatable, per domain)
     #[arg(long, num_args = 0, default_missing_value = "no", action = ArgAction::Append, help_heading = "Validation")]
     pub standalone: Vec<String>,
-    /// Port of the standalone server [default: 80]
-    #[arg(long = "httpport", value_name = "PORT", help_heading = "Validation")]
+    /// Port of the standalone server (1–65535) [default: 80]
+    #[arg(long = "httpport", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Validation")]
     pub http_port: Option<u16>,
     /// Address the standalone server binds to [default: all]
     #[arg(long, value_name = "IP", action = ArgAction::Append, help_heading = "Validation")]
     pub local_address: Vec<String>,
-    /// Give up when an authorization is not valid after this many seconds
+    /// Give up when an authorization is not valid after this many seconds (at least 1)
     #[arg(
         long,
         value_name = "SECONDS",
         default_value_t = 300,
+        value_parser = seconds::<1>,
         help_heading = "Validation"
     )]
     pub validation_timeout: u64,
@@ -116,11 +118,12 @@ pub struct Args {
     /// Account key type for a new account key [default: ec-256]
     #[arg(long = "accountkeylength", value_name = "LENGTH", help_heading = "CA")]
     pub account_key_length: Option<String>,
-    /// Give up when an order is still processing after this many seconds
+    /// Give up when an order is still processing after this many seconds (at least 1)
     #[arg(
         long,
         value_name = "SECONDS",
         default_value_t = 300,
+        value_parser = seconds::<1>,
         help_heading = "CA"
     )]
     pub order_timeout: u64,
@@ -195,11 +198,12 @@ pub struct Args {
     /// Run after each successful renewal
     #[arg(long, value_name = "COMMAND", help_heading = "Install")]
     pub renew_hook: Option<String>,
-    /// Kill a hook or reload command still running after this many seconds
+    /// Kill a hook or reload command still running after this many seconds (at least 1)
     #[arg(
         long,
         value_name = "SECONDS",
         default_value_t = 300,
+        value_parser = seconds::<1>,
         help_heading = "Install"
     )]
     pub hook_timeout: u64,
@@ -213,11 +217,13 @@ pub struct Args {
     /// Accepted for acme.sh compatibility (--renew-all never exits 2)
     #[arg(long, hide = true)]
     pub treat_skip_as_success: bool,
-    /// Wait this long for a certificate another acmers is working on, then skip it
+    /// Wait this long for a certificate another acmers is working on, then skip it (0: skip
+    /// it at once)
     #[arg(
         long,
         value_name = "SECONDS",
         default_value_t = 60,
+        value_parser = seconds::<0>,
         help_heading = "Renewal"
     )]
     pub lock_timeout: u64,
@@ -238,7 +244,7 @@ pub struct Args {
     pub cert_home: Option<PathBuf>,
 
     /// Show protocol steps on stderr (level 1–3)
-    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", help_heading = "Output")]
+    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", value_parser = clap::value_parser!(u8).range(1..=3), help_heading = "Output")]
     pub debug: Option<u8>,
     /// Append output to a log file [default: CONFIG_HOME/acme.sh.log]
     #[arg(long, visible_alias = "logfile", value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Output")]
@@ -255,6 +261,21 @@ pub struct Args {
     /// --info: show saved secrets instead of masking them
     #[arg(long, help_heading = "Output")]
     pub output_insecure: bool,
+}
+
+/// The longest wait an option accepts: one week. It keeps every deadline computable.
+pub const MAX_SECONDS: u64 = 7 * 24 * 3600;
+
+/// A number of seconds from `MIN` to [`MAX_SECONDS`].
+fn seconds<const MIN: u64>(text: &str) -> Result<u64, String> {
+    let n: u64 = text
+        .parse()
+        .map_err(|_| "not a number of seconds".to_owned())?;
+    if (MIN..=MAX_SECONDS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be {MIN} to {MAX_SECONDS} seconds (one week)"))
+    }
 }
 
 /// Which command the line asks for.
@@ -292,6 +313,29 @@ pub enum Command {
     Version,
 }
 
+impl Command {
+    /// The long flag that selects the command.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Issue => "--issue",
+            Self::Renew => "--renew",
+            Self::RenewAll => "--renew-all",
+            Self::Cron => "--cron",
+            Self::InstallCert => "--install-cert",
+            Self::List => "--list",
+            Self::Info => "--info",
+            Self::Remove => "--remove",
+            Self::Revoke => "--revoke",
+            Self::InstallCronjob => "--install-cronjob",
+            Self::UninstallCronjob => "--uninstall-cronjob",
+            Self::InstallSystemdTimer => "--install-systemd-timer",
+            Self::SetDefaultCa => "--set-default-ca",
+            Self::Help => "--help",
+            Self::Version => "--version",
+        }
+    }
+}
+
 /// One validation mode as typed, in command-line order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModeArg {
@@ -308,6 +352,8 @@ pub struct Parsed {
     pub args: Args,
     /// The command (the last command flag given), if any.
     pub command: Option<Command>,
+    /// Other command flags given before it, in order; acme.sh ignores them too.
+    pub overridden: Vec<Command>,
     /// Validation modes in the order typed.
     pub modes: Vec<ModeArg>,
 }
@@ -334,17 +380,39 @@ pub fn normalize_argv(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString>
 pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, clap::Error> {
     let matches = Args::command().try_get_matches_from(normalize_argv(argv))?;
     let args = Args::from_arg_matches(&matches)?;
-    let command = last_command(&matches);
+    let mut overridden = commands_in_order(&matches);
+    let command = overridden.pop();
     let modes = modes_in_order(&matches, &args);
     Ok(Parsed {
         args,
         command,
+        overridden,
         modes,
     })
 }
 
-fn last_command(m: &ArgMatches) -> Option<Command> {
-    [
+impl Parsed {
+    /// A warning when several commands were given: only the last one runs, as in acme.sh.
+    pub fn command_warning(&self) -> Option<String> {
+        let last = self.command.filter(|_| !self.overridden.is_empty())?;
+        let given: Vec<String> = self
+            .overridden
+            .iter()
+            .chain([&last])
+            .map(|c| format!("`{}`", c.flag()))
+            .collect();
+        Some(format!(
+            "warning: {} commands given ({}); only the last one, `{}`, runs (as in acme.sh)",
+            given.len(),
+            given.join(", "),
+            last.flag()
+        ))
+    }
+}
+
+/// The command flags given, in command-line order.
+fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
+    let mut given: Vec<(usize, Command)> = [
         ("issue", Command::Issue),
         ("renew", Command::Renew),
         ("renew_all", Command::RenewAll),
@@ -364,8 +432,9 @@ fn last_command(m: &ArgMatches) -> Option<Command> {
     .into_iter()
     .filter(|(id, _)| m.get_flag(id))
     .filter_map(|(id, cmd)| m.index_of(id).map(|i| (i, cmd)))
-    .max_by_key(|(i, _)| *i)
-    .map(|(_, cmd)| cmd)
+    .collect();
+    given.sort_by_key(|(i, _)| *i);
+    given.into_iter().map(|(_, cmd)| cmd).collect()
 }
 
 fn modes_in_order(m: &ArgMatches, args: &Args) -> Vec<ModeArg> {

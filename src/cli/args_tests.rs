@@ -99,6 +99,72 @@ fn last_command_wins_as_in_acmesh() {
 }
 
 #[test]
+fn several_commands_warn_and_the_last_one_runs() {
+    let cases: &[(&str, Option<Command>, &[Command])] = &[
+        ("--issue -d a.com", Some(Command::Issue), &[]),
+        ("--issue --issue -d a.com", Some(Command::Issue), &[]),
+        (
+            "--issue -d a.com --renew",
+            Some(Command::Renew),
+            &[Command::Issue],
+        ),
+        (
+            "--renew-all --issue --list",
+            Some(Command::List),
+            &[Command::RenewAll, Command::Issue],
+        ),
+        // A repeated command counts where it was given last.
+        (
+            "--issue --list --issue",
+            Some(Command::Issue),
+            &[Command::List],
+        ),
+    ];
+    for (text, command, overridden) in cases {
+        let p = line(text).unwrap();
+        assert_eq!(p.command, *command, "{text}");
+        assert_eq!(p.overridden, *overridden, "{text}");
+        assert_eq!(
+            p.command_warning().is_some(),
+            !overridden.is_empty(),
+            "{text}"
+        );
+    }
+    let warning = line("--issue -d a.com -r")
+        .unwrap()
+        .command_warning()
+        .unwrap();
+    assert_eq!(
+        warning,
+        "warning: 2 commands given (`--issue`, `--renew`); only the last one, `--renew`, runs \
+         (as in acme.sh)"
+    );
+}
+
+#[test]
+fn a_repeated_option_keeps_its_last_value_and_lists_accumulate() {
+    let p = line("--issue -d a.com -d b.com --server x --server y -w /a -w /b -f -f").unwrap();
+    assert_eq!(p.args.server.as_deref(), Some("y"));
+    assert_eq!(p.args.domains, ["a.com", "b.com"]);
+    assert_eq!(p.args.webroot, [PathBuf::from("/a"), PathBuf::from("/b")]);
+    assert!(p.args.force);
+}
+
+#[test]
+fn waits_and_levels_in_range() {
+    let p = line("--cron --lock-timeout 0 --hook-timeout 1 --debug 3").unwrap();
+    assert_eq!((p.args.lock_timeout, p.args.hook_timeout), (0, 1));
+    assert_eq!(p.args.debug, Some(3));
+    let p =
+        line("--issue --validation-timeout 604800 --order-timeout 604800 --httpport 1").unwrap();
+    assert_eq!(
+        (p.args.validation_timeout, p.args.order_timeout),
+        (MAX_SECONDS, MAX_SECONDS)
+    );
+    assert_eq!(p.args.http_port, Some(1));
+}
+
+#[test]
 fn optional_values() {
     assert_eq!(line("--issue --debug").unwrap().args.debug, Some(1));
     assert_eq!(line("--issue --debug 2").unwrap().args.debug, Some(2));
@@ -124,6 +190,20 @@ fn rejected_lines() {
         ("--issue --httpport http", ErrorKind::ValueValidation),
         ("--issue --order-timeout soon", ErrorKind::ValueValidation),
         ("--issue --server", ErrorKind::InvalidValue),
+        ("--issue --httpport 0", ErrorKind::ValueValidation),
+        ("--issue --validation-timeout 0", ErrorKind::ValueValidation),
+        ("--issue --order-timeout 0", ErrorKind::ValueValidation),
+        ("--issue --hook-timeout 0", ErrorKind::ValueValidation),
+        ("--issue --hook-timeout -5", ErrorKind::ValueValidation),
+        ("--issue --order-timeout 604801", ErrorKind::ValueValidation),
+        ("--cron --lock-timeout 604801", ErrorKind::ValueValidation),
+        (
+            "--issue --validation-timeout 99999999999999999999",
+            ErrorKind::ValueValidation,
+        ),
+        ("--issue --debug 0", ErrorKind::ValueValidation),
+        ("--issue --debug 4", ErrorKind::ValueValidation),
+        ("--issue --debug 9", ErrorKind::ValueValidation),
         ("issue -d a.com", ErrorKind::UnknownArgument),
     ];
     for (args, kind) in cases {

@@ -20,6 +20,8 @@ use error::Failure;
 use printer::Printer;
 use settings::Globals;
 
+use crate::store::atomic::create_private_dir_all;
+
 /// The project page, printed by `--version` like acme.sh prints its own.
 pub const PROJECT_URL: &str = "https://github.com/acmers/acmers";
 
@@ -40,6 +42,9 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let mut printer = Printer::new(parsed.args.no_color, &env);
+    if let Some(warning) = parsed.command_warning() {
+        printer.error(warning);
+    }
     let command = match parsed.command {
         None => {
             printer.raw(args::help());
@@ -66,16 +71,13 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(exit_code::ERROR);
         }
     };
-    let log_file = log_path(&parsed, &globals).and_then(|path| match open_log(&path) {
-        Ok(file) => Some(file),
-        Err(e) => {
-            printer.error(format_args!(
-                "warning: cannot open the log file `{}`: {e}",
-                path.display()
-            ));
-            None
+    let log_file = match run_log(&parsed, &globals, &printer) {
+        Ok(file) => file,
+        Err(failure) => {
+            failure.render(&printer);
+            return ExitCode::from(exit_code::ERROR);
         }
-    });
+    };
     // Tracing and the printer append to the same open file.
     init_tracing(
         parsed.args.debug,
@@ -160,23 +162,71 @@ fn usage_error(printer: &Printer, e: &clap::Error) {
     {
         printer.error(format_args!("Unknown parameter: {arg}"));
     } else {
+        // The first paragraph: a value may hold a line break (shown escaped by the printer).
         let text = e.render().to_string();
-        let first = text.lines().next().unwrap_or_default();
+        let first = text.split("\n\n").next().unwrap_or_default();
         printer.error(first.trim_start_matches("error: ").trim());
     }
     printer.error("hint: see `acmers --help`");
 }
 
-/// `--log [FILE]` (empty: `<config-home>/acme.sh.log`), else `LOG_FILE` from account.conf.
-fn log_path(parsed: &Parsed, globals: &Globals) -> Option<PathBuf> {
+/// `--log [FILE]` (empty: `<config-home>/acme.sh.log`), else `LOG_FILE` from account.conf;
+/// `true` when it comes from `--log`.
+fn log_path(parsed: &Parsed, globals: &Globals) -> Option<(PathBuf, bool)> {
     match parsed.args.log.as_deref() {
-        Some("") => Some(globals.home.config_home.join("acme.sh.log")),
-        Some(path) => Some(PathBuf::from(path)),
+        Some("") => Some((globals.home.config_home.join("acme.sh.log"), true)),
+        Some(path) => Some((PathBuf::from(path), true)),
         None => globals
             .account_conf
             .get("LOG_FILE")
             .filter(|p| !p.is_empty())
-            .map(PathBuf::from),
+            .map(|p| (PathBuf::from(p), false)),
+    }
+}
+
+/// The log file could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the log file `{}`", path.display())]
+struct LogError {
+    path: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
+/// The run's log file, opened after the config home exists (created 0700 first, as acme.sh's
+/// `__initHome` does on every run), so a first run into a new home logs from its first line.
+/// A `--log` file that cannot be opened (e.g. its folder does not exist: acmers creates no
+/// folder for it) stops the run before it does anything; a `LOG_FILE` from account.conf only
+/// warns, so a cron run is never stopped by its log.
+fn run_log(
+    parsed: &Parsed,
+    globals: &Globals,
+    printer: &Printer,
+) -> Result<Option<std::fs::File>, Failure> {
+    let Some((path, requested)) = log_path(parsed, globals) else {
+        return Ok(None);
+    };
+    create_private_dir_all(&globals.home.config_home)?;
+    match open_log(&path) {
+        Ok(file) => Ok(Some(file)),
+        Err(source) if requested => {
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let hint = match folder {
+                Some(folder) if !folder.is_dir() => format!(
+                    "create the folder `{}` first, or choose another `--log FILE`",
+                    folder.display()
+                ),
+                _ => "choose another `--log FILE`".into(),
+            };
+            Err(Failure::from(LogError { path, source }).hint(hint))
+        }
+        Err(e) => {
+            printer.error(format_args!(
+                "warning: cannot open the log file `{}`: {e}",
+                path.display()
+            ));
+            Ok(None)
+        }
     }
 }
 

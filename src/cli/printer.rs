@@ -4,7 +4,13 @@
 //! stdout, errors to stderr (red on a terminal unless `NO_COLOR`, `ACME_NO_COLOR` or
 //! `--no-color`). `NO_TIMESTAMP=1` drops the date prefix. With `--log`, every line is also
 //! appended to the log file.
+//!
+//! Info and error lines carry text from the command line, conf files and the network, so
+//! their control characters are shown as `?` (see [`escape_controls`]): a typed `-d` cannot
+//! recolour the terminal, move the cursor or forge a second line. [`Printer::raw`] is for
+//! text acmers vouches for (help, PEM blocks) and is written as is.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::fs::File;
 use std::io::{IsTerminal as _, Write as _};
@@ -34,6 +40,21 @@ fn local_zone() -> &'static jiff::tz::TimeZone {
 /// run in the middle of its work, so write errors are ignored (`println!` would panic).
 fn out(w: &mut dyn std::io::Write, line: std::fmt::Arguments<'_>) {
     let _ = writeln!(w, "{line}");
+}
+
+/// `text` with every control character (ESC, CR, LF, DEL, the C1 range, …) replaced by `?`, the
+/// way CA text is shown (`acme::types::sanitize`), but without its length cap: a printed
+/// line is as long as its message.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Writes acme.sh-style lines.
@@ -77,16 +98,16 @@ impl Printer {
         }
     }
 
+    /// `[date] [prefix] text`, control characters of the prefix and text escaped.
     fn line(&self, text: &dyn Display) -> String {
         let prefix = self.prefix.as_deref().unwrap_or_default();
+        let message = format!("{prefix}{text}");
+        let message = escape_controls(&message);
         if self.timestamp {
             let now = jiff::Timestamp::now().to_zoned(local_zone().clone());
-            format!(
-                "[{}] {prefix}{text}",
-                now.strftime("%a %b %e %H:%M:%S %Z %Y")
-            )
+            format!("[{}] {message}", now.strftime("%a %b %e %H:%M:%S %Z %Y"))
         } else {
-            format!("{prefix}{text}")
+            message.into_owned()
         }
     }
 
@@ -128,5 +149,33 @@ impl Printer {
     /// Text as is on stdout (help, version, a PEM block).
     pub fn raw(&self, text: impl Display) {
         out(&mut std::io::stdout().lock(), format_args!("{text}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_become_question_marks() {
+        assert_eq!(escape_controls("a.example"), "a.example");
+        assert!(matches!(escape_controls("plain ü"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_controls("a\x1b[31mb\r\n\t\0\x7f\u{85}c"),
+            "a?[31mb??????c"
+        );
+    }
+
+    #[test]
+    fn lines_escape_prefix_and_text() {
+        let printer = Printer {
+            timestamp: false,
+            ..Printer::default()
+        }
+        .prefixed("x\x1b.example");
+        assert_eq!(
+            printer.line(&"Renewing\r\nforged"),
+            "[x?.example] Renewing??forged"
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::acme::client::check_directory_url;
 use crate::cli::args::Args;
 use crate::cli::settings::{
     self, Globals, Hooks, Install, IssueSettings, Mode, SettingsError, parse_key_type,
@@ -66,7 +67,16 @@ pub fn renewal(
     let key_type = parse_key_type(Some(&key_length), KeyType::Ec256)?;
     let account_key_type = parse_key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
     let server = match (&args.server, get("Le_API")) {
-        (None, Some(api)) if !args.staging => api,
+        (None, Some(api)) if !args.staging => {
+            check_directory_url(&api).map_err(|_| {
+                saved(
+                    "Le_API",
+                    &api,
+                    "not an https URL (plain http only on a loopback host)",
+                )
+            })?;
+            api
+        }
         _ => settings::resolve_server(
             args.server.as_deref(),
             args.staging,
@@ -196,6 +206,10 @@ mod tests {
                 "hostile name",
             ),
             ("Le_Domain='a.test'\n", "no mode"),
+            (
+                "Le_Domain='a.test'\nLe_Webroot='no'\nLe_API='http://ca.example/dir'\n",
+                "plain http CA",
+            ),
         ] {
             assert!(
                 renewal(&Conf::parse(conf), &args("--cron"), &globals()).is_err(),

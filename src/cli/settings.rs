@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::acme::client::check_directory_url;
 use crate::acme::types::Identifier;
 use crate::cli::args::{Args, ModeArg};
 use crate::deploy::Targets;
@@ -76,12 +77,31 @@ pub enum SettingsError {
         "unknown CA `{0}`: use a short name (letsencrypt, letsencrypt_test, zerossl, google, googletest, sslcom, actalis) or an https directory URL"
     )]
     UnknownServer(String),
+    /// A directory URL the protocol client would refuse.
+    #[error(
+        "`{0}` cannot be a CA directory: it must be an https URL (plain http only on a loopback host)"
+    )]
+    DirectoryUrl(String),
     /// A key length is not one acme.sh knows.
     #[error("invalid key length `{0}`: use ec-256, ec-384, ec-521, 2048, 3072, 4096 or 8192")]
     KeyLength(String),
     /// No validation mode given.
     #[error("no validation mode given for `{0}`: add `--webroot DIR` or `--standalone`")]
     NoMode(String),
+    /// More validation modes than domains: the last ones would never be used.
+    #[error(
+        "{unused} would never be used: validation modes pair with the `-d` names in order (the \
+         i-th mode validates the i-th name, the last mode every remaining name), and there are \
+         more modes ({modes}) than names ({domains})"
+    )]
+    UnusedModes {
+        /// How many modes were given.
+        modes: usize,
+        /// How many (distinct) domains were given.
+        domains: usize,
+        /// The unused modes as typed, e.g. `` `--webroot /a`, `--standalone` ``.
+        unused: String,
+    },
     /// A wildcard with an http-01 mode.
     #[error(
         "`{0}` is a wildcard name, which only dns-01 can validate; http-01 (`--webroot`, `--standalone`) cannot"
@@ -126,6 +146,14 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The option that selects this mode, as typed.
+    pub fn option(&self) -> String {
+        match self {
+            Self::Webroot(path) => format!("--webroot {}", path.display()),
+            Self::Standalone => "--standalone".into(),
+        }
+    }
+
     /// The `Le_Webroot` entry acme.sh writes for this mode.
     pub fn conf_entry(&self) -> String {
         match self {
@@ -301,7 +329,9 @@ fn strip_trailing_slash(path: &Path) -> PathBuf {
     }
 }
 
-/// Resolve `--server`/`--staging`/`DEFAULT_ACME_SERVER` to a directory URL.
+/// Resolve `--server`/`--staging`/`DEFAULT_ACME_SERVER` to a directory URL. A URL must pass
+/// the protocol client's own check ([`check_directory_url`]), so a command refuses it before it
+/// creates anything.
 pub fn resolve_server(
     server: Option<&str>,
     staging: bool,
@@ -329,9 +359,10 @@ pub fn resolve_server(
     {
         return Ok((*url).into());
     }
-    match reqwest::Url::parse(&chosen) {
-        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => Ok(chosen),
-        _ => Err(SettingsError::UnknownServer(chosen)),
+    match check_directory_url(&chosen) {
+        Ok(_) => Ok(chosen),
+        Err(_) if chosen.contains("://") => Err(SettingsError::DirectoryUrl(chosen)),
+        Err(_) => Err(SettingsError::UnknownServer(chosen)),
     }
 }
 
@@ -365,6 +396,17 @@ pub fn issue(
             ModeArg::Standalone => Mode::Standalone,
         })
         .collect();
+    if typed.len() > identifiers.len() {
+        return Err(SettingsError::UnusedModes {
+            modes: typed.len(),
+            domains: identifiers.len(),
+            unused: typed[identifiers.len()..]
+                .iter()
+                .map(|m| format!("`{}`", m.option()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     let per_domain = modes_per_domain(&typed, identifiers.len());
     let webroot_conf = typed
         .iter()

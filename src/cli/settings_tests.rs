@@ -161,6 +161,86 @@ fn issue_refusals() {
 }
 
 #[test]
+fn more_modes_than_names_is_an_error_naming_the_unused_ones() {
+    let g = globals_with("");
+    for (text, unused) in [
+        ("-d a.com --standalone --webroot /w", "`--webroot /w`"),
+        ("-d a.com -w /a --standalone", "`--standalone`"),
+        (
+            "-d a.com -d b.com -w /a -w /b --standalone -w /c",
+            "`--standalone`, `--webroot /c`",
+        ),
+        // Duplicate names are one name.
+        (
+            "-d a.com -d A.com. --standalone --standalone",
+            "`--standalone`",
+        ),
+    ] {
+        let p = parsed(&format!("--issue {text}"));
+        match issue(&p.args, &p.modes, &g) {
+            Err(e @ SettingsError::UnusedModes { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with(&format!("{unused} would never be used")),
+                    "{msg}"
+                );
+                assert!(
+                    msg.contains("the i-th mode validates the i-th name"),
+                    "{msg}"
+                );
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    for text in [
+        "-d a.com --standalone",
+        "-d a.com -d b.com --standalone -w /b",
+        "-d a.com -d b.com -d c.com -w /a",
+    ] {
+        let p = parsed(&format!("--issue {text}"));
+        assert!(issue(&p.args, &p.modes, &g).is_ok(), "{text}");
+    }
+}
+
+#[test]
+fn directory_urls_pass_the_protocol_clients_check() {
+    let empty = Conf::parse("");
+    let ec = KeyType::Ec256;
+    for ok in [
+        "https://ca.example/dir",
+        "http://127.0.0.1:14000/dir",
+        "http://localhost/dir",
+        "http://[::1]:80/dir",
+    ] {
+        assert_eq!(resolve_server(Some(ok), false, &empty, ec).unwrap(), ok);
+    }
+    for bad in [
+        "http://ca.example/dir",
+        "http://192.0.2.1/dir",
+        "ftp://example.test/dir",
+        "file:///etc/passwd",
+    ] {
+        assert!(
+            matches!(
+                resolve_server(Some(bad), false, &empty, ec),
+                Err(SettingsError::DirectoryUrl(u)) if u == bad
+            ),
+            "{bad}"
+        );
+    }
+    let saved = Conf::parse("DEFAULT_ACME_SERVER='http://ca.example/dir'\n");
+    assert!(resolve_server(None, false, &saved, ec).is_err());
+    let g = globals_with("");
+    let p = parsed("--issue -d a.com --standalone --server http://ca.example/dir");
+    assert!(matches!(
+        issue(&p.args, &p.modes, &g),
+        Err(SettingsError::DirectoryUrl(_))
+    ));
+    let p = parsed("--set-default-ca --server ftp://ca.example/dir");
+    assert!(set_default_ca(&p.args, &g).is_err());
+}
+
+#[test]
 fn account_conf_values_are_fallbacks() {
     let g = globals_with("CA_BUNDLE='/etc/ca.pem'\nACCOUNT_EMAIL='me@a.com'\n");
     let p = parsed("--issue -d a.com --standalone");

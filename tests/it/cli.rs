@@ -1,6 +1,7 @@
 //! The command line without a CA: help, version, usage errors (exit 1, never clap's 2),
-//! `--set-default-ca`, and acme.sh's output format (`[date] message`, info on stdout,
-//! errors on stderr, `NO_TIMESTAMP=1`).
+//! conflicting options, `--set-default-ca`, `--log` into a new home, and acme.sh's output
+//! format (`[date] message`, info on stdout, errors on stderr, `NO_TIMESTAMP=1`, control
+//! characters escaped).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
@@ -88,11 +89,91 @@ fn bad_option_values_exit_1_never_2() {
         ],
         &["--issue", "--validation-timeout", "soon"],
         &["--issue", "-d"],
+        &[
+            "--issue",
+            "-d",
+            "a.example",
+            "--standalone",
+            "--httpport",
+            "0",
+        ],
+        &[
+            "--issue",
+            "-d",
+            "a.example",
+            "--standalone",
+            "--validation-timeout",
+            "0",
+        ],
+        &[
+            "--issue",
+            "-d",
+            "a.example",
+            "--standalone",
+            "--order-timeout",
+            "0",
+        ],
+        &[
+            "--issue",
+            "-d",
+            "a.example",
+            "--standalone",
+            "--hook-timeout",
+            "0",
+        ],
+        &["--cron", "--lock-timeout", "604801"],
+        &["--cron", "--debug", "9"],
     ] {
         let out = Acmers::new(&top.home).args(args).run();
         assert_eq!(out.code, 1, "{args:?} must exit 1 (2 means skipped)");
         assert!(!out.stderr.is_empty(), "{args:?}: no error shown");
+        assert_contains(&out.stderr, "hint: see `acmers --help`");
     }
+    assert!(!top.home.exists(), "a refused line creates nothing");
+    // 0 is a meaningful lock timeout: skip a locked certificate at once.
+    let out = Acmers::new(&top.home)
+        .args(["--cron", "--lock-timeout", "0"])
+        .run();
+    out.assert_code(0);
+}
+
+#[test]
+fn more_validation_modes_than_names_is_refused() {
+    let top = top();
+    let out = Acmers::new(&top.home)
+        .args([
+            "--issue",
+            "-d",
+            "a.example",
+            "--standalone",
+            "--webroot",
+            "/srv/www",
+        ])
+        .run();
+    out.assert_code(1);
+    assert_contains(&out.stderr, "`--webroot /srv/www` would never be used");
+    assert_contains(&out.stderr, "the i-th mode validates the i-th name");
+    assert!(!top.home.join("a.example_ecc").exists());
+}
+
+#[test]
+fn several_commands_warn_and_the_last_one_runs() {
+    let top = top();
+    let out = Acmers::new(&top.home)
+        .env("NO_TIMESTAMP", "1")
+        .args(["--issue", "-d", "a.example", "--standalone", "--cron"])
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.stdout, "===Starting cron===\n===End cron===\n");
+    assert_eq!(
+        out.stderr,
+        "warning: 2 commands given (`--issue`, `--cron`); only the last one, `--cron`, runs \
+         (as in acme.sh)\n"
+    );
+    assert!(
+        !top.home.join("a.example_ecc").exists(),
+        "--issue did not run"
+    );
 }
 
 #[test]
@@ -273,4 +354,144 @@ fn lifecycle_commands_on_an_empty_home() {
     let out = run(&["--cron", "--parallel", "0"]);
     out.assert_code(1);
     assert_contains(&out.stderr, "--parallel");
+}
+
+/// No byte of the output is a control character other than the line ends.
+fn assert_no_control_characters(out: &Output) {
+    for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{name} carries raw control characters {bad:?}"
+        );
+    }
+}
+
+/// Control characters typed on the command line are shown as `?`, on every path that echoes
+/// them, and the lines keep acme.sh's `[date] message` form.
+#[test]
+fn control_characters_in_arguments_are_escaped() {
+    let top = top();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--issue", "-d", "a\x1b[31mb.example", "--standalone"],
+            "`a?[31mb.example` is not a valid domain name",
+        ),
+        (
+            &["--issue", "-d", "a.example\r\n[forged] ok", "--standalone"],
+            "`a.example??[forged] ok` is not",
+        ),
+        (&["--renew", "-d", "a\x1b[2Jb\n.example"], "refusing domain"),
+        (
+            &[
+                "--issue",
+                "-d",
+                "a.example",
+                "--standalone",
+                "-w",
+                "/w\x1b[31m",
+            ],
+            "`--webroot /w?[31m` would never be used",
+        ),
+        (
+            &["--issue", "--httpport", "8\r\n9"],
+            "invalid value '8??9' for '--httpport <PORT>'",
+        ),
+        (&["--bo\x1b[5mgus"], "Unknown parameter: --bo?[5mgus"),
+    ];
+    for (args, expected) in cases {
+        let out = Acmers::new(&top.home).args(*args).run();
+        out.assert_code(1);
+        assert_no_control_characters(&out);
+        assert_contains(&out.stderr, expected);
+        for line in out.stderr.lines() {
+            let (date, _message) = line
+                .strip_prefix('[')
+                .and_then(|rest| rest.split_once("] "))
+                .unwrap_or_else(|| panic!("{args:?}: not a `[date] message` line: {line:?}"));
+            assert!(date.contains(':'), "{args:?}: not a date: {date:?}");
+        }
+    }
+}
+
+/// `--log` on a first run: the home is created (0700) before the log is opened, so the log
+/// keeps the run's lines; a `--log FILE` whose folder does not exist is refused up front.
+#[test]
+fn log_into_a_new_home_keeps_the_first_run() {
+    let top = top();
+    let out = Acmers::new(&top.home)
+        .args(["--issue", "-d", "a..example", "--standalone", "--log"])
+        .run();
+    out.assert_code(1);
+    assert_contains(&out.stderr, "`a..example` is not a valid domain name");
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let log = fs::read_to_string(top.home.join("acme.sh.log")).expect("the log file");
+    assert_contains(&log, "`a..example` is not a valid domain name");
+    let mode = fs::metadata(&top.home).expect("home").permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o700, "home mode");
+
+    let top = self::top();
+    let log_path = top.home.join("acmers.log");
+    let out = Acmers::new(&top.home)
+        .args(["--set-default-ca", "--server", "letsencrypt", "--log"])
+        .arg(&log_path)
+        .run();
+    out.assert_code(0);
+    let log = fs::read_to_string(&log_path).expect("the log file");
+    assert_contains(&log, &format!("Changed default CA to: {LETSENCRYPT}"));
+
+    let missing = top.dir.path().join("no-such-folder").join("acmers.log");
+    let out = Acmers::new(&top.home)
+        .args(["--set-default-ca", "--server", "zerossl", "--log"])
+        .arg(&missing)
+        .run();
+    out.assert_code(1);
+    assert_contains(&out.stderr, "cannot open the log file");
+    assert_contains(&out.stderr, "no-such-folder");
+    assert_eq!(
+        read_conf(&top.home.join("account.conf"))["DEFAULT_ACME_SERVER"],
+        LETSENCRYPT,
+        "the refused run changed nothing"
+    );
+    assert!(
+        !missing.parent().expect("parent").exists(),
+        "no folder made for a --log FILE"
+    );
+}
+
+/// A CA URL the protocol client would refuse is refused before the lineage folder or its conf
+/// is created.
+#[test]
+fn a_refused_server_leaves_no_lineage() {
+    for server in ["ftp://example.test/dir", "http://example.test/dir"] {
+        let top = top();
+        let out = Acmers::new(&top.home)
+            .args([
+                "--issue",
+                "--server",
+                server,
+                "-d",
+                "x.example",
+                "--standalone",
+            ])
+            .run();
+        out.assert_code(1);
+        assert_contains(&out.stderr, server);
+        let left: Vec<String> = fs::read_dir(&top.home)
+            .map(|dir| {
+                dir.map(|e| {
+                    e.expect("dir entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .filter(|name| name.starts_with("x.example"))
+                .collect()
+            })
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{server}: left {left:?} behind");
+    }
 }
