@@ -5,41 +5,63 @@
 //! keeps that order and acme.sh's visible results, but:
 //!
 //! - **Validate first.** Every target is resolved and checked and every needed source is read
-//!   before the first write, so a bad path (a missing directory, a directory in the way) leaves
-//!   no half install. A write that fails midway (disk full) can still leave earlier targets
-//!   replaced: several files cannot be replaced at once.
-//! - **Atomic replace.** Each target is replaced through a temp file in its own directory
-//!   (`O_CREAT|O_EXCL`, write, `fsync`, `rename`, directory `fsync`; see
-//!   [`write_atomic_owned`]), so a service never reads a half-written file.
+//!   before the first write, so a bad path (a missing directory, a directory in the way, a
+//!   target root must not write) leaves no half install. A write that fails midway (disk full)
+//!   can still leave earlier targets replaced: several files cannot be replaced at once.
+//! - **Opened, not looked up again.** A target's directory is opened with
+//!   [`Policy::open_dir`] (one component at a time with `O_NOFOLLOW` when running as root) and
+//!   everything after is relative to that descriptor: the final name is examined with
+//!   `fstatat(AT_SYMLINK_NOFOLLOW)` and replaced with [`write_atomic_in`] (temp file created
+//!   `O_CREAT|O_EXCL|O_NOFOLLOW`, write, `fsync`, `renameat`, directory `fsync`), so a service
+//!   never reads a half-written file and what was checked is what is written.
+//! - **Root writes only where no other user has a say** ([`store::trust`], the strict
+//!   policy). Running as root, a target is refused ([`InstallError::Untrusted`]) when a
+//!   directory on its path is owned by another user or writable by group or others (a sticky
+//!   world-writable directory such as `/tmp` is accepted above the target's directory, never
+//!   as it), when a symlink on the way is owned by another user, or when the existing target
+//!   is owned by another user, whatever the kind. So another user can neither redirect root's
+//!   write (`/tmp/cert.pem -> /etc/shadow`) nor receive the key (a pre-created `/tmp/k.pem`).
+//!   The existing target's mode is not judged: the file is replaced, never written into, and
+//!   its mode carries over as below. Running as anyone else nothing is judged (the system's
+//!   permissions apply); the code path is the same.
 //! - **Modes and owners.** A new key file is created 0600, a new cert, CA or full-chain file
 //!   0644. An existing target keeps its permission bits and its owner and group (acme.sh keeps
 //!   them by writing in place); the new file gets them before it holds any data. Only root can
-//!   give a file to someone else: without that privilege a target owned by another user (or
-//!   group we are not in) is an error rather than a silent change of owner. One exception,
-//!   `reliability.md` §A1.4: a key file never keeps world permission bits; they are dropped
-//!   and [`Installed::tightened_from`] reports the old mode so the caller can warn.
+//!   give a file to someone else, and root refuses another user's target (above), so as root
+//!   the owner stays root and only the group carries over; without that privilege a target
+//!   owned by another user (or group we are not in) is an error rather than a silent change of
+//!   owner. One exception, `reliability.md` §A1.4: a key file never keeps world permission
+//!   bits; they are dropped and [`Installed::tightened_from`] reports the old mode so the
+//!   caller can warn.
 //! - **CA = cert.** When the CA target is the cert target, the file gets the cert, an empty
 //!   line and the CA (acme.sh writes the cert, then `echo "" >>` and appends the CA), in one
 //!   atomic write.
-//! - **Symlinks are kept.** A target that is a symlink (or a chain of them) is followed: the
-//!   file it points to is replaced and the link stays as it is, so `live/cert.pem ->
-//!   ../archive/cert1.pem` layouts keep working. A dangling link creates the file it names
-//!   (its directory must exist).
+//! - **Symlinks are kept.** A target that is a symlink (or a chain of at most 40) is followed:
+//!   the file it points to is replaced and the link stays as it is, so `live/cert.pem ->
+//!   ../archive/cert1.pem` layouts keep working. A relative link is read relative to its
+//!   directory. As root a link is followed only when root owns it, and the path it points to
+//!   is judged by the same rules. A dangling link creates the file it names (its directory
+//!   must exist).
 //! - **Sources are never overwritten.** A target that is the very file it would be copied from
 //!   (same device and inode, e.g. `--cert-file` pointing into the acme.sh home, or a hard link
 //!   to it) is skipped. A target that is one of the *other* issued files is refused: writing
 //!   the key over `fullchain.cer` would destroy the lineage.
 //! - A missing parent directory is an error ([`InstallError::NoParent`]); nothing is created.
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs::{self, Metadata};
+use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{AtFlags, FileType, Stat};
 use rustix::io::Errno;
 
-use crate::store::{self, atomic::write_atomic_owned};
+use crate::store::trust::{Policy, Why};
+use crate::store::{self, atomic::write_atomic_in};
 
 /// Symlinks followed for one target before giving up (Linux's own limit).
 const MAX_SYMLINKS: usize = 40;
@@ -167,6 +189,18 @@ pub enum InstallError {
         /// The issued file it is.
         other: Kind,
     },
+    /// Running as root, the target, a directory on its path or a symlink on the way is owned
+    /// or writable by another user (see the module documentation).
+    #[error("refusing to write the {kind} target `{}` as root", path.display())]
+    Untrusted {
+        /// Which file.
+        kind: Kind,
+        /// The target as configured.
+        path: PathBuf,
+        /// [`store::Error::Untrusted`], naming the file, directory or link and why.
+        #[source]
+        source: store::Error,
+    },
     /// The target could not be examined (permission denied, a symlink loop).
     #[error("failed to resolve the {kind} target `{}`", path.display())]
     Resolve {
@@ -202,13 +236,43 @@ pub enum InstallError {
     },
 }
 
+/// Where a target's content goes: a name in an opened directory.
+struct Dest {
+    /// The directory, opened under the trust policy.
+    dir: OwnedFd,
+    /// The path `dir` was opened by, for messages.
+    dir_path: PathBuf,
+    /// Device and inode of `dir`.
+    dir_id: (u64, u64),
+    /// The final name in `dir` (no symlink).
+    name: OsString,
+    /// The file there now, if any.
+    existing: Option<Stat>,
+}
+
+impl Dest {
+    fn new(
+        dir: OwnedFd,
+        dir_path: PathBuf,
+        name: OsString,
+        existing: Option<Stat>,
+    ) -> io::Result<Self> {
+        let dir_id = file_id(&rustix::fs::fstat(&dir)?);
+        Ok(Self {
+            dir,
+            dir_path,
+            dir_id,
+            name,
+            existing,
+        })
+    }
+}
+
 /// One target, checked and ready to write.
 struct Plan<'a> {
     kind: Kind,
     target: &'a Path,
-    /// The file to replace: the target with every symlink resolved.
-    dest: PathBuf,
-    existing: Option<Metadata>,
+    dest: Dest,
     source: &'a Path,
     action: Action,
 }
@@ -219,6 +283,7 @@ struct Plan<'a> {
 ///
 /// Any [`InstallError`]; all but [`InstallError::Write`] leave every target untouched.
 pub fn install(sources: &Sources<'_>, targets: &Targets) -> Result<Vec<Installed>, InstallError> {
+    let policy = Policy::current();
     let all = [
         (Kind::Cert, sources.cert, targets.cert.as_deref()),
         (Kind::Ca, sources.ca, targets.ca.as_deref()),
@@ -233,7 +298,7 @@ pub fn install(sources: &Sources<'_>, targets: &Targets) -> Result<Vec<Installed
     let mut source_ids = Vec::new();
     for &(kind, source, target) in &all {
         match fs::metadata(source) {
-            Ok(meta) => source_ids.push((kind, file_id(&meta))),
+            Ok(meta) => source_ids.push((kind, (meta.dev(), meta.ino()))),
             Err(e) if target.is_some() => {
                 return Err(InstallError::ReadSource {
                     kind,
@@ -248,10 +313,10 @@ pub fn install(sources: &Sources<'_>, targets: &Targets) -> Result<Vec<Installed
     let mut plans = Vec::new();
     for (kind, source, target) in all {
         let Some(target) = target else { continue };
-        let (dest, existing) = resolve(kind, target)?;
+        let dest = resolve(policy, kind, target)?;
         let mut action = Action::Written;
-        if let Some(meta) = &existing {
-            match source_ids.iter().find(|(_, id)| *id == file_id(meta)) {
+        if let Some(stat) = &dest.existing {
+            match source_ids.iter().find(|(_, id)| *id == file_id(stat)) {
                 Some(&(other, _)) if other == kind => action = Action::SameFile,
                 Some(&(other, _)) => {
                     return Err(InstallError::IsSource {
@@ -263,25 +328,21 @@ pub fn install(sources: &Sources<'_>, targets: &Targets) -> Result<Vec<Installed
                 None => {}
             }
         }
+        let on_cert = |p: &Plan<'_>| {
+            p.kind == Kind::Cert
+                && p.action == Action::Written
+                && (p.dest.dir_id, &p.dest.name) == (dest.dir_id, &dest.name)
+        };
+        if kind == Kind::Ca && plans.iter().any(on_cert) {
+            action = Action::AppendedToCert;
+        }
         plans.push(Plan {
             kind,
             target,
             dest,
-            existing,
             source,
             action,
         });
-    }
-    let cert_dest = plans
-        .iter()
-        .find(|p| p.kind == Kind::Cert && p.action == Action::Written)
-        .map(|p| p.dest.clone());
-    if let Some(cert_dest) = cert_dest {
-        for plan in &mut plans {
-            if plan.kind == Kind::Ca && plan.dest == cert_dest {
-                plan.action = Action::AppendedToCert;
-            }
-        }
     }
 
     // Read everything before writing anything.
@@ -311,16 +372,17 @@ pub fn install(sources: &Sources<'_>, targets: &Targets) -> Result<Vec<Installed
 
     let mut installed = Vec::with_capacity(plans.len());
     for (plan, data) in plans.iter().zip(&contents) {
-        let (mode, tightened_from) = mode_for(plan.kind, plan.existing.as_ref());
+        let dest = &plan.dest;
+        let (mode, tightened_from) = mode_for(plan.kind, dest.existing.as_ref());
         if plan.action == Action::Written {
-            let owner = plan.existing.as_ref().map(|m| (m.uid(), m.gid()));
-            write_atomic_owned(&plan.dest, data, mode, owner).map_err(|source| {
-                InstallError::Write {
+            let owner = dest.existing.as_ref().map(|s| (s.st_uid, s.st_gid));
+            write_atomic_in(&dest.dir, &dest.dir_path, &dest.name, data, mode, owner).map_err(
+                |source| InstallError::Write {
                     kind: plan.kind,
                     path: plan.target.to_owned(),
                     source,
-                }
-            })?;
+                },
+            )?;
         }
         installed.push(Installed {
             kind: plan.kind,
@@ -333,17 +395,17 @@ pub fn install(sources: &Sources<'_>, targets: &Targets) -> Result<Vec<Installed
 }
 
 /// Device and inode.
-fn file_id(meta: &Metadata) -> (u64, u64) {
-    (meta.dev(), meta.ino())
+fn file_id(stat: &Stat) -> (u64, u64) {
+    (stat.st_dev, stat.st_ino)
 }
 
 /// The mode of the new file, and the old mode when world bits were dropped from a key.
-fn mode_for(kind: Kind, existing: Option<&Metadata>) -> (u32, Option<u32>) {
+fn mode_for(kind: Kind, existing: Option<&Stat>) -> (u32, Option<u32>) {
     match existing {
         None if kind == Kind::Key => (NEW_KEY_MODE, None),
         None => (NEW_CERT_MODE, None),
-        Some(meta) => {
-            let old = meta.mode() & 0o777;
+        Some(stat) => {
+            let old = stat.st_mode & 0o777;
             if kind == Kind::Key && old & 0o007 != 0 {
                 (old & !0o007, Some(old))
             } else {
@@ -353,55 +415,93 @@ fn mode_for(kind: Kind, existing: Option<&Metadata>) -> (u32, Option<u32>) {
     }
 }
 
-/// The file `target` stands for, with every symlink resolved (its directory canonical), and
-/// its metadata when it exists.
-fn resolve(kind: Kind, target: &Path) -> Result<(PathBuf, Option<Metadata>), InstallError> {
-    let no_parent = |source| InstallError::NoParent {
-        kind,
-        path: target.to_owned(),
-        source,
-    };
+/// The file `target` stands for: its directory opened under `policy`, its name there with
+/// every symlink followed (each link's owner judged), and the file when it exists (its owner
+/// judged).
+fn resolve(policy: Policy, kind: Kind, target: &Path) -> Result<Dest, InstallError> {
     let resolve_err = |source| InstallError::Resolve {
         kind,
         path: target.to_owned(),
         source,
     };
+    let untrusted = |path: PathBuf, why| InstallError::Untrusted {
+        kind,
+        path: target.to_owned(),
+        source: store::Error::Untrusted { path, why },
+    };
     let mut path = target.to_owned();
     for _ in 0..=MAX_SYMLINKS {
-        let Some(name) = path.file_name() else {
+        let Some(name) = path.file_name().map(OsStr::to_owned) else {
             return Err(InstallError::NotAFile {
                 kind,
                 path: target.to_owned(),
             });
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
+        let dir_path = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
         };
-        let dir = fs::canonicalize(dir).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => no_parent(e),
-            _ => resolve_err(e),
-        })?;
-        let full = dir.join(name);
-        match fs::symlink_metadata(&full) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                // A relative link is relative to its directory; an absolute one replaces it.
-                path = dir.join(fs::read_link(&full).map_err(resolve_err)?);
+        let dir = policy
+            .open_dir(&dir_path)
+            .map_err(|e| dir_error(kind, target, e))?;
+        let stat = match rustix::fs::statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => stat,
+            Err(Errno::NOENT) => {
+                return Dest::new(dir, dir_path, name, None).map_err(resolve_err);
             }
-            Ok(meta) if meta.is_file() => return Ok((full, Some(meta))),
-            Ok(_) => {
+            Err(e) => return Err(resolve_err(e.into())),
+        };
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Symlink if !policy.trusts_owner(stat.st_uid) => {
+                return Err(untrusted(dir_path.join(&name), Why::LinkOwner(stat.st_uid)));
+            }
+            FileType::Symlink => {
+                // A relative link is relative to its directory; an absolute one replaces it.
+                let to = rustix::fs::readlinkat(&dir, &name, Vec::new())
+                    .map_err(|e| resolve_err(e.into()))?;
+                path = dir_path.join(OsStr::from_bytes(to.as_bytes()));
+            }
+            FileType::RegularFile if !policy.trusts_owner(stat.st_uid) => {
+                return Err(untrusted(dir_path.join(&name), Why::Owner(stat.st_uid)));
+            }
+            FileType::RegularFile => {
+                return Dest::new(dir, dir_path, name, Some(stat)).map_err(resolve_err);
+            }
+            _ => {
                 return Err(InstallError::NotAFile {
                     kind,
                     path: target.to_owned(),
                 });
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((full, None)),
-            // The "directory" is a file.
-            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Err(no_parent(e)),
-            Err(e) => return Err(resolve_err(e)),
         }
     }
     Err(resolve_err(Errno::LOOP.into()))
+}
+
+/// The error for a target whose directory [`Policy::open_dir`] refused or could not open.
+fn dir_error(kind: Kind, target: &Path, error: store::Error) -> InstallError {
+    let path = target.to_owned();
+    match error {
+        store::Error::Read { source, .. }
+            if matches!(
+                source.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            InstallError::NoParent { kind, path, source }
+        }
+        // A file where a directory should be: the directory does not exist.
+        store::Error::Untrusted {
+            why: Why::WrongType,
+            ..
+        } => InstallError::NoParent {
+            kind,
+            path,
+            source: Errno::NOTDIR.into(),
+        },
+        store::Error::Read { source, .. } => InstallError::Resolve { kind, path, source },
+        source => InstallError::Untrusted { kind, path, source },
+    }
 }
 
 #[cfg(test)]

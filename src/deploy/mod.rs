@@ -3,7 +3,9 @@
 //! pre/post/renew hooks).
 //!
 //! - [`install`] copies `<d>.cer`, `ca.cer`, `<d>.key` and `fullchain.cer` to the configured
-//!   targets, each replaced atomically, keeping an existing target's mode and owner.
+//!   targets, each replaced atomically relative to its opened directory, keeping an existing
+//!   target's mode and owner. As root it refuses a target that another user could redirect
+//!   or receive (their file, their symlink, a directory they own or can write).
 //! - [`hook`] runs one shell command with a timeout that ends its whole process group, and
 //!   captures its (bounded) output.
 //!

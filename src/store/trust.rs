@@ -38,7 +38,7 @@ pub enum Why {
     LinkOwner(u32),
     /// Not what was expected there (a folder on the way, a regular file at the end).
     WrongType,
-    /// More than [`MAX_SYMLINKS`] symbolic links.
+    /// More than 40 symbolic links (Linux's own limit).
     TooManyLinks,
 }
 
@@ -119,6 +119,14 @@ impl Policy {
             return Some(Why::WrongType);
         }
         self.owner_and_mode(origin, Place::Holder)
+    }
+
+    /// Whether a file or symbolic link that `uid` owns may be used: always under the
+    /// permissive policy, otherwise when root (or the running user) owns it. Unlike
+    /// [`file`](Self::file) this does not judge the mode, for what acmers replaces rather than
+    /// reads (an install target).
+    pub fn trusts_owner(self, uid: u32) -> bool {
+        !self.strict || uid == 0 || uid == self.euid
     }
 
     /// [`file`](Self::file) as an error naming `path`.
