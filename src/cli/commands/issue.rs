@@ -305,7 +305,7 @@ mod tests {
         IssueSettings {
             identifiers: names
                 .iter()
-                .map(|n| crate::acme::types::Identifier::Dns((*n).into()))
+                .map(|n| acme::types::Identifier::Dns((*n).into()))
                 .collect(),
             modes: vec![Mode::Standalone; names.len()],
             webroot_conf: "no".into(),
