@@ -148,7 +148,7 @@ fn a_conf_another_user_owns_or_can_write_runs_nothing() {
 
     rustix::fs::chownat(
         rustix::fs::CWD,
-        &site.conf(),
+        site.conf(),
         Some(rustix::fs::Uid::ROOT),
         None,
         rustix::fs::AtFlags::empty(),
@@ -184,7 +184,7 @@ fn folders_another_user_controls_are_refused() {
     );
     rustix::fs::chownat(
         rustix::fs::CWD,
-        &site.lineage(),
+        site.lineage(),
         Some(rustix::fs::Uid::ROOT),
         None,
         rustix::fs::AtFlags::empty(),
