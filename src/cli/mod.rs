@@ -9,8 +9,6 @@ pub mod saved;
 pub mod settings;
 
 use std::ffi::OsString;
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,6 +19,7 @@ use printer::Printer;
 use settings::Globals;
 
 use crate::store::atomic::create_private_dir_all;
+use crate::store::trust::Policy;
 
 /// The project page, printed by `--version` like acme.sh prints its own.
 pub const PROJECT_URL: &str = "https://github.com/acmers/acmers";
@@ -190,7 +189,7 @@ fn log_path(parsed: &Parsed, globals: &Globals) -> Option<(PathBuf, bool)> {
 struct LogError {
     path: PathBuf,
     #[source]
-    source: std::io::Error,
+    source: crate::store::Error,
 }
 
 /// The run's log file, opened after the config home exists (created 0700 first, as acme.sh's
@@ -230,12 +229,12 @@ fn run_log(
     }
 }
 
-fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
+/// Open the log for appending (created 0600). As root the log is treated like any file root
+/// writes: its folder, a link to it or the file itself that another user controls is refused
+/// (docs/security.md), so a log path cannot make root append to a file of someone else's
+/// choosing.
+fn open_log(path: &std::path::Path) -> Result<std::fs::File, crate::store::Error> {
+    Policy::current().open_append(path)
 }
 
 /// `--debug [1-3]`: protocol steps on stderr (1: acmers' steps; 2: plus trace detail; 3: plus

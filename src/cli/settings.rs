@@ -11,6 +11,7 @@ use crate::cli::args::{Args, ModeArg};
 use crate::deploy::Targets;
 use crate::keys::KeyType;
 use crate::names;
+use crate::store::trust::Policy;
 use crate::store::{Conf, Home};
 
 /// The default CA: Let's Encrypt (acme.sh defaults to ZeroSSL; see docs/differences.md).
@@ -298,7 +299,7 @@ pub fn globals(
             .map(PathBuf::from)
     });
     let probe = Home::new(working_dir.clone(), config_home.clone(), None);
-    let account_conf = Conf::load(&probe.account_conf())?.unwrap_or_default();
+    let account_conf = load_account_conf(&probe)?;
     let cert_home = args
         .cert_home
         .clone()
@@ -317,6 +318,20 @@ pub fn globals(
         home: Home::new(working_dir, config_home, cert_home),
         account_conf,
     })
+}
+
+/// `account.conf` (empty when missing). As root it must be closed to other users, with every
+/// folder above it: it chooses the CA, the log file, the CA bundle and the certificate home
+/// (docs/security.md).
+fn load_account_conf(home: &Home) -> Result<Conf, SettingsError> {
+    let policy = Policy::current();
+    policy.check_dir(&home.config_home)?;
+    let path = home.account_conf();
+    let conf = Conf::load(&path)?;
+    if let Some(origin) = conf.as_ref().and_then(Conf::origin) {
+        policy.check_file(&path, origin)?;
+    }
+    Ok(conf.unwrap_or_default())
 }
 
 fn strip_trailing_slash(path: &Path) -> PathBuf {

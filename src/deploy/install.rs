@@ -48,23 +48,19 @@
 //!   the key over `fullchain.cer` would destroy the lineage.
 //! - A missing parent directory is an error ([`InstallError::NoParent`]); nothing is created.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Stat};
+use rustix::fs::Stat;
 use rustix::io::Errno;
 
 use crate::store::trust::{Policy, Why};
 use crate::store::{self, atomic::write_atomic_in};
-
-/// Symlinks followed for one target before giving up (Linux's own limit).
-const MAX_SYMLINKS: usize = 40;
 
 /// Mode of a new key file.
 const NEW_KEY_MODE: u32 = 0o600;
@@ -415,71 +411,28 @@ fn mode_for(kind: Kind, existing: Option<&Stat>) -> (u32, Option<u32>) {
     }
 }
 
-/// The file `target` stands for: its directory opened under `policy`, its name there with
-/// every symlink followed (each link's owner judged), and the file when it exists (its owner
-/// judged).
+/// The file `target` stands for ([`Policy::locate`]: its directory opened under `policy`, its
+/// name there with every symlink followed and each link's owner judged, and the file when it
+/// exists, its owner judged).
 fn resolve(policy: Policy, kind: Kind, target: &Path) -> Result<Dest, InstallError> {
-    let resolve_err = |source| InstallError::Resolve {
+    let located = policy
+        .locate(target)
+        .map_err(|e| locate_error(kind, target, e))?;
+    Dest::new(
+        located.dir,
+        located.dir_path,
+        located.name,
+        located.existing,
+    )
+    .map_err(|source| InstallError::Resolve {
         kind,
         path: target.to_owned(),
         source,
-    };
-    let untrusted = |path: PathBuf, why| InstallError::Untrusted {
-        kind,
-        path: target.to_owned(),
-        source: store::Error::Untrusted { path, why },
-    };
-    let mut path = target.to_owned();
-    for _ in 0..=MAX_SYMLINKS {
-        let Some(name) = path.file_name().map(OsStr::to_owned) else {
-            return Err(InstallError::NotAFile {
-                kind,
-                path: target.to_owned(),
-            });
-        };
-        let dir_path = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        let dir = policy
-            .open_dir(&dir_path)
-            .map_err(|e| dir_error(kind, target, e))?;
-        let stat = match rustix::fs::statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => stat,
-            Err(Errno::NOENT) => {
-                return Dest::new(dir, dir_path, name, None).map_err(resolve_err);
-            }
-            Err(e) => return Err(resolve_err(e.into())),
-        };
-        match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Symlink if !policy.trusts_owner(stat.st_uid) => {
-                return Err(untrusted(dir_path.join(&name), Why::LinkOwner(stat.st_uid)));
-            }
-            FileType::Symlink => {
-                // A relative link is relative to its directory; an absolute one replaces it.
-                let to = rustix::fs::readlinkat(&dir, &name, Vec::new())
-                    .map_err(|e| resolve_err(e.into()))?;
-                path = dir_path.join(OsStr::from_bytes(to.as_bytes()));
-            }
-            FileType::RegularFile if !policy.trusts_owner(stat.st_uid) => {
-                return Err(untrusted(dir_path.join(&name), Why::Owner(stat.st_uid)));
-            }
-            FileType::RegularFile => {
-                return Dest::new(dir, dir_path, name, Some(stat)).map_err(resolve_err);
-            }
-            _ => {
-                return Err(InstallError::NotAFile {
-                    kind,
-                    path: target.to_owned(),
-                });
-            }
-        }
-    }
-    Err(resolve_err(Errno::LOOP.into()))
+    })
 }
 
-/// The error for a target whose directory [`Policy::open_dir`] refused or could not open.
-fn dir_error(kind: Kind, target: &Path, error: store::Error) -> InstallError {
+/// The error for a target [`Policy::locate`] refused or could not find.
+fn locate_error(kind: Kind, target: &Path, error: store::Error) -> InstallError {
     let path = target.to_owned();
     match error {
         store::Error::Read { source, .. }
@@ -499,6 +452,7 @@ fn dir_error(kind: Kind, target: &Path, error: store::Error) -> InstallError {
             path,
             source: Errno::NOTDIR.into(),
         },
+        store::Error::NotRegular { .. } => InstallError::NotAFile { kind, path },
         store::Error::Read { source, .. } => InstallError::Resolve { kind, path, source },
         source => InstallError::Untrusted { kind, path, source },
     }

@@ -7,6 +7,8 @@ use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _, symlink};
 use tempfile::TempDir;
 
 use super::*;
+use rustix::fs::AtFlags;
+
 use crate::store::trust::Why;
 
 /// A lineage folder with the four issued files, and an empty output folder.

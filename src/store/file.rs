@@ -3,6 +3,7 @@
 //! more than a size limit, so a conf linked to `/dev/zero` or replaced by a FIFO fails with a
 //! clear error instead of eating memory or hanging the run.
 
+use std::fs::File;
 use std::io::{self, Read as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
@@ -50,6 +51,20 @@ pub fn read(path: &Path, limit: u64) -> Result<Option<Loaded>, Error> {
         }
         Err(e) => return Err(read_err(e)),
     };
+    read_opened(file, path, limit).map(Some)
+}
+
+/// The checks and the capped read of [`read`], for a file opened by the caller (`path` names it
+/// in errors).
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn read_opened(file: File, path: &Path, limit: u64) -> Result<Loaded, Error> {
+    let read_err = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
     let stat = rustix::fs::fstat(&file).map_err(|e| read_err(e.into()))?;
     if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
         return Err(Error::NotRegular {
@@ -72,8 +87,8 @@ pub fn read(path: &Path, limit: u64) -> Result<Option<Loaded>, Error> {
     if bytes.len() as u64 > limit {
         return Err(too_large());
     }
-    Ok(Some(Loaded {
+    Ok(Loaded {
         bytes,
         origin: Origin::of(&stat),
-    }))
+    })
 }

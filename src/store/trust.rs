@@ -23,6 +23,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
 use super::Error;
+use super::file::Loaded;
 
 /// Symbolic links followed for one path before giving up (Linux's own limit).
 const MAX_SYMLINKS: usize = 40;
@@ -38,8 +39,6 @@ pub enum Why {
     LinkOwner(u32),
     /// Not what was expected there (a folder on the way, a regular file at the end).
     WrongType,
-    /// More than 40 symbolic links (Linux's own limit).
-    TooManyLinks,
 }
 
 impl std::fmt::Display for Why {
@@ -53,8 +52,27 @@ impl std::fmt::Display for Why {
                 write!(f, "it is a symbolic link owned by another user (uid {uid})")
             }
             Self::WrongType => f.write_str("it is not a regular file or folder"),
-            Self::TooManyLinks => f.write_str("it goes through too many symbolic links"),
         }
+    }
+}
+
+/// A file's place: see [`Policy::locate`].
+#[derive(Debug)]
+pub struct Located {
+    /// Its folder, opened (`O_PATH`).
+    pub dir: OwnedFd,
+    /// The path the folder was opened by, for messages.
+    pub dir_path: PathBuf,
+    /// Its name in the folder (not a symbolic link).
+    pub name: OsString,
+    /// The file, when it exists.
+    pub existing: Option<Stat>,
+}
+
+impl Located {
+    /// `dir_path/name`, for messages.
+    pub fn path(&self) -> PathBuf {
+        self.dir_path.join(&self.name)
     }
 }
 
@@ -191,6 +209,119 @@ impl Policy {
         }
     }
 
+    /// Where the file `path` stands for is: its folder opened by [`open_dir`](Self::open_dir),
+    /// its name there after following symbolic links (relative ones from their own folder, at
+    /// most 40; under the strict policy only links root owns, each target judged again), and
+    /// the file's `stat` when it exists. An existing file must be a regular file whose owner
+    /// [`trusts_owner`](Self::trusts_owner) accepts; its mode is left to the caller.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_dir`](Self::open_dir) for the folder (a missing one is [`Error::Read`] with
+    /// `NotFound`); [`Error::Untrusted`] for a link or file of another user;
+    /// [`Error::NotRegular`] for a folder, device or pipe, or a path without a file name.
+    pub fn locate(self, path: &Path) -> Result<Located, Error> {
+        let mut path = path.to_owned();
+        for _ in 0..=MAX_SYMLINKS {
+            let Some(name) = path.file_name().map(OsStr::to_owned) else {
+                return Err(Error::NotRegular { path });
+            };
+            let dir_path = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            let dir = self.open_dir(&dir_path)?;
+            let here = dir_path.join(&name);
+            let stat = match rustix::fs::statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) => Some(stat),
+                Err(Errno::NOENT) => None,
+                Err(e) => return Err(read_err(&here, e)),
+            };
+            let kind = stat.map(|s| FileType::from_raw_mode(s.st_mode));
+            let untrusted = |why| Error::Untrusted {
+                path: here.clone(),
+                why,
+            };
+            match (kind, stat) {
+                (Some(FileType::Symlink), Some(s)) if !self.trusts_owner(s.st_uid) => {
+                    return Err(untrusted(Why::LinkOwner(s.st_uid)));
+                }
+                (Some(FileType::Symlink), _) => {
+                    let to = rustix::fs::readlinkat(&dir, &name, Vec::new())
+                        .map_err(|e| read_err(&here, e))?;
+                    // A relative link is relative to its folder; an absolute one replaces it.
+                    path = dir_path.join(OsStr::from_bytes(to.as_bytes()));
+                }
+                (Some(FileType::RegularFile), Some(s)) if !self.trusts_owner(s.st_uid) => {
+                    return Err(untrusted(Why::Owner(s.st_uid)));
+                }
+                (None | Some(FileType::RegularFile), _) => {
+                    return Ok(Located {
+                        dir,
+                        dir_path,
+                        name,
+                        existing: stat,
+                    });
+                }
+                _ => return Err(Error::NotRegular { path: here }),
+            }
+        }
+        Err(read_err(&path, Errno::LOOP))
+    }
+
+    /// Read the file `path` as [`file::read`](super::file::read) does, reached through
+    /// [`locate`](Self::locate) (root's own links are followed) and judged by
+    /// [`file`](Self::file) as opened; `Ok(None)` when it does not exist (its folder must).
+    ///
+    /// # Errors
+    ///
+    /// As [`locate`](Self::locate) and [`file::read`](super::file::read), and
+    /// [`Error::Untrusted`] for a file others can write.
+    pub fn read_file(self, path: &Path, limit: u64) -> Result<Option<Loaded>, Error> {
+        let located = self.locate(path)?;
+        if located.existing.is_none() {
+            return Ok(None);
+        }
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let at = located.path();
+        let fd = rustix::fs::openat(&located.dir, &located.name, flags, Mode::empty())
+            .map_err(|e| read_err(&at, e))?;
+        let loaded = super::file::read_opened(std::fs::File::from(fd), &at, limit)?;
+        self.check_file(&at, loaded.origin)?;
+        Ok(Some(loaded))
+    }
+
+    /// Open the file `path` for appending (a log), created 0600 when missing, reached through
+    /// [`locate`](Self::locate) and judged by [`file`](Self::file) as opened.
+    ///
+    /// # Errors
+    ///
+    /// As [`locate`](Self::locate); [`Error::Write`] when it cannot be opened or created;
+    /// [`Error::Untrusted`] for a file others can write.
+    pub fn open_append(self, path: &Path) -> Result<std::fs::File, Error> {
+        let located = self.locate(path)?;
+        let at = located.path();
+        let flags = OFlags::WRONLY
+            | OFlags::APPEND
+            | OFlags::CREATE
+            | OFlags::NOFOLLOW
+            | OFlags::NONBLOCK
+            | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(
+            &located.dir,
+            &located.name,
+            flags,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| Error::Write {
+            path: at.clone(),
+            source: e.into(),
+        })?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| read_err(&at, e))?;
+        self.check_file(&at, Origin::of(&stat))?;
+        Ok(std::fs::File::from(fd))
+    }
+
     /// The walk behind [`check_dir`](Self::check_dir) and [`open_dir`](Self::open_dir):
     /// `Some(fd)` of the folder, or `None` when a tail is missing and `missing_ok`.
     fn walk(self, path: &Path, missing_ok: bool) -> Result<Option<OwnedFd>, Error> {
@@ -236,7 +367,7 @@ impl Policy {
                 }
                 links += 1;
                 if links > MAX_SYMLINKS {
-                    return Err(untrusted(&here, Why::TooManyLinks));
+                    return Err(read_err(&here, Errno::LOOP));
                 }
                 let target = rustix::fs::readlinkat(&fd, name.as_os_str(), Vec::new())
                     .map_err(|e| read_err(&here, e))?;

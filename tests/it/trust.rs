@@ -228,3 +228,73 @@ fn a_symlinked_lineage_folder_is_followed_only_when_root_owns_the_link() {
         NAME
     );
 }
+
+/// `account.conf`, the log file and the CA bundle decide what root trusts and where it writes:
+/// another user's are refused (issue 7 items 2 and 3).
+#[test]
+fn account_conf_log_and_ca_bundle_of_another_user_are_refused() {
+    if !running_as_root() {
+        return;
+    }
+    let site = Site::new();
+    let list = || Acmers::new(&site.home).arg("--list").timeout(GUARD);
+
+    let account = site.home.join("account.conf");
+    give_to_nobody(&account);
+    let out = list().run();
+    out.assert_code(1);
+    let expected = format!(
+        "refusing `{}` as root: it is owned by another user (uid 65534)",
+        account.display()
+    );
+    assert!(out.stderr.contains(&expected), "wanted {expected:?}");
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &account,
+        Some(rustix::fs::Uid::ROOT),
+        None,
+        rustix::fs::AtFlags::empty(),
+    )
+    .expect("chown back");
+    list().run().assert_code(0);
+
+    // A log in a folder everyone can write (a sticky `/tmp`): refused, nothing created.
+    let open = site.home.parent().expect("top").join("open");
+    fs::create_dir(&open).expect("mkdir");
+    chmod(&open, 0o1777);
+    let log = open.join("acme.log");
+    let out = list().arg("--log").arg(&log).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("refusing `{}` as root", open.display()))
+    );
+    assert!(!log.exists());
+
+    // A log that is another user's link to root's file: the file is not appended to.
+    let victim = site.home.join("victim");
+    fs::write(&victim, "precious\n").expect("write");
+    let link = site.home.join("acme.log");
+    symlink(&victim, &link).expect("symlink");
+    give_to_nobody(&link);
+    let out = list().arg("--log").arg(&link).run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("symbolic link owned by another user"));
+    assert_eq!(fs::read_to_string(&victim).expect("victim"), "precious\n");
+
+    // A CA bundle another user owns could make root trust their CA.
+    let bundle = site.home.join("theirs.pem");
+    fs::copy(site.fake.ca_bundle_path(), &bundle).expect("copy bundle");
+    give_to_nobody(&bundle);
+    let requests = site.requests();
+    let out = Acmers::new(&site.home)
+        .args(["--renew", "-d", NAME, "--force", "--ca-bundle"])
+        .arg(&bundle)
+        .timeout(GUARD)
+        .run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("cannot read the CA bundle"));
+    assert!(out.stderr.contains("owned by another user (uid 65534)"));
+    assert_eq!(site.requests(), requests, "the CA was contacted");
+    assert!(!site.marker.exists());
+}

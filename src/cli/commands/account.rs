@@ -11,7 +11,9 @@ use crate::acme::{Account, Client, Registration};
 use crate::cli::printer::Printer;
 use crate::keys::{KeyType, PrivateKey};
 use crate::store::atomic::{create_private_dir_all, write_atomic};
+use crate::store::file;
 use crate::store::lock;
+use crate::store::trust::Policy;
 use crate::store::{CaDir, Conf, Home};
 
 /// The account in use, and where its state lives.
@@ -43,6 +45,9 @@ pub async fn load_or_register(
     printer: &Printer,
 ) -> anyhow::Result<AccountState> {
     let ca_dir = home.ca_dir(server)?;
+    // As root, the account key and `ca.conf` come only from folders closed to other users.
+    let policy = Policy::current();
+    policy.check_dir(&ca_dir.dir)?;
     create_private_dir_all(&ca_dir.dir)?;
     let _lock = lock::lock(&ca_dir.dir, lock_timeout)
         .await?
@@ -54,23 +59,27 @@ pub async fn load_or_register(
             )
         })?;
     let key_path = ca_dir.account_key();
-    let key_pem = match std::fs::read_to_string(&key_path) {
-        Ok(pem) => pem,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let key_pem = match file::read(&key_path, file::MAX_FILE)? {
+        Some(loaded) => {
+            policy.check_file(&key_path, loaded.origin)?;
+            String::from_utf8_lossy(&loaded.bytes).into_owned()
+        }
+        None => {
             printer.info("Creating account key");
             let pem = PrivateKey::generate(key_type)?.to_pem();
             write_atomic(&key_path, pem.as_bytes(), 0o600)?;
             printer.info("Account key creation OK.");
             pem
         }
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read `{}`", key_path.display()));
-        }
     };
     let key = PrivateKey::from_pem(&key_pem)
         .with_context(|| format!("cannot use the account key `{}`", key_path.display()))?;
     let hash = key_hash(key_pem.as_bytes());
-    let mut ca_conf = Conf::load(&ca_dir.ca_conf())?.unwrap_or_default();
+    let ca_conf = Conf::load(&ca_dir.ca_conf())?;
+    if let Some(origin) = ca_conf.as_ref().and_then(Conf::origin) {
+        policy.check_file(&ca_dir.ca_conf(), origin)?;
+    }
+    let mut ca_conf = ca_conf.unwrap_or_default();
     let email = email
         .map(str::to_owned)
         .or_else(|| ca_conf.get("CA_EMAIL").filter(|e| !e.is_empty()));

@@ -25,6 +25,8 @@ use anyhow::Context as _;
 
 use crate::acme::http::{HttpClient, HttpConfig, ReqwestClient};
 use crate::cli::exit_code;
+use crate::store::trust::Policy;
+use crate::store::{self, file};
 
 /// How a command ended when it did not fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,10 +51,19 @@ impl Outcome {
 /// connect, 15 s read-idle and 60 s total timeouts, and the extra roots of `--ca-bundle`,
 /// read and checked.
 pub fn http_config(ca_bundle: Option<&Path>) -> anyhow::Result<HttpConfig> {
+    // As root, a bundle another user controls would let them choose whom root trusts.
     let extra_roots_pem = match ca_bundle {
         Some(path) => Some(
-            std::fs::read(path)
-                .with_context(|| format!("cannot read the CA bundle `{}`", path.display()))?,
+            Policy::current()
+                .read_file(path, file::MAX_FILE)
+                .and_then(|loaded| {
+                    loaded.ok_or_else(|| store::Error::Read {
+                        path: path.to_owned(),
+                        source: std::io::ErrorKind::NotFound.into(),
+                    })
+                })
+                .with_context(|| format!("cannot read the CA bundle `{}`", path.display()))?
+                .bytes,
         ),
         None => None,
     };
