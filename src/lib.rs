@@ -11,6 +11,7 @@
 //!   issued chain must pass before it is written.
 //! - [`deploy`]: copying issued files to the user's install targets and running the user's
 //!   reload command and hooks (bounded).
+//! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP turned into a clean stop of every wait.
 //! - [`names`]: domain names from the command line, checked and normalized.
 //! - [`renew`]: when a certificate is due (pure).
 
@@ -20,6 +21,7 @@ pub mod challenge;
 pub mod cli;
 pub mod csr;
 pub mod deploy;
+pub mod interrupt;
 pub mod keys;
 pub mod names;
 pub mod renew;

@@ -7,6 +7,7 @@ use crate::acme::{self, WaitKind};
 use crate::challenge;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
+use crate::interrupt::Interrupted;
 use crate::store;
 
 /// A failed command: the error, extra facts, and a hint.
@@ -23,12 +24,18 @@ pub struct Failure {
 }
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
+    /// Exit code 1, or 128 + the signal number when a signal stopped the run.
     fn from(error: E) -> Self {
+        let error = error.into();
+        let code = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<Interrupted>())
+            .map_or(exit_code::ERROR, |i| i.signal.exit_code());
         Self {
-            error: error.into(),
+            error,
             details: Vec::new(),
             hint: None,
-            code: exit_code::ERROR,
+            code,
         }
     }
 }

@@ -16,6 +16,7 @@ use std::io;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rustix::io::Errno;
@@ -137,7 +138,7 @@ pub async fn run(
     };
     // From here until the shell is known to have exited, dropping this future (or any error)
     // kills the whole group.
-    let mut guard = GroupGuard(Some(pgid));
+    let mut guard = GroupGuard::new(pgid);
 
     let mut out = Vec::new();
     let mut err = Vec::new();
@@ -241,10 +242,26 @@ fn group_is_gone(pgid: Pid) -> bool {
 /// Sends `SIGKILL` to the process group when dropped while armed.
 struct GroupGuard(Option<Pid>);
 
+/// The process groups of the commands running now (see [`kill_running`]).
+static RUNNING: Mutex<Vec<Pid>> = Mutex::new(Vec::new());
+
+fn running() -> std::sync::MutexGuard<'static, Vec<Pid>> {
+    RUNNING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl GroupGuard {
+    fn new(pgid: Pid) -> Self {
+        running().push(pgid);
+        Self(Some(pgid))
+    }
+
     /// The shell has been reaped: its group may hold daemons started on purpose, leave it.
     fn disarm(&mut self) {
-        self.0 = None;
+        if let Some(pgid) = self.0.take() {
+            running().retain(|p| *p != pgid);
+        }
     }
 }
 
@@ -252,7 +269,16 @@ impl Drop for GroupGuard {
     fn drop(&mut self) {
         if let Some(pgid) = self.0 {
             let _ = kill_process_group(pgid, Signal::KILL);
+            running().retain(|p| *p != pgid);
         }
+    }
+}
+
+/// Kill the process group of every command still running (`SIGKILL`), for a process about to
+/// exit without unwinding (a second SIGINT/SIGTERM): no hook outlives acmers then.
+pub fn kill_running() {
+    for pgid in running().drain(..) {
+        let _ = kill_process_group(pgid, Signal::KILL);
     }
 }
 

@@ -47,6 +47,7 @@ mod pebble;
 mod renew;
 mod revoke;
 mod schedule;
+mod signals;
 mod smoke;
 mod stuck_order;
 mod trust;

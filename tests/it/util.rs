@@ -233,6 +233,11 @@ impl Acmers {
 
     /// Run to completion and capture everything.
     pub(crate) fn run(&self) -> Output {
+        self.spawn().wait()
+    }
+
+    /// Start the run in the background (see [`Running`]).
+    pub(crate) fn spawn(&self) -> Running {
         let dir = tempfile::tempdir().expect("output tempdir");
         let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_acmers"));
@@ -257,35 +262,69 @@ impl Acmers {
         if let Some(dir) = &self.current_dir {
             cmd.current_dir(dir);
         }
-        let mut child = cmd.spawn().expect("spawn acmers");
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("try_wait acmers") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "acmers {:?} did not finish within {:?}: killed\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                    self.args,
-                    self.timeout,
-                    fs::read_to_string(&out_path).unwrap_or_default(),
-                    fs::read_to_string(&err_path).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Output {
-            code: status.code().unwrap_or(-1),
-            stdout: fs::read_to_string(&out_path).expect("read stdout"),
-            stderr: fs::read_to_string(&err_path).expect("read stderr"),
+        Running {
+            child: cmd.spawn().expect("spawn acmers"),
+            deadline: Instant::now() + self.timeout,
+            args: self.args.clone(),
+            timeout: self.timeout,
+            out_path,
+            err_path,
+            _dir: dir,
         }
     }
 
     /// The directory `$HOME` pointed at (tests check acmers left it alone).
     pub(crate) fn user_home(&self) -> &Path {
         &self.user_home
+    }
+}
+
+/// An `acmers` run in the background: it can be sent signals, then waited for.
+pub(crate) struct Running {
+    child: Child,
+    deadline: Instant,
+    args: Vec<OsString>,
+    timeout: Duration,
+    out_path: PathBuf,
+    err_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Send `signal` (`TERM`, `INT`, `HUP`, …) to the process.
+    pub(crate) fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Wait for the end (killed, failing the test, past the builder's timeout).
+    pub(crate) fn wait(mut self) -> Output {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait acmers") {
+                break status;
+            }
+            if Instant::now() > self.deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "acmers {:?} did not finish within {:?}: killed\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                    self.args,
+                    self.timeout,
+                    fs::read_to_string(&self.out_path).unwrap_or_default(),
+                    fs::read_to_string(&self.err_path).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: fs::read_to_string(&self.out_path).expect("read stdout"),
+            stderr: fs::read_to_string(&self.err_path).expect("read stderr"),
+        }
     }
 }
 

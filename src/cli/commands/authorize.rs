@@ -32,50 +32,56 @@ pub async fn authorize(
     settings: &IssueSettings,
     printer: &Printer,
 ) -> Result<(), Failure> {
-    let work = collect(account, order, settings, printer).await?;
+    let work = ctx
+        .interrupt
+        .guard(collect(account, order, settings, printer))
+        .await?;
     if work.is_empty() {
         return Ok(());
     }
     let solvers = Solvers::start(ctx, &work, settings).await?;
     let mut presented = Vec::new();
-    let result = async {
-        for item in &work {
-            solvers.get(&item.mode).present(&item.challenge).await?;
-            presented.push(item);
-        }
-        let mut answers = Vec::new();
-        for item in &work {
-            printer.info(format_args!("Verifying: {}", item.challenge.domain));
-            answers.push(account.respond(&item.challenge_url).await?);
-        }
-        // Wait for all authorizations at once: the CA validates them in parallel.
-        let policy = PollPolicy::with_timeout(settings.validation_timeout);
-        let waits = work.iter().zip(answers).map(|(item, answer)| {
-            let domain = &item.challenge.domain;
-            let policy = &policy;
-            async move {
-                account
-                    .wait_authorization(&item.authz_url, domain, answer, policy, |w| {
-                        progress(
-                            printer,
-                            w,
-                            "Pending. The CA is processing your order, please wait.",
-                        )
-                    })
-                    .await
-                    .map_err(|e| {
-                        Failure::from(e)
-                            .detail(format!("CA: {}", settings.server))
-                            .detail(format!("authorization: {}", item.authz_url))
-                    })?;
-                printer.info(format_args!("{domain}: Success"));
-                Ok::<_, Failure>(())
+    // A signal ends the wait here; what was presented is removed below either way.
+    let result = ctx
+        .interrupt
+        .guard(async {
+            for item in &work {
+                solvers.get(&item.mode).present(&item.challenge).await?;
+                presented.push(item);
             }
-        });
-        futures_util::future::try_join_all(waits).await?;
-        Ok::<_, Failure>(())
-    }
-    .await;
+            let mut answers = Vec::new();
+            for item in &work {
+                printer.info(format_args!("Verifying: {}", item.challenge.domain));
+                answers.push(account.respond(&item.challenge_url).await?);
+            }
+            // Wait for all authorizations at once: the CA validates them in parallel.
+            let policy = PollPolicy::with_timeout(settings.validation_timeout);
+            let waits = work.iter().zip(answers).map(|(item, answer)| {
+                let domain = &item.challenge.domain;
+                let policy = &policy;
+                async move {
+                    account
+                        .wait_authorization(&item.authz_url, domain, answer, policy, |w| {
+                            progress(
+                                printer,
+                                w,
+                                "Pending. The CA is processing your order, please wait.",
+                            )
+                        })
+                        .await
+                        .map_err(|e| {
+                            Failure::from(e)
+                                .detail(format!("CA: {}", settings.server))
+                                .detail(format!("authorization: {}", item.authz_url))
+                        })?;
+                    printer.info(format_args!("{domain}: Success"));
+                    Ok::<_, Failure>(())
+                }
+            });
+            futures_util::future::try_join_all(waits).await?;
+            Ok::<_, Failure>(())
+        })
+        .await;
     for item in presented {
         if let Err(e) = solvers.get(&item.mode).cleanup(&item.challenge).await {
             printer.error(format_args!(

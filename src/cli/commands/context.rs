@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use anyhow::Context as _;
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::acme::error::Unreachable;
@@ -22,6 +23,8 @@ use crate::cli::commands::{http_client, http_config};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::IssueSettings;
+use crate::deploy::hook;
+use crate::interrupt::Interrupt;
 use crate::store::Home;
 
 /// Where a standalone server listens: `--local-address` (all when `None`) and port.
@@ -43,8 +46,10 @@ type CaCell = OnceCell<Result<Arc<Ca>, Unreachable>>;
 pub struct Context {
     /// The acme.sh home.
     pub home: Home,
-    /// `--cron`: locked lineages are skipped at once, never-issued ones are skipped.
+    /// `--cron`: locked lineages are skipped at once.
     pub cron: bool,
+    /// Whether a signal asked the run to stop.
+    pub interrupt: Interrupt,
     /// Built on first use: a pass with nothing due never pays for loading the trust store.
     http: OnceLock<Arc<dyn HttpClient>>,
     http_config: HttpConfig,
@@ -55,8 +60,13 @@ pub struct Context {
 impl Context {
     /// A context whose HTTP client trusts `ca_bundle` in addition to the system roots (the
     /// bundle is read and checked now; the client is built when a CA is first needed).
+    ///
+    /// From here on SIGINT, SIGTERM and SIGHUP stop the run's waits instead of killing it
+    /// ([`Interrupt`]); must be called inside the run's Tokio runtime.
     pub fn new(home: Home, ca_bundle: Option<&Path>, cron: bool) -> anyhow::Result<Self> {
         Ok(Self {
+            interrupt: Interrupt::listen(hook::kill_running)
+                .context("cannot catch SIGINT/SIGTERM/SIGHUP")?,
             home,
             cron,
             http: OnceLock::new(),

@@ -11,6 +11,7 @@ use crate::cli::commands::{Outcome, hooks};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, IssueSettings};
+use crate::interrupt::Interrupted;
 use crate::renew;
 use crate::store::atomic::create_private_dir_all;
 use crate::store::trust::Policy;
@@ -115,7 +116,7 @@ pub async fn process(
     }
     if let Err(failure) = &result {
         match first {
-            Some(first) if !resumable(&failure.error) => first.undo(lineage, printer),
+            Some(first) if !resumable(&failure.error, &conf) => first.undo(lineage, printer),
             _ => record_failure(lineage, &failure.error, printer),
         }
     }
@@ -193,8 +194,10 @@ impl First {
 }
 
 /// Whether a failed attempt left an order the next run can finish: the CA accepted the
-/// finalize and was still processing it (the hint says to run the command again).
-fn resumable(error: &anyhow::Error) -> bool {
+/// finalize and was still processing it, or a signal stopped the run after the order was saved
+/// (the user runs the command again).
+fn resumable(error: &anyhow::Error, conf: &Conf) -> bool {
+    let order_saved = conf.get("Le_LinkOrder").is_some_and(|u| !u.is_empty());
     error.chain().any(|cause| {
         matches!(
             cause.downcast_ref::<acme::Error>(),
@@ -202,7 +205,7 @@ fn resumable(error: &anyhow::Error) -> bool {
                 kind: WaitKind::Order,
                 ..
             })
-        )
+        ) || (order_saved && cause.is::<Interrupted>())
     })
 }
 
@@ -228,7 +231,10 @@ async fn lock_lineage(
             lineage.domain,
             settings.lock_timeout.as_secs()
         ));
-        if let Some(held) = lock::lock(&lineage.dir, settings.lock_timeout).await? {
+        let waited = ctx.interrupt.guard(async {
+            Ok::<_, Failure>(lock::lock(&lineage.dir, settings.lock_timeout).await?)
+        });
+        if let Some(held) = waited.await? {
             if created(Conf::load(&lineage.conf())?) == before {
                 return Ok(Some(held));
             }

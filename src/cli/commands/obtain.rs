@@ -33,7 +33,7 @@ pub async fn obtain(
         ctx.standalone(settings).await?;
     }
     printer.info(format_args!("Using CA: {}", settings.server));
-    let ca = ctx.ca(settings, printer).await?;
+    let ca = ctx.interrupt.guard(ctx.ca(settings, printer)).await?;
     let account = &ca.account.account;
     let (key, origin) = lineage::domain_key(lineage, settings, printer)?;
     let csr = csr::build(&key, &settings.identifiers)?;
@@ -51,23 +51,26 @@ pub async fn obtain(
         printer.info(format_args!("Multi domain='{}'", list.join(",")));
     }
 
-    // A new key cannot use an order finalized with another one.
-    let resumed = match pending.filter(|_| origin.resumable()) {
-        Some(url) => resume(account, &url, settings, printer).await,
-        None => None,
-    };
-    let mut order = match resumed {
-        Some(order) => order,
-        None => {
+    let mut order = ctx
+        .interrupt
+        .guard(async {
+            // A new key cannot use an order finalized with another one.
+            let resumed = match pending.filter(|_| origin.resumable()) {
+                Some(url) => resume(account, &url, settings, printer).await,
+                None => None,
+            };
+            if let Some(order) = resumed {
+                return Ok::<_, Failure>(order);
+            }
             let order = account.new_order(&settings.identifiers).await?;
             conf.set("Le_OrderFinalize", &order.state.finalize);
             conf.set("Le_LinkOrder", order.url.as_str());
             // Emptied, not removed: the line keeps its place in the file.
             conf.set("Le_LinkCert", "");
             conf.save(&lineage.conf())?;
-            order
-        }
-    };
+            Ok(order)
+        })
+        .await?;
     let order_failure = |e: AcmeError, order: &Order| {
         Failure::from(e)
             .detail(format!("CA: {}", settings.server))
@@ -78,34 +81,40 @@ pub async fn obtain(
         authorize(ctx, account, &order, settings, printer).await?;
         printer.info("Verification finished, beginning signing.");
     }
-    let policy = PollPolicy::with_timeout(settings.order_timeout);
-    if matches!(
-        order.state.status,
-        OrderStatus::Pending | OrderStatus::Ready
-    ) {
-        printer.info("Let's finalize the order.");
-        printer.info_kv("Le_OrderFinalize", &order.state.finalize);
-        order = finalize(account, &order, &csr.der, &policy, printer)
-            .await
-            .map_err(|e| order_failure(e, &order))?;
-    }
-    account
-        .wait_order(&mut order, &[OrderStatus::Valid], &policy, |w| {
-            progress(
-                printer,
-                w,
-                "Order status is 'processing', let's sleep and retry.",
-            )
+    // The order is saved: a signal from here on leaves it for the next run to resume.
+    let (pem, cert_url) = ctx
+        .interrupt
+        .guard(async {
+            let policy = PollPolicy::with_timeout(settings.order_timeout);
+            if matches!(
+                order.state.status,
+                OrderStatus::Pending | OrderStatus::Ready
+            ) {
+                printer.info("Let's finalize the order.");
+                printer.info_kv("Le_OrderFinalize", &order.state.finalize);
+                order = finalize(account, &order, &csr.der, &policy, printer)
+                    .await
+                    .map_err(|e| order_failure(e, &order))?;
+            }
+            account
+                .wait_order(&mut order, &[OrderStatus::Valid], &policy, |w| {
+                    progress(
+                        printer,
+                        w,
+                        "Order status is 'processing', let's sleep and retry.",
+                    )
+                })
+                .await
+                .map_err(|e| order_failure(e, &order))?;
+            let cert_url = order.state.certificate.clone().ok_or_else(|| {
+                AcmeError::bad_response(&order.url, "valid order without a certificate URL")
+            })?;
+            printer.info("Downloading cert.");
+            printer.info_kv("Le_LinkCert", &cert_url);
+            let pem = account.certificate(&cert_url).await?;
+            Ok::<_, Failure>((pem, cert_url))
         })
-        .await
-        .map_err(|e| order_failure(e, &order))?;
-
-    let cert_url = order.state.certificate.clone().ok_or_else(|| {
-        AcmeError::bad_response(&order.url, "valid order without a certificate URL")
-    })?;
-    printer.info("Downloading cert.");
-    printer.info_kv("Le_LinkCert", &cert_url);
-    let pem = account.certificate(&cert_url).await?;
+        .await?;
     let now = jiff::Timestamp::now().as_second();
     let chain = match cert::verify_chain(&pem, &key, &settings.identifiers, now) {
         Ok(chain) => chain,

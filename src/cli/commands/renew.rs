@@ -21,6 +21,7 @@ use crate::cli::exit_code;
 use crate::cli::printer::Printer;
 use crate::cli::saved;
 use crate::cli::settings::{self, Globals, IssueSettings};
+use crate::interrupt::Interrupted;
 use crate::names;
 use crate::renew;
 use crate::store::{Conf, Lineage, journal, scan};
@@ -122,6 +123,8 @@ pub async fn run_all(
     // dropped at once, so memory does not grow with the fleet.
     let mut work = Box::pin(
         futures_util::stream::iter(found)
+            // After a signal no further lineage is started; those in flight clean up.
+            .take_while(|_| std::future::ready(ctx.interrupt.received().is_none()))
             .filter_map(|found| {
                 let domain = found.main_domain;
                 let planned = plan(found.lineage, now, args);
@@ -156,9 +159,13 @@ pub async fn run_all(
         }
     }
     drop(work);
+    let interrupted = ctx.interrupt.received();
     ctx.finish(printer).await?;
     if cron {
         printer.info("===End cron===");
+    }
+    if let Some(signal) = interrupted {
+        return Err(Failure::from(Interrupted { signal }));
     }
     match failed {
         None => Ok(Outcome::Done),
