@@ -3,13 +3,22 @@
 //!
 //! The CA connects by IP, so the `Host` header is ignored. Every other request gets an empty
 //! 404 (405 for other methods). Slow clients are bounded: headers must arrive within
-//! [`HEADER_READ_TIMEOUT`], a connection lives at most [`CONNECTION_DEADLINE`], keep-alive is
-//! off, and at most [`MAX_CONNECTIONS`] connections are served at once (further ones wait in
-//! the kernel's accept queue).
+//! [`HEADER_READ_TIMEOUT`], a connection lives at most [`CONNECTION_DEADLINE`] and keep-alive
+//! is off.
+//!
+//! Idle connections cannot starve the CA's request: the server always accepts. It keeps at
+//! most [`MAX_OPEN_CONNECTIONS`] open, or a quarter of the process's file-descriptor limit
+//! when that is lower, so that they leave descriptors for the CA client and the home's files.
+//! When that many are open, the oldest connection that has not yet sent a complete request
+//! head is closed to make room for the next one; connections answering a request are never
+//! closed early. A failed `accept` (typically `EMFILE`) also closes the oldest idle
+//! connection, freeing a descriptor, and only pauses when none is idle, so the loop neither
+//! spins nor stops accepting.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -21,21 +30,25 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
 use super::{BoxFuture, Error, Http01, Solver, WELL_KNOWN_PREFIX};
 use crate::acme::types::{KeyAuthorization, sanitize};
 
-/// How long a client may take to send its request headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send its request headers. A CA sends them at once.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a single connection is served, whatever the client does.
 pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(30);
-/// Connections served at once.
-pub const MAX_CONNECTIONS: usize = 64;
-/// Pause after a failed `accept` (e.g. out of file descriptors), so the loop does not spin.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+/// Connections kept open at most (fewer under a low file-descriptor limit, see the
+/// [module docs](self)); past it the oldest idle one is closed, new ones are still accepted.
+pub const MAX_OPEN_CONNECTIONS: usize = 1024;
+/// The fewest connections kept open, however low the file-descriptor limit.
+const MIN_OPEN_CONNECTIONS: usize = 8;
+/// Pause before trying again when no connection can be closed to make room (or `accept` fails
+/// with none to close), so the loop does not spin.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// Tokens currently presented, by token text.
 type Challenges = Arc<Mutex<HashMap<String, KeyAuthorization>>>;
@@ -64,6 +77,11 @@ impl Standalone {
     /// Serve on an already-bound listener (tests bind `127.0.0.1:0`). Must be called inside a
     /// Tokio runtime.
     pub fn from_listener(listener: TcpListener) -> Self {
+        Self::with_limits(listener, Limits::for_this_process())
+    }
+
+    /// [`from_listener`](Self::from_listener) with other limits (tests).
+    fn with_limits(listener: TcpListener, limits: Limits) -> Self {
         // getsockname on a bound socket only fails on kernel resource exhaustion; the address
         // is informational (logs, tests), so an unspecified one is an acceptable fallback.
         let local_addr = listener.local_addr().unwrap_or_else(|err| {
@@ -73,7 +91,7 @@ impl Standalone {
         let challenges = Challenges::default();
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(
-            serve(listener, Arc::clone(&challenges), stopped)
+            serve(listener, Arc::clone(&challenges), limits, stopped)
                 .instrument(tracing::debug_span!("http-01 standalone", addr = %local_addr)),
         );
         Self {
@@ -136,63 +154,192 @@ fn lock(challenges: &Challenges) -> MutexGuard<'_, HashMap<String, KeyAuthorizat
     challenges.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// How many connections the server keeps open and how long they may last.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    max_open: usize,
+    header_read_timeout: Duration,
+    connection_deadline: Duration,
+}
+
+impl Limits {
+    /// The limits of the [module docs](self), for this process's file-descriptor limit.
+    fn for_this_process() -> Self {
+        use rustix::process::{Resource, getrlimit};
+        Self {
+            max_open: max_open(getrlimit(Resource::Nofile).current),
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            connection_deadline: CONNECTION_DEADLINE,
+        }
+    }
+}
+
+/// [`MAX_OPEN_CONNECTIONS`], or a quarter of the soft file-descriptor limit `nofile` (`None`:
+/// unlimited) when that is lower, but at least [`MIN_OPEN_CONNECTIONS`].
+fn max_open(nofile: Option<u64>) -> usize {
+    nofile.map_or(MAX_OPEN_CONNECTIONS, |nofile| {
+        usize::try_from(nofile / 4)
+            .unwrap_or(MAX_OPEN_CONNECTIONS)
+            .clamp(MIN_OPEN_CONNECTIONS, MAX_OPEN_CONNECTIONS)
+    })
+}
+
 /// The accept loop: runs until `stopped` fires (or its sender is dropped), then closes the
-/// listener and aborts and awaits every connection.
-async fn serve(listener: TcpListener, challenges: Challenges, mut stopped: oneshot::Receiver<()>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let mut connections = JoinSet::new();
-    loop {
-        // Take a slot before accepting, so a full server leaves clients in the accept queue.
-        let permit = tokio::select! {
-            _ = &mut stopped => break,
-            permit = Arc::clone(&slots).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                // The semaphore is never closed; treat it as a stop anyway.
-                Err(_) => break,
-            },
-        };
+/// listener and every connection.
+async fn serve(
+    listener: TcpListener,
+    challenges: Challenges,
+    limits: Limits,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let mut connections = Connections::default();
+    'serve: loop {
         let accepted = tokio::select! {
             _ = &mut stopped => break,
             accepted = listener.accept() => accepted,
         };
         match accepted {
             Ok((stream, peer)) => {
-                connections.spawn(
-                    serve_connection(stream, Arc::clone(&challenges), permit)
-                        .instrument(tracing::debug_span!("connection", %peer)),
-                );
+                // Make room: close the oldest idle connection or, when every open one is
+                // answering a request (each ends by its deadline), wait for one to end.
+                while connections.open() >= limits.max_open
+                    && !connections.close_oldest_idle(false).await
+                {
+                    tokio::select! {
+                        _ = &mut stopped => break 'serve,
+                        () = tokio::time::sleep(RETRY_PAUSE) => {}
+                    }
+                }
+                connections.spawn(stream, peer, &challenges, limits);
             }
             Err(err) => {
+                // Typically out of file descriptors: closing an idle connection frees one.
+                // Never the newest: it may not have had its turn to send a request yet, and
+                // right after an accept Linux reports EMFILE even when no connection waits
+                // (it takes the descriptor before looking).
                 tracing::debug!(%err, "accept failed");
-                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                if !connections.close_oldest_idle(true).await {
+                    tokio::select! {
+                        _ = &mut stopped => break,
+                        () = tokio::time::sleep(RETRY_PAUSE) => {}
+                    }
+                }
             }
         }
-        // Reap finished connections so the set does not grow.
-        while connections.try_join_next().is_some() {}
     }
     drop(listener);
-    connections.shutdown().await;
+    connections.close_all().await;
 }
 
-/// Serve one connection, holding `permit` until it is closed.
-async fn serve_connection(stream: TcpStream, challenges: Challenges, permit: OwnedSemaphorePermit) {
+/// One open connection.
+struct Connection {
+    peer: SocketAddr,
+    task: JoinHandle<()>,
+    /// Set once a complete request head has arrived; until then the connection is idle.
+    requested: Arc<AtomicBool>,
+}
+
+/// The open connections, oldest first. Dropping the set aborts every connection task.
+#[derive(Default)]
+struct Connections(VecDeque<Connection>);
+
+impl Connections {
+    /// Serve `stream` in its own task.
+    fn spawn(
+        &mut self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        challenges: &Challenges,
+        limits: Limits,
+    ) {
+        let requested = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(
+            serve_connection(
+                stream,
+                Arc::clone(challenges),
+                Arc::clone(&requested),
+                limits,
+            )
+            .instrument(tracing::debug_span!("connection", %peer)),
+        );
+        self.0.push_back(Connection {
+            peer,
+            task,
+            requested,
+        });
+    }
+
+    /// Forget the connections that have ended and count the others.
+    fn open(&mut self) -> usize {
+        self.0.retain(|connection| !connection.task.is_finished());
+        self.0.len()
+    }
+
+    /// Close the oldest connection that has not sent a complete request head (never the
+    /// newest one when `spare_newest`) and return once its socket is closed; `false` when
+    /// there is none.
+    async fn close_oldest_idle(&mut self, spare_newest: bool) -> bool {
+        let candidates = self.0.len().saturating_sub(usize::from(spare_newest));
+        let oldest = self
+            .0
+            .iter()
+            .take(candidates)
+            .position(|connection| !connection.requested.load(Ordering::Relaxed));
+        let Some(connection) = oldest.and_then(|index| self.0.remove(index)) else {
+            return false;
+        };
+        tracing::debug!(peer = %connection.peer, "closing an idle connection to make room");
+        connection.task.abort();
+        // Cancelled (or already ended): either way its socket is closed now.
+        let _ = connection.task.await;
+        true
+    }
+
+    /// Close every connection and wait until their sockets are closed.
+    async fn close_all(&mut self) {
+        for connection in &self.0 {
+            connection.task.abort();
+        }
+        while let Some(connection) = self.0.pop_front() {
+            let _ = connection.task.await;
+        }
+    }
+}
+
+impl Drop for Connections {
+    fn drop(&mut self) {
+        // A dropped JoinHandle leaves its task running; the server's connections must not
+        // outlive it (`Standalone`'s drop aborts the server task, dropping this set).
+        for connection in &self.0 {
+            connection.task.abort();
+        }
+    }
+}
+
+/// Serve one connection; `requested` is set when its request head has arrived.
+async fn serve_connection(
+    stream: TcpStream,
+    challenges: Challenges,
+    requested: Arc<AtomicBool>,
+    limits: Limits,
+) {
     let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+        requested.store(true, Ordering::Relaxed);
         let response = respond(&lock(&challenges), &request);
         std::future::ready(Ok::<_, Infallible>(response))
     });
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_read_timeout)
         .keep_alive(false)
         .max_buf_size(8192);
     let connection = builder.serve_connection(TokioIo::new(stream), service);
-    match tokio::time::timeout(CONNECTION_DEADLINE, connection).await {
+    match tokio::time::timeout(limits.connection_deadline, connection).await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => tracing::debug!(%err, "connection error"),
         Err(_) => tracing::debug!("connection deadline reached; closing"),
     }
-    drop(permit);
 }
 
 /// The whole routing table: 200 with the key authorization for a presented token, an empty
