@@ -329,7 +329,37 @@ fn install_cert_reload_and_hooks() {
         "acme.sh's base64 wrapper"
     );
 
+    // A key target that every user could read loses those bits, with a warning.
+    fs::set_permissions(
+        target.join("key.pem"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .expect("chmod");
+    let out = Acmers::new(&site.home)
+        .args(["--install-cert", "-d", name, "--key-file"])
+        .arg(target.join("key.pem"))
+        .run();
+    out.assert_code(0);
+    assert_eq!(mode("key.pem"), 0o640);
+    assert!(
+        out.stderr.contains("was readable by every user (mode 644)"),
+        "{}",
+        out.stderr
+    );
+
     // A renewal: pre, install + reload, post, renew — in acme.sh's order.
+    Acmers::new(&site.home)
+        .args(["--install-cert", "-d", name, "--reloadcmd", &reload])
+        .arg("--cert-file")
+        .arg(target.join("cert.pem"))
+        .arg("--key-file")
+        .arg(target.join("key.pem"))
+        .arg("--ca-file")
+        .arg(target.join("ca.pem"))
+        .arg("--fullchain-file")
+        .arg(target.join("fullchain.pem"))
+        .run()
+        .assert_code(0);
     fs::write(&log, "").expect("truncate");
     Acmers::new(&site.home)
         .args(["--renew", "-d", name, "--force"])

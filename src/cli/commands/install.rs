@@ -45,6 +45,14 @@ pub async fn install_and_reload(
                 done.kind.label(),
                 done.path.display()
             ));
+            if let Some(old) = done.tightened_from {
+                printer.error(format_args!(
+                    "warning: `{}` was readable by every user (mode {old:o}); the new key file \
+                     is not (mode {:o})",
+                    done.path.display(),
+                    old & !0o007
+                ));
+            }
         }
         if let Some(command) = &saved.reload {
             hooks::Runner::new(lineage, timeout, printer)

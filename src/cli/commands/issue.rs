@@ -225,7 +225,7 @@ async fn lock_lineage(
     let created =
         |conf: Option<Conf>| conf.map(|c| (c.get("Le_LinkCert"), c.get("Le_CertCreateTime")));
     let before = created(Conf::load(&lineage.conf())?);
-    if !ctx.cron {
+    if !ctx.cron && !settings.lock_timeout.is_zero() {
         printer.info(format_args!(
             "Another acmers process is working on {}; waiting up to {} s",
             lineage.domain,
