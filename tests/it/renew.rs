@@ -290,17 +290,20 @@ fn install_cert_reload_and_hooks() {
     )
     .expect("chmod");
     fs::write(&log, "").expect("truncate");
-    let out = Acmers::new(&site.home)
-        .args(["--install-cert", "-d", name, "--reloadcmd", &reload])
-        .arg("--cert-file")
-        .arg(target.join("cert.pem"))
-        .arg("--key-file")
-        .arg(target.join("key.pem"))
-        .arg("--ca-file")
-        .arg(target.join("ca.pem"))
-        .arg("--fullchain-file")
-        .arg(target.join("fullchain.pem"))
-        .run();
+    let install_all = || {
+        Acmers::new(&site.home)
+            .args(["--install-cert", "-d", name, "--reloadcmd", &reload])
+            .arg("--cert-file")
+            .arg(target.join("cert.pem"))
+            .arg("--key-file")
+            .arg(target.join("key.pem"))
+            .arg("--ca-file")
+            .arg(target.join("ca.pem"))
+            .arg("--fullchain-file")
+            .arg(target.join("fullchain.pem"))
+            .run()
+    };
+    let out = install_all();
     out.assert_code(0);
     assert!(out.stdout.contains("Reload successful"), "{}", out.stdout);
     for (file, source) in [
@@ -348,18 +351,7 @@ fn install_cert_reload_and_hooks() {
     );
 
     // A renewal: pre, install + reload, post, renew — in acme.sh's order.
-    Acmers::new(&site.home)
-        .args(["--install-cert", "-d", name, "--reloadcmd", &reload])
-        .arg("--cert-file")
-        .arg(target.join("cert.pem"))
-        .arg("--key-file")
-        .arg(target.join("key.pem"))
-        .arg("--ca-file")
-        .arg(target.join("ca.pem"))
-        .arg("--fullchain-file")
-        .arg(target.join("fullchain.pem"))
-        .run()
-        .assert_code(0);
+    install_all().assert_code(0);
     fs::write(&log, "").expect("truncate");
     Acmers::new(&site.home)
         .args(["--renew", "-d", name, "--force"])

@@ -18,7 +18,7 @@ const NOBODY: u32 = 65_534;
 const GUARD: Duration = Duration::from_secs(60);
 
 /// Whether the tests can give files away; says so loudly when not.
-pub(crate) fn running_as_root() -> bool {
+fn running_as_root() -> bool {
     let root = rustix::process::geteuid().is_root();
     if !root {
         eprintln!(
@@ -28,16 +28,20 @@ pub(crate) fn running_as_root() -> bool {
     root
 }
 
-/// Give `path` (not a link's target) to `nobody`.
-pub(crate) fn give_to_nobody(path: &Path) {
+/// Give `path` (not a link's target) to `uid`.
+fn give(path: &Path, uid: u32) {
     rustix::fs::chownat(
         rustix::fs::CWD,
         path,
-        Some(rustix::fs::Uid::from_raw(NOBODY)),
+        Some(rustix::fs::Uid::from_raw(uid)),
         None,
         rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
     )
-    .expect("chown to nobody");
+    .expect("chown");
+}
+
+fn give_to_nobody(path: &Path) {
+    give(path, NOBODY);
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -146,14 +150,7 @@ fn a_conf_another_user_owns_or_can_write_runs_nothing() {
     // The check was made on the file as read: it is still the other user's.
     assert_eq!(fs::metadata(site.conf()).expect("conf").uid(), NOBODY);
 
-    rustix::fs::chownat(
-        rustix::fs::CWD,
-        site.conf(),
-        Some(rustix::fs::Uid::ROOT),
-        None,
-        rustix::fs::AtFlags::empty(),
-    )
-    .expect("chown back");
+    give(&site.conf(), 0);
     chmod(&site.conf(), 0o666);
     site.assert_refused(
         &["--renew", "-d", NAME, "--force"],
@@ -182,14 +179,7 @@ fn folders_another_user_controls_are_refused() {
         &site.lineage(),
         "it is owned by another user (uid 65534)",
     );
-    rustix::fs::chownat(
-        rustix::fs::CWD,
-        site.lineage(),
-        Some(rustix::fs::Uid::ROOT),
-        None,
-        rustix::fs::AtFlags::empty(),
-    )
-    .expect("chown back");
+    give(&site.lineage(), 0);
 
     // The home itself, writable by everyone.
     chmod(&site.home, 0o777);
@@ -248,14 +238,7 @@ fn account_conf_log_and_ca_bundle_of_another_user_are_refused() {
         account.display()
     );
     assert!(out.stderr.contains(&expected), "wanted {expected:?}");
-    rustix::fs::chownat(
-        rustix::fs::CWD,
-        &account,
-        Some(rustix::fs::Uid::ROOT),
-        None,
-        rustix::fs::AtFlags::empty(),
-    )
-    .expect("chown back");
+    give(&account, 0);
     list().run().assert_code(0);
 
     // A log in a folder everyone can write (a sticky `/tmp`): refused, nothing created.
