@@ -132,7 +132,12 @@ fn main() -> Result<()> {
     if let Some(bundle) = &args.ca_bundle {
         account.push_str(&format!("CA_BUNDLE='{}'\n", bundle.display()));
     }
-    write_file(&args.home.join("account.conf"), account.as_bytes(), 0o600)?;
+    write_file(
+        &args.home.join("account.conf"),
+        account.as_bytes(),
+        0o600,
+        unix_now()?,
+    )?;
 
     let ca = make_ca()?;
     let ca_pem = ca.pem();
@@ -274,11 +279,13 @@ fn write_lineage(plan: &Plan<'_>, i: u64) -> Result<()> {
         &dir.join(format!("{domain}.key")),
         key.to_pem().as_bytes(),
         0o600,
+        created,
     )?;
     write_file(
         &dir.join(format!("{domain}.csr")),
         csr.pem.as_bytes(),
         0o644,
+        created,
     )?;
     let csr_conf = format!(
         "[ req_distinguished_name ]\n[ req ]\ndistinguished_name = req_distinguished_name\n\
@@ -289,18 +296,30 @@ fn write_lineage(plan: &Plan<'_>, i: u64) -> Result<()> {
         &dir.join(format!("{domain}.csr.conf")),
         csr_conf.as_bytes(),
         0o644,
+        created,
     )?;
     write_file(
         &dir.join(format!("{domain}.cer")),
         cert_pem.as_bytes(),
         0o644,
+        created,
     )?;
-    write_file(&dir.join("ca.cer"), plan.ca_pem.as_bytes(), 0o644)?;
+    write_file(&dir.join("ca.cer"), plan.ca_pem.as_bytes(), 0o644, created)?;
     let fullchain = format!("{cert_pem}{}", plan.ca_pem);
-    write_file(&dir.join("fullchain.cer"), fullchain.as_bytes(), 0o644)?;
+    write_file(
+        &dir.join("fullchain.cer"),
+        fullchain.as_bytes(),
+        0o644,
+        created,
+    )?;
 
     let conf = domain_conf(plan, i, &domain, created, next, due);
-    write_file(&dir.join(format!("{domain}.conf")), conf.as_bytes(), 0o644)
+    write_file(
+        &dir.join(format!("{domain}.conf")),
+        conf.as_bytes(),
+        0o644,
+        created,
+    )
 }
 
 /// `<d>.conf` exactly as acme.sh 3.1 writes it after a standalone issue (the fixture
@@ -385,14 +404,20 @@ fn lineage_dir(home: &Path, i: u64) -> PathBuf {
     home.join(format!("{}_ecc", domain(i)))
 }
 
-/// Create `path` (it must not exist) with `data` and `mode`.
-fn write_file(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+/// Create `path` (it must not exist) with `data` and `mode`, modified at `written` (unix
+/// seconds): a home's files carry the time of the issuance that wrote them, which acmers
+/// compares with `Le_CertCreateTime` to tell untouched certificates from damaged ones.
+fn write_file(path: &Path, data: &[u8], mode: u32, written: i64) -> Result<()> {
+    let mtime = UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(written)?);
     OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .open(path)
-        .and_then(|mut f| f.write_all(data))
+        .and_then(|mut f| {
+            f.write_all(data)?;
+            f.set_modified(mtime)
+        })
         .with_context(|| format!("cannot write `{}`", path.display()))
 }
 

@@ -121,15 +121,10 @@ impl Policy {
         }
     }
 
-    /// Whether files and folders are checked at all (root).
-    pub fn is_strict(self) -> bool {
-        self.strict
-    }
-
     /// Why a file whose handle had this owner and mode must not be used, if so: it must be a
     /// regular file that root (or the running user) owns and that neither its group nor others
     /// can write.
-    pub fn file(self, origin: Origin) -> Option<Why> {
+    fn file(self, origin: Origin) -> Option<Why> {
         if !self.strict {
             return None;
         }
@@ -167,7 +162,7 @@ impl Policy {
             return None;
         }
         let Origin { uid, mode } = origin;
-        if uid != 0 && uid != self.euid {
+        if !self.trusts_owner(uid) {
             return Some(Why::Owner(uid));
         }
         let sticky_tmp = place == Place::Above && mode & 0o1000 != 0;
@@ -362,7 +357,7 @@ impl Policy {
                 Err(e) => return Err(read_err(&here, e)),
             };
             if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
-                if stat.st_uid != 0 && stat.st_uid != self.euid {
+                if !self.trusts_owner(stat.st_uid) {
                     return Err(untrusted(&here, Why::LinkOwner(stat.st_uid)));
                 }
                 links += 1;
