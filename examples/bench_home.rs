@@ -408,7 +408,7 @@ fn lineage_dir(home: &Path, i: u64) -> PathBuf {
 /// seconds): a home's files carry the time of the issuance that wrote them, which acmers
 /// compares with `Le_CertCreateTime` to tell untouched certificates from damaged ones.
 fn write_file(path: &Path, data: &[u8], mode: u32, written: i64) -> Result<()> {
-    let mtime = UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(written)?);
+    let mtime = UNIX_EPOCH + Duration::from_secs(u64::try_from(written)?);
     OpenOptions::new()
         .write(true)
         .create_new(true)
