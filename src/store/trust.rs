@@ -136,13 +136,14 @@ impl Policy {
 
     /// Whether a file or symbolic link that `uid` owns may be used: always under the
     /// permissive policy, otherwise when root (or the running user) owns it. Unlike
-    /// [`file`](Self::file) this does not judge the mode, for what acmers replaces rather than
-    /// reads (an install target).
+    /// [`check_file`](Self::check_file) this does not judge the mode, for what acmers
+    /// replaces rather than reads (an install target).
     pub fn trusts_owner(self, uid: u32) -> bool {
         !self.strict || uid == 0 || uid == self.euid
     }
 
-    /// [`file`](Self::file) as an error naming `path`.
+    /// Refuse a file whose handle had this owner and mode unless it is a regular file that
+    /// root (or the running user) owns and that neither its group nor others can write.
     ///
     /// # Errors
     ///
@@ -266,7 +267,7 @@ impl Policy {
 
     /// Read the file `path` as [`file::read`](super::file::read) does, reached through
     /// [`locate`](Self::locate) (root's own links are followed) and judged by
-    /// [`file`](Self::file) as opened; `Ok(None)` when it does not exist (its folder must).
+    /// [`check_file`](Self::check_file) as opened; `Ok(None)` when it does not exist (its folder must).
     ///
     /// # Errors
     ///
@@ -287,7 +288,7 @@ impl Policy {
     }
 
     /// Open the file `path` for appending (a log), created 0600 when missing, reached through
-    /// [`locate`](Self::locate) and judged by [`file`](Self::file) as opened.
+    /// [`locate`](Self::locate) and judged by [`check_file`](Self::check_file) as opened.
     ///
     /// # Errors
     ///
