@@ -299,7 +299,10 @@ pub fn globals(
             .map(PathBuf::from)
     });
     let probe = Home::new(working_dir.clone(), config_home.clone(), None);
-    let account_conf = load_account_conf(&probe)?;
+    // As root, `account.conf` chooses the CA, the certificate home, the log file and the CA
+    // bundle: one another user controls is refused (docs/security.md).
+    let account_conf =
+        Conf::load_trusted(&probe.account_conf(), Policy::current())?.unwrap_or_default();
     let cert_home = args
         .cert_home
         .clone()
@@ -318,20 +321,6 @@ pub fn globals(
         home: Home::new(working_dir, config_home, cert_home),
         account_conf,
     })
-}
-
-/// `account.conf` (empty when missing). As root it must be closed to other users, with every
-/// folder above it: it chooses the CA, the log file, the CA bundle and the certificate home
-/// (docs/security.md).
-fn load_account_conf(home: &Home) -> Result<Conf, SettingsError> {
-    let policy = Policy::current();
-    policy.check_dir(&home.config_home)?;
-    let path = home.account_conf();
-    let conf = Conf::load(&path)?;
-    if let Some(origin) = conf.as_ref().and_then(Conf::origin) {
-        policy.check_file(&path, origin)?;
-    }
-    Ok(conf.unwrap_or_default())
 }
 
 fn strip_trailing_slash(path: &Path) -> PathBuf {

@@ -23,7 +23,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
 use super::Error;
 use super::atomic::write_atomic;
 use super::file::{self, MAX_FILE};
-use super::trust::Origin;
+use super::trust::{Origin, Policy};
 
 /// Start of acme.sh's base64 wrapper (`B64CONF_START`).
 const B64_START: &str = "__ACME_BASE64__START_";
@@ -104,6 +104,24 @@ impl Conf {
             origin: Some(loaded.origin),
             ..Self::parse_bytes(&loaded.bytes)
         }))
+    }
+
+    /// [`Conf::load`] for a conf whose values acmers acts on (commands to run, files to write,
+    /// the CA to trust): under `policy` the folder holding it, every folder above, and the
+    /// file as it was read must be closed to other users (see [`Policy`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::load`] and [`Policy::check_dir`]; [`Error::Untrusted`] for the file.
+    pub fn load_trusted(path: &Path, policy: Policy) -> Result<Option<Self>, Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            policy.check_dir(dir)?;
+        }
+        let conf = Self::load(path)?;
+        if let Some(origin) = conf.as_ref().and_then(Self::origin) {
+            policy.check_file(path, origin)?;
+        }
+        Ok(conf)
     }
 
     /// Owner and mode of the file this conf was loaded from, as read (`None` when it was

@@ -75,11 +75,7 @@ pub async fn load_or_register(
     let key = PrivateKey::from_pem(&key_pem)
         .with_context(|| format!("cannot use the account key `{}`", key_path.display()))?;
     let hash = key_hash(key_pem.as_bytes());
-    let ca_conf = Conf::load(&ca_dir.ca_conf())?;
-    if let Some(origin) = ca_conf.as_ref().and_then(Conf::origin) {
-        policy.check_file(&ca_dir.ca_conf(), origin)?;
-    }
-    let mut ca_conf = ca_conf.unwrap_or_default();
+    let mut ca_conf = Conf::load_trusted(&ca_dir.ca_conf(), policy)?.unwrap_or_default();
     let email = email
         .map(str::to_owned)
         .or_else(|| ca_conf.get("CA_EMAIL").filter(|e| !e.is_empty()));

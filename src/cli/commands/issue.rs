@@ -47,8 +47,7 @@ pub async fn process(
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
     // As root, nothing is created in, locked in or read from a folder another user controls.
-    let policy = Policy::current();
-    policy.check_dir(&lineage.dir)?;
+    Policy::current().check_dir(&lineage.dir)?;
     let first = First::before(lineage);
     create_private_dir_all(&lineage.dir)?;
     let Some(_lock) = lock_lineage(ctx, lineage, settings, printer).await? else {
@@ -60,8 +59,7 @@ pub async fn process(
             lineage.dir.display()
         ));
     }
-    let loaded = Conf::load(&lineage.conf())?;
-    lineage::check_origin(policy, lineage, loaded.as_ref())?;
+    let loaded = lineage::load_trusted(lineage)?;
     let first = loaded.is_none().then_some(first);
     let mut conf = loaded.unwrap_or_default();
     let pending = lineage::pending_order(&conf, &settings.server);

@@ -21,23 +21,7 @@ use crate::store::{self, Conf, Lineage};
 /// closed to other users: the conf names commands root runs and files root writes
 /// (docs/security.md). Checked before anything is ordered or written.
 pub fn load_trusted(lineage: &Lineage) -> Result<Option<Conf>, store::Error> {
-    let policy = Policy::current();
-    policy.check_dir(&lineage.dir)?;
-    let conf = Conf::load(&lineage.conf())?;
-    check_origin(policy, lineage, conf.as_ref())?;
-    Ok(conf)
-}
-
-/// The file half of [`load_trusted`], for a conf loaded after the folder was checked.
-pub fn check_origin(
-    policy: Policy,
-    lineage: &Lineage,
-    conf: Option<&Conf>,
-) -> Result<(), store::Error> {
-    match conf.and_then(Conf::origin) {
-        Some(origin) => policy.check_file(&lineage.conf(), origin),
-        None => Ok(()),
-    }
+    Conf::load_trusted(&lineage.conf(), Policy::current())
 }
 
 /// Seconds after `Le_CertCreateTime` within which the issuance itself writes the certificate
