@@ -1,5 +1,5 @@
 //! The checks an issued certificate chain must pass before anything is written
-//! (reliability.md A1.7, A4 items 32–37), and reading a certificate back for renewal.
+//! (RFC 8555 §11.4; docs/differences.md, "Safety"), and reading a certificate back for renewal.
 //!
 //! What the CA sends is hostile input: every PEM block must be a `CERTIFICATE`
 //! (RFC 8555 §11.4), the leaf must carry the domain key and exactly the requested names,

@@ -1,4 +1,4 @@
-//! Certificate signing requests as acme.sh makes them (acmesh-compat.md §4.3).
+//! Certificate signing requests as acme.sh makes them (acme.sh's `_createcsr`).
 //!
 //! Subject `CN=<first identifier>` (or `O=acme.sh` when the first identifier is an IP
 //! address), every identifier as a SAN in order, extended key usage

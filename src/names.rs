@@ -1,5 +1,5 @@
 //! Domain names and IP addresses from the command line, checked before they reach the CA or
-//! become a folder name (reliability.md A4 #57–59).
+//! become a folder name (RFC 8555 §7.1.4, RFC 5891).
 //!
 //! `-d` values are split on commas, trimmed, lower-cased, IDNs converted to A-labels
 //! (UTS 46, strict), a trailing dot removed, duplicates dropped (the first keeps its place,

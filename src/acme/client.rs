@@ -228,7 +228,7 @@ impl Client {
         let Some(nonce) = response.header("replay-nonce") else {
             return;
         };
-        // RFC 8555 §6.5.1: base64url. Anything else is not used (reliability.md A4 #11).
+        // RFC 8555 §6.5.1: base64url. Anything else is not used.
         let valid = !nonce.is_empty()
             && nonce.len() <= 512
             && nonce

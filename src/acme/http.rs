@@ -15,7 +15,7 @@ use reqwest::{Method, Url};
 /// A boxed future, as the object-safe trait needs.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Largest response body accepted (reliability.md A3: 1 MiB for JSON and chains).
+/// Largest response body accepted: 1 MiB for JSON and chains (docs/differences.md).
 pub const MAX_BODY: usize = 1024 * 1024;
 
 /// One HTTP request.

@@ -1,7 +1,7 @@
 //! The one bounded poller, used for both waits of an issuance: an authorization being
 //! validated and an order being `processing` after finalize.
 //!
-//! The rules (the issue's §3, reliability.md A3):
+//! The rules (RFC 8555 §7.5.1, §8.2; docs/architecture.md, "Waiting"):
 //! - the state in the response to the action itself is checked first (no sleep when the
 //!   CA already answered `valid`);
 //! - then re-polls follow an exponential backoff: 50 ms, ×2, capped at 10 s, ±20 % jitter;

@@ -249,7 +249,7 @@ impl fmt::Display for Problem {
 }
 
 /// Make CA-supplied text safe for a terminal: control characters are replaced and the
-/// length is capped (reliability.md A4 #17).
+/// length is capped (docs/security.md).
 pub fn sanitize(text: &str) -> String {
     const MAX: usize = 1000;
     let mut out: String = text

@@ -2,7 +2,7 @@
 //! `DIR/.well-known/acme-challenge/<token>` for the web server that serves `DIR` to find.
 //!
 //! The webroot is usually writable by the web server's user while acmers runs as root, so
-//! nothing under it is trusted (reliability.md §A1.5):
+//! nothing under it is trusted (docs/security.md):
 //!
 //! - each component is opened relative to its parent's directory handle with `O_NOFOLLOW`;
 //!   a symbolic link anywhere below the webroot is refused, never followed;

@@ -1,5 +1,5 @@
 //! How a failed command is shown: what happened, the chain of causes, and what to do next
-//! (style G4).
+//! (docs/architecture.md, "Errors").
 
 use std::fmt::Write as _;
 

@@ -1,5 +1,5 @@
 //! Process exit codes. They are API: scripts around acme.sh test `$? -eq 2` for "not due",
-//! so acmers uses acme.sh's values (acme-compat §10.4).
+//! so acmers uses acme.sh's values (its `RENEW_SKIP` and `CODE_DNS_MANUAL`).
 //!
 //! | code | meaning |
 //! |---|---|

@@ -1,6 +1,6 @@
 //! The only code that writes to stdout and stderr.
 //!
-//! Lines look like acme.sh's: `[<date(1) output>] message` (acme-compat §10.1). Info goes to
+//! Lines look like acme.sh's: `[<date(1) output>] message` (acme.sh's `_printargs`). Info goes to
 //! stdout, errors to stderr (red on a terminal unless `NO_COLOR`, `ACME_NO_COLOR` or
 //! `--no-color`). `NO_TIMESTAMP=1` drops the date prefix. With `--log`, every line is also
 //! appended to the log file.

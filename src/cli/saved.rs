@@ -1,4 +1,4 @@
-//! Settings of a renewal: what `--issue` saved in the domain conf (acme-compat §5.2).
+//! Settings of a renewal: what `--issue` saved in the domain conf (acme.sh's `renew`).
 //! Validation modes, hooks and install targets given on the command line are ignored, as in
 //! acme.sh; `--server` switches the lineage's CA for good; `--days` replaces the saved value.
 
@@ -15,7 +15,7 @@ use crate::keys::KeyType;
 use crate::names;
 use crate::store::Conf;
 
-/// The mode entries of `Le_Webroot` acmers cannot run (acme-compat §1.1).
+/// The mode entries of `Le_Webroot` acmers cannot run (acme.sh's `issue`; docs/differences.md, "Not implemented yet").
 fn unsupported(entry: &str) -> bool {
     matches!(
         entry,

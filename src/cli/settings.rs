@@ -217,7 +217,7 @@ pub struct IssueSettings {
     pub renewal: bool,
 }
 
-/// Commands run around an issuance (acme-compat §1.3 "Install / hooks").
+/// Commands run around an issuance (docs/renewal.md, "Hooks").
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Hooks {
     /// `--pre-hook` / `Le_PreHook`: before a certificate is really ordered.

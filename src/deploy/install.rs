@@ -30,7 +30,7 @@
 //!   give a file to someone else, and root refuses another user's target (above), so as root
 //!   the owner stays root and only the group carries over; without that privilege a target
 //!   owned by another user (or group we are not in) is an error rather than a silent change of
-//!   owner. One exception, `reliability.md` §A1.4: a key file never keeps world permission
+//!   owner. One exception (docs/security.md): a key file never keeps world permission
 //!   bits; they are dropped and [`Installed::tightened_from`] reports the old mode so the
 //!   caller can warn.
 //! - **CA = cert.** When the CA target is the cert target, the file gets the cert, an empty

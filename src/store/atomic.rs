@@ -1,4 +1,4 @@
-//! Durable, atomic file replacement and private directories (`reliability.md` §A2.1).
+//! Durable, atomic file replacement and private directories (docs/renewal.md, "Crash safety").
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, DirBuilder, File, Permissions};

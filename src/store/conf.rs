@@ -1,7 +1,7 @@
 //! acme.sh conf files (`account.conf`, `ca.conf`, `<domain>.conf`), read as **data**.
 //!
 //! acme.sh writes one `KEY='value'` per line with `_setopt` and reads the files by sourcing
-//! them. acmers never executes them (`reliability.md` §A1.6): [`Conf`] parses each line on its
+//! them. acmers never executes them (docs/security.md): [`Conf`] parses each line on its
 //! own, keeps every line's bytes for rendering, and answers [`Conf::get`] like a shell that had
 //! sourced the file would, minus any expansion: `$(…)`, `$VAR` and backticks stay literal text.
 //!

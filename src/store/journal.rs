@@ -1,4 +1,4 @@
-//! Switching several files of one folder as a unit (`reliability.md` §A2.4).
+//! Switching several files of one folder as a unit (docs/renewal.md, "Crash safety").
 //!
 //! Files cannot be renamed together atomically, and acme.sh's fixed names (`<d>.key`,
 //! `<d>.cer`, …) rule out certbot's symlink scheme. So a [`Transaction`]:

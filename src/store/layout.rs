@@ -1,4 +1,4 @@
-//! Paths of the acme.sh home (`acmesh-compat.md` §3.1, §3.5). Pure functions, no I/O.
+//! Paths of the acme.sh home (acme.sh's `_initpath`). Pure functions, no I/O.
 
 use std::path::{Path, PathBuf};
 

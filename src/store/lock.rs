@@ -1,4 +1,4 @@
-//! Advisory locks that die with the process (`reliability.md` §A2.6): `flock` on a lock file,
+//! Advisory locks that die with the process (docs/renewal.md, "Locks"): `flock` on a lock file,
 //! released by the kernel on exit, `kill -9` included, so a lock is never stale.
 //!
 //! One lock per lineage (`<lineage>/.acmers.lock`), held for a whole issuance or renewal, and

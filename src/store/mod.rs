@@ -11,8 +11,8 @@
 //! - [`atomic`] writes files durably (temp file with the final mode, fsync, rename, directory
 //!   fsync) and creates private directories.
 //!
-//! See `acmesh-compat.md` §3 for the layout and key reference and `reliability.md` §A1.6 and §A2
-//! for the rules these modules follow.
+//! acme.sh's `_initpath`, `_setopt` and `_readdomainconf` define the layout and the format;
+//! docs/security.md and docs/renewal.md ("Crash safety") give the rules these modules follow.
 
 use std::io;
 use std::path::PathBuf;

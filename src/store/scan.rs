@@ -1,4 +1,4 @@
-//! Finding the certificate lineages of a home (`acmesh-compat.md` §3.5, §5.3).
+//! Finding the certificate lineages of a home (acme.sh's `list` and `renewAll`).
 //!
 //! acme.sh's `--list` and renew loop visit `CERT_HOME/*.*` and then `CERT_HOME/*:*`: every
 //! directory whose name contains a `.` or a `:` and does not start with `.` (the shell's glob

@@ -1,4 +1,4 @@
-//! Certificates the CA sends that must not be installed (reliability.md A4 #32, #35): a chain
+//! Certificates the CA sends that must not be installed (RFC 8555 §11.4): a chain
 //! carrying a `PRIVATE KEY` block, and a leaf for another key. Nothing is written on a fresh
 //! home, and on a home with an earlier certificate the old files stay byte-identical.
 

@@ -1,4 +1,4 @@
-//! Crash safety (reliability.md A2, fault 47): `kill -9` at many moments of a renewal against
+//! Crash safety (docs/renewal.md, "Crash safety"): `kill -9` at many moments of a renewal against
 //! a real Pebble. After every kill the lineage's key, certificate and conf (and the installed
 //! copies) are whole files that parse, and the key and certificate belong together unless a
 //! journal records a switch in progress; the next run then completes the work and leaves

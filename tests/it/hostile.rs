@@ -1,4 +1,4 @@
-//! Hostile CA data from the fake server (reliability.md A4): challenge tokens that are paths or
+//! Hostile CA data from the fake server (docs/security.md): challenge tokens that are paths or
 //! shell, an oversized or HTML directory, a rate-limited newOrder, a failed challenge, an
 //! authorization that never completes, and certificates that must not be installed.
 
@@ -156,7 +156,7 @@ fn oversized_directory_hits_the_size_cap() {
     );
 }
 
-/// reliability.md A4 #4: abort at the cap. A body over the cap is no transient I/O error;
+/// Abort at the 1 MiB cap (docs/differences.md). A body over the cap is no transient I/O error;
 /// fetching it again only downloads the same megabytes again.
 #[test]
 fn oversized_directory_is_not_fetched_again() {

@@ -1,4 +1,4 @@
-//! acmers integration tests: one binary (style.md G13).
+//! acmers integration tests: one binary (docs/testing.md).
 //!
 //! - [`pebble`], [`nginx`], [`fake_acme`]: the servers the tests talk to, all on loopback;
 //!   [`smoke`] checks them without acmers.

@@ -1,5 +1,5 @@
 //! The CA account for a run: key in `ca/<host>/<path>/account.key`, URL and key hash in
-//! `ca.conf`, registration when needed (acme-compat §4.2).
+//! `ca.conf`, registration when needed (acme.sh's `_regAccount`).
 
 use std::sync::Arc;
 use std::time::Duration;

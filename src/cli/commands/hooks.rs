@@ -1,6 +1,6 @@
 //! Hooks and the reload command: acme.sh's variables in the environment, the lineage folder as
 //! the working directory, a time limit after which the whole process group is killed
-//! (acme-compat §4.11).
+//! (acme.sh's `_on_before_issue`, `_on_issue_success`, `_on_issue_err`).
 
 use std::time::Duration;
 

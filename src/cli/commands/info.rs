@@ -1,5 +1,5 @@
 //! `--info [-d D [--ecc]] [--output-insecure]`: the settings of the home or of one lineage
-//! (acme-compat §1.2).
+//! (acme.sh's `info`).
 //!
 //! Without `-d`: `LE_WORKING_DIR=…`, `LE_CONFIG_HOME=…`, then `account.conf` line by line as
 //! stored. With `-d`: `DOMAIN_CONF=<path>`, then `Key=value` for every key of the domain conf,

@@ -1,6 +1,6 @@
 //! `--install-cert`, and the install step after every issuance: copy the lineage's files to
-//! the saved targets (each replaced atomically) and run the reload command (acme-compat
-//! §1.2, §4.11 step 4).
+//! the saved targets (each replaced atomically) and run the reload command (acme.sh's
+//! `installcert` and `_installcert`).
 //!
 //! The conf key `Acmers_InstallPending` is set together with a new certificate and cleared
 //! only after the targets and the reload command succeeded, so an install that a crash (or a

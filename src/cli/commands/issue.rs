@@ -1,5 +1,5 @@
 //! `--issue`, and the per-lineage procedure every issuance and renewal runs: lock, decide,
-//! hooks, [`obtain`], install (acme-compat §4, §4.11).
+//! hooks, [`obtain`], install (acme.sh's `issue`).
 
 use crate::acme::order::same_identifiers;
 use crate::acme::{self, WaitKind};
@@ -38,7 +38,7 @@ pub async fn run(
 
 /// Issue or renew one lineage, start to end, under its lock: finish an interrupted update,
 /// decide whether it is due, pre hook, order, switch the files in, install, reload, post and
-/// renew hooks (acme-compat §4.11). A failure is recorded in the conf for `--list --json`;
+/// renew hooks (acme.sh's `issue`; docs/renewal.md, "Hooks"). A failure is recorded in the conf for `--list --json`;
 /// a failed first issuance removes what it created instead (docs/renewal.md).
 pub async fn process(
     ctx: &Context,

@@ -1,5 +1,5 @@
 //! One certificate lineage on disk: `<cert-home>/<main>[_ecc]/` with its key, CSR,
-//! certificate files and `<main>.conf` (acme-compat §3.5, §3.6).
+//! certificate files and `<main>.conf` (acme.sh's `_initpath`).
 
 use anyhow::{Context as _, bail};
 

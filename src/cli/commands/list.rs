@@ -1,5 +1,5 @@
 //! `--list [--listraw | --json] [-d D]`: the certificates of the home, as acme.sh lists them
-//! (acme-compat §10.3).
+//! (acme.sh's `list`).
 //!
 //! One row per lineage folder that holds a `<d>.conf` (a removed lineage has only
 //! `<d>.conf.removed` and is not listed), in acme.sh's glob order (see [`scan::lineages`]):

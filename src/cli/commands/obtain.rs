@@ -19,7 +19,7 @@ use crate::store::{Conf, Lineage};
 
 /// Get a verified certificate for `settings` and switch it into the lineage: the saved order
 /// (resumed) or a new one → authorizations → finalize → bounded wait → download → verify →
-/// journalled commit (acme-compat §4.4–§4.10).
+/// journalled commit (RFC 8555 §7.4; acme.sh's `issue`).
 pub async fn obtain(
     ctx: &Context,
     settings: &IssueSettings,

@@ -1,6 +1,6 @@
 //! `--remove -d D [--ecc]`: stop renewing a certificate. Its conf is renamed
 //! `<d>.conf` → `<d>.conf.removed` (one atomic `rename`, then the folder is synced); the key
-//! and certificate files stay where they are (acme-compat §1.2).
+//! and certificate files stay where they are (acme.sh's `remove`).
 
 use std::fs::File;
 use std::path::Path;

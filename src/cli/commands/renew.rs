@@ -1,4 +1,4 @@
-//! `--renew`, `--renew-all` and `--cron` (acme-compat §5.2, §5.3).
+//! `--renew`, `--renew-all` and `--cron` (acme.sh's `renew` and `renewAll`).
 //!
 //! The fleet pass reads each lineage's conf and decides from it alone: a lineage that is not
 //! due costs one small file read and no network request. Due lineages are renewed

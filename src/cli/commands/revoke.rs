@@ -1,5 +1,5 @@
 //! `--revoke -d D [--ecc] [--revoke-reason 0-10]`: revoke a lineage's certificate with the
-//! account key, then with the domain key when the CA refuses (acme-compat §1.2, §3.5).
+//! account key, then with the domain key when the CA refuses (acme.sh's `revoke`).
 //!
 //! As acme.sh 3.1: the CA is the lineage's `Le_API`; the request is signed as the saved account
 //! of that CA (`kid`), and when that fails (no account, not the account that issued it, any

@@ -1,4 +1,4 @@
-//! Running `--cron` every day: a crontab line ([`cron`], acme-compat §5.4) or a systemd
+//! Running `--cron` every day: a crontab line ([`cron`], acme.sh's `installcronjob`) or a systemd
 //! service and timer ([`systemd`]).
 //!
 //! Both run this executable as `"<exe>" --cron --home "<home>" [--config-home "<dir>"]`, at a

@@ -1,6 +1,6 @@
-//! An in-process fake ACME server for the faults Pebble cannot produce on demand (style.md
-//! G12, reliability.md A4): an order that stays `processing` after finalize, and the hostile
-//! answers of [`Fault`].
+//! An in-process fake ACME server for the faults Pebble cannot produce on demand
+//! (docs/testing.md): an order that stays `processing` after finalize, and the hostile answers
+//! of [`Fault`].
 //!
 //! It speaks HTTPS (tokio-rustls, hyper 1) on `127.0.0.1:<random>` with a throwaway
 //! certificate, and serves exactly one account and one order (a newOrder replaces it). It does

@@ -1,5 +1,5 @@
 //! `--install-cronjob` and `--uninstall-cronjob`: the daily line in the user's crontab,
-//! read with `crontab -l` and written back with `crontab -` (acme-compat §5.4).
+//! read with `crontab -l` and written back with `crontab -` (acme.sh's `installcronjob`).
 //!
 //! - The line is `<M> <H> * * * "<exe>" --cron --home "<home>" [--config-home "<dir>"] > /dev/null`.
 //! - It is added only when no line runs acmers' or acme.sh's `--cron` already (a line that
