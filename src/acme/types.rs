@@ -3,6 +3,7 @@
 //! Everything here is parsed from hostile input: unknown fields are ignored, and the values
 //! that leave this module (tokens, URLs) are checked first ([`Token::parse`], [`check_url`]).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -252,15 +253,24 @@ impl fmt::Display for Problem {
 /// length is capped (docs/security.md).
 pub fn sanitize(text: &str) -> String {
     const MAX: usize = 1000;
-    let mut out: String = text
-        .chars()
-        .take(MAX)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if text.chars().count() > MAX {
-        out.push('…');
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", escape_controls(&text[..cut])),
+        None => escape_controls(text).into_owned(),
     }
-    out
+}
+
+/// `text` with every control character (ESC, CR, LF, DEL, the C1 range, …) shown as `?`, so
+/// it cannot recolour a terminal, move its cursor or forge a line; borrowed when there is none.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// A challenge token, checked against RFC 8555 §8.3: base64url alphabet only, 1–255
@@ -434,5 +444,19 @@ mod tests {
     #[test]
     fn control_characters_are_sanitized() {
         assert_eq!(sanitize("a\x1b[31mb\n"), "a?[31mb?");
+        let long = "é\n".repeat(600);
+        let capped = sanitize(&long);
+        assert_eq!(capped, format!("{}…", "é?".repeat(500)));
+        assert_eq!(sanitize(&"x".repeat(1000)), "x".repeat(1000));
+    }
+
+    #[test]
+    fn control_characters_become_question_marks() {
+        assert_eq!(escape_controls("a.example"), "a.example");
+        assert!(matches!(escape_controls("plain ü"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_controls("a\x1b[31mb\r\n\t\0\x7f\u{85}c"),
+            "a?[31mb??????c"
+        );
     }
 }

@@ -10,11 +10,12 @@
 //! recolour the terminal, move the cursor or forge a second line. [`Printer::raw`] is for
 //! text acmers vouches for (help, PEM blocks) and is written as is.
 
-use std::borrow::Cow;
 use std::fmt::Display;
 use std::fs::File;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex};
+
+use crate::acme::types::escape_controls;
 
 /// The local time zone for `date(1)`-style stamps: `TZ` when set, else `/etc/localtime`
 /// read directly (jiff's system lookup scans the whole zoneinfo tree to name the zone, which
@@ -40,21 +41,6 @@ fn local_zone() -> &'static jiff::tz::TimeZone {
 /// run in the middle of its work, so write errors are ignored (`println!` would panic).
 fn out(w: &mut dyn std::io::Write, line: std::fmt::Arguments<'_>) {
     let _ = writeln!(w, "{line}");
-}
-
-/// `text` with every control character (ESC, CR, LF, DEL, the C1 range, …) replaced by `?`, the
-/// way CA text is shown (`acme::types::sanitize`), but without its length cap: a printed
-/// line is as long as its message.
-pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        Cow::Owned(
-            text.chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 /// Writes acme.sh-style lines.
@@ -155,16 +141,6 @@ impl Printer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_become_question_marks() {
-        assert_eq!(escape_controls("a.example"), "a.example");
-        assert!(matches!(escape_controls("plain ü"), Cow::Borrowed(_)));
-        assert_eq!(
-            escape_controls("a\x1b[31mb\r\n\t\0\x7f\u{85}c"),
-            "a?[31mb??????c"
-        );
-    }
 
     #[test]
     fn lines_escape_prefix_and_text() {

@@ -14,6 +14,7 @@
 
 use std::io;
 
+use crate::acme::types::escape_controls;
 use crate::cli::args::Args;
 use crate::cli::commands::{Outcome, list_json};
 use crate::cli::error::Failure;
@@ -195,10 +196,7 @@ pub fn raw_row(entry: &Entry) -> String {
 /// A value as a table cell: control characters (a newline would break the table, an escape
 /// sequence would reach the terminal) become `?`.
 fn cell(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    escape_controls(value).into_owned()
 }
 
 /// acme.sh's `_getCAShortName`: the CA's display name for a directory URL (compared without
