@@ -30,26 +30,6 @@ const MAX_PREFIX_NAME: usize = 200;
 /// removed and the old `path` is untouched. [`Error::SyncDir`] when the final directory
 /// `fsync` fails; the new content is then already in place.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), Error> {
-    write_atomic_owned(path, data, mode, None)
-}
-
-/// [`write_atomic`], and the new file also gets the owner `(uid, gid)` when one is given.
-///
-/// The temp file is `fchown`ed before its mode is set and before any data is written, so the
-/// file never holds the data under another owner, and the `fchmod` after the `fchown` restores
-/// any bit the `fchown` cleared. No `fchown` is attempted when the temp file already has that
-/// owner, so an unprivileged caller can keep a file it owns (with one of its groups); changing
-/// to an owner it cannot give away fails with [`Error::Chown`].
-///
-/// # Errors
-///
-/// As [`write_atomic`], plus [`Error::Chown`] (nothing replaced, no temp file left).
-pub fn write_atomic_owned(
-    path: &Path,
-    data: &[u8],
-    mode: u32,
-    owner: Option<(u32, u32)>,
-) -> Result<(), Error> {
     let write_err = |source| Error::Write {
         path: path.to_owned(),
         source,
@@ -63,17 +43,24 @@ pub fn write_atomic_owned(
     let dir = parent_dir(path);
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let dir_fd = rustix::fs::open(dir, flags, Mode::empty()).map_err(|e| write_err(e.into()))?;
-    write_atomic_in(&dir_fd, dir, name, data, mode, owner)
+    write_atomic_in(&dir_fd, dir, name, data, mode, None)
 }
 
-/// [`write_atomic_owned`] for the file `name` of an already opened folder (an `O_PATH`
-/// descriptor is enough): the temp file is created relative to `dir` with
-/// `O_CREAT|O_EXCL|O_NOFOLLOW` and renamed over `name` inside it, so nothing on the folder's
-/// path is looked up again. `dir_path` only names the folder in errors.
+/// [`write_atomic`] for the file `name` of an already opened folder (an `O_PATH` descriptor
+/// is enough): the temp file is created relative to `dir` with `O_CREAT|O_EXCL|O_NOFOLLOW`
+/// and renamed over `name` inside it, so nothing on the folder's path is looked up again.
+/// `dir_path` only names the folder in errors.
+///
+/// With an `owner` `(uid, gid)` the new file gets it: the temp file is `fchown`ed before its
+/// mode is set and before any data is written, so the file never holds the data under another
+/// owner, and the `fchmod` after the `fchown` restores any bit the `fchown` cleared. No
+/// `fchown` is attempted when the temp file already has that owner, so an unprivileged caller
+/// can keep a file it owns (with one of its groups); changing to an owner it cannot give away
+/// fails with [`Error::Chown`].
 ///
 /// # Errors
 ///
-/// As [`write_atomic_owned`].
+/// As [`write_atomic`], plus [`Error::Chown`] (nothing replaced, no temp file left).
 pub fn write_atomic_in(
     dir: &OwnedFd,
     dir_path: &Path,
@@ -258,6 +245,13 @@ mod tests {
 
     use super::*;
 
+    /// [`write_atomic_in`] with an owner, for `path` in its folder.
+    fn owned_write(path: &Path, data: &[u8], mode: u32, owner: (u32, u32)) -> Result<(), Error> {
+        let dir = path.parent().unwrap();
+        let fd = rustix::fs::open(dir, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        write_atomic_in(&fd, dir, path.file_name().unwrap(), data, mode, Some(owner))
+    }
+
     fn mode_of(path: &Path) -> u32 {
         fs::symlink_metadata(path).unwrap().mode() & 0o7777
     }
@@ -356,7 +350,7 @@ mod tests {
         fs::write(&path, b"old").unwrap();
         let meta = fs::metadata(&path).unwrap();
         let owner = (meta.uid(), meta.gid());
-        write_atomic_owned(&path, b"new", 0o640, Some(owner)).unwrap();
+        owned_write(&path, b"new", 0o640, owner).unwrap();
         let meta = fs::metadata(&path).unwrap();
         assert_eq!((meta.uid(), meta.gid()), owner);
         assert_eq!(mode_of(&path), 0o640);
@@ -371,7 +365,7 @@ mod tests {
         let path = dir.path().join("key.pem");
         fs::write(&path, b"old").unwrap();
         let foreign = (54_321, 54_321);
-        let result = write_atomic_owned(&path, b"new", 0o600, Some(foreign));
+        let result = owned_write(&path, b"new", 0o600, foreign);
         if rustix::process::geteuid().is_root() {
             result.unwrap();
             let meta = fs::metadata(&path).unwrap();
