@@ -5,6 +5,8 @@
 //! - [`cli`]: parses acme.sh's command line, resolves settings, runs commands, prints.
 //! - [`acme`]: the RFC 8555 protocol (directory, nonces, JWS, account, order, polling).
 //!   It imports nothing else from this crate.
+//! - [`lineage`]: the per-certificate engine (account, order or resume, solvers, finalize,
+//!   verify, commit, install, hooks); never imports `cli`.
 //! - [`challenge`]: challenge solvers (http-01 standalone and webroot) behind one trait.
 //! - [`store`]: the acme.sh home as a serialization format (conf files, layout, atomic writes).
 //! - [`keys`], [`csr`], [`cert`]: private keys in acme.sh's formats, CSRs, and the checks an
@@ -23,6 +25,7 @@ pub mod csr;
 pub mod deploy;
 pub mod interrupt;
 pub mod keys;
+pub mod lineage;
 pub mod names;
 pub mod renew;
 pub mod store;

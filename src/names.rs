@@ -115,6 +115,23 @@ fn check_ldh(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The main name as acme.sh saves it and names the lineage folder after: the first `-d`
+/// value as typed (trimmed, without a trailing dot) when it is an internationalized name,
+/// which acme.sh keeps in Unicode; else the normalized identifier `first` (acmers lower-cases
+/// ASCII names).
+pub fn main_name(values: &[String], first: &Identifier) -> String {
+    let typed = values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find(|v| !v.is_empty())
+        .map(|v| v.strip_suffix('.').unwrap_or(v));
+    match typed {
+        Some(t) if !t.is_ascii() => t.to_owned(),
+        _ => first.value().to_owned(),
+    }
+}
+
 /// Whether an identifier is a wildcard name.
 pub fn is_wildcard(id: &Identifier) -> bool {
     matches!(id, Identifier::Dns(d) if d.starts_with("*."))
@@ -179,6 +196,16 @@ mod tests {
         assert!(err.starts_with("`a?[31mb??.example` is not"), "{err:?}");
         let many: Vec<String> = (0..101).map(|i| format!("n{i}.example.com")).collect();
         assert_eq!(parse_domains(&many), Err(NameError::TooMany(101)));
+    }
+
+    #[test]
+    fn idn_main_name_stays_as_typed() {
+        let values = ["Bücher.example.,www.example".to_owned()];
+        let ids = parse_domains(&values).unwrap();
+        assert_eq!(main_name(&values, &ids[0]), "Bücher.example");
+        let ascii = [" Example.COM ".to_owned()];
+        let ids = parse_domains(&ascii).unwrap();
+        assert_eq!(main_name(&ascii, &ids[0]), "example.com");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! When a certificate is due for renewal. Pure: every function takes the time it needs.
+//! When a certificate is due for renewal: the one decision every command takes for a lineage
+//! ([`decide`]), and the next renewal time. Pure: every function takes the time it needs.
 //!
 //! - With `--days N` (saved as `Le_RenewalDays`) acme.sh's rule: positive N renews N days
 //!   after issuance minus one day; negative N renews |N| days before notAfter.
@@ -6,8 +7,79 @@
 //!   the certificate's real lifetime (1/2 when it is shorter than 10 days), so 6-day and
 //!   45-day certificates renew in time (a documented difference from acme.sh).
 
+use crate::store::record::DomainRecord;
+
+pub use crate::store::record::time_str;
+
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
+
+/// What a lineage needs, judged from its record at a given time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Its first issuance never finished (no `Le_CertCreateTime`): `--issue` and `--renew -d`
+    /// finish it, `--renew-all` and `--cron` skip it (acme.sh's cron rule; docs/renewal.md).
+    NeverIssued,
+    /// An earlier run left work behind; finish it whether or not the lineage is due.
+    Finish(Unfinished),
+    /// Due: renew now.
+    Renew(Because),
+    /// Not due until `at` (unix seconds; `at_str` as saved). The caller still renews a
+    /// lineage whose files are damaged (a check that needs the files, not the record).
+    Skip {
+        /// `Le_NextRenewTime`.
+        at: i64,
+        /// `Le_NextRenewTimeStr`.
+        at_str: String,
+    },
+}
+
+/// Work an earlier run left unfinished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unfinished {
+    /// A saved order at the lineage's CA, to resume.
+    Order(String),
+    /// A new certificate whose install targets or reload command are still to be done.
+    Install,
+}
+
+/// Why a lineage is renewed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Because {
+    /// `--force`.
+    Forced,
+    /// `Le_NextRenewTime` has passed (or is missing).
+    Due,
+}
+
+/// The renewal decision for `record` at `now` (unix seconds). A pending order is resumed
+/// first, then a pending install is finished; `force` renews anything issued.
+pub fn decide(now: i64, record: &DomainRecord, force: bool) -> Decision {
+    if record.cert_create_time().is_none() {
+        return Decision::NeverIssued;
+    }
+    if let Some(order) = record
+        .api()
+        .and_then(|server| record.pending_order(&server))
+    {
+        return Decision::Finish(Unfinished::Order(order));
+    }
+    if force {
+        return Decision::Renew(Because::Forced);
+    }
+    match record.next_renew_time() {
+        Some(at) if now < at => {
+            if record.install_pending() {
+                return Decision::Finish(Unfinished::Install);
+            }
+            Decision::Skip {
+                at,
+                at_str: record.next_renew_time_str(),
+            }
+        }
+        _ => Decision::Renew(Because::Due),
+    }
+}
 
 /// The next renewal time (unix seconds) of a certificate created at `created` with validity
 /// `not_before`..`not_after`.
@@ -27,64 +99,6 @@ pub fn next_renew_time(created: i64, not_before: i64, not_after: i64, days: Opti
     }
 }
 
-/// Whether a lineage is due: `--force`, no saved time, or now ≥ `Le_NextRenewTime`.
-pub fn is_due(now: i64, next_renew_time: Option<i64>, force: bool) -> bool {
-    force || next_renew_time.is_none_or(|next| now >= next)
-}
-
-/// acme.sh's `Le_*TimeStr` form: `YYYY-MM-DDTHH:MM:SSZ` in UTC.
-pub fn time_str(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const T0: i64 = 1_795_898_536; // 2026-11-28T20:42:16Z, fixture a.example.test
-
-    #[test]
-    fn acmesh_days_rules() {
-        // Fixture b.example.test: --days 20 → 19 days after creation.
-        assert_eq!(
-            next_renew_time(T0, T0, T0 + 90 * DAY, Some(20)),
-            T0 + 19 * DAY
-        );
-        assert_eq!(
-            next_renew_time(T0, T0, T0 + 90 * DAY, Some(30)),
-            T0 + 29 * DAY
-        );
-        assert_eq!(
-            next_renew_time(T0, T0, T0 + 90 * DAY, Some(-10)),
-            T0 + 80 * DAY
-        );
-    }
-
-    #[test]
-    fn lifetime_aware_default() {
-        assert_eq!(next_renew_time(T0, T0, T0 + 90 * DAY, None), T0 + 60 * DAY);
-        assert_eq!(next_renew_time(T0, T0, T0 + 45 * DAY, None), T0 + 30 * DAY);
-        assert_eq!(next_renew_time(T0, T0, T0 + 6 * DAY, None), T0 + 3 * DAY);
-        // Backdated notBefore (Let's Encrypt backdates by an hour) counts from notBefore.
-        assert_eq!(
-            next_renew_time(T0, T0 - 3600, T0 - 3600 + 90 * DAY, None),
-            T0 - 3600 + 60 * DAY
-        );
-    }
-
-    #[test]
-    fn due() {
-        assert!(is_due(T0, None, false));
-        assert!(is_due(T0, Some(T0), false));
-        assert!(!is_due(T0, Some(T0 + 1), false));
-        assert!(is_due(T0, Some(T0 + 1), true));
-    }
-
-    #[test]
-    fn time_strings_match_acmesh() {
-        assert_eq!(time_str(T0), "2026-11-28T20:42:16Z");
-        assert_eq!(time_str(1_798_404_136), "2026-12-27T20:42:16Z");
-    }
-}
+#[path = "renew_tests.rs"]
+mod tests;

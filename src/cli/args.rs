@@ -20,7 +20,7 @@ use clap::{ArgAction, ArgMatches, CommandFactory as _, FromArgMatches as _, Pars
     args_override_self = true,
     max_term_width = 100
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// Issue a certificate
     #[arg(long, help_heading = "Commands")]
     pub issue: bool,
@@ -264,7 +264,7 @@ pub struct Args {
 }
 
 /// The longest wait an option accepts: one week. It keeps every deadline computable.
-pub const MAX_SECONDS: u64 = 7 * 24 * 3600;
+pub(crate) const MAX_SECONDS: u64 = 7 * 24 * 3600;
 
 /// A number of seconds from `MIN` to [`MAX_SECONDS`].
 fn seconds<const MIN: u64>(text: &str) -> Result<u64, String> {
@@ -280,7 +280,7 @@ fn seconds<const MIN: u64>(text: &str) -> Result<u64, String> {
 
 /// Which command the line asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// `--issue`
     Issue,
     /// `-r`/`--renew`
@@ -315,7 +315,7 @@ pub enum Command {
 
 impl Command {
     /// The long flag that selects the command.
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             Self::Issue => "--issue",
             Self::Renew => "--renew",
@@ -338,7 +338,7 @@ impl Command {
 
 /// One validation mode as typed, in command-line order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ModeArg {
+pub(crate) enum ModeArg {
     /// `-w DIR`
     Webroot(PathBuf),
     /// `--standalone`
@@ -347,7 +347,7 @@ pub enum ModeArg {
 
 /// The parsed line: the clap struct plus what only the matches know (order of flags).
 #[derive(Debug)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// The options.
     pub args: Args,
     /// The command (the last command flag given), if any.
@@ -365,7 +365,7 @@ const SHORT_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Rewrite acme.sh's multi-letter short options to long options clap understands.
-pub fn normalize_argv(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+pub(crate) fn normalize_argv(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
     argv.into_iter()
         .map(|arg| {
             SHORT_ALIASES
@@ -377,7 +377,7 @@ pub fn normalize_argv(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString>
 }
 
 /// Parse a command line (including the program name).
-pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, clap::Error> {
+pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, clap::Error> {
     let matches = Args::command().try_get_matches_from(normalize_argv(argv))?;
     let args = Args::from_arg_matches(&matches)?;
     let mut overridden = commands_in_order(&matches);
@@ -393,7 +393,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, clap::E
 
 impl Parsed {
     /// A warning when several commands were given: only the last one runs, as in acme.sh.
-    pub fn command_warning(&self) -> Option<String> {
+    pub(crate) fn command_warning(&self) -> Option<String> {
         let last = self.command.filter(|_| !self.overridden.is_empty())?;
         let given: Vec<String> = self
             .overridden
@@ -455,7 +455,7 @@ fn modes_in_order(m: &ArgMatches, args: &Args) -> Vec<ModeArg> {
 }
 
 /// The help text.
-pub fn help() -> String {
+pub(crate) fn help() -> String {
     Args::command().render_help().to_string()
 }
 

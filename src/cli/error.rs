@@ -8,11 +8,12 @@ use crate::challenge;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
 use crate::interrupt::Interrupted;
+use crate::lineage;
 use crate::store;
 
 /// A failed command: the error, extra facts, and a hint.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// What went wrong, with its causes.
     pub error: anyhow::Error,
     /// Facts to show under the error (CA, URLs).
@@ -24,9 +25,37 @@ pub struct Failure {
 }
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
-    /// Exit code 1, or 128 + the signal number when a signal stopped the run.
+    /// Exit code 1, or 128 + the signal number when a signal stopped the run. An engine
+    /// error is unwrapped to its cause, with where at the CA it happened as facts.
     fn from(error: E) -> Self {
         let error = error.into();
+        match error.downcast::<lineage::Error>() {
+            Ok(engine) => Self::from_engine(engine),
+            Err(error) => Self::plain(error),
+        }
+    }
+}
+
+impl Failure {
+    fn from_engine(error: lineage::Error) -> Self {
+        match error {
+            lineage::Error::Acme(e) => {
+                let lineage::CaError { error, at } = *e;
+                let mut failure = Self::plain(error.into()).detail(format!("CA: {}", at.ca));
+                if let Some((kind, url)) = at.resource {
+                    failure = failure.detail(format!("{kind}: {url}"));
+                }
+                failure
+            }
+            lineage::Error::Store(e) => Self::plain(e.into()),
+            lineage::Error::Challenge(e) => Self::plain(e.into()),
+            lineage::Error::Install(e) => Self::plain(e.into()),
+            lineage::Error::Interrupted(e) => Self::plain(e.into()),
+            other => Self::plain(other.into()),
+        }
+    }
+
+    fn plain(error: anyhow::Error) -> Self {
         let code = error
             .chain()
             .find_map(|cause| cause.downcast_ref::<Interrupted>())
@@ -38,29 +67,27 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             code,
         }
     }
-}
 
-impl Failure {
     /// Add a fact line.
-    pub fn detail(mut self, line: impl Into<String>) -> Self {
+    pub(crate) fn detail(mut self, line: impl Into<String>) -> Self {
         self.details.push(line.into());
         self
     }
 
     /// Set the exit code.
-    pub fn with_code(mut self, code: u8) -> Self {
+    pub(crate) fn with_code(mut self, code: u8) -> Self {
         self.code = code;
         self
     }
 
     /// Set the hint.
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// Print the failure on stderr.
-    pub fn render(&self, printer: &Printer) {
+    pub(crate) fn render(&self, printer: &Printer) {
         printer.error(format_args!("error: {}", self.error));
         for cause in self.error.chain().skip(1) {
             printer.error(format_args!("  caused by: {cause}"));
@@ -75,7 +102,7 @@ impl Failure {
 }
 
 /// A hint derived from the error's type, when one is known.
-pub fn hint_for(error: &anyhow::Error) -> Option<String> {
+pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
     for cause in error.chain() {
         if let Some(e) = cause.downcast_ref::<acme::Error>() {
             return acme_hint(e);

@@ -6,13 +6,13 @@
 //! | 0 | success |
 //! | 1 | any error, including command-line errors (never clap's 2) |
 //! | 2 | skipped: not due for renewal |
-//! | 3 | manual DNS mode printed its TXT records and stopped |
+//!
+//! acme.sh also exits 3 (`CODE_DNS_MANUAL`) after printing the TXT records of manual dns-01
+//! mode; acmers will use the same value when it gains that mode.
 
 /// Success.
-pub const SUCCESS: u8 = 0;
+pub(crate) const SUCCESS: u8 = 0;
 /// Any error: arguments, network, CA, validation, files.
-pub const ERROR: u8 = 1;
+pub(crate) const ERROR: u8 = 1;
 /// Skipped: the certificate is not due for renewal (`RENEW_SKIP` in acme.sh).
-pub const RENEW_SKIP: u8 = 2;
-/// Manual DNS mode stopped after printing TXT records (`CODE_DNS_MANUAL` in acme.sh).
-pub const DNS_MANUAL: u8 = 3;
+pub(crate) const RENEW_SKIP: u8 = 2;

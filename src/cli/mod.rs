@@ -1,12 +1,11 @@
 //! The command layer: parse acme.sh's command line, resolve settings, run a command, print.
 
-pub mod args;
-pub mod commands;
-pub mod error;
-pub mod exit_code;
-pub mod printer;
-pub mod saved;
-pub mod settings;
+pub(crate) mod args;
+pub(crate) mod commands;
+pub(crate) mod error;
+pub(crate) mod exit_code;
+pub(crate) mod printer;
+pub(crate) mod settings;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,7 +21,7 @@ use crate::store::atomic::create_private_dir_all;
 use crate::store::trust::Policy;
 
 /// The project page, printed by `--version` like acme.sh prints its own.
-pub const PROJECT_URL: &str = "https://github.com/acmers/acmers";
+pub(crate) const PROJECT_URL: &str = "https://github.com/acmers/acmers";
 
 /// Run acmers with `argv` (including the program name) and return the exit code.
 pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -86,7 +85,7 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         printer = printer.with_log(file);
     }
     let code = match run(command, &parsed, &mut globals, &printer) {
-        Ok(outcome) => outcome.code(),
+        Ok(outcome) => commands::exit(outcome),
         Err(failure) => {
             failure.render(&printer);
             failure.code
@@ -103,20 +102,28 @@ fn run(
 ) -> Result<Outcome, Failure> {
     match command {
         Command::Issue => {
-            let settings = settings::issue(&parsed.args, &parsed.modes, globals)?;
+            let settings = settings::IssueSettings::resolve(&parsed.args, &parsed.modes, globals)?;
+            warn_unhonoured(globals, printer);
             runtime()?.block_on(commands::issue::run(&settings, globals, printer))
         }
         Command::Renew => {
-            runtime()?.block_on(commands::renew::run_one(&parsed.args, globals, printer))
+            let settings = settings::RenewSettings::resolve(&parsed.args, globals)?;
+            warn_unhonoured(globals, printer);
+            runtime()?.block_on(commands::renew::run_one(&settings, globals, printer))
         }
-        Command::RenewAll | Command::Cron => runtime()?.block_on(commands::renew::run_all(
-            &parsed.args,
-            globals,
-            printer,
-            command == Command::Cron,
-        )),
+        Command::RenewAll | Command::Cron => {
+            let settings = settings::RenewSettings::resolve(&parsed.args, globals)?;
+            warn_unhonoured(globals, printer);
+            runtime()?.block_on(commands::renew::run_all(
+                &settings,
+                globals,
+                printer,
+                command == Command::Cron,
+            ))
+        }
         Command::InstallCert => {
-            runtime()?.block_on(commands::install::run(&parsed.args, globals, printer))
+            let settings = settings::InstallSettings::resolve(&parsed.args)?;
+            runtime()?.block_on(commands::install::run(&settings, globals, printer))
         }
         Command::SetDefaultCa => {
             let server = settings::set_default_ca(&parsed.args, globals)?;
@@ -143,6 +150,18 @@ fn run(
         Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),
         // Handled before settings are resolved.
         Command::Help | Command::Version => Ok(Outcome::Done),
+    }
+}
+
+/// Name the settings of `account.conf` acmers does not act on yet (docs/compat.md), once per
+/// run of a command that issues or renews.
+fn warn_unhonoured(globals: &Globals, printer: &Printer) {
+    let keys = globals.account_conf.unhonoured();
+    if !keys.is_empty() {
+        printer.error(format_args!(
+            "warning: acmers does not support yet, and ignores in `account.conf`: {}",
+            keys.join(", ")
+        ));
     }
 }
 
@@ -175,11 +194,7 @@ fn log_path(parsed: &Parsed, globals: &Globals) -> Option<(PathBuf, bool)> {
     match parsed.args.log.as_deref() {
         Some("") => Some((globals.home.config_home.join("acme.sh.log"), true)),
         Some(path) => Some((PathBuf::from(path), true)),
-        None => globals
-            .account_conf
-            .get("LOG_FILE")
-            .filter(|p| !p.is_empty())
-            .map(|p| (PathBuf::from(p), false)),
+        None => globals.account_conf.log_file().map(|p| (p, false)),
     }
 }
 

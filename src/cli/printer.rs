@@ -45,7 +45,7 @@ fn out(w: &mut dyn std::io::Write, line: std::fmt::Arguments<'_>) {
 
 /// Writes acme.sh-style lines.
 #[derive(Clone, Debug, Default)]
-pub struct Printer {
+pub(crate) struct Printer {
     color: bool,
     timestamp: bool,
     log: Option<Arc<Mutex<File>>>,
@@ -55,7 +55,7 @@ pub struct Printer {
 impl Printer {
     /// A printer configured from the environment (`NO_COLOR`, `ACME_NO_COLOR`,
     /// `NO_TIMESTAMP`) and `--no-color`.
-    pub fn new(no_color_flag: bool, env: &dyn Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn new(no_color_flag: bool, env: &dyn Fn(&str) -> Option<String>) -> Self {
         let set = |k: &str| env(k).is_some_and(|v| !v.is_empty() && v != "0");
         let color = !no_color_flag
             && !set("NO_COLOR")
@@ -70,14 +70,14 @@ impl Printer {
     }
 
     /// Also append every line to `file`.
-    pub fn with_log(mut self, file: File) -> Self {
+    pub(crate) fn with_log(mut self, file: File) -> Self {
         self.log = Some(Arc::new(Mutex::new(file)));
         self
     }
 
     /// The same printer, starting every line's message with `[<prefix>] ` (concurrent
     /// renewals name their certificate this way).
-    pub fn prefixed(&self, prefix: &str) -> Self {
+    pub(crate) fn prefixed(&self, prefix: &str) -> Self {
         Self {
             prefix: Some(Arc::from(format!("[{prefix}] "))),
             ..self.clone()
@@ -107,19 +107,19 @@ impl Printer {
     }
 
     /// An info line on stdout.
-    pub fn info(&self, text: impl Display) {
+    pub(crate) fn info(&self, text: impl Display) {
         let line = self.line(&text);
         out(&mut std::io::stdout().lock(), format_args!("{line}"));
         self.to_log(&line);
     }
 
     /// acme.sh's two-argument form: `name='value'`.
-    pub fn info_kv(&self, name: &str, value: impl Display) {
+    pub(crate) fn info_kv(&self, name: &str, value: impl Display) {
         self.info(format_args!("{name}='{value}'"));
     }
 
     /// An error line on stderr.
-    pub fn error(&self, text: impl Display) {
+    pub(crate) fn error(&self, text: impl Display) {
         let line = self.line(&text);
         if self.color {
             out(
@@ -133,8 +133,26 @@ impl Printer {
     }
 
     /// Text as is on stdout (help, version, a PEM block).
-    pub fn raw(&self, text: impl Display) {
+    pub(crate) fn raw(&self, text: impl Display) {
         out(&mut std::io::stdout().lock(), format_args!("{text}"));
+    }
+}
+
+impl crate::lineage::Progress for Printer {
+    fn info(&self, line: &dyn Display) {
+        Self::info(self, line);
+    }
+
+    fn info_kv(&self, key: &str, value: &str) {
+        Self::info_kv(self, key, value);
+    }
+
+    fn warn(&self, line: &dyn Display) {
+        self.error(line);
+    }
+
+    fn raw(&self, text: &str) {
+        Self::raw(self, text);
     }
 }
 

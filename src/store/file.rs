@@ -54,6 +54,21 @@ pub fn read(path: &Path, limit: u64) -> Result<Option<Loaded>, Error> {
     read_opened(file, path, limit).map(Some)
 }
 
+/// Remove the file `path`; a file that is already gone is not an error.
+///
+/// # Errors
+///
+/// [`Error::Remove`] for any other I/O error.
+pub fn remove_if_present(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::Remove {
+            path: path.to_owned(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The checks and the capped read of [`read`], for a file opened by the caller (`path` names it
 /// in errors).
 ///

@@ -23,6 +23,7 @@ pub mod file;
 pub mod journal;
 pub mod layout;
 pub mod lock;
+pub mod record;
 pub mod scan;
 pub mod trust;
 
@@ -61,6 +62,15 @@ pub enum Error {
         uid: u32,
         /// The wanted group.
         gid: u32,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// Removing a file failed.
+    #[error("failed to remove `{}`", path.display())]
+    Remove {
+        /// The file.
+        path: PathBuf,
         /// The I/O error.
         #[source]
         source: io::Error,

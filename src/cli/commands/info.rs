@@ -19,7 +19,7 @@ use crate::cli::settings::Globals;
 use crate::store::{Conf, scan};
 
 /// acme.sh's `HIDDEN_VALUE`.
-pub const HIDDEN: &str = "[hidden](please add '--output-insecure' to see this value)";
+pub(crate) const HIDDEN: &str = "[hidden](please add '--output-insecure' to see this value)";
 
 /// Keys whose name looks secret but whose value is not: paths, hashes, key types, flags, ids.
 const NOT_SECRET: &[&str] = &[
@@ -37,7 +37,7 @@ const SECRET_PARTS: &[&str] = &["token", "secret", "pass", "pwd", "key", "auth"]
 
 /// Resolved `--info` options.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InfoSettings {
+pub(crate) struct InfoSettings {
     /// `-d`: the main domain of the lineage to show.
     pub domain: Option<String>,
     /// `--ecc`.
@@ -48,7 +48,7 @@ pub struct InfoSettings {
 
 impl InfoSettings {
     /// Resolve `--info` from the command line.
-    pub fn from_args(args: &Args) -> Self {
+    pub(crate) fn from_args(args: &Args) -> Self {
         Self {
             domain: first_domain(args),
             ecc: args.ecc,
@@ -61,7 +61,7 @@ impl InfoSettings {
 /// any key whose name contains `token`, `secret`, `pass`, `pwd`, `key` or `auth` (e.g.
 /// `CF_Key`, `Le_PFXPassword`, `CA_EAB_HMAC_KEY`), except the paths, hashes and key types in
 /// an explicit allow-list (`ACCOUNT_KEY_PATH`, `CA_KEY_HASH`, `Le_Keylength`, …).
-pub fn is_secret(key: &str) -> bool {
+pub(crate) fn is_secret(key: &str) -> bool {
     if key.starts_with("SAVED_") {
         return true;
     }
@@ -73,7 +73,7 @@ pub fn is_secret(key: &str) -> bool {
 }
 
 /// Run `--info`.
-pub fn run(
+pub(crate) fn run(
     settings: &InfoSettings,
     globals: &Globals,
     printer: &Printer,
@@ -149,7 +149,7 @@ fn missing_conf(conf: &Path, removed: &Path) -> String {
 }
 
 /// `Key=value` lines of a domain conf: values unquoted and decoded, secrets masked.
-pub fn domain_conf_text(conf: &Conf, insecure: bool) -> String {
+pub(crate) fn domain_conf_text(conf: &Conf, insecure: bool) -> String {
     let mut out = String::new();
     for key in conf.keys() {
         let value = conf.get(&key).unwrap_or_default();
@@ -168,7 +168,7 @@ pub fn domain_conf_text(conf: &Conf, insecure: bool) -> String {
 
 /// Conf text as stored, with the value of every secret assignment (also a commented
 /// `#KEY=…`) replaced by [`HIDDEN`]; an empty value is left as it is.
-pub fn mask_conf_text(text: &str, insecure: bool) -> String {
+pub(crate) fn mask_conf_text(text: &str, insecure: bool) -> String {
     if insecure {
         return text.to_owned();
     }

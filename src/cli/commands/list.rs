@@ -24,11 +24,11 @@ use crate::store::scan::{self, Found};
 use crate::store::{self, Conf};
 
 /// acme.sh's `--list` header.
-pub const HEADER: &str = "Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew";
+pub(crate) const HEADER: &str = "Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew";
 
 /// How `--list` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// acme.sh's aligned table (`column -t -s '|'`).
     Table,
     /// `--listraw`: the `|`-separated lines.
@@ -39,7 +39,7 @@ pub enum Format {
 
 /// Resolved `--list` options.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListSettings {
+pub(crate) struct ListSettings {
     /// Output format (`--json` wins over `--listraw`).
     pub format: Format,
     /// `-d`: only this main domain (the first name of the first `-d`).
@@ -48,7 +48,7 @@ pub struct ListSettings {
 
 impl ListSettings {
     /// Resolve `--list` from the command line.
-    pub fn from_args(args: &Args) -> Self {
+    pub(crate) fn from_args(args: &Args) -> Self {
         let format = if args.json {
             Format::Json
         } else if args.listraw {
@@ -65,7 +65,7 @@ impl ListSettings {
 
 /// The main domain named by `-d`: the first comma-separated name of the first `-d`, as typed
 /// (it names a folder, so it is not normalized).
-pub fn first_domain(args: &Args) -> Option<String> {
+pub(crate) fn first_domain(args: &Args) -> Option<String> {
     args.domains
         .first()
         .and_then(|d| d.split(',').map(str::trim).find(|d| !d.is_empty()))
@@ -74,7 +74,7 @@ pub fn first_domain(args: &Args) -> Option<String> {
 
 /// One listed lineage: its folder and its conf (`Err` when the conf exists but is unreadable).
 #[derive(Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The folder.
     pub found: Found,
     /// The parsed conf, or why it could not be read.
@@ -82,7 +82,7 @@ pub struct Entry {
 }
 
 /// Run `--list`.
-pub fn run(
+pub(crate) fn run(
     settings: &ListSettings,
     globals: &Globals,
     printer: &Printer,
@@ -164,7 +164,7 @@ fn print_block(printer: &Printer, text: &str) {
 }
 
 /// The header and one `|` line per entry, each ending in `\n` (`--listraw`).
-pub fn raw_table(entries: &[Entry]) -> String {
+pub(crate) fn raw_table(entries: &[Entry]) -> String {
     let mut out = String::with_capacity(64 + entries.len() * 160);
     out.push_str(HEADER);
     out.push('\n');
@@ -176,7 +176,7 @@ pub fn raw_table(entries: &[Entry]) -> String {
 }
 
 /// One `--listraw` line (no newline).
-pub fn raw_row(entry: &Entry) -> String {
+pub(crate) fn raw_row(entry: &Entry) -> String {
     let Ok(conf) = &entry.conf else {
         return format!("{}|\"\"|||||", cell(&entry.found.main_domain));
     };
@@ -201,7 +201,7 @@ fn cell(value: &str) -> String {
 
 /// acme.sh's `_getCAShortName`: the CA's display name for a directory URL (compared without
 /// case), the URL itself for other CAs, and Let's Encrypt when the URL is empty.
-pub fn ca_display_name(url: &str) -> String {
+pub(crate) fn ca_display_name(url: &str) -> String {
     let url = if url.is_empty() { LETSENCRYPT } else { url };
     settings::ca_display_name(url).map_or_else(|| url.to_owned(), str::to_owned)
 }
@@ -210,7 +210,7 @@ pub fn ca_display_name(url: &str) -> String {
 /// the longest one, each cell but the last is padded to its column's width, and cells are
 /// joined by two spaces. Widths count characters (acme.sh's names are ASCII; `column` counts
 /// terminal columns, which differs only for wide characters). Every line ends in `\n`.
-pub fn columns(text: &str) -> String {
+pub(crate) fn columns(text: &str) -> String {
     let rows: Vec<Vec<&str>> = text
         .lines()
         .filter(|line| !line.trim().is_empty())

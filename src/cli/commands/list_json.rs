@@ -24,7 +24,7 @@ use crate::store::Conf;
 
 /// One `--list --json` line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct JsonEntry {
+pub(crate) struct JsonEntry {
     /// The main domain.
     pub main_domain: String,
     /// Every name of the certificate, the main domain first.
@@ -53,7 +53,7 @@ pub struct JsonEntry {
 
 impl JsonEntry {
     /// The JSON object of one listed lineage; reads `<d>.cer` for the validity.
-    pub fn of(entry: &Entry) -> Self {
+    pub(crate) fn of(entry: &Entry) -> Self {
         let lineage = &entry.found.lineage;
         let (not_before, not_after) = match std::fs::read(lineage.cer()) {
             Ok(pem) => cert::read_leaf(&pem)
@@ -115,7 +115,7 @@ fn rfc3339(unix: i64) -> Option<String> {
 /// # Errors
 ///
 /// When serialization fails, which it cannot for these string fields.
-pub fn render(entries: &[Entry]) -> anyhow::Result<String> {
+pub(crate) fn render(entries: &[Entry]) -> anyhow::Result<String> {
     let mut out = String::new();
     for entry in entries {
         let line = serde_json::to_string(&JsonEntry::of(entry))

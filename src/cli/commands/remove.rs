@@ -17,7 +17,7 @@ use crate::store::{self, Lineage, scan};
 
 /// Resolved `--remove` options.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoveSettings {
+pub(crate) struct RemoveSettings {
     /// The main domain of the lineage.
     pub domain: String,
     /// `--ecc`.
@@ -30,7 +30,7 @@ impl RemoveSettings {
     /// # Errors
     ///
     /// A usage error when `-d` is missing.
-    pub fn from_args(args: &Args) -> Result<Self, Failure> {
+    pub(crate) fn from_args(args: &Args) -> Result<Self, Failure> {
         let domain = first_domain(args).ok_or_else(|| {
             Failure::from(anyhow!(
                 "`--remove` needs the domain of the certificate (`-d`)"
@@ -45,7 +45,7 @@ impl RemoveSettings {
 }
 
 /// Run `--remove`.
-pub fn run(
+pub(crate) fn run(
     settings: &RemoveSettings,
     globals: &Globals,
     printer: &Printer,

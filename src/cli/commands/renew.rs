@@ -1,9 +1,9 @@
 //! `--renew`, `--renew-all` and `--cron` (acme.sh's `renew` and `renewAll`).
 //!
-//! The fleet pass reads each lineage's conf and decides from it alone: a lineage that is not
-//! due costs one small file read and no network request. Due lineages are renewed
-//! `--parallel` at a time with one shared HTTP client, account and standalone server; each
-//! holds its own lock, so one slow or broken lineage delays no other.
+//! The fleet pass reads each lineage's conf and decides from it alone ([`renew::decide`]): a
+//! lineage that is not due costs one small file read and no network request. Due lineages
+//! are renewed `--parallel` at a time with one shared HTTP client, account and standalone
+//! server; each holds its own lock, so one slow or broken lineage delays no other.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,48 +11,52 @@ use anyhow::anyhow;
 use futures_util::StreamExt as _;
 
 use crate::acme::order::same_identifiers;
-use crate::cli::args::Args;
-use crate::cli::commands::Outcome;
-use crate::cli::commands::context::Context;
-use crate::cli::commands::issue::{process, save_account_conf};
-use crate::cli::commands::lineage::{self, INSTALL_PENDING};
+use crate::cli::commands::issue::save_ca_bundle;
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
-use crate::cli::saved;
-use crate::cli::settings::{self, Globals, IssueSettings};
+use crate::cli::settings::{Globals, RenewSettings};
 use crate::interrupt::Interrupted;
+use crate::lineage::{self, Outcome, Request, Session};
 use crate::names;
-use crate::renew;
-use crate::store::{Conf, Lineage, journal, scan};
+use crate::renew::{self, Decision};
+use crate::store::record::DomainRecord;
+use crate::store::trust::Policy;
+use crate::store::{Lineage, journal, scan};
 
 /// `--renew -d D [--ecc]`: not due → exit 2; unknown domain → exit 2 (acme.sh).
-pub async fn run_one(
-    args: &Args,
+pub(crate) async fn run_one(
+    settings: &RenewSettings,
     globals: &mut Globals,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
-    let domain = args
-        .domains
-        .first()
+    let domain = settings
+        .domain
+        .as_deref()
         .ok_or_else(|| anyhow!("`--renew` needs `-d DOMAIN`"))?;
-    let lineage = scan::resolve(&globals.home.cert_home, domain, args.ecc)?;
-    let Some(conf) = lineage::load_trusted(&lineage)? else {
+    let lineage = scan::resolve(&globals.home.cert_home, domain, settings.ecc)?;
+    let Some(record) = DomainRecord::load_trusted(&lineage.conf(), Policy::current())? else {
         printer.info(format_args!(
             "'{domain}' is not an issued domain, skipping."
         ));
         return Ok(Outcome::Skipped);
     };
     printer.info(format_args!("Renewing: '{domain}'"));
-    let settings = saved::renewal(&conf, args, globals)?;
-    check_folder(&lineage, &settings)?;
-    printer.info(format_args!("Renewing using Le_API={}", settings.server));
-    let ctx = Context::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
-    let result = process(&ctx, &settings, &lineage, printer).await;
-    ctx.finish(printer).await?;
+    let (request, ca) = settings.request(&record)?;
+    check_folder(&lineage, &request)?;
+    printer.info(format_args!("Renewing using Le_API={}", ca.server));
+    let session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
+    let result = lineage::run(
+        &session,
+        (&request, &ca, &settings.limits),
+        &lineage,
+        printer,
+    )
+    .await;
+    session.finish(printer).await?;
     let outcome = result?;
     if outcome == Outcome::Done {
-        save_account_conf(globals, &settings)?;
+        save_ca_bundle(globals, settings.ca_bundle.as_deref())?;
     }
     Ok(outcome)
 }
@@ -61,47 +65,40 @@ pub async fn run_one(
 enum Plan {
     /// Not due, nothing pending: no work.
     Skip(String),
-    /// Needs a run of [`process`] (due, forced, a saved order or an unfinished update).
-    Work(Lineage, Conf),
+    /// Needs a run of the engine (due, forced, a saved order or an unfinished update).
+    Work(Lineage, DomainRecord),
 }
 
 /// Decide from the conf alone whether a lineage needs work. `None`: not a certificate
 /// (no conf, e.g. removed).
-fn plan(lineage: Lineage, now: i64, args: &Args) -> Result<Option<Plan>, Failure> {
-    let Some(conf) = Conf::load(&lineage.conf())? else {
+fn plan(lineage: Lineage, now: i64, force: bool) -> Result<Option<Plan>, Failure> {
+    let Some(record) = DomainRecord::load(&lineage.conf())? else {
         return Ok(None);
     };
-    // A first issuance that never finished is finished by running `--issue` (or `--renew
-    // -d`) again, not by every pass: acme.sh's cron rule, for both commands (docs/renewal.md).
-    if conf.get("Le_CertCreateTime").is_none_or(|t| t.is_empty()) {
-        return Ok(Some(Plan::Skip(format!(
+    // The engine decides again under the lock, and says why a damaged lineage is renewed.
+    let skip = match renew::decide(now, &record, force) {
+        // A first issuance that never finished is finished by running `--issue` (or `--renew
+        // -d`) again, not by every pass: acme.sh's cron rule, for both commands
+        // (docs/renewal.md).
+        Decision::NeverIssued => format!(
             "Skipping invalid cert {}: it was never issued.",
             lineage.domain
-        ))));
-    }
-    let next = conf.get("Le_NextRenewTime").and_then(|t| t.parse().ok());
-    let api = conf.get("Le_API").unwrap_or_default();
-    let unfinished = conf.get(INSTALL_PENDING).is_some()
-        || lineage::pending_order(&conf, &api).is_some()
-        || lineage.dir.join(journal::JOURNAL).exists();
-    // `process` decides again under the lock, and says why a damaged lineage is renewed.
-    if renew::is_due(now, next, args.force)
-        || unfinished
-        || lineage::damage(&lineage, &conf, now).is_some()
-    {
-        return Ok(Some(Plan::Work(lineage, conf)));
-    }
-    Ok(Some(Plan::Skip(format!(
-        "Skipped {}: next renewal time is {}",
-        lineage.domain,
-        conf.get("Le_NextRenewTimeStr").unwrap_or_default()
-    ))))
+        ),
+        Decision::Skip { at_str, .. }
+            if !lineage.dir.join(journal::JOURNAL).exists()
+                && lineage::damage(&lineage, &record, now).is_none() =>
+        {
+            format!("Skipped {}: next renewal time is {at_str}", lineage.domain)
+        }
+        _ => return Ok(Some(Plan::Work(lineage, record))),
+    };
+    Ok(Some(Plan::Skip(skip)))
 }
 
 /// `--renew-all` and `--cron`: exit 0 when every lineage succeeded or was skipped, else the
 /// code of the last failure (never 2).
-pub async fn run_all(
-    args: &Args,
+pub(crate) async fn run_all(
+    settings: &RenewSettings,
     globals: &Globals,
     printer: &Printer,
     cron: bool,
@@ -109,11 +106,7 @@ pub async fn run_all(
     if cron {
         printer.info("===Starting cron===");
     }
-    let ctx = Context::new(
-        globals.home.clone(),
-        settings::ca_bundle(args, globals).as_deref(),
-        cron,
-    )?;
+    let session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), cron)?;
     let now = jiff::Timestamp::now().as_second();
     let found = scan::lineages(&globals.home.cert_home)?;
     let stop = AtomicBool::new(false);
@@ -124,10 +117,10 @@ pub async fn run_all(
     let mut work = Box::pin(
         futures_util::stream::iter(found)
             // After a signal no further lineage is started; those in flight clean up.
-            .take_while(|_| std::future::ready(ctx.interrupt.received().is_none()))
+            .take_while(|_| std::future::ready(session.interrupt.received().is_none()))
             .filter_map(|found| {
                 let domain = found.main_domain;
-                let planned = plan(found.lineage, now, args);
+                let planned = plan(found.lineage, now, settings.force);
                 async move {
                     match planned {
                         Ok(Some(Plan::Skip(line))) => {
@@ -135,13 +128,13 @@ pub async fn run_all(
                             None
                         }
                         Ok(None) => None,
-                        Ok(Some(Plan::Work(lineage, conf))) => Some(Ok((lineage, conf))),
+                        Ok(Some(Plan::Work(lineage, record))) => Some(Ok((lineage, record))),
                         Err(e) => Some(Err((domain, e))),
                     }
                 }
             })
-            .map(|item| renew_one(&ctx, item, args, globals, printer, &stop))
-            .buffer_unordered(usize::from(args.parallel)),
+            .map(|item| renew_one(&session, item, settings, printer, &stop))
+            .buffer_unordered(settings.parallel),
     );
     while let Some((domain, result)) = work.next().await {
         match result {
@@ -152,15 +145,15 @@ pub async fn run_all(
                 printer.error(format_args!("Error renewing {domain}."));
                 failed = Some(failure.code);
                 failures += 1;
-                if args.stop_renew_on_error {
+                if settings.stop_on_error {
                     stop.store(true, Ordering::Relaxed);
                 }
             }
         }
     }
     drop(work);
-    let interrupted = ctx.interrupt.received();
-    ctx.finish(printer).await?;
+    let interrupted = session.interrupt.received();
+    session.finish(printer).await?;
     if cron {
         printer.info("===End cron===");
     }
@@ -178,14 +171,13 @@ pub async fn run_all(
 
 /// Renew one planned lineage (or report why it cannot be planned).
 async fn renew_one(
-    ctx: &Context,
-    item: Result<(Lineage, Conf), (String, Failure)>,
-    args: &Args,
-    globals: &Globals,
+    session: &Session,
+    item: Result<(Lineage, DomainRecord), (String, Failure)>,
+    settings: &RenewSettings,
     printer: &Printer,
     stop: &AtomicBool,
 ) -> (String, Result<Outcome, Failure>) {
-    let (lineage, conf) = match item {
+    let (lineage, record) = match item {
         Ok(work) => work,
         Err((domain, failure)) => return (domain, Err(failure)),
     };
@@ -193,15 +185,20 @@ async fn renew_one(
     if stop.load(Ordering::Relaxed) {
         return (domain, Ok(Outcome::Skipped));
     }
-    let printer = if args.parallel > 1 {
+    let printer = if settings.parallel > 1 {
         printer.prefixed(&domain)
     } else {
         printer.clone()
     };
     printer.info(format_args!("Renewing: '{domain}'"));
-    let result = match saved::renewal(&conf, args, globals) {
-        Ok(settings) => match check_folder(&lineage, &settings) {
-            Ok(()) => process(ctx, &settings, &lineage, &printer).await,
+    let result = match settings.request(&record) {
+        Ok((request, ca)) => match check_folder(&lineage, &request) {
+            Ok(()) => {
+                let job = (&request, &ca, &settings.limits);
+                lineage::run(session, job, &lineage, &printer)
+                    .await
+                    .map_err(Failure::from)
+            }
             Err(failure) => Err(failure),
         },
         Err(e) => Err(Failure::from(e).detail(format!("conf: {}", lineage.conf().display()))),
@@ -211,17 +208,17 @@ async fn renew_one(
 
 /// A conf renews only the lineage of the folder it lives in: its `Le_Domain` and key type
 /// must name that folder, or another name would be issued into another folder.
-fn check_folder(found: &Lineage, settings: &IssueSettings) -> Result<(), Failure> {
+fn check_folder(found: &Lineage, request: &Request) -> Result<(), Failure> {
     let same_name = names::parse_domains(std::slice::from_ref(&found.domain))
-        .is_ok_and(|ids| same_identifiers(&ids, &settings.identifiers[..1]));
-    if same_name && found.ecc == settings.key_type.is_ecc() {
+        .is_ok_and(|ids| same_identifiers(&ids, &request.identifiers()[..1]));
+    if same_name && found.ecc == request.key_type.is_ecc() {
         return Ok(());
     }
     Err(Failure::from(anyhow!(
         "the conf `{}` is for `{}` with a {} key, which does not belong in the folder `{}`",
         found.conf().display(),
-        settings.main_domain(),
-        settings.key_type.as_acmesh(),
+        request.main,
+        request.key_type.as_acmesh(),
         found.dir.display()
     ))
     .hint(

@@ -22,18 +22,19 @@ use tracing::debug;
 use crate::acme::revoke::{is_already_revoked, revoke_with_key};
 use crate::acme::{Account, Client, RetryConfig};
 use crate::cli::args::Args;
-use crate::cli::commands::{Outcome, http_client, http_config};
+use crate::cli::commands::Outcome;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, ca_bundle, resolve_server};
 use crate::keys::{KeyType, PrivateKey};
+use crate::lineage::{http_client, http_config};
 use crate::names;
 use crate::store::atomic::write_atomic;
 use crate::store::{Conf, Home, Lineage, scan};
 
 /// Everything `--revoke` needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RevokeSettings {
+pub(crate) struct RevokeSettings {
     /// The main domain (`-d`, the first one).
     pub domain: String,
     /// `--ecc`.
@@ -51,7 +52,7 @@ pub struct RevokeSettings {
 }
 
 /// Resolve `--revoke`.
-pub fn settings(args: &Args, globals: &Globals) -> Result<RevokeSettings, Failure> {
+pub(crate) fn settings(args: &Args, globals: &Globals) -> Result<RevokeSettings, Failure> {
     if args.domains.is_empty() {
         return Err(Failure::from(anyhow!(
             "Usage: acmers --revoke --domain <domain.tld> [--ecc] [--revoke-reason <0-10>]"
@@ -87,7 +88,7 @@ pub fn settings(args: &Args, globals: &Globals) -> Result<RevokeSettings, Failur
 }
 
 /// Run `--revoke`.
-pub async fn run(
+pub(crate) async fn run(
     settings: &RevokeSettings,
     globals: &Globals,
     printer: &Printer,
@@ -295,7 +296,7 @@ mod tests {
         .unwrap();
         let globals = Globals {
             home: Home::new("/h".into(), None, None),
-            account_conf: Conf::parse(account_conf),
+            account_conf: crate::store::record::AccountConf::parse(account_conf),
         };
         settings(&parsed.args, &globals).unwrap()
     }
@@ -336,7 +337,7 @@ mod tests {
         let parsed = parse(["acmers", "--revoke"].map(OsString::from)).unwrap();
         let globals = Globals {
             home: Home::new("/h".into(), None, None),
-            account_conf: Conf::default(),
+            account_conf: Default::default(),
         };
         let err = settings(&parsed.args, &globals).unwrap_err();
         assert!(err.error.to_string().starts_with("Usage:"), "{}", err.error);

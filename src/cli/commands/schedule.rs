@@ -6,8 +6,8 @@
 //! hour = epoch / 60 mod 24), so a fleet installed at different times does not hit the CA at
 //! once.
 
-pub mod cron;
-pub mod systemd;
+pub(crate) mod cron;
+pub(crate) mod systemd;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use crate::store::Home;
 
 /// What the scheduler runs: this executable with `--cron` and the homes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CronCommand {
+pub(crate) struct CronCommand {
     /// This executable, absolute.
     pub exe: PathBuf,
     /// `--home`, absolute.
@@ -30,13 +30,13 @@ pub struct CronCommand {
 impl CronCommand {
     /// The command for this executable and `home` (paths made absolute: cron and systemd
     /// start in another directory).
-    pub fn current(home: &Home) -> anyhow::Result<Self> {
+    pub(crate) fn current(home: &Home) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find the path of this executable")?;
         Self::new(exe, home)
     }
 
     /// The command for `exe` and `home`.
-    pub fn new(exe: PathBuf, home: &Home) -> anyhow::Result<Self> {
+    pub(crate) fn new(exe: PathBuf, home: &Home) -> anyhow::Result<Self> {
         let absolute = |p: &Path| {
             std::path::absolute(p)
                 .with_context(|| format!("cannot make `{}` absolute", p.display()))
@@ -51,7 +51,7 @@ impl CronCommand {
     }
 
     /// `"<exe>" --cron --home "<home>" [--config-home "<dir>"]`, every path written by `quote`.
-    pub fn render(&self, quote: fn(&str) -> String) -> anyhow::Result<String> {
+    pub(crate) fn render(&self, quote: fn(&str) -> String) -> anyhow::Result<String> {
         let mut line = format!(
             "{} --cron --home {}",
             quote(text(&self.exe)?),
@@ -83,7 +83,7 @@ fn text(path: &Path) -> anyhow::Result<&str> {
 }
 
 /// The first executable file called `name` in the directories of `path` (a `PATH` value).
-pub fn find_program(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+pub(crate) fn find_program(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt as _;
     std::env::split_paths(path?)
         .filter(|dir| !dir.as_os_str().is_empty())
@@ -95,7 +95,7 @@ pub fn find_program(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
 }
 
 /// The install time's minute and hour: acme.sh's `epoch mod 60` and `epoch / 60 mod 24`.
-pub fn spread(epoch: i64) -> (u8, u8) {
+pub(crate) fn spread(epoch: i64) -> (u8, u8) {
     let minute = u8::try_from(epoch.rem_euclid(60)).unwrap_or(0);
     let hour = u8::try_from((epoch.div_euclid(60)).rem_euclid(24)).unwrap_or(0);
     (minute, hour)

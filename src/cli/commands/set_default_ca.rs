@@ -8,9 +8,13 @@ use crate::cli::settings::Globals;
 use crate::store::atomic::create_private_dir_all;
 
 /// Run `--set-default-ca`.
-pub fn run(server: &str, globals: &mut Globals, printer: &Printer) -> Result<Outcome, Failure> {
+pub(crate) fn run(
+    server: &str,
+    globals: &mut Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
     create_private_dir_all(&globals.home.config_home)?;
-    globals.account_conf.set("DEFAULT_ACME_SERVER", server);
+    globals.account_conf.set_default_server(server);
     globals.account_conf.save(&globals.home.account_conf())?;
     printer.info(format_args!("Changed default CA to: {server}"));
     Ok(Outcome::Done)

@@ -23,7 +23,7 @@ use crate::cli::printer::Printer;
 use crate::cli::settings::Globals;
 
 /// Run `--install-cronjob`.
-pub fn install(globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
+pub(crate) fn install(globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
     let cmd = CronCommand::current(&globals.home)?;
     let line = cron_line(&cmd, jiff::Timestamp::now().as_second())?;
     let Some(crontab) = crontab_program() else {
@@ -58,7 +58,7 @@ pub fn install(globals: &Globals, printer: &Printer) -> Result<Outcome, Failure>
 }
 
 /// Run `--uninstall-cronjob`.
-pub fn uninstall(printer: &Printer) -> Result<Outcome, Failure> {
+pub(crate) fn uninstall(printer: &Printer) -> Result<Outcome, Failure> {
     let Some(crontab) = crontab_program() else {
         printer.info("crontab/fcrontab doesn't exist: there is no cron job to remove.");
         return Ok(Outcome::Done);
@@ -86,7 +86,7 @@ fn crontab_program() -> Option<PathBuf> {
 }
 
 /// The crontab line for `cmd`, at the minute and hour of `epoch` (see [`spread`]).
-pub fn cron_line(cmd: &CronCommand, epoch: i64) -> anyhow::Result<String> {
+pub(crate) fn cron_line(cmd: &CronCommand, epoch: i64) -> anyhow::Result<String> {
     let (minute, hour) = spread(epoch);
     Ok(format!(
         "{minute} {hour} * * * {} > /dev/null",
@@ -97,7 +97,7 @@ pub fn cron_line(cmd: &CronCommand, epoch: i64) -> anyhow::Result<String> {
 /// Double-quote `s` for the shell cron starts, as acme.sh writes its paths. Inside the quotes
 /// `\`, `"`, `$` and `` ` `` get a backslash; `%` gets one too, because cron itself turns an
 /// unescaped `%` into a newline (and removes the backslash before `%`).
-pub fn cron_quote(s: &str) -> String {
+pub(crate) fn cron_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -111,7 +111,7 @@ pub fn cron_quote(s: &str) -> String {
 }
 
 /// Whether `line` runs acmers' or acme.sh's `--cron` (comment lines never do).
-pub fn is_cron_job(line: &str, exe: &str) -> bool {
+pub(crate) fn is_cron_job(line: &str, exe: &str) -> bool {
     let trimmed = line.trim_start();
     if trimmed.starts_with('#') || !trimmed.contains("--cron") {
         return false;
@@ -122,7 +122,7 @@ pub fn is_cron_job(line: &str, exe: &str) -> bool {
 }
 
 /// `crontab` with `line` appended, or the existing job's line when there is one.
-pub fn add_line(crontab: &str, line: &str, exe: &str) -> Result<String, String> {
+pub(crate) fn add_line(crontab: &str, line: &str, exe: &str) -> Result<String, String> {
     if let Some(existing) = crontab.lines().find(|l| is_cron_job(l, exe)) {
         return Err(existing.to_owned());
     }
@@ -136,7 +136,7 @@ pub fn add_line(crontab: &str, line: &str, exe: &str) -> Result<String, String> 
 }
 
 /// `crontab` without acmers' and acme.sh's `--cron` lines, and the lines removed.
-pub fn remove_lines(crontab: &str, exe: &str) -> (String, Vec<String>) {
+pub(crate) fn remove_lines(crontab: &str, exe: &str) -> (String, Vec<String>) {
     let mut kept = String::with_capacity(crontab.len());
     let mut removed = Vec::new();
     for line in crontab.lines() {

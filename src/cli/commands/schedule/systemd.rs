@@ -25,13 +25,13 @@ use crate::cli::settings::Globals;
 use crate::store::atomic::write_atomic;
 
 /// The service unit's file name.
-pub const SERVICE: &str = "acmers.service";
+pub(crate) const SERVICE: &str = "acmers.service";
 /// The timer unit's file name.
-pub const TIMER: &str = "acmers.timer";
+pub(crate) const TIMER: &str = "acmers.timer";
 
 /// Where the unit files go, and which systemd manager loads them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UnitDir {
+pub(crate) enum UnitDir {
     /// `$ACMERS_SYSTEMD_DIR`: write only.
     Given(PathBuf),
     /// The system manager (`/etc/systemd/system`).
@@ -42,7 +42,7 @@ pub enum UnitDir {
 
 impl UnitDir {
     /// Choose from the environment and the effective user id.
-    pub fn choose(
+    pub(crate) fn choose(
         env: &dyn Fn(&str) -> Option<OsString>,
         euid: Option<u32>,
     ) -> anyhow::Result<Self> {
@@ -67,7 +67,7 @@ impl UnitDir {
     }
 
     /// The folder.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             Self::Given(p) | Self::System(p) | Self::User(p) => p,
         }
@@ -85,7 +85,7 @@ impl UnitDir {
 }
 
 /// Run `--install-systemd-timer`.
-pub fn install(globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
+pub(crate) fn install(globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
     let cmd = CronCommand::current(&globals.home)?;
     let env = |key: &str| std::env::var_os(key);
     let dir = UnitDir::choose(&env, effective_uid())?;
@@ -162,7 +162,7 @@ fn effective_uid() -> Option<u32> {
 
 /// Quote `s` as one word of a unit file's command line: double quotes with `\` and `"`
 /// escaped, `%` doubled (specifiers) and `$` doubled (variable expansion).
-pub fn unit_quote(s: &str) -> String {
+pub(crate) fn unit_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -183,7 +183,7 @@ pub fn unit_quote(s: &str) -> String {
 /// `acmers.service`: one `--cron` run. Exit code 2 (a certificate skipped) is success, as in
 /// acme.sh's documented unit. `network` adds the network-online dependency (the user manager
 /// has no such target).
-pub fn service_unit(cmd: &CronCommand, network: bool) -> anyhow::Result<String> {
+pub(crate) fn service_unit(cmd: &CronCommand, network: bool) -> anyhow::Result<String> {
     let mut unit = String::from(
         "[Unit]\n\
          Description=Renew certificates with acmers\n\
@@ -204,7 +204,7 @@ pub fn service_unit(cmd: &CronCommand, network: bool) -> anyhow::Result<String> 
 
 /// `acmers.timer`: daily at the install time's minute and hour (see [`spread`]), up to an hour
 /// later at random, and at the next boot when a run was missed.
-pub fn timer_unit(epoch: i64) -> String {
+pub(crate) fn timer_unit(epoch: i64) -> String {
     let (minute, hour) = spread(epoch);
     format!(
         "[Unit]\n\

@@ -6,15 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::session::Session;
+use super::{Error, Listen, Progress, Request};
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::{AuthorizationStatus, Identifier, KeyAuthorization, Token};
-use crate::acme::{Account, Error, Order};
+use crate::acme::{Account, Error as AcmeError, Order};
 use crate::challenge::{Http01, Solver, Standalone, Webroot};
-use crate::cli::commands::context::Context;
-use crate::cli::error::Failure;
-use crate::cli::printer::Printer;
-use crate::cli::settings::{IssueSettings, Mode};
+use crate::store::record::Mode;
 
 /// One challenge to solve.
 struct Pending {
@@ -24,25 +23,29 @@ struct Pending {
     challenge: Http01,
 }
 
-/// Satisfy every pending authorization of `order`.
-pub async fn authorize(
-    ctx: &Context,
+/// Satisfy every pending authorization of `order` at `server`.
+pub(super) async fn authorize(
+    session: &Session,
     account: &Account,
     order: &Order,
-    settings: &IssueSettings,
-    printer: &Printer,
-) -> Result<(), Failure> {
-    let work = ctx
+    (request, server, validation): (&Request, &str, Duration),
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    let work = session
         .interrupt
-        .guard(collect(account, order, settings, printer))
+        .guard(async {
+            collect(account, order, request, progress)
+                .await
+                .map_err(|e| Error::at(e, server, "order", order.url.as_str()))
+        })
         .await?;
     if work.is_empty() {
         return Ok(());
     }
-    let solvers = Solvers::start(ctx, &work, settings).await?;
+    let solvers = Solvers::start(session, &work, request.listen).await?;
     let mut presented = Vec::new();
     // A signal ends the wait here; what was presented is removed below either way.
-    let result = ctx
+    let result = session
         .interrupt
         .guard(async {
             for item in &work {
@@ -51,40 +54,39 @@ pub async fn authorize(
             }
             let mut answers = Vec::new();
             for item in &work {
-                printer.info(format_args!("Verifying: {}", item.challenge.domain));
-                answers.push(account.respond(&item.challenge_url).await?);
+                progress.info(&format_args!("Verifying: {}", item.challenge.domain));
+                let answer = account.respond(&item.challenge_url).await;
+                answers.push(
+                    answer.map_err(|e| Error::at(e, server, "authorization", &item.authz_url))?,
+                );
             }
             // Wait for all authorizations at once: the CA validates them in parallel.
-            let policy = PollPolicy::with_timeout(settings.validation_timeout);
+            let policy = PollPolicy::with_timeout(validation);
             let waits = work.iter().zip(answers).map(|(item, answer)| {
                 let domain = &item.challenge.domain;
                 let policy = &policy;
                 async move {
                     account
                         .wait_authorization(&item.authz_url, domain, answer, policy, |w| {
-                            progress(
-                                printer,
+                            show_wait(
+                                progress,
                                 w,
                                 "Pending. The CA is processing your order, please wait.",
                             )
                         })
                         .await
-                        .map_err(|e| {
-                            Failure::from(e)
-                                .detail(format!("CA: {}", settings.server))
-                                .detail(format!("authorization: {}", item.authz_url))
-                        })?;
-                    printer.info(format_args!("{domain}: Success"));
-                    Ok::<_, Failure>(())
+                        .map_err(|e| Error::at(e, server, "authorization", &item.authz_url))?;
+                    progress.info(&format_args!("{domain}: Success"));
+                    Ok::<_, Error>(())
                 }
             });
             futures_util::future::try_join_all(waits).await?;
-            Ok::<_, Failure>(())
+            Ok::<_, Error>(())
         })
         .await;
     for item in presented {
         if let Err(e) = solvers.get(&item.mode).cleanup(&item.challenge).await {
-            printer.error(format_args!(
+            progress.warn(&format_args!(
                 "warning: cleanup for `{}` failed: {e}",
                 item.challenge.domain
             ));
@@ -97,9 +99,9 @@ pub async fn authorize(
 async fn collect(
     account: &Account,
     order: &Order,
-    settings: &IssueSettings,
-    printer: &Printer,
-) -> anyhow::Result<Vec<Pending>> {
+    request: &Request,
+    progress: &dyn Progress,
+) -> Result<Vec<Pending>, AcmeError> {
     let mut work = Vec::new();
     for url in &order.state.authorizations {
         let (authz, _) = account.authorization(url).await?;
@@ -107,16 +109,17 @@ async fn collect(
             (Identifier::Dns(d), true) => Identifier::Dns(format!("*.{d}")),
             (id, _) => id.clone(),
         };
-        let index = settings
-            .identifiers
+        let mode = request
+            .names
             .iter()
-            .position(|id| same_identifiers(std::slice::from_ref(id), std::slice::from_ref(&name)))
+            .find(|(id, _)| same_identifiers(std::slice::from_ref(id), std::slice::from_ref(&name)))
+            .map(|(_, mode)| mode.clone())
             .ok_or_else(|| {
-                Error::OrderMismatch(format!("unrequested authorization for `{name}`"))
+                AcmeError::OrderMismatch(format!("unrequested authorization for `{name}`"))
             })?;
         match authz.status {
             AuthorizationStatus::Valid => {
-                printer.info(format_args!(
+                progress.info(&format_args!(
                     "{name} is already verified, skipping http-01."
                 ));
                 continue;
@@ -124,21 +127,20 @@ async fn collect(
             AuthorizationStatus::Pending => {}
             status => {
                 let problem = authz.challenges.iter().find_map(|c| c.error.clone());
-                return Err(Error::ValidationFailed {
+                return Err(AcmeError::ValidationFailed {
                     identifier: name.to_string(),
                     problem: Box::new(problem.unwrap_or_else(|| crate::acme::types::Problem {
                         detail: Some(format!("the authorization is {status}")),
                         ..Default::default()
                     })),
-                }
-                .into());
+                });
             }
         }
         let challenge = authz
             .challenges
             .iter()
             .find(|c| c.kind == "http-01")
-            .ok_or_else(|| Error::NoChallenge {
+            .ok_or_else(|| AcmeError::NoChallenge {
                 identifier: name.to_string(),
                 kind: "http-01".into(),
                 offered: authz
@@ -148,14 +150,14 @@ async fn collect(
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        let token =
-            Token::parse(challenge.token.as_deref().unwrap_or_default()).map_err(Error::from)?;
+        let token = Token::parse(challenge.token.as_deref().unwrap_or_default())
+            .map_err(AcmeError::from)?;
         account.client().check_url(&challenge.url)?;
         let key_authorization = KeyAuthorization::new(&token, account.thumbprint());
         work.push(Pending {
             authz_url: url.clone(),
             challenge_url: challenge.url.clone(),
-            mode: settings.modes[index].clone(),
+            mode,
             challenge: Http01 {
                 domain: name.to_string(),
                 token,
@@ -173,11 +175,7 @@ struct Solvers {
 }
 
 impl Solvers {
-    async fn start(
-        ctx: &Context,
-        work: &[Pending],
-        settings: &IssueSettings,
-    ) -> anyhow::Result<Self> {
+    async fn start(session: &Session, work: &[Pending], listen: Listen) -> Result<Self, Error> {
         let mut solvers = Self {
             standalone: None,
             webroots: HashMap::new(),
@@ -191,9 +189,10 @@ impl Solvers {
                         .or_insert_with(|| Webroot::new(dir.clone()));
                 }
                 Mode::Standalone if solvers.standalone.is_none() => {
-                    solvers.standalone = Some(ctx.standalone(settings).await?);
+                    solvers.standalone = Some(session.standalone(listen).await?);
                 }
                 Mode::Standalone => {}
+                Mode::Other(entry) => return Err(Error::UnsupportedMode(entry.clone())),
             }
         }
         Ok(solvers)
@@ -210,14 +209,15 @@ impl Solvers {
                 .as_deref()
                 .expect("standalone server started"),
             Mode::Webroot(dir) => self.webroots.get(dir).expect("webroot solver made"),
+            Mode::Other(_) => unreachable!("`start` refused other modes"),
         }
     }
 }
 
 /// Show a long wait (steps of a second or more) so a terminal never looks stuck.
-pub fn progress(printer: &Printer, waiting: &Waiting<'_>, message: &str) {
+pub(super) fn show_wait(progress: &dyn Progress, waiting: &Waiting<'_>, message: &str) {
     if waiting.next >= Duration::from_secs(1) {
-        printer.info(format_args!(
+        progress.info(&format_args!(
             "{message} (status '{}', {} s elapsed, next check in {} s)",
             waiting.status,
             waiting.elapsed.as_secs(),

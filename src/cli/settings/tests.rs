@@ -5,6 +5,7 @@ use std::ffi::OsString;
 
 use super::*;
 use crate::cli::args::parse;
+use crate::store::record::{AccountConf as Conf, Mode};
 
 fn parsed(line: &str) -> crate::cli::args::Parsed {
     parse(
@@ -109,20 +110,20 @@ fn home_resolution() {
 #[test]
 fn modes_apply_per_domain_and_the_last_one_to_the_rest() {
     let p = parsed("--issue -d a.com -w /a -d b.com --standalone -d c.com -d d.com");
-    let s = issue(&p.args, &p.modes, &globals_with("")).unwrap();
+    let s = IssueSettings::resolve(&p.args, &p.modes, &globals_with("")).unwrap();
+    let modes: Vec<&Mode> = s.request.names.iter().map(|(_, m)| m).collect();
     assert_eq!(
-        s.modes,
+        modes,
         [
-            Mode::Webroot("/a".into()),
-            Mode::Standalone,
-            Mode::Standalone,
-            Mode::Standalone
+            &Mode::Webroot("/a".into()),
+            &Mode::Standalone,
+            &Mode::Standalone,
+            &Mode::Standalone
         ]
     );
-    assert_eq!(s.webroot_conf, "/a,no");
-    assert_eq!(s.main_domain(), "a.com");
-    assert_eq!(s.server, LETSENCRYPT);
-    assert_eq!(s.key_type, KeyType::Ec256);
+    assert_eq!(s.request.main, "a.com");
+    assert_eq!(s.ca.server, LETSENCRYPT);
+    assert_eq!(s.request.key_type, KeyType::Ec256);
 }
 
 #[test]
@@ -130,32 +131,32 @@ fn issue_refusals() {
     let g = globals_with("");
     let p = parsed("--issue -d a.com");
     assert!(matches!(
-        issue(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p.args, &p.modes, &g),
         Err(SettingsError::NoMode(_))
     ));
     let p = parsed("--issue -d a.com -d *.a.com --standalone");
     assert!(matches!(
-        issue(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p.args, &p.modes, &g),
         Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
     ));
     let p = parsed("--issue -d a.com --standalone -k ec-999");
     assert!(matches!(
-        issue(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p.args, &p.modes, &g),
         Err(SettingsError::KeyLength(_))
     ));
     let p = parsed("--issue -d a.com --standalone --local-address nowhere");
     assert!(matches!(
-        issue(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p.args, &p.modes, &g),
         Err(SettingsError::LocalAddress(_))
     ));
     let p = parsed("--issue -d a..com --standalone");
     assert!(matches!(
-        issue(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p.args, &p.modes, &g),
         Err(SettingsError::Name(_))
     ));
     let p = parsed("--issue --standalone");
     assert!(matches!(
-        issue(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p.args, &p.modes, &g),
         Err(SettingsError::Name(_))
     ));
 }
@@ -177,7 +178,7 @@ fn more_modes_than_names_is_an_error_naming_the_unused_ones() {
         ),
     ] {
         let p = parsed(&format!("--issue {text}"));
-        match issue(&p.args, &p.modes, &g) {
+        match IssueSettings::resolve(&p.args, &p.modes, &g) {
             Err(e @ SettingsError::UnusedModes { .. }) => {
                 let msg = e.to_string();
                 assert!(
@@ -198,7 +199,10 @@ fn more_modes_than_names_is_an_error_naming_the_unused_ones() {
         "-d a.com -d b.com -d c.com -w /a",
     ] {
         let p = parsed(&format!("--issue {text}"));
-        assert!(issue(&p.args, &p.modes, &g).is_ok(), "{text}");
+        assert!(
+            IssueSettings::resolve(&p.args, &p.modes, &g).is_ok(),
+            "{text}"
+        );
     }
 }
 
@@ -233,7 +237,7 @@ fn directory_urls_pass_the_protocol_clients_check() {
     let g = globals_with("");
     let p = parsed("--issue -d a.com --standalone --server http://ca.example/dir");
     assert!(matches!(
-        issue(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p.args, &p.modes, &g),
         Err(SettingsError::DirectoryUrl(_))
     ));
     let p = parsed("--set-default-ca --server ftp://ca.example/dir");
@@ -244,13 +248,13 @@ fn directory_urls_pass_the_protocol_clients_check() {
 fn account_conf_values_are_fallbacks() {
     let g = globals_with("CA_BUNDLE='/etc/ca.pem'\nACCOUNT_EMAIL='me@a.com'\n");
     let p = parsed("--issue -d a.com --standalone");
-    let s = issue(&p.args, &p.modes, &g).unwrap();
+    let s = IssueSettings::resolve(&p.args, &p.modes, &g).unwrap();
     assert_eq!(s.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
-    assert_eq!(s.email.as_deref(), Some("me@a.com"));
+    assert_eq!(s.ca.email.as_deref(), Some("me@a.com"));
     let p = parsed("--issue -d a.com --standalone --ca-bundle /x.pem -m you@b.com");
-    let s = issue(&p.args, &p.modes, &g).unwrap();
+    let s = IssueSettings::resolve(&p.args, &p.modes, &g).unwrap();
     assert_eq!(s.ca_bundle, Some(PathBuf::from("/x.pem")));
-    assert_eq!(s.email.as_deref(), Some("you@b.com"));
+    assert_eq!(s.ca.email.as_deref(), Some("you@b.com"));
 }
 
 #[test]

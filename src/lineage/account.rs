@@ -4,17 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use base64::Engine as _;
 
+use super::{Ca, Error, Progress};
 use crate::acme::{Account, Client, Registration};
-use crate::cli::printer::Printer;
-use crate::keys::{KeyType, PrivateKey};
+use crate::keys::PrivateKey;
 use crate::store::atomic::{create_private_dir_all, write_atomic};
 use crate::store::file;
 use crate::store::lock;
+use crate::store::record::CaRecord;
 use crate::store::trust::Policy;
-use crate::store::{CaDir, Conf, Home};
+use crate::store::{CaDir, Home};
 
 /// The account in use, and where its state lives.
 pub struct AccountState {
@@ -35,28 +35,23 @@ pub fn key_hash(key_file: &[u8]) -> String {
 /// Load or create the account key, and register unless `ca.conf` already names an account
 /// for exactly this key. The CA folder's lock is held meanwhile, so two processes starting on
 /// a fresh home register one account, not two.
-pub async fn load_or_register(
+pub(super) async fn load_or_register(
     client: Arc<Client>,
     home: &Home,
-    server: &str,
-    key_type: KeyType,
-    email: Option<&str>,
+    ca: &Ca,
     lock_timeout: Duration,
-    printer: &Printer,
-) -> anyhow::Result<AccountState> {
-    let ca_dir = home.ca_dir(server)?;
+    progress: &dyn Progress,
+) -> Result<AccountState, Error> {
+    let ca_dir = home.ca_dir(&ca.server)?;
     // As root, the account key and `ca.conf` come only from folders closed to other users.
     let policy = Policy::current();
     policy.check_dir(&ca_dir.dir)?;
     create_private_dir_all(&ca_dir.dir)?;
     let _lock = lock::lock(&ca_dir.dir, lock_timeout)
         .await?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "another acmers process has held the account lock `{}` for {} s; try again later",
-                ca_dir.dir.join(lock::LOCK_FILE).display(),
-                lock_timeout.as_secs()
-            )
+        .ok_or_else(|| Error::AccountLocked {
+            path: ca_dir.dir.join(lock::LOCK_FILE),
+            secs: lock_timeout.as_secs(),
         })?;
     let key_path = ca_dir.account_key();
     let key_pem = match file::read(&key_path, file::MAX_FILE)? {
@@ -65,42 +60,40 @@ pub async fn load_or_register(
             String::from_utf8_lossy(&loaded.bytes).into_owned()
         }
         None => {
-            printer.info("Creating account key");
-            let pem = PrivateKey::generate(key_type)?.to_pem();
+            progress.info(&"Creating account key");
+            let pem = PrivateKey::generate(ca.account_key_type)
+                .map_err(Error::KeyGen)?
+                .to_pem();
             write_atomic(&key_path, pem.as_bytes(), 0o600)?;
-            printer.info("Account key creation OK.");
+            progress.info(&"Account key creation OK.");
             pem
         }
     };
-    let key = PrivateKey::from_pem(&key_pem)
-        .with_context(|| format!("cannot use the account key `{}`", key_path.display()))?;
+    let key = PrivateKey::from_pem(&key_pem).map_err(|source| Error::Key {
+        what: "account key",
+        path: key_path.clone(),
+        source,
+    })?;
     let hash = key_hash(key_pem.as_bytes());
-    let mut ca_conf = Conf::load_trusted(&ca_dir.ca_conf(), policy)?.unwrap_or_default();
-    let email = email
-        .map(str::to_owned)
-        .or_else(|| ca_conf.get("CA_EMAIL").filter(|e| !e.is_empty()));
+    let mut record = CaRecord::load_trusted(&ca_dir.ca_conf(), policy)?;
+    let email = ca.email.clone().or_else(|| record.email());
     let contact: Vec<String> = email.iter().map(|e| format!("mailto:{e}")).collect();
     let key: Arc<dyn crate::acme::jws::Signer> = Arc::new(key);
 
-    let saved_url = ca_conf.get("ACCOUNT_URL").filter(|u| !u.is_empty());
-    let account = match saved_url {
-        Some(url) if ca_conf.get("CA_KEY_HASH").as_deref() == Some(hash.as_str()) => {
+    let account = match record.account_url() {
+        Some(url) if record.key_hash().as_deref() == Some(hash.as_str()) => {
             Account::existing(client, key, contact, url)
         }
         _ => {
-            printer.info(format_args!(
+            progress.info(&format_args!(
                 "Registering account: {}",
                 client.directory().new_account
             ));
-            let (account, registration) = Account::register(client, key, contact, None).await?;
-            save_registration(
-                &ca_dir,
-                &mut ca_conf,
-                &registration,
-                &hash,
-                email.as_deref(),
-            )?;
-            printer.info(if registration.created {
+            let (account, registration) = Account::register(client, key, contact, None)
+                .await
+                .map_err(|e| Error::at_ca(e, &ca.server))?;
+            save_registration(&ca_dir, &mut record, &registration, &hash, email.as_deref())?;
+            progress.info(&if registration.created {
                 "Registered"
             } else {
                 "Already registered"
@@ -108,7 +101,7 @@ pub async fn load_or_register(
             account
         }
     };
-    printer.info_kv("ACCOUNT_THUMBPRINT", account.thumbprint());
+    progress.info_kv("ACCOUNT_THUMBPRINT", account.thumbprint());
     Ok(AccountState {
         account,
         ca_dir,
@@ -117,40 +110,36 @@ pub async fn load_or_register(
 }
 
 /// Write `account.json` and the account keys of `ca.conf`.
-pub fn save_registration(
+fn save_registration(
     ca_dir: &CaDir,
-    ca_conf: &mut Conf,
+    record: &mut CaRecord,
     registration: &Registration,
     key_hash: &str,
     email: Option<&str>,
-) -> anyhow::Result<()> {
+) -> Result<(), Error> {
     write_atomic(&ca_dir.account_json(), &registration.body, 0o600)?;
-    ca_conf.set("ACCOUNT_URL", &registration.url);
-    ca_conf.set("CA_KEY_HASH", key_hash);
-    if let Some(email) = email {
-        ca_conf.set("CA_EMAIL", email);
-    }
-    ca_conf.save(&ca_dir.ca_conf())?;
+    record.set_account(&registration.url, key_hash, email);
+    record.save(&ca_dir.ca_conf())?;
     Ok(())
 }
 
 impl AccountState {
     /// Persist a re-registration that happened during the run (the CA had forgotten the
     /// saved account).
-    pub fn save_if_reregistered(&self, printer: &Printer) -> anyhow::Result<()> {
+    pub(super) fn save_if_reregistered(&self, progress: &dyn Progress) -> Result<(), Error> {
         let Some(registration) = self.account.reregistered() else {
             return Ok(());
         };
-        let mut ca_conf = Conf::load(&self.ca_dir.ca_conf())?.unwrap_or_default();
-        let email = ca_conf.get("CA_EMAIL");
+        let mut record = CaRecord::load_trusted(&self.ca_dir.ca_conf(), Policy::current())?;
+        let email = record.email();
         save_registration(
             &self.ca_dir,
-            &mut ca_conf,
+            &mut record,
             &registration,
             &self.key_hash,
             email.as_deref(),
         )?;
-        printer.info(format_args!(
+        progress.info(&format_args!(
             "The CA did not know the saved account; registered the same key again: {}",
             registration.url
         ));

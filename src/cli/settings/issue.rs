@@ -1,0 +1,154 @@
+//! `--issue`: the command line and `account.conf` resolved into one request.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Globals, SettingsError, ca_bundle, email, parse_key_type, resolve_server};
+use crate::cli::args::{Args, ModeArg};
+use crate::keys::KeyType;
+use crate::lineage::{Ca, Given, Kind, Limits, Listen, Request};
+use crate::names;
+use crate::store::record::{Hooks, Install, InstallFiles, Mode};
+
+/// Everything `--issue` needs.
+#[derive(Clone, Debug)]
+pub(crate) struct IssueSettings {
+    /// The certificate asked for.
+    pub request: Request,
+    /// The CA and account.
+    pub ca: Ca,
+    /// Time limits.
+    pub limits: Limits,
+    /// Extra trusted roots for the CA's HTTPS.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+/// The limits every issuing command takes from the command line.
+pub(super) fn limits(args: &Args) -> Limits {
+    Limits {
+        validation: Duration::from_secs(args.validation_timeout),
+        order: Duration::from_secs(args.order_timeout),
+        hook: Duration::from_secs(args.hook_timeout),
+        lock: Duration::from_secs(args.lock_timeout),
+    }
+}
+
+/// The option that selects a mode, as typed (for messages).
+fn option(mode: &Mode) -> String {
+    match mode {
+        Mode::Webroot(path) => format!("--webroot {}", path.display()),
+        Mode::Standalone => "--standalone".into(),
+        Mode::Other(entry) => entry.clone(),
+    }
+}
+
+/// acme.sh: the i-th mode applies to the i-th domain, the last one to the rest. `typed` must
+/// not be empty.
+pub(super) fn modes_per_domain(typed: &[Mode], domains: usize) -> Vec<Mode> {
+    (0..domains)
+        .map(|i| typed[i.min(typed.len() - 1)].clone())
+        .collect()
+}
+
+impl IssueSettings {
+    /// Resolve `--issue` from the command line (`modes` in the order typed) and `account.conf`.
+    ///
+    /// # Errors
+    ///
+    /// A name, mode, key length, CA or address that cannot work, before any request is made.
+    pub(crate) fn resolve(
+        args: &Args,
+        modes: &[ModeArg],
+        globals: &Globals,
+    ) -> Result<Self, SettingsError> {
+        let identifiers = names::parse_domains(&args.domains)?;
+        let key_type = parse_key_type(args.key_length.as_deref(), KeyType::Ec256)?;
+        let account_key_type = parse_key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
+        let main = names::main_name(&args.domains, &identifiers[0]);
+        if modes.is_empty() {
+            return Err(SettingsError::NoMode(main));
+        }
+        let typed: Vec<Mode> = modes
+            .iter()
+            .map(|m| match m {
+                ModeArg::Webroot(dir) => Mode::Webroot(dir.clone()),
+                ModeArg::Standalone => Mode::Standalone,
+            })
+            .collect();
+        if typed.len() > identifiers.len() {
+            return Err(SettingsError::UnusedModes {
+                modes: typed.len(),
+                domains: identifiers.len(),
+                unused: typed[identifiers.len()..]
+                    .iter()
+                    .map(|m| format!("`{}`", option(m)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        if let Some(wild) = identifiers.iter().find(|id| names::is_wildcard(id)) {
+            return Err(SettingsError::WildcardHttp(wild.value().to_owned()));
+        }
+        let per_domain = modes_per_domain(&typed, identifiers.len());
+        let address = match args.local_address.first() {
+            None => None,
+            Some(a) => Some(
+                a.parse::<IpAddr>()
+                    .map_err(|_| SettingsError::LocalAddress(a.clone()))?,
+            ),
+        };
+        let server = resolve_server(
+            args.server.as_deref(),
+            args.staging,
+            &globals.account_conf,
+            key_type,
+        )?;
+        Ok(Self {
+            request: Request {
+                main,
+                names: identifiers.into_iter().zip(per_domain).collect(),
+                key_type,
+                force: args.force,
+                days: args.days,
+                listen: Listen {
+                    port: args.http_port,
+                    address,
+                },
+                kind: Kind::Issue(Given {
+                    hooks: hooks(args),
+                    install: install(args),
+                }),
+            },
+            ca: Ca {
+                server,
+                account_key_type,
+                email: email(args, globals),
+            },
+            limits: limits(args),
+            ca_bundle: ca_bundle(args, globals),
+        })
+    }
+}
+
+/// The hooks given on the command line.
+fn hooks(args: &Args) -> Hooks {
+    Hooks {
+        pre: args.pre_hook.clone(),
+        post: args.post_hook.clone(),
+        renew: args.renew_hook.clone(),
+    }
+}
+
+/// The install targets and reload command given on the command line.
+pub(super) fn install(args: &Args) -> Install {
+    Install {
+        files: InstallFiles {
+            cert: args.cert_file.clone(),
+            ca: args.ca_file.clone(),
+            key: args.key_file.clone(),
+            fullchain: args.fullchain_file.clone(),
+        },
+        reload: args.reloadcmd.clone(),
+    }
+}

@@ -1,0 +1,104 @@
+use clap::Parser as _;
+
+use super::*;
+use crate::cli::settings::Globals;
+use crate::store::Home;
+
+fn settings(line: &str) -> RenewSettings {
+    let globals = Globals {
+        home: Home::new("/h".into(), None, None),
+        account_conf: AccountConf::default(),
+    };
+    let args = Args::parse_from(std::iter::once("acmers").chain(line.split_whitespace()));
+    RenewSettings::resolve(&args, &globals).unwrap()
+}
+
+const FIXTURE_B: &str = "Le_Domain='b.example.test'\nLe_Alt='www.b.example.test'\n\
+    Le_Webroot='/var/www/acmers-fixture/b'\nLe_API='https://localhost:14000/dir'\n\
+    Le_Keylength='ec-384'\nLe_RenewalDays='20'\n";
+
+#[test]
+fn fixture_conf_becomes_a_request() {
+    let record = DomainRecord::parse(FIXTURE_B);
+    let (request, ca) = settings("--renew -d b").request(&record).unwrap();
+    assert_eq!(request.main, "b.example.test");
+    assert_eq!(request.names.len(), 2);
+    assert!(
+        request
+            .names
+            .iter()
+            .all(|(_, m)| *m == Mode::Webroot("/var/www/acmers-fixture/b".into()))
+    );
+    assert_eq!(request.key_type, KeyType::Ec384);
+    assert_eq!(ca.server, "https://localhost:14000/dir");
+    assert_eq!(request.days, Some(20));
+    assert!(request.is_renewal());
+}
+
+#[test]
+fn command_line_server_and_days_win_modes_do_not() {
+    let record = DomainRecord::parse(FIXTURE_B);
+    let (request, ca) = settings("--renew -d b --server letsencrypt --days 5 --standalone")
+        .request(&record)
+        .unwrap();
+    assert_eq!(ca.server, "https://acme-v02.api.letsencrypt.org/directory");
+    assert_eq!(request.days, Some(5));
+    assert!(matches!(request.names[0].1, Mode::Webroot(_)));
+}
+
+#[test]
+fn staging_keeps_a_saved_ca_as_acmesh_does() {
+    let record = DomainRecord::parse(FIXTURE_B);
+    let (_, ca) = settings("--renew -d b --staging").request(&record).unwrap();
+    assert_eq!(ca.server, "https://localhost:14000/dir");
+    // Without a saved CA (very old confs), `--staging` chooses it.
+    let old = DomainRecord::parse("Le_Domain='a.test'\nLe_Webroot='no'\n");
+    let (_, ca) = settings("--renew -d a.test --staging")
+        .request(&old)
+        .unwrap();
+    assert_eq!(
+        ca.server,
+        "https://acme-staging-v02.api.letsencrypt.org/directory"
+    );
+}
+
+#[test]
+fn standalone_port_and_old_keylength() {
+    let record = DomainRecord::parse(
+        "Le_Domain='a.test'\nLe_Alt='no'\nLe_Webroot='no'\nLe_API='https://ca.test/dir'\n\
+         Le_HTTPPort='5002'\nLe_Keylength=''\nLe_LocalAddress='127.0.0.1,'\n",
+    );
+    let (request, _) = settings("--cron").request(&record).unwrap();
+    assert_eq!(request.names[0].1, Mode::Standalone);
+    assert_eq!(request.listen.port, Some(5002));
+    assert_eq!(request.key_type, KeyType::Rsa(2048));
+    assert_eq!(request.listen.address, Some("127.0.0.1".parse().unwrap()));
+}
+
+#[test]
+fn unusable_confs_are_errors() {
+    for (conf, what) in [
+        ("Le_Alt='no'\nLe_Webroot='no'\n", "no domain"),
+        ("Le_Domain='a.test'\nLe_Webroot='dns_cf'\n", "dns mode"),
+        (
+            "Le_Domain='a.test'\nLe_Webroot='no'\nLe_HTTPPort='x'\n",
+            "port",
+        ),
+        (
+            "Le_Domain='$(touch pwned)'\nLe_Webroot='no'\n",
+            "hostile name",
+        ),
+        ("Le_Domain='a.test'\n", "no mode"),
+        (
+            "Le_Domain='a.test'\nLe_Webroot='no'\nLe_API='http://ca.example/dir'\n",
+            "plain http CA",
+        ),
+    ] {
+        assert!(
+            settings("--cron")
+                .request(&DomainRecord::parse(conf))
+                .is_err(),
+            "{what}"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! Why the procedure of one lineage failed. The command layer turns these into messages,
+//! hints and exit codes; every variant keeps its cause as `source`.
+
+use std::path::PathBuf;
+
+use crate::acme::{self, WaitKind};
+use crate::cert::CertError;
+use crate::challenge;
+use crate::csr::CsrError;
+use crate::deploy::{HookError, InstallError};
+use crate::interrupt::Interrupted;
+use crate::keys::KeyError;
+use crate::store;
+
+/// Where at the CA a protocol error happened: shown under the error as facts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AtCa {
+    /// The CA's directory URL.
+    pub ca: String,
+    /// The resource: `("order", url)` or `("authorization", url)`.
+    pub resource: Option<(&'static str, String)>,
+}
+
+/// A protocol error and where at the CA it happened. Shown as the protocol error itself
+/// (same text, same causes); the command layer prints `at` as facts under it.
+#[derive(Debug)]
+pub struct CaError {
+    /// The protocol error.
+    pub error: acme::Error,
+    /// Where.
+    pub at: AtCa,
+}
+
+impl std::fmt::Display for CaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for CaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// A failure of the lineage engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The CA refused, failed or could not be reached.
+    #[error(transparent)]
+    Acme(Box<CaError>),
+    /// Reading or writing the home failed, or a file was refused.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// A challenge could not be presented.
+    #[error(transparent)]
+    Challenge(#[from] challenge::Error),
+    /// An install target could not be written.
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    /// A signal stopped the run.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+    /// A hook or the reload command failed (`what`: "pre hook", "reload cmd", …), in
+    /// acme.sh's words.
+    #[error("{}", if *what == "reload cmd" {
+        format!("Reload error for: {domain}")
+    } else {
+        format!("Error when running {what}.")
+    })]
+    Hook {
+        /// Which hook.
+        what: &'static str,
+        /// The lineage's main domain.
+        domain: String,
+        /// How it failed.
+        #[source]
+        source: HookError,
+    },
+    /// A key file cannot be used.
+    #[error("cannot use the {what} `{}`", path.display())]
+    Key {
+        /// "domain key" or "account key".
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: KeyError,
+    },
+    /// A new key could not be made.
+    #[error(transparent)]
+    KeyGen(KeyError),
+    /// The domain key has another type than asked for, and `--force` was not given.
+    #[error(
+        "Domain key exists, do you want to overwrite it? `{}` is {have}, but {want} was asked \
+         for; add `--force` to replace it", path.display()
+    )]
+    KeyType {
+        /// The key file.
+        path: PathBuf,
+        /// Its type (acme.sh's name).
+        have: String,
+        /// The requested type.
+        want: String,
+    },
+    /// The CSR could not be built.
+    #[error(transparent)]
+    Csr(#[from] CsrError),
+    /// The issued chain failed verification; nothing was replaced.
+    #[error("the CA's certificate failed verification; nothing was replaced")]
+    Verify(#[source] CertError),
+    /// The account lock stayed taken.
+    #[error(
+        "another acmers process has held the account lock `{}` for {secs} s; try again later",
+        path.display()
+    )]
+    AccountLocked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        secs: u64,
+    },
+    /// The run could not be set up (the CA bundle, the TLS configuration, signal handlers).
+    #[error("{what}")]
+    Setup {
+        /// What failed.
+        what: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The certificate was renewed and saved, but its saved deploy hooks cannot run yet.
+    #[error("renewed, but deploy hook `{0}` was not run: acmers does not run deploy hooks yet")]
+    DeployNotRun(String),
+    /// A validation mode acmers cannot run yet.
+    #[error(
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot and standalone http-01)"
+    )]
+    UnsupportedMode(String),
+}
+
+impl Error {
+    /// A protocol error at `ca`.
+    pub fn at_ca(error: acme::Error, ca: &str) -> Self {
+        Self::Acme(Box::new(CaError {
+            error,
+            at: AtCa {
+                ca: ca.to_owned(),
+                resource: None,
+            },
+        }))
+    }
+
+    /// A protocol error at one resource of `ca`.
+    pub fn at(error: acme::Error, ca: &str, kind: &'static str, url: &str) -> Self {
+        Self::Acme(Box::new(CaError {
+            error,
+            at: AtCa {
+                ca: ca.to_owned(),
+                resource: Some((kind, url.to_owned())),
+            },
+        }))
+    }
+
+    /// The protocol error, if this is one.
+    pub fn acme(&self) -> Option<&acme::Error> {
+        match self {
+            Self::Acme(e) => Some(&e.error),
+            _ => None,
+        }
+    }
+
+    /// Whether the run left an order the next one can finish: the CA accepted the finalize
+    /// and was still processing it, or a signal stopped the run after the order was saved
+    /// (`order_saved`; the user runs the command again).
+    pub fn resumable(&self, order_saved: bool) -> bool {
+        match self {
+            Self::Acme(e) => matches!(
+                e.error,
+                acme::Error::Timeout {
+                    kind: WaitKind::Order,
+                    ..
+                }
+            ),
+            Self::Interrupted(_) => order_saved,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The install step after every issuance, and of `--install-cert`: copy the lineage's files
+//! to the saved targets (each replaced atomically) and run the reload command (acme.sh's
+//! `installcert` and `_installcert`).
+//!
+//! The record's pending-install mark is set together with a new certificate and cleared only
+//! after the targets and the reload command succeeded, so an install that a crash (or a
+//! failing reload) interrupted is finished by the next run even when nothing is due.
+
+use std::time::Duration;
+
+use super::hooks::Runner;
+use super::{Error, Progress};
+use crate::deploy::install::{self, Sources};
+use crate::store::Lineage;
+use crate::store::record::{DomainRecord, Install};
+
+/// Install the lineage's files to the targets saved in `record` and run the reload command,
+/// then clear the pending mark.
+///
+/// # Errors
+///
+/// A target cannot be written, the reload command fails, or the record cannot be saved.
+pub async fn install_and_reload(
+    lineage: &Lineage,
+    record: &mut DomainRecord,
+    timeout: Duration,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    let saved = record.install();
+    if !saved.is_empty() {
+        let (cer, ca, key, fullchain) = (
+            lineage.cer(),
+            lineage.ca_cer(),
+            lineage.key(),
+            lineage.fullchain(),
+        );
+        let sources = Sources {
+            cert: &cer,
+            ca: &ca,
+            key: &key,
+            fullchain: &fullchain,
+        };
+        for done in install::install(&sources, &saved.files)? {
+            progress.info(&format_args!(
+                "Installing {} to: {}",
+                done.kind.label(),
+                done.path.display()
+            ));
+            if let Some(old) = done.tightened_from {
+                progress.warn(&format_args!(
+                    "warning: `{}` was readable by every user (mode {old:o}); the new key file \
+                     is not (mode {:o})",
+                    done.path.display(),
+                    old & !0o007
+                ));
+            }
+        }
+        if let Some(command) = &saved.reload {
+            Runner::new(lineage, timeout, progress)
+                .run("reload cmd", command, record)
+                .await?;
+            progress.info(&"Reload successful");
+        }
+    }
+    if record.install_pending() {
+        record.set_install_pending(false);
+        record.save(&lineage.conf())?;
+    }
+    Ok(())
+}
+
+/// `--install-cert`: save `install` as the lineage's targets and mark them pending, so a
+/// crash before they are done is finished by the next run.
+///
+/// # Errors
+///
+/// The record cannot be saved.
+pub fn record_install(
+    lineage: &Lineage,
+    record: &mut DomainRecord,
+    install: &Install,
+) -> Result<(), Error> {
+    record.set_install(install);
+    record.set_install_pending(true);
+    record.save(&lineage.conf())?;
+    Ok(())
+}

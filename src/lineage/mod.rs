@@ -1,0 +1,131 @@
+//! The per-certificate engine: everything `--issue`, `--renew`, `--renew-all` and `--cron`
+//! do for one lineage, below the command line.
+//!
+//! [`run`] takes one lineage from "maybe due" to "installed": lock → finish an interrupted
+//! update → decide ([`crate::renew::decide`]) → record the settings → pre hook → account →
+//! order (or the saved one, resumed) → authorizations through the solvers → finalize →
+//! bounded wait → download → verify → journalled commit → install and reload → post and
+//! renew hooks. It takes a resolved [`Request`] (names with their validation modes), the
+//! [`Ca`] to use and the [`Limits`], reports through [`Progress`] and fails with [`Error`].
+//!
+//! Layering (docs/architecture.md): this module uses `acme`, `challenge`, `store`,
+//! `deploy`, `keys`, `csr`, `cert`, `renew` and `interrupt`, and never the command layer.
+
+mod account;
+mod authorize;
+mod error;
+mod files;
+mod hooks;
+mod install;
+mod obtain;
+mod progress;
+mod run;
+mod session;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub use account::{AccountState, key_hash};
+pub use error::{AtCa, CaError, Error};
+pub use files::damage;
+pub use install::{install_and_reload, record_install};
+pub use progress::{Progress, one_line, warn_error};
+pub use run::run;
+pub use session::{Session, http_client, http_config};
+
+use crate::acme::types::Identifier;
+use crate::keys::KeyType;
+use crate::store::record::{Hooks, Install, Mode};
+
+/// What a certificate is for and how to get it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The main name as saved in `Le_Domain` and used for the folder: as typed (acme.sh keeps
+    /// an IDN in Unicode), where `names[0]` holds its normalized identifier.
+    pub main: String,
+    /// Every identifier with the mode that validates it, the main one first.
+    pub names: Vec<(Identifier, Mode)>,
+    /// Domain key type.
+    pub key_type: KeyType,
+    /// `--force`: renew even when not due; replace a key of another type.
+    pub force: bool,
+    /// `--days` (or the saved `Le_RenewalDays` on a renewal).
+    pub days: Option<i64>,
+    /// Where the standalone server listens.
+    pub listen: Listen,
+    /// `--issue` with its settings to record, or a renewal of a saved lineage.
+    pub kind: Kind,
+}
+
+/// Whether a request issues (and records what the command line gave) or renews.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// `--issue`: the settings are recorded in the conf before the CA is asked.
+    Issue(Given),
+    /// `--renew`, `--renew-all`, `--cron`: the renew hook runs after success; only the CA
+    /// and `--days` can change.
+    Renewal,
+}
+
+/// What `--issue` records besides the names and modes.
+#[derive(Clone, Debug, Default)]
+pub struct Given {
+    /// Hooks given on the command line (saved; the saved ones stay when none is given).
+    pub hooks: Hooks,
+    /// Install targets given on the command line.
+    pub install: Install,
+}
+
+impl Request {
+    /// The identifiers in order.
+    pub fn identifiers(&self) -> Vec<Identifier> {
+        self.names.iter().map(|(id, _)| id.clone()).collect()
+    }
+
+    /// A renewal (the renew hook runs after success).
+    pub fn is_renewal(&self) -> bool {
+        matches!(self.kind, Kind::Renewal)
+    }
+}
+
+/// The CA and the account to use there.
+#[derive(Clone, Debug)]
+pub struct Ca {
+    /// ACME directory URL.
+    pub server: String,
+    /// Key type for a new account key.
+    pub account_key_type: KeyType,
+    /// Account contact email.
+    pub email: Option<String>,
+}
+
+/// Where the standalone http-01 server listens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Listen {
+    /// `--httpport` / `Le_HTTPPort` (80 when `None`).
+    pub port: Option<u16>,
+    /// `--local-address` / `Le_LocalAddress` (every address when `None`).
+    pub address: Option<IpAddr>,
+}
+
+/// Time limits of one lineage's run.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Authorization wait.
+    pub validation: Duration,
+    /// Order wait (processing after finalize).
+    pub order: Duration,
+    /// Each hook and the reload command.
+    pub hook: Duration,
+    /// Waiting for a lineage or account another process holds.
+    pub lock: Duration,
+}
+
+/// How a lineage's run ended when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A certificate was issued (or a pending install finished and it was due).
+    Done,
+    /// Nothing to do: not due, or another process has it.
+    Skipped,
+}

@@ -1,0 +1,216 @@
+//! One certificate from the CA: account → order (or the saved one, resumed) →
+//! authorizations → finalize → bounded wait → download → verify → write.
+
+use tracing::debug;
+
+use super::authorize::{authorize, show_wait};
+use super::files::{self, Issued};
+use super::session::Session;
+use super::{Ca, Error, Limits, Progress, Request};
+use crate::acme::order::same_identifiers;
+use crate::acme::poll::PollPolicy;
+use crate::acme::types::{Identifier, OrderStatus};
+use crate::acme::{Account, Error as AcmeError, Order};
+use crate::cert;
+use crate::csr;
+use crate::store::Lineage;
+use crate::store::record::{DomainRecord, Mode};
+
+/// Get a verified certificate for `request` and switch it into the lineage: the saved order
+/// `pending` (resumed) or a new one → authorizations → finalize → bounded wait → download →
+/// verify → journalled commit (RFC 8555 §7.4; acme.sh's `issue`).
+pub(super) async fn obtain(
+    session: &Session,
+    (request, ca, limits): (&Request, &Ca, &Limits),
+    lineage: &Lineage,
+    record: &mut DomainRecord,
+    pending: Option<String>,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    // A busy port fails the run before the CA is asked for an order it could not validate.
+    if request.names.iter().any(|(_, m)| *m == Mode::Standalone) {
+        session.standalone(request.listen).await?;
+    }
+    progress.info(&format_args!("Using CA: {}", ca.server));
+    let state = session
+        .interrupt
+        .guard(session.ca(ca, limits.lock, progress))
+        .await?;
+    let account = &state.account.account;
+    let (key, origin) = files::domain_key(lineage, request.key_type, request.force, progress)?;
+    let identifiers = request.identifiers();
+    let csr = csr::build(&key, &identifiers)?;
+    if identifiers.len() == 1 {
+        progress.info(&format_args!("Single domain='{}'", request.main));
+    } else {
+        let list: Vec<String> = identifiers
+            .iter()
+            .map(|id| match id {
+                Identifier::Dns(d) => format!("DNS:{d}"),
+                Identifier::Ip(ip) => format!("IP:{ip}"),
+            })
+            .collect();
+        progress.info(&format_args!("Multi domain='{}'", list.join(",")));
+    }
+    let at_ca = |e| Error::at_ca(e, &ca.server);
+
+    let mut order = session
+        .interrupt
+        .guard(async {
+            // A new key cannot use an order finalized with another one.
+            let resumed = match pending.filter(|_| origin.resumable()) {
+                Some(url) => resume(account, &url, &identifiers, progress).await,
+                None => None,
+            };
+            if let Some(order) = resumed {
+                return Ok::<_, Error>(order);
+            }
+            let order = account.new_order(&identifiers).await.map_err(at_ca)?;
+            record.set_new_order(order.url.as_str(), &order.state.finalize);
+            record.save(&lineage.conf())?;
+            Ok(order)
+        })
+        .await?;
+    let at_order = |e, order: &Order| Error::at(e, &ca.server, "order", order.url.as_str());
+
+    if order.state.status == OrderStatus::Pending {
+        authorize(
+            session,
+            account,
+            &order,
+            (request, &ca.server, limits.validation),
+            progress,
+        )
+        .await?;
+        progress.info(&"Verification finished, beginning signing.");
+    }
+    // The order is saved: a signal from here on leaves it for the next run to resume.
+    let (pem, cert_url) = session
+        .interrupt
+        .guard(async {
+            let policy = PollPolicy::with_timeout(limits.order);
+            if matches!(
+                order.state.status,
+                OrderStatus::Pending | OrderStatus::Ready
+            ) {
+                progress.info(&"Let's finalize the order.");
+                progress.info_kv("Le_OrderFinalize", &order.state.finalize);
+                order = finalize(account, &order, &csr.der, &policy, progress)
+                    .await
+                    .map_err(|e| at_order(e, &order))?;
+            }
+            account
+                .wait_order(&mut order, &[OrderStatus::Valid], &policy, |w| {
+                    show_wait(
+                        progress,
+                        w,
+                        "Order status is 'processing', let's sleep and retry.",
+                    )
+                })
+                .await
+                .map_err(|e| at_order(e, &order))?;
+            let cert_url = order.state.certificate.clone().ok_or_else(|| {
+                at_order(
+                    AcmeError::bad_response(&order.url, "valid order without a certificate URL"),
+                    &order,
+                )
+            })?;
+            progress.info(&"Downloading cert.");
+            progress.info_kv("Le_LinkCert", &cert_url);
+            let pem = account.certificate(&cert_url).await.map_err(at_ca)?;
+            Ok::<_, Error>((pem, cert_url))
+        })
+        .await?;
+    let now = jiff::Timestamp::now().as_second();
+    let chain = match cert::verify_chain(&pem, &key, &identifiers, now) {
+        Ok(chain) => chain,
+        Err(e) => {
+            // Never resume this order again: its certificate is not usable.
+            record.forget_order();
+            record.save(&lineage.conf())?;
+            return Err(Error::Verify(e));
+        }
+    };
+    progress.info(&"Cert success.");
+    progress.raw(chain.leaf_pem.trim_end());
+    let issued = Issued {
+        chain: &chain,
+        key: (&key, origin),
+        csr_pem: &csr.pem,
+        cert_url: &cert_url,
+        days: request.days,
+        now,
+    };
+    files::write_issued(lineage, record, &issued)?;
+    files::print_paths(progress, lineage);
+    Ok(())
+}
+
+/// Re-poll an order saved by an earlier run. `None` when it cannot be used (unknown to the
+/// CA, invalid, expired, for other names): then a new order is made.
+async fn resume(
+    account: &Account,
+    url: &str,
+    identifiers: &[Identifier],
+    progress: &dyn Progress,
+) -> Option<Order> {
+    match account.order(url).await {
+        Ok(order)
+            if order.state.status != OrderStatus::Invalid
+                && same_identifiers(&order.state.identifiers, identifiers) =>
+        {
+            progress.info(&format_args!(
+                "Resuming the saved order {url} (status '{}')",
+                order.state.status
+            ));
+            Some(order)
+        }
+        Ok(order) => {
+            debug!(status = %order.state.status, "saved order not usable; making a new one");
+            None
+        }
+        Err(e) => {
+            debug!(error = %e, "saved order not available; making a new one");
+            None
+        }
+    }
+}
+
+/// Finalize; if the CA says the order is not ready yet, wait for `ready` and try once more.
+async fn finalize(
+    account: &Account,
+    order: &Order,
+    csr_der: &[u8],
+    policy: &PollPolicy,
+    progress: &dyn Progress,
+) -> Result<Order, AcmeError> {
+    match account.finalize(order, csr_der).await {
+        Err(AcmeError::Api { problem, .. }) if problem.is("orderNotReady") => {
+            let mut order = account.order(order.url.as_str()).await?;
+            account
+                .wait_order(
+                    &mut order,
+                    &[
+                        OrderStatus::Ready,
+                        OrderStatus::Processing,
+                        OrderStatus::Valid,
+                    ],
+                    policy,
+                    |w| {
+                        show_wait(
+                            progress,
+                            w,
+                            "Order status is not 'ready' yet, let's sleep and retry.",
+                        )
+                    },
+                )
+                .await?;
+            if order.state.status == OrderStatus::Ready {
+                account.finalize(&order, csr_der).await
+            } else {
+                Ok(order)
+            }
+        }
+        other => other,
+    }
+}

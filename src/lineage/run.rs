@@ -1,0 +1,302 @@
+//! The procedure of one lineage, start to end, under its lock (acme.sh's `issue`).
+
+use super::files::damage;
+use super::hooks::Runner;
+use super::install::install_and_reload;
+use super::obtain::obtain;
+use super::session::Session;
+use super::{Ca, Error, Kind, Limits, Outcome, Progress, Request, one_line, warn_error};
+use crate::acme::order::same_identifiers;
+use crate::renew::{self, Decision, Unfinished};
+use crate::store::atomic::create_private_dir_all;
+use crate::store::record::{DomainRecord, Mode};
+use crate::store::trust::Policy;
+use crate::store::{Lineage, journal, lock};
+
+/// Issue or renew one lineage, start to end, under its lock: finish an interrupted update,
+/// decide whether it is due ([`renew::decide`]), pre hook, order, switch the files in,
+/// install, reload, post and renew hooks (acme.sh's `issue`; docs/renewal.md, "Hooks"). A
+/// failure is recorded in the conf for `--list --json`; a failed first issuance removes what
+/// it created instead (docs/renewal.md).
+///
+/// # Errors
+///
+/// Every step's failure, as [`Error`].
+pub async fn run(
+    session: &Session,
+    (request, ca, limits): (&Request, &Ca, &Limits),
+    lineage: &Lineage,
+    progress: &dyn Progress,
+) -> Result<Outcome, Error> {
+    // As root, nothing is created in, locked in or read from a folder another user controls.
+    Policy::current().check_dir(&lineage.dir)?;
+    let first = First::before(lineage);
+    create_private_dir_all(&lineage.dir)?;
+    let Some(_lock) = lock_lineage(session, lineage, limits, progress).await? else {
+        return Ok(Outcome::Skipped);
+    };
+    if journal::roll_forward(&lineage.dir)? {
+        progress.info(&format_args!(
+            "Finished the interrupted update of {}",
+            lineage.dir.display()
+        ));
+    }
+    let loaded = DomainRecord::load_trusted(&lineage.conf(), Policy::current())?;
+    let first = loaded.is_none().then_some(first);
+    let mut record = loaded.unwrap_or_default();
+    let now = jiff::Timestamp::now().as_second();
+    // A saved order at this CA is resumed whatever the decision (when it still fits).
+    let pending = record.pending_order(&ca.server);
+    match due(now, &record, request) {
+        Decision::Skip { at_str, .. } => match damage(lineage, &record, now) {
+            Some(why) => progress.info(&format_args!("Renewing {} now: {why}", lineage.domain)),
+            None => return skip(lineage, &mut record, request, limits, &at_str, progress).await,
+        },
+        Decision::Finish(Unfinished::Install) => {
+            let at_str = record.next_renew_time_str();
+            return skip(lineage, &mut record, request, limits, &at_str, progress).await;
+        }
+        Decision::NeverIssued | Decision::Renew(_) | Decision::Finish(Unfinished::Order(_)) => {}
+    }
+    record_request(&mut record, request, ca);
+    record.save(&lineage.conf())?;
+    warn_unhonoured(&record, progress);
+    let saved_hooks = record.hooks();
+    let hooks = Runner::new(lineage, limits.hook, progress);
+    let mut result = match &saved_hooks.pre {
+        Some(pre) => hooks.run("pre hook", pre, &record).await,
+        None => Ok(()),
+    };
+    if result.is_ok() {
+        result = async {
+            obtain(
+                session,
+                (request, ca, limits),
+                lineage,
+                &mut record,
+                pending,
+                progress,
+            )
+            .await?;
+            install_and_reload(lineage, &mut record, limits.hook, progress).await
+        }
+        .await;
+        if let Some(post) = &saved_hooks.post
+            && let Err(e) = hooks.run("post hook", post, &record).await
+        {
+            match result {
+                Ok(()) => result = Err(e),
+                // The attempt's own error is the one to return; show this one too.
+                Err(_) => warn_error(progress, &e),
+            }
+        }
+    }
+    if result.is_ok()
+        && request.is_renewal()
+        && let Some(renew) = &saved_hooks.renew
+    {
+        result = hooks.run("renew hook", renew, &record).await;
+    }
+    // acme.sh's `renew` deploys after a renewal; until acmers runs deploy hooks, that
+    // renewal is not complete and must not look so (docs/compat.md).
+    let deploy = record.deploy_hooks();
+    if result.is_ok() && request.is_renewal() && !deploy.is_empty() {
+        result = Err(Error::DeployNotRun(deploy.join(",")));
+    }
+    if let Err(error) = &result {
+        let order_saved = record.order().url.is_some();
+        match first {
+            Some(first) if !error.resumable(order_saved) => first.undo(lineage, progress),
+            _ => record_failure(lineage, error, progress),
+        }
+    }
+    result.map(|()| Outcome::Done)
+}
+
+/// [`renew::decide`] for a request: `--issue` with other names than the saved ones is due
+/// (a new certificate for the new set), and a lineage never issued is finished here (only the
+/// fleet pass skips those).
+fn due(now: i64, record: &DomainRecord, request: &Request) -> Decision {
+    let same_names = record
+        .identifiers()
+        .is_ok_and(|saved| same_identifiers(&saved, &request.identifiers()));
+    if !same_names {
+        return Decision::Renew(renew::Because::Due);
+    }
+    renew::decide(now, record, request.force)
+}
+
+/// Record the request in the conf, as acme.sh does before contacting the CA: `--issue`
+/// records its settings; a renewal records only what it can change (`--server` moves the
+/// lineage to another CA for good, `--days` replaces the saved value).
+fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
+    if let Kind::Issue(given) = &request.kind {
+        let alt: Vec<&str> = request.names[1..]
+            .iter()
+            .map(|(id, _)| id.value())
+            .collect();
+        record.set_names(&request.main, &alt);
+        record.set_modes(&typed_modes(request));
+        record.set_hooks(&given.hooks);
+        record.set_api(&ca.server);
+        record.set_http_port(request.listen.port);
+        record.set_local_address(request.listen.address);
+        record.set_key_length(&request.key_type.as_acmesh());
+        record.set_renewal_days(request.days);
+        // acme.sh's install keys come last (its `--install-cert` runs after the issue).
+        if !given.install.is_empty() {
+            record.set_install(&given.install);
+        }
+    } else {
+        record.set_api(&ca.server);
+        if request.days.is_some() {
+            record.set_renewal_days(request.days);
+        }
+    }
+}
+
+/// The modes as acme.sh saves them in `Le_Webroot`: one per name, without the repeats at
+/// the end that the last entry implies.
+fn typed_modes(request: &Request) -> Vec<Mode> {
+    let mut modes: Vec<Mode> = request.names.iter().map(|(_, m)| m.clone()).collect();
+    while modes.len() > 1 && modes[modes.len() - 1] == modes[modes.len() - 2] {
+        modes.pop();
+    }
+    modes
+}
+
+/// Name every saved setting acmers does not act on yet (docs/compat.md), so a swapped-in
+/// binary never does less than configured without saying so.
+fn warn_unhonoured(record: &DomainRecord, progress: &dyn Progress) {
+    let keys = record.unhonoured();
+    if !keys.is_empty() {
+        progress.warn(&format_args!(
+            "warning: acmers does not support yet, and ignores for this certificate: {}",
+            keys.join(", ")
+        ));
+    }
+}
+
+/// Not due: finish an install a crash or a failing reload left pending, and say so.
+async fn skip(
+    lineage: &Lineage,
+    record: &mut DomainRecord,
+    request: &Request,
+    limits: &Limits,
+    next: &str,
+    progress: &dyn Progress,
+) -> Result<Outcome, Error> {
+    if record.install_pending() {
+        install_and_reload(lineage, record, limits.hook, progress).await?;
+    }
+    if !request.is_renewal() {
+        progress.info(&"Domains not changed.");
+    }
+    progress.info(&format_args!("Skipping. Next renewal time is: {next}"));
+    progress.info(&"Add '--force' to force renewal.");
+    Ok(Outcome::Skipped)
+}
+
+/// What existed before a lineage's first issuance, so a failed one can remove what it made.
+#[derive(Clone, Copy, Debug)]
+struct First {
+    dir_existed: bool,
+    key_existed: bool,
+}
+
+impl First {
+    /// Looked at before the folder is created; it matters only when no conf existed either.
+    fn before(lineage: &Lineage) -> Self {
+        let exists = |p: &std::path::Path| std::fs::symlink_metadata(p).is_ok();
+        Self {
+            dir_existed: exists(&lineage.dir),
+            key_existed: exists(&lineage.key()),
+        }
+    }
+
+    /// Remove what the failed first issuance created: the whole folder when it made it, else
+    /// the conf, the lock file, and a key it generated. A key that was there before (acme.sh's
+    /// `--create-domain-key`) stays.
+    fn undo(self, lineage: &Lineage, progress: &dyn Progress) {
+        let removed = if self.dir_existed {
+            let mut files = vec![lineage.conf(), lineage.dir.join(lock::LOCK_FILE)];
+            if !self.key_existed {
+                files.push(lineage.key());
+            }
+            files.iter().try_for_each(|f| {
+                crate::store::file::remove_if_present(f).map_err(|e| one_line(&e))
+            })
+        } else {
+            std::fs::remove_dir_all(&lineage.dir).map_err(|e| e.to_string())
+        };
+        match removed {
+            Ok(()) => progress.info(&format_args!(
+                "Removed what the failed first issuance of {} created in {}",
+                lineage.domain,
+                lineage.dir.display()
+            )),
+            Err(e) => progress.warn(&format_args!(
+                "warning: cannot remove what the failed first issuance created in {}: {e}",
+                lineage.dir.display()
+            )),
+        }
+    }
+}
+
+/// Take the lineage's lock: at once or not at all in cron; else wait up to the lock limit.
+/// `None` (skip) when another process keeps it, or finished this lineage while we waited
+/// (two `--renew --force` at once make one order).
+async fn lock_lineage(
+    session: &Session,
+    lineage: &Lineage,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<Option<lock::Lock>, Error> {
+    if let Some(held) = lock::try_lock(&lineage.dir)? {
+        return Ok(Some(held));
+    }
+    // The certificate URL changes with every issuance (the time only by the second).
+    let created = || -> Result<_, Error> {
+        Ok(DomainRecord::load(&lineage.conf())?.map(|r| (r.order().cert, r.cert_create_time())))
+    };
+    let before = created()?;
+    if !session.cron && !limits.lock.is_zero() {
+        progress.info(&format_args!(
+            "Another acmers process is working on {}; waiting up to {} s",
+            lineage.domain,
+            limits.lock.as_secs()
+        ));
+        let waited = session
+            .interrupt
+            .guard(async { Ok::<_, Error>(lock::lock(&lineage.dir, limits.lock).await?) });
+        if let Some(held) = waited.await? {
+            if created()? == before {
+                return Ok(Some(held));
+            }
+            progress.info(&format_args!(
+                "Skipping {}: another acmers process renewed it meanwhile.",
+                lineage.domain
+            ));
+            return Ok(None);
+        }
+    }
+    progress.info(&format_args!(
+        "Skipping {}: another acmers process is working on it (lock `{}`).",
+        lineage.domain,
+        lineage.dir.join(lock::LOCK_FILE).display()
+    ));
+    Ok(None)
+}
+
+/// Keep the failure in the conf (`--list --json` shows it); the run's outcome does not
+/// depend on this succeeding.
+fn record_failure(lineage: &Lineage, error: &Error, progress: &dyn Progress) {
+    let saved = (|| {
+        let mut record = DomainRecord::load(&lineage.conf())?.unwrap_or_default();
+        record.set_last_error(&one_line(error), jiff::Timestamp::now().as_second());
+        record.save(&lineage.conf())
+    })();
+    if let Err(e) = saved {
+        progress.warn(&format_args!("warning: cannot record the failure: {e}"));
+    }
+}

@@ -1,0 +1,254 @@
+//! What the certificates of one run share: the HTTP client, one client and account per CA
+//! (registered at most once, under the account lock), and one standalone http-01 server per
+//! address, so concurrent renewals on port 80 do not fight over it.
+//!
+//! A CA that cannot be reached while it is being set up is remembered as such for the run:
+//! the renewals waiting for it, and every later one, fail at once with the same cause instead
+//! of each waiting for the timeouts again, in turn.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, OnceCell};
+
+use super::account::{self, AccountState};
+use super::{Ca, Error, Listen, Progress};
+use crate::acme::error::Unreachable;
+use crate::acme::http::{HttpClient, HttpConfig, ReqwestClient};
+use crate::acme::{Client, Error as AcmeError, RetryConfig};
+use crate::challenge::Standalone;
+use crate::deploy::hook;
+use crate::interrupt::Interrupt;
+use crate::store::trust::Policy;
+use crate::store::{self, Home, file};
+
+/// Where a standalone server listens: `--local-address` (all when `None`) and port.
+type Bind = (Option<IpAddr>, u16);
+
+/// One CA's client and account.
+pub(super) struct CaState {
+    /// The protocol client (directory fetched, nonces pooled).
+    pub client: Arc<Client>,
+    /// The account and where it lives.
+    pub account: AccountState,
+}
+
+/// A CA of the run: set up, or found unreachable while being set up. Empty while being set
+/// up, and again after a failure that is not remembered (the next renewal tries again).
+type CaCell = OnceCell<Result<Arc<CaState>, Unreachable>>;
+
+/// State shared by the certificates of one run.
+pub struct Session {
+    /// The acme.sh home.
+    pub home: Home,
+    /// `--cron`: locked lineages are skipped at once.
+    pub cron: bool,
+    /// Whether a signal asked the run to stop.
+    pub interrupt: Interrupt,
+    /// Built on first use: a pass with nothing due never pays for loading the trust store.
+    http: OnceLock<Arc<dyn HttpClient>>,
+    http_config: HttpConfig,
+    cas: Mutex<HashMap<String, Arc<CaCell>>>,
+    standalone: Mutex<HashMap<Bind, Arc<Standalone>>>,
+}
+
+/// The configuration of a run's one HTTP client: `User-Agent: acmers/<version>`, 10 s
+/// connect, 15 s read-idle and 60 s total timeouts, and the extra roots of `--ca-bundle`,
+/// read and checked.
+///
+/// # Errors
+///
+/// The bundle cannot be read (as root: one another user controls is refused) or used.
+pub fn http_config(ca_bundle: Option<&Path>) -> Result<HttpConfig, Error> {
+    let https = |what: String| {
+        move |e: Box<dyn std::error::Error + Send + Sync>| Error::Setup { what, source: e }
+    };
+    // As root, a bundle another user controls would let them choose whom root trusts.
+    let extra_roots_pem = match ca_bundle {
+        Some(path) => Some(
+            Policy::current()
+                .read_file(path, file::MAX_FILE)
+                .and_then(|loaded| {
+                    loaded.ok_or_else(|| store::Error::Read {
+                        path: path.to_owned(),
+                        source: std::io::ErrorKind::NotFound.into(),
+                    })
+                })
+                .map_err(|e| {
+                    https(format!("cannot read the CA bundle `{}`", path.display()))(e.into())
+                })?
+                .bytes,
+        ),
+        None => None,
+    };
+    let config = HttpConfig {
+        user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
+        extra_roots_pem,
+        connect_timeout: Duration::from_secs(10),
+        read_idle_timeout: Duration::from_secs(15),
+        request_timeout: Duration::from_secs(60),
+    };
+    ReqwestClient::check(&config).map_err(|e| https("cannot set up HTTPS".into())(e.into()))?;
+    Ok(config)
+}
+
+/// Build the HTTP client of a [`http_config`].
+///
+/// # Errors
+///
+/// The TLS configuration cannot be built.
+pub fn http_client(config: &HttpConfig) -> Result<Arc<dyn HttpClient>, Error> {
+    let client = ReqwestClient::new(config).map_err(|e| Error::Setup {
+        what: "cannot set up HTTPS".into(),
+        source: e.into(),
+    })?;
+    Ok(Arc::new(client))
+}
+
+impl Session {
+    /// A session whose HTTP client trusts `ca_bundle` in addition to the system roots (the
+    /// bundle is read and checked now; the client is built when a CA is first needed).
+    ///
+    /// From here on SIGINT, SIGTERM and SIGHUP stop the run's waits instead of killing it
+    /// ([`Interrupt`]); must be called inside the run's Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`http_config`]; the signal handlers cannot be installed.
+    pub fn new(home: Home, ca_bundle: Option<&Path>, cron: bool) -> Result<Self, Error> {
+        Ok(Self {
+            interrupt: Interrupt::listen(hook::kill_running).map_err(|e| Error::Setup {
+                what: "cannot catch SIGINT/SIGTERM/SIGHUP".into(),
+                source: e.into(),
+            })?,
+            home,
+            cron,
+            http: OnceLock::new(),
+            http_config: http_config(ca_bundle)?,
+            cas: Mutex::default(),
+            standalone: Mutex::default(),
+        })
+    }
+
+    /// The client and account for `ca`, made on first use. Concurrent callers wait for the
+    /// one setting it up; when the CA cannot be reached, that one returns its failure and
+    /// every other caller of the run gets [`AcmeError::Unreachable`] at once.
+    pub(super) async fn ca(
+        &self,
+        ca: &Ca,
+        lock_timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<Arc<CaState>, Error> {
+        let cell = self
+            .cas
+            .lock()
+            .await
+            .entry(ca.server.clone())
+            .or_default()
+            .clone();
+        let mut own_failure = None;
+        let state = cell
+            .get_or_try_init(|| async {
+                match self.set_up(ca, lock_timeout, progress).await {
+                    Ok(state) => Ok(Ok(state)),
+                    Err(error) => match error.acme().and_then(Unreachable::of) {
+                        Some(cause) => {
+                            own_failure = Some(error);
+                            Ok(Err(cause))
+                        }
+                        None => Err(error),
+                    },
+                }
+            })
+            .await?;
+        if let Some(error) = own_failure {
+            return Err(error);
+        }
+        match state {
+            Ok(state) => Ok(state.clone()),
+            Err(cause) => Err(Error::at_ca(
+                AcmeError::Unreachable(cause.clone()),
+                &ca.server,
+            )),
+        }
+    }
+
+    /// Fetch the directory of `ca.server` and load or register the account.
+    async fn set_up(
+        &self,
+        ca: &Ca,
+        lock_timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<Arc<CaState>, Error> {
+        let client = Arc::new(
+            Client::new(self.http()?, &ca.server, RetryConfig::default())
+                .await
+                .map_err(|e| Error::at_ca(e, &ca.server))?,
+        );
+        let account =
+            account::load_or_register(client.clone(), &self.home, ca, lock_timeout, progress)
+                .await?;
+        Ok(Arc::new(CaState { client, account }))
+    }
+
+    fn http(&self) -> Result<Arc<dyn HttpClient>, Error> {
+        if let Some(http) = self.http.get() {
+            return Ok(http.clone());
+        }
+        let http = http_client(&self.http_config)?;
+        Ok(self.http.get_or_init(|| http).clone())
+    }
+
+    /// The standalone server for `listen`, started on first use: the given address or every
+    /// address (IPv6 dual-stack, else IPv4), the given port or 80.
+    pub(super) async fn standalone(
+        &self,
+        listen: Listen,
+    ) -> Result<Arc<Standalone>, crate::challenge::Error> {
+        let port = listen.port.unwrap_or(80);
+        let mut servers = self.standalone.lock().await;
+        if let Some(server) = servers.get(&(listen.address, port)) {
+            return Ok(server.clone());
+        }
+        let server = match listen.address {
+            Some(ip) => Standalone::bind(SocketAddr::new(ip, port)).await?,
+            None => {
+                let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
+                match Standalone::bind(any6).await {
+                    Ok(server) => server,
+                    Err(_) => {
+                        Standalone::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port))
+                            .await?
+                    }
+                }
+            }
+        };
+        let server = Arc::new(server);
+        servers.insert((listen.address, port), server.clone());
+        Ok(server)
+    }
+
+    /// End of the run: stop the standalone servers, save accounts the CA made us register
+    /// again, and log how many requests each CA got.
+    ///
+    /// # Errors
+    ///
+    /// A re-registration could not be saved.
+    pub async fn finish(self, progress: &dyn Progress) -> Result<(), Error> {
+        for (_, server) in self.standalone.into_inner() {
+            if let Ok(server) = Arc::try_unwrap(server) {
+                server.shutdown().await;
+            }
+        }
+        for (server, cell) in self.cas.into_inner() {
+            if let Some(Ok(ca)) = cell.get() {
+                tracing::debug!(%server, requests = ca.client.requests(), "requests sent to the CA");
+                ca.account.save_if_reregistered(progress)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! `account.conf`: settings every lineage of a home shares (acme.sh's `_saveaccountconf` /
+//! `_readaccountconf`).
+
+use std::path::{Path, PathBuf};
+
+use crate::store::trust::Policy;
+use crate::store::{Conf, Error};
+
+const DEFAULT_SERVER: &str = "DEFAULT_ACME_SERVER";
+const CA_BUNDLE: &str = "CA_BUNDLE";
+const EMAIL: &str = "ACCOUNT_EMAIL";
+const CERT_HOME: &str = "CERT_HOME";
+const LOG_FILE: &str = "LOG_FILE";
+
+/// Saved settings acmers does not act on yet, with what each one does (docs/compat.md,
+/// "Saved settings not honoured yet").
+const UNHONOURED: &[(&str, &str)] = &[
+    ("NOTIFY_HOOK", "notifications"),
+    ("USER_PATH", "the PATH for hooks"),
+];
+
+/// `account.conf`, over its parsed conf.
+#[derive(Clone, Debug, Default)]
+pub struct AccountConf {
+    conf: Conf,
+}
+
+impl AccountConf {
+    /// Parse conf text (tests, fixtures).
+    pub fn parse(text: &str) -> Self {
+        Self {
+            conf: Conf::parse(text),
+        }
+    }
+
+    /// Load `account.conf`, which chooses the CA, the certificate home, the log file and the
+    /// CA bundle, so under `policy` one another user controls is refused (see
+    /// [`Conf::load_trusted`]); empty when missing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::load_trusted`].
+    pub fn load_trusted(path: &Path, policy: Policy) -> Result<Self, Error> {
+        Ok(Self {
+            conf: Conf::load_trusted(path, policy)?.unwrap_or_default(),
+        })
+    }
+
+    /// Write the file atomically (mode 0600).
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::save`].
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        self.conf.save(path)
+    }
+
+    /// The conf under the record (for `--info`, which shows every key).
+    pub fn conf(&self) -> &Conf {
+        &self.conf
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.conf.get(key).filter(|v| !v.is_empty())
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        self.get(key).map(PathBuf::from)
+    }
+
+    /// `DEFAULT_ACME_SERVER`, set by `--set-default-ca`.
+    pub fn default_server(&self) -> Option<String> {
+        self.get(DEFAULT_SERVER)
+    }
+
+    /// Save `DEFAULT_ACME_SERVER`.
+    pub fn set_default_server(&mut self, url: &str) {
+        self.conf.set(DEFAULT_SERVER, url);
+    }
+
+    /// `CA_BUNDLE`: extra roots to trust for the CA's HTTPS.
+    pub fn ca_bundle(&self) -> Option<PathBuf> {
+        self.path(CA_BUNDLE)
+    }
+
+    /// Save or clear `CA_BUNDLE`; `false` when it already held the value (nothing to save).
+    pub fn set_ca_bundle(&mut self, path: Option<&str>) -> bool {
+        if self.get(CA_BUNDLE).as_deref() == path {
+            return false;
+        }
+        match path {
+            Some(p) => self.conf.set(CA_BUNDLE, p),
+            None => self.conf.remove(CA_BUNDLE),
+        }
+        true
+    }
+
+    /// `ACCOUNT_EMAIL`: the contact for new accounts.
+    pub fn email(&self) -> Option<String> {
+        self.get(EMAIL)
+    }
+
+    /// `CERT_HOME`: where lineages live.
+    pub fn cert_home(&self) -> Option<PathBuf> {
+        self.path(CERT_HOME)
+    }
+
+    /// `LOG_FILE`: the log file.
+    pub fn log_file(&self) -> Option<PathBuf> {
+        self.path(LOG_FILE)
+    }
+
+    /// The saved settings acmers does not honour yet, each as `` `KEY` (what it does) ``.
+    pub fn unhonoured(&self) -> Vec<String> {
+        UNHONOURED
+            .iter()
+            .filter(|(key, _)| self.get(key).is_some())
+            .map(|(key, what)| format!("`{key}` ({what})"))
+            .collect()
+    }
+}

@@ -1,0 +1,73 @@
+//! `ca.conf`: the account acmers uses at one CA (acme.sh's `_saveCAconf` / `_readcaconf`).
+
+use std::path::Path;
+
+use crate::store::trust::Policy;
+use crate::store::{Conf, Error};
+
+const ACCOUNT_URL: &str = "ACCOUNT_URL";
+const KEY_HASH: &str = "CA_KEY_HASH";
+const EMAIL: &str = "CA_EMAIL";
+
+/// The account record of one CA folder, over its parsed conf.
+#[derive(Clone, Debug, Default)]
+pub struct CaRecord {
+    conf: Conf,
+}
+
+impl CaRecord {
+    /// Parse conf text (tests, fixtures).
+    pub fn parse(text: &str) -> Self {
+        Self {
+            conf: Conf::parse(text),
+        }
+    }
+
+    /// Load a record acmers acts on (see [`Conf::load_trusted`]); empty when missing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::load_trusted`].
+    pub fn load_trusted(path: &Path, policy: Policy) -> Result<Self, Error> {
+        Ok(Self {
+            conf: Conf::load_trusted(path, policy)?.unwrap_or_default(),
+        })
+    }
+
+    /// Write the record atomically (mode 0600).
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::save`].
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        self.conf.save(path)
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.conf.get(key).filter(|v| !v.is_empty())
+    }
+
+    /// `ACCOUNT_URL`: the account's URL at the CA.
+    pub fn account_url(&self) -> Option<String> {
+        self.get(ACCOUNT_URL)
+    }
+
+    /// `CA_KEY_HASH`: which account key `ACCOUNT_URL` belongs to.
+    pub fn key_hash(&self) -> Option<String> {
+        self.get(KEY_HASH)
+    }
+
+    /// `CA_EMAIL`: the contact registered with the account.
+    pub fn email(&self) -> Option<String> {
+        self.get(EMAIL)
+    }
+
+    /// Record a registration: the account URL, the key it belongs to, and the contact.
+    pub fn set_account(&mut self, url: &str, key_hash: &str, email: Option<&str>) {
+        self.conf.set(ACCOUNT_URL, url);
+        self.conf.set(KEY_HASH, key_hash);
+        if let Some(email) = email {
+            self.conf.set(EMAIL, email);
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! `<d>.conf`: the domain record of one lineage (acme.sh's `_savedomainconf` /
+//! `_readdomainconf`).
+//!
+//! A [`DomainRecord`] is a typed view over the parsed [`Conf`]: every accessor names its key
+//! here and nowhere else, and a setter changes only its own line, so unknown keys, comments
+//! and the order of lines survive a round trip byte for byte.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use crate::acme::types::Identifier;
+use crate::names::{self, NameError};
+use crate::store::trust::Policy;
+use crate::store::{Conf, Error};
+
+use super::{Hooks, Install, InstallFiles, Invalid, Mode, time_str};
+
+const DOMAIN: &str = "Le_Domain";
+const ALT: &str = "Le_Alt";
+const WEBROOT: &str = "Le_Webroot";
+const PRE_HOOK: &str = "Le_PreHook";
+const POST_HOOK: &str = "Le_PostHook";
+const RENEW_HOOK: &str = "Le_RenewHook";
+const API: &str = "Le_API";
+const KEYLENGTH: &str = "Le_Keylength";
+const HTTP_PORT: &str = "Le_HTTPPort";
+const LOCAL_ADDRESS: &str = "Le_LocalAddress";
+const RENEWAL_DAYS: &str = "Le_RenewalDays";
+const ORDER_FINALIZE: &str = "Le_OrderFinalize";
+const LINK_ORDER: &str = "Le_LinkOrder";
+const LINK_CERT: &str = "Le_LinkCert";
+const CERT_CREATE_TIME: &str = "Le_CertCreateTime";
+const CERT_CREATE_TIME_STR: &str = "Le_CertCreateTimeStr";
+const NEXT_RENEW_TIME: &str = "Le_NextRenewTime";
+const NEXT_RENEW_TIME_STR: &str = "Le_NextRenewTimeStr";
+const REAL_CERT: &str = "Le_RealCertPath";
+const REAL_CA: &str = "Le_RealCACertPath";
+const REAL_KEY: &str = "Le_RealKeyPath";
+const REAL_FULLCHAIN: &str = "Le_RealFullChainPath";
+const RELOAD_CMD: &str = "Le_ReloadCmd";
+const CERT_PROFILE: &str = "Le_Certificate_Profile";
+const FORCE_NEW_DOMAIN_KEY: &str = "Le_ForceNewDomainKey";
+/// Files that still have to be installed: set with a new certificate, cleared after the
+/// install targets and the reload command succeeded (acmers' own key).
+const INSTALL_PENDING: &str = "Acmers_InstallPending";
+/// The last failure's message (base64-wrapped), cleared on success (acmers' own key).
+const LAST_ERROR: &str = "Acmers_LastError";
+/// The last failure's time, unix seconds (acmers' own key).
+const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
+
+/// Saved acme.sh settings acmers does not act on yet, with what each one does: a renewal that
+/// meets one says so (docs/compat.md, "Saved settings not honoured yet").
+const UNHONOURED: &[(&str, &str)] = &[
+    ("Le_DeployHook", "deploy hooks"),
+    ("Le_PFXPassword", "a PFX file"),
+    (FORCE_NEW_DOMAIN_KEY, "a new domain key on every renewal"),
+    ("Le_Preferred_Chain", "a preferred chain"),
+    (CERT_PROFILE, "a certificate profile"),
+    ("Le_Valid_From", "a validity start"),
+    ("Le_Valid_To", "a validity end"),
+    ("Le_ExtKeyUse", "extended key usages"),
+    ("Le_OCSP_Staple", "OCSP must-staple"),
+    ("Le_Listen_V4", "listening on IPv4 only"),
+    ("Le_Listen_V6", "listening on IPv6 only"),
+];
+
+/// The saved deploy hooks key, which makes a renewal fail after the certificate is saved.
+const DEPLOY_HOOK: &str = "Le_DeployHook";
+
+/// The domain record of a lineage, over its parsed conf.
+#[derive(Clone, Debug, Default)]
+pub struct DomainRecord {
+    conf: Conf,
+}
+
+/// The order a run created and saved at once, so a later run can resume it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SavedOrder {
+    /// `Le_LinkOrder`.
+    pub url: Option<String>,
+    /// `Le_OrderFinalize`.
+    pub finalize: Option<String>,
+    /// `Le_LinkCert`: empty while the order is pending.
+    pub cert: Option<String>,
+}
+
+impl DomainRecord {
+    /// A record over an already parsed conf.
+    pub fn from_conf(conf: Conf) -> Self {
+        Self { conf }
+    }
+
+    /// Parse conf text (tests, fixtures).
+    pub fn parse(text: &str) -> Self {
+        Self::from_conf(Conf::parse(text))
+    }
+
+    /// Load `path`, `Ok(None)` when it does not exist (see [`Conf::load`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::load`].
+    pub fn load(path: &Path) -> Result<Option<Self>, Error> {
+        Ok(Conf::load(path)?.map(Self::from_conf))
+    }
+
+    /// Load a record acmers will act on: under `policy` its folder, the folders above and
+    /// the file as read must be closed to other users (see [`Conf::load_trusted`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::load_trusted`].
+    pub fn load_trusted(path: &Path, policy: Policy) -> Result<Option<Self>, Error> {
+        Ok(Conf::load_trusted(path, policy)?.map(Self::from_conf))
+    }
+
+    /// Write the record atomically (mode 0600).
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::save`].
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        self.conf.save(path)
+    }
+
+    /// The file bytes (for a journalled write).
+    pub fn render_bytes(&self) -> Vec<u8> {
+        self.conf.render_bytes()
+    }
+
+    /// The conf under the record (for `--info`, which shows every key).
+    pub fn conf(&self) -> &Conf {
+        &self.conf
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.conf.get(key).filter(|v| !v.is_empty())
+    }
+
+    fn set_or_remove(&mut self, key: &str, value: Option<String>) {
+        match value {
+            Some(v) => self.conf.set(key, &v),
+            None => self.conf.remove(key),
+        }
+    }
+
+    /// `Le_Domain`, as saved (acme.sh saves the name as typed; an IDN stays in Unicode).
+    pub fn main_domain(&self) -> Option<String> {
+        self.get(DOMAIN)
+    }
+
+    /// `Le_Alt` as a list (acme.sh writes `no` for none).
+    pub fn alt_names(&self) -> Vec<String> {
+        self.get(ALT)
+            .filter(|a| a != "no")
+            .map(|a| {
+                a.split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The identifiers the record is for, `Le_Domain` first, then `Le_Alt`, checked and
+    /// normalized as names from the command line are; the one place a record's names are
+    /// parsed.
+    ///
+    /// # Errors
+    ///
+    /// [`NameError::Empty`] without `Le_Domain`, else a name that is not valid.
+    pub fn identifiers(&self) -> Result<Vec<Identifier>, NameError> {
+        let main = self.main_domain().ok_or(NameError::Empty)?;
+        let mut values = vec![main];
+        values.extend(self.alt_names());
+        names::parse_domains(&values)
+    }
+
+    /// Save the names: `Le_Domain` and `Le_Alt` (`no` when there is only the main one).
+    pub fn set_names(&mut self, main: &str, alt: &[&str]) {
+        self.conf.set(DOMAIN, main);
+        let alt = if alt.is_empty() {
+            "no".to_owned()
+        } else {
+            alt.join(",")
+        };
+        self.conf.set(ALT, &alt);
+    }
+
+    /// `Le_Webroot` as saved: the modes as typed, comma-joined.
+    pub fn webroot(&self) -> Option<String> {
+        self.get(WEBROOT)
+    }
+
+    /// The validation modes of `Le_Webroot`, one per entry (the i-th validates the i-th
+    /// name, the last every remaining one).
+    pub fn modes(&self) -> Vec<Mode> {
+        self.webroot()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(Mode::from_entry)
+            .collect()
+    }
+
+    /// Save the validation modes as `Le_Webroot`.
+    pub fn set_modes(&mut self, modes: &[Mode]) {
+        let entries: Vec<String> = modes.iter().map(Mode::entry).collect();
+        self.conf.set(WEBROOT, &entries.join(","));
+    }
+
+    /// `Le_API`: the CA directory URL.
+    pub fn api(&self) -> Option<String> {
+        self.get(API)
+    }
+
+    /// `Le_API` when `usable` accepts it.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] with `reason` when it does not.
+    pub fn api_checked(
+        &self,
+        usable: impl FnOnce(&str) -> bool,
+        reason: &'static str,
+    ) -> Result<Option<String>, Invalid> {
+        match self.api() {
+            Some(api) if !usable(&api) => Err(Invalid::new(API, &api, reason)),
+            api => Ok(api),
+        }
+    }
+
+    /// Save `Le_API`, leaving the line alone when it already holds `url`.
+    pub fn set_api(&mut self, url: &str) {
+        if self.api().as_deref() != Some(url) {
+            self.conf.set(API, url);
+        }
+    }
+
+    /// `Le_Keylength` as saved (`ec-256`, `2048`, …; very old confs leave it empty).
+    pub fn key_length(&self) -> Option<String> {
+        self.get(KEYLENGTH)
+    }
+
+    /// Save `Le_Keylength`.
+    pub fn set_key_length(&mut self, value: &str) {
+        self.conf.set(KEYLENGTH, value);
+    }
+
+    /// `Le_HTTPPort`.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] when it is not a port number.
+    pub fn http_port(&self) -> Result<Option<u16>, Invalid> {
+        self.parsed(HTTP_PORT, "not a port number")
+    }
+
+    /// Save or clear `Le_HTTPPort`.
+    pub fn set_http_port(&mut self, port: Option<u16>) {
+        self.set_or_remove(HTTP_PORT, port.map(|p| p.to_string()));
+    }
+
+    /// `Le_LocalAddress`: acme.sh saves a comma-separated list (one per domain); its
+    /// addresses in order, empty entries dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] when an entry is not an IP address.
+    pub fn local_addresses(&self) -> Result<Vec<IpAddr>, Invalid> {
+        let Some(raw) = self.get(LOCAL_ADDRESS) else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                e.parse()
+                    .map_err(|_| Invalid::new(LOCAL_ADDRESS, &raw, "not an IP address"))
+            })
+            .collect()
+    }
+
+    /// Save or clear `Le_LocalAddress`.
+    pub fn set_local_address(&mut self, address: Option<IpAddr>) {
+        self.set_or_remove(LOCAL_ADDRESS, address.map(|a| a.to_string()));
+    }
+
+    /// `Le_RenewalDays`.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] when it is not a whole number.
+    pub fn renewal_days(&self) -> Result<Option<i64>, Invalid> {
+        self.parsed(RENEWAL_DAYS, "not a number of days")
+    }
+
+    /// Save or clear `Le_RenewalDays`, leaving the line alone when it holds the value.
+    pub fn set_renewal_days(&mut self, days: Option<i64>) {
+        if self.renewal_days().ok().flatten() != days {
+            self.set_or_remove(RENEWAL_DAYS, days.map(|d| d.to_string()));
+        }
+    }
+
+    fn parsed<T: std::str::FromStr>(
+        &self,
+        key: &'static str,
+        reason: &'static str,
+    ) -> Result<Option<T>, Invalid> {
+        self.get(key)
+            .map(|v| v.trim().parse().map_err(|_| Invalid::new(key, &v, reason)))
+            .transpose()
+    }
+
+    /// The order links: `Le_LinkOrder`, `Le_OrderFinalize`, `Le_LinkCert`.
+    pub fn order(&self) -> SavedOrder {
+        SavedOrder {
+            url: self.get(LINK_ORDER),
+            finalize: self.get(ORDER_FINALIZE),
+            cert: self.get(LINK_CERT),
+        }
+    }
+
+    /// A new order: save its URLs at once and empty `Le_LinkCert` (emptied, not removed: the
+    /// line keeps its place in the file).
+    pub fn set_new_order(&mut self, url: &str, finalize: &str) {
+        self.conf.set(ORDER_FINALIZE, finalize);
+        self.conf.set(LINK_ORDER, url);
+        self.conf.set(LINK_CERT, "");
+    }
+
+    /// Forget the saved order (its certificate was not usable): it is never resumed.
+    pub fn forget_order(&mut self) {
+        self.conf.remove(LINK_ORDER);
+    }
+
+    /// A pending order saved by an earlier run at `server`: `Le_LinkOrder` without a
+    /// `Le_LinkCert` (acmers empties `Le_LinkCert` when it creates an order and fills it on
+    /// success).
+    pub fn pending_order(&self, server: &str) -> Option<String> {
+        let order = self.order();
+        let same_ca = self.api().as_deref() == Some(server);
+        order.url.filter(|_| order.cert.is_none() && same_ca)
+    }
+
+    /// `Le_CertCreateTime` (unix seconds); `None` before the first issuance.
+    pub fn cert_create_time(&self) -> Option<i64> {
+        self.get(CERT_CREATE_TIME)
+            .map(|t| t.trim().parse().unwrap_or(0))
+    }
+
+    /// `Le_NextRenewTime` (unix seconds), when saved and readable.
+    pub fn next_renew_time(&self) -> Option<i64> {
+        self.get(NEXT_RENEW_TIME)
+            .and_then(|t| t.trim().parse().ok())
+    }
+
+    /// `Le_NextRenewTimeStr`, as saved.
+    pub fn next_renew_time_str(&self) -> String {
+        self.get(NEXT_RENEW_TIME_STR).unwrap_or_default()
+    }
+
+    /// `Le_CertCreateTimeStr`, as saved.
+    pub fn cert_create_time_str(&self) -> String {
+        self.get(CERT_CREATE_TIME_STR).unwrap_or_default()
+    }
+
+    /// `Le_Certificate_Profile`, as saved.
+    pub fn certificate_profile(&self) -> Option<String> {
+        self.get(CERT_PROFILE)
+    }
+
+    /// Record an issuance: the certificate URL, the creation and next renewal times (with
+    /// acme.sh's `Str` forms, [`time_str`]), and clear the last failure.
+    pub fn set_issued(&mut self, cert_url: &str, created: i64, next: i64) {
+        self.conf.set(LINK_CERT, cert_url);
+        self.conf.set(CERT_CREATE_TIME, &created.to_string());
+        self.conf.set(CERT_CREATE_TIME_STR, &time_str(created));
+        self.conf.set(NEXT_RENEW_TIME_STR, &time_str(next));
+        self.conf.set(NEXT_RENEW_TIME, &next.to_string());
+        self.conf.remove(LAST_ERROR);
+        self.conf.remove(LAST_ERROR_TIME);
+    }
+
+    /// The hooks (`Le_PreHook`, `Le_PostHook`, `Le_RenewHook`; empty means none).
+    pub fn hooks(&self) -> Hooks {
+        Hooks {
+            pre: self.get(PRE_HOOK),
+            post: self.get(POST_HOOK),
+            renew: self.get(RENEW_HOOK),
+        }
+    }
+
+    /// Save the hooks in acme.sh's base64 wrapper. Hooks given on the command line replace
+    /// the saved set; when none is given the saved ones stay (acme.sh would clear them;
+    /// docs/differences.md).
+    pub fn set_hooks(&mut self, given: &Hooks) {
+        for (key, value) in [
+            (PRE_HOOK, &given.pre),
+            (POST_HOOK, &given.post),
+            (RENEW_HOOK, &given.renew),
+        ] {
+            if *given != Hooks::default() || self.conf.get(key).is_none() {
+                self.conf
+                    .set_base64(key, value.as_deref().unwrap_or_default());
+            }
+        }
+    }
+
+    /// The install targets and reload command (old confs wrote `no` for none).
+    pub fn install(&self) -> Install {
+        let path = |key: &str| self.get(key).filter(|v| v != "no").map(PathBuf::from);
+        Install {
+            files: InstallFiles {
+                cert: path(REAL_CERT),
+                ca: path(REAL_CA),
+                key: path(REAL_KEY),
+                fullchain: path(REAL_FULLCHAIN),
+            },
+            reload: self.get(RELOAD_CMD),
+        }
+    }
+
+    /// Save install targets and the reload command as acme.sh's `--install-cert` does: every
+    /// key is written, empty when not given.
+    pub fn set_install(&mut self, install: &Install) {
+        let path = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        let files = &install.files;
+        self.conf.set(REAL_CERT, &path(&files.cert));
+        self.conf.set(REAL_CA, &path(&files.ca));
+        self.conf.set(REAL_KEY, &path(&files.key));
+        self.conf
+            .set_base64(RELOAD_CMD, install.reload.as_deref().unwrap_or_default());
+        self.conf.set(REAL_FULLCHAIN, &path(&files.fullchain));
+    }
+
+    /// Whether an install is still to be done (see [`INSTALL_PENDING`]).
+    pub fn install_pending(&self) -> bool {
+        self.conf.get(INSTALL_PENDING).is_some()
+    }
+
+    /// Mark or clear a pending install.
+    pub fn set_install_pending(&mut self, pending: bool) {
+        if pending {
+            self.conf.set(INSTALL_PENDING, "1");
+        } else {
+            self.conf.remove(INSTALL_PENDING);
+        }
+    }
+
+    /// The last failure, for `--list --json`: its message and time (unix seconds).
+    pub fn last_error(&self) -> (Option<String>, Option<i64>) {
+        (
+            self.get(LAST_ERROR),
+            self.get(LAST_ERROR_TIME)
+                .and_then(|t| t.trim().parse().ok()),
+        )
+    }
+
+    /// Record a failure (the message in the base64 wrapper).
+    pub fn set_last_error(&mut self, message: &str, at: i64) {
+        self.conf.set_base64(LAST_ERROR, message);
+        self.conf.set(LAST_ERROR_TIME, &at.to_string());
+    }
+
+    /// The variables acme.sh exports from the domain conf to hooks and reload commands
+    /// (`Le_Alt`, `Le_ForceNewDomainKey`, and an empty `Le_Next_Domain_Key`); the main
+    /// domain comes from the lineage.
+    pub fn hook_env(&self, main_domain: &str) -> Vec<(String, String)> {
+        let get = |key: &str| self.conf.get(key).unwrap_or_default();
+        vec![
+            (DOMAIN.into(), main_domain.to_owned()),
+            (ALT.into(), get(ALT)),
+            (FORCE_NEW_DOMAIN_KEY.into(), get(FORCE_NEW_DOMAIN_KEY)),
+            ("Le_Next_Domain_Key".into(), String::new()),
+        ]
+    }
+
+    /// The saved settings acmers does not honour yet, each as `` `Le_X` (what it does) ``,
+    /// in a fixed order; plus `Le_LocalAddress` when it lists more than one address.
+    pub fn unhonoured(&self) -> Vec<String> {
+        let mut found: Vec<String> = UNHONOURED
+            .iter()
+            .filter(|(key, _)| {
+                self.get(key)
+                    .is_some_and(|v| !(*key == FORCE_NEW_DOMAIN_KEY && v == "0"))
+            })
+            .map(|(key, what)| format!("`{key}` ({what})"))
+            .collect();
+        if self.local_addresses().is_ok_and(|a| a.len() > 1) {
+            found.push(format!(
+                "`{LOCAL_ADDRESS}` (a list of addresses; only the first is used)"
+            ));
+        }
+        found
+    }
+
+    /// The deploy hooks saved with `--deploy-hook` (`Le_DeployHook`, comma-separated),
+    /// which acmers cannot run yet.
+    pub fn deploy_hooks(&self) -> Vec<String> {
+        self.get(DEPLOY_HOOK)
+            .map(|v| {
+                v.split(',')
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[path = "domain_tests.rs"]
+mod tests;

@@ -1,0 +1,89 @@
+use super::*;
+
+const ACMESH: &str = "#comment kept\nLe_Domain='a.example.test'\nLe_Alt='www.a.example.test'\n\
+    Le_Webroot='/var/www/a,no'\nLe_PreHook=''\nLe_API='https://ca.test/dir'\n\
+    Le_Keylength='ec-256'\nLe_OrderFinalize='https://ca.test/finalize/1'\n\
+    Le_LinkOrder='https://ca.test/order/1'\nLe_LinkCert='https://ca.test/cert/1'\n\
+    Le_CertCreateTime='1795898536'\nLe_CertCreateTimeStr='2026-11-28T20:42:16Z'\n\
+    Le_NextRenewTimeStr='2027-01-27T20:42:16Z'\nLe_NextRenewTime='1801082536'\n\
+    Le_RealKeyPath='no'\nLe_ReloadCmd='__ACME_BASE64__START_c3lzdGVtY3RsIHJlbG9hZCBuZ2lueA==__ACME_BASE64__END_'\n\
+    Le_Unknown_Key='kept'\n";
+
+#[test]
+fn typed_view_of_an_acmesh_conf() {
+    let r = DomainRecord::parse(ACMESH);
+    assert_eq!(r.main_domain().as_deref(), Some("a.example.test"));
+    assert_eq!(r.alt_names(), ["www.a.example.test"]);
+    assert_eq!(
+        r.modes(),
+        [Mode::Webroot("/var/www/a".into()), Mode::Standalone]
+    );
+    assert_eq!(r.identifiers().unwrap().len(), 2);
+    assert_eq!(r.cert_create_time(), Some(1_795_898_536));
+    assert_eq!(r.next_renew_time(), Some(1_801_082_536));
+    assert_eq!(r.order().cert.as_deref(), Some("https://ca.test/cert/1"));
+    assert_eq!(r.pending_order("https://ca.test/dir"), None);
+    let install = r.install();
+    assert_eq!(install.files.key, None, "`no` means none");
+    assert_eq!(install.reload.as_deref(), Some("systemctl reload nginx"));
+    assert_eq!(r.hooks(), Hooks::default());
+}
+
+#[test]
+fn setters_change_only_their_lines() {
+    let mut r = DomainRecord::parse(ACMESH);
+    assert_eq!(r.render_bytes(), ACMESH.as_bytes(), "untouched round trip");
+    r.set_new_order("https://ca.test/order/2", "https://ca.test/finalize/2");
+    r.set_api("https://ca.test/dir");
+    let text = String::from_utf8(r.render_bytes()).unwrap();
+    assert!(text.starts_with("#comment kept\nLe_Domain='a.example.test'\n"));
+    assert!(text.contains("Le_LinkOrder='https://ca.test/order/2'\nLe_LinkCert=''\n"));
+    assert!(text.ends_with("Le_Unknown_Key='kept'\n"));
+    assert_eq!(
+        r.pending_order("https://ca.test/dir").as_deref(),
+        Some("https://ca.test/order/2")
+    );
+    assert_eq!(r.pending_order("https://other.test/dir"), None);
+    r.set_issued("https://ca.test/cert/2", 1_795_898_600, 1_801_082_600);
+    assert_eq!(r.pending_order("https://ca.test/dir"), None);
+    assert_eq!(r.next_renew_time_str(), "2027-01-27T20:43:20Z");
+}
+
+#[test]
+fn names_and_modes_as_acmesh_writes_them() {
+    let mut r = DomainRecord::default();
+    r.set_names("bücher.example", &[]);
+    r.set_modes(&[Mode::Standalone]);
+    let text = String::from_utf8(r.render_bytes()).unwrap();
+    assert_eq!(
+        text,
+        "Le_Domain='bücher.example'\nLe_Alt='no'\nLe_Webroot='no'\n"
+    );
+    assert_eq!(r.identifiers().unwrap()[0].value(), "xn--bcher-kva.example");
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let r = DomainRecord::parse("Le_HTTPPort='x'\nLe_RenewalDays='soon'\nLe_LocalAddress='a,b'\n");
+    assert_eq!(r.http_port().unwrap_err().key, "Le_HTTPPort");
+    assert_eq!(r.renewal_days().unwrap_err().key, "Le_RenewalDays");
+    assert_eq!(r.local_addresses().unwrap_err().key, "Le_LocalAddress");
+}
+
+#[test]
+fn unhonoured_settings_are_named() {
+    let r = DomainRecord::parse(
+        "Le_Domain='a.test'\nLe_DeployHook='haproxy,'\nLe_ForceNewDomainKey='0'\n\
+         Le_OCSP_Staple='1'\nLe_LocalAddress='127.0.0.1,127.0.0.2'\nLe_PFXPassword=''\n",
+    );
+    assert_eq!(
+        r.unhonoured(),
+        [
+            "`Le_DeployHook` (deploy hooks)",
+            "`Le_OCSP_Staple` (OCSP must-staple)",
+            "`Le_LocalAddress` (a list of addresses; only the first is used)",
+        ]
+    );
+    assert_eq!(r.deploy_hooks(), ["haproxy"]);
+    assert!(DomainRecord::parse(ACMESH).unhonoured().is_empty());
+}

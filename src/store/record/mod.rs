@@ -1,0 +1,119 @@
+//! Typed records of the acme.sh home: each conf file acmers reads or writes, as a view whose
+//! accessors name the keys (acme.sh's `_savedomainconf`, `_saveaccountconf`,
+//! `_saveCAconf` and their readers). No other module spells a conf key.
+//!
+//! - [`DomainRecord`]: `<d>.conf` of a lineage.
+//! - [`CaRecord`]: `ca/<host>/<path>/ca.conf` (the account at one CA).
+//! - [`AccountConf`]: `account.conf` (settings shared by every lineage).
+//!
+//! Every record keeps the [`Conf`](super::Conf) it was loaded from: unknown keys, comments
+//! and the order of lines round-trip untouched, and a setter changes only its own line.
+
+mod account;
+mod ca;
+mod domain;
+
+use std::path::PathBuf;
+
+pub use account::AccountConf;
+pub use ca::CaRecord;
+pub use domain::{DomainRecord, SavedOrder};
+
+/// The files an install writes: `--cert-file`, `--ca-file`, `--key-file`,
+/// `--fullchain-file` (`Le_RealCertPath`, `Le_RealCACertPath`, `Le_RealKeyPath`,
+/// `Le_RealFullChainPath`).
+pub type InstallFiles = crate::deploy::Targets;
+
+/// Commands run around an issuance (docs/renewal.md, "Hooks").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hooks {
+    /// `--pre-hook` / `Le_PreHook`: before a certificate is really ordered.
+    pub pre: Option<String>,
+    /// `--post-hook` / `Le_PostHook`: after every attempt, success or failure.
+    pub post: Option<String>,
+    /// `--renew-hook` / `Le_RenewHook`: after each successful renewal.
+    pub renew: Option<String>,
+}
+
+/// `--install-cert` targets and the reload command.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Install {
+    /// Where the lineage's files are copied.
+    pub files: InstallFiles,
+    /// `--reloadcmd` / `Le_ReloadCmd`.
+    pub reload: Option<String>,
+}
+
+impl Install {
+    /// Nothing to install and no command to run.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// How one name is validated: an entry of acme.sh's `Le_Webroot` (comma-separated, one per
+/// `-d` name in order, the last for every remaining name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `no`: the built-in http-01 server (`--standalone`).
+    Standalone,
+    /// A folder the web server serves (`-w/--webroot`).
+    Webroot(PathBuf),
+    /// Another acme.sh mode (`dns_cf`, `dns`, `alpn`, `stateless`, `nginx[:conf]`,
+    /// `apache`, …), kept as saved.
+    Other(String),
+}
+
+impl Mode {
+    /// The mode of one `Le_Webroot` entry.
+    pub fn from_entry(entry: &str) -> Self {
+        let other = matches!(
+            entry,
+            "alpn" | "stateless" | "apache" | "nginx" | "dns" | "dns_persist"
+        ) || entry.starts_with("nginx:")
+            || entry.starts_with("dns_");
+        match entry {
+            "no" => Self::Standalone,
+            e if other => Self::Other(e.to_owned()),
+            path => Self::Webroot(PathBuf::from(path)),
+        }
+    }
+
+    /// The `Le_Webroot` entry acme.sh writes for this mode.
+    pub fn entry(&self) -> String {
+        match self {
+            Self::Standalone => "no".into(),
+            Self::Webroot(path) => path.display().to_string(),
+            Self::Other(entry) => entry.clone(),
+        }
+    }
+}
+
+/// A saved value that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the saved `{key}='{value}'` cannot be used: {reason}")]
+pub struct Invalid {
+    /// The conf key.
+    pub key: &'static str,
+    /// Its value.
+    pub value: String,
+    /// Why.
+    pub reason: &'static str,
+}
+
+impl Invalid {
+    fn new(key: &'static str, value: &str, reason: &'static str) -> Self {
+        Self {
+            key,
+            value: value.to_owned(),
+            reason,
+        }
+    }
+}
+
+/// acme.sh's `Le_*TimeStr` form: `YYYY-MM-DDTHH:MM:SSZ` in UTC.
+pub fn time_str(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
