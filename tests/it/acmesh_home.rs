@@ -8,10 +8,10 @@ use std::fs;
 
 use base64::Engine as _;
 
-use crate::certs::{leaf_sans, verify_chain_against_root};
-use crate::lineage::{read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, FIXTURE, copy_fixture_home};
+use crate::support::acmers::{Acmers, FIXTURE, copy_fixture_home};
+use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::lineage::{read, site};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// The keys acme.sh rewrites when it renews a lineage with `--server` (issue(): order URLs,
 /// times, and `Le_API` for the new CA).

@@ -6,9 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::certs::{leaf_sans, verify_chain_against_root};
-use crate::fake_acme::{FakeAcme, Fault};
-use crate::util::{Acmers, Output, free_port};
+use crate::support::acmers::{Acmers, Output, free_port};
+use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::fake_acme::{FakeAcme, Fault};
 
 const NAME: &str = "badcert.example.test";
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::lineage::site;
-use crate::util::{Acmers, read_conf};
+use crate::support::acmers::{Acmers, read_conf};
+use crate::support::lineage::site;
 
 /// A loopback port that accepts TCP connections and closes each at once, counting them. A
 /// fake, because it is what a dead CA behind a live load balancer looks like, and no real

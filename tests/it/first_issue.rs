@@ -9,8 +9,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::fake_acme::{FakeAcme, Fault};
-use crate::util::{Acmers, FIXTURE, free_port};
+use crate::support::acmers::{Acmers, FIXTURE, free_port};
+use crate::support::fake_acme::{FakeAcme, Fault};
 
 const NAME: &str = "first.example.test";
 /// A hang guard, not a timing assertion.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use crate::fake_acme::{FakeAcme, Fault, UNAUTHORIZED_DETAIL};
-use crate::util::{Acmers, Output, free_port};
+use crate::support::acmers::{Acmers, Output, free_port};
+use crate::support::fake_acme::{FakeAcme, Fault, UNAUTHORIZED_DETAIL};
 
 const NAME: &str = "hostile.example.test";
 /// A hang guard for runs that must fail fast; not a timing assertion.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use tempfile::TempDir;
 
-use crate::util::{Acmers, Output, copy_fixture_home, snapshot};
+use crate::support::acmers::{Acmers, Output, copy_fixture_home, snapshot};
 
 const EXPECTED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -7,10 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::certs::leaf_sans;
-use crate::lineage::{read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, Output, read_conf};
+use crate::support::acmers::{Acmers, Output, read_conf};
+use crate::support::certs::leaf_sans;
+use crate::support::lineage::{read, site};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// `--issue -d <name> --standalone` on Pebble's http-01 port, plus `extra`.
 pub(crate) fn issue(home: &Path, pebble: &Pebble, name: &str, extra: &[&str]) -> Output {
@@ -447,11 +447,11 @@ fn two_first_runs_on_a_fresh_home_register_one_account() {
     let site = site();
     // Webroot (real nginx), so both runs can answer http-01 at the same time.
     let top = site.home.parent().expect("top").to_owned();
-    crate::nginx::open_up(&top);
+    crate::support::nginx::open_up(&top);
     let www = top.join("www");
     fs::create_dir(&www).expect("mkdir www");
-    crate::nginx::open_up(&www);
-    let _nginx = crate::nginx::Nginx::serve(&www, pebble.http_port());
+    crate::support::nginx::open_up(&www);
+    let _nginx = crate::support::nginx::Nginx::serve(&www, pebble.http_port());
     let run = |name: &str| {
         Acmers::new(&site.home)
             .args(["--issue", "-d", name, "-w"])

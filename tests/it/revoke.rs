@@ -7,10 +7,10 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::certs::pem_certs;
-use crate::lineage::{read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, Output};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::certs::pem_certs;
+use crate::support::lineage::{read, site};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// `--issue -d <name> --standalone` on Pebble's http-01 port; exit 0.
 fn issue(home: &Path, pebble: &Pebble, name: &str) {

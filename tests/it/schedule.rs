@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::util::{Acmers, Output};
+use crate::support::acmers::{Acmers, Output};
 
 /// The fake `crontab`: `-l` prints the stored file (or "no crontab for <user>", exit 1),
 /// `-` stores stdin. `FAKE_CRONTAB_LIST_FAILS` makes `-l` fail another way.

@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::fake_acme::{FakeAcme, Fault};
-use crate::util::{Acmers, Running};
+use crate::support::acmers::{Acmers, Running};
+use crate::support::fake_acme::{FakeAcme, Fault};
 
 const NAME: &str = "signal.example.test";
 

@@ -6,9 +6,9 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::certs::{leaf_sans, verify_chain_against_root};
-use crate::fake_acme::FakeAcme;
-use crate::util::{Acmers, free_port, read_conf};
+use crate::support::acmers::{Acmers, free_port, read_conf};
+use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::fake_acme::FakeAcme;
 
 const NAME: &str = "stuck.example.test";
 

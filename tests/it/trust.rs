@@ -8,8 +8,8 @@ use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::fake_acme::FakeAcme;
-use crate::util::{Acmers, Output, free_port, read_conf};
+use crate::support::acmers::{Acmers, Output, free_port, read_conf};
+use crate::support::fake_acme::FakeAcme;
 
 const NAME: &str = "trust.example.test";
 /// `nobody`: the other local user.

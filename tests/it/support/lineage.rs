@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::certs::{
+use crate::support::acmers::{Conf, Output, read_conf};
+use crate::support::certs::{
     KeyKind, assert_key_matches_leaf, leaf_sans, pem_certs, verify_chain_against_root,
 };
-use crate::pebble::Pebble;
-use crate::util::{Conf, Output, read_conf};
+use crate::support::pebble::Pebble;
 
 /// A temp dir holding the acme.sh home (`<tmp>/home`) and the fake `$HOME` beside it.
 pub(crate) struct Site {

@@ -12,9 +12,9 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::certs::LocalTls;
-use crate::net::https_request;
-use crate::util::{Subprocess, free_port};
+use crate::support::acmers::{Subprocess, free_port};
+use crate::support::certs::LocalTls;
+use crate::support::net::https_request;
 
 /// How to start Pebble.
 pub(crate) struct PebbleOpts {
