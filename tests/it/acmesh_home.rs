@@ -8,9 +8,9 @@ use std::fs;
 
 use base64::Engine as _;
 
-use crate::support::acmers::{Acmers, FIXTURE, copy_fixture_home};
+use crate::support::acmers::Acmers;
 use crate::support::certs::{leaf_sans, verify_chain_against_root};
-use crate::support::lineage::{read, site};
+use crate::support::home::{FIXTURE, copy_fixture_home, read, site};
 use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// The keys acme.sh rewrites when it renews a lineage with `--server` (issue(): order URLs,

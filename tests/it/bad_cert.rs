@@ -6,9 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::acmers::{Acmers, Output, free_port};
+use crate::support::acmers::{Acmers, Output};
 use crate::support::certs::{leaf_sans, verify_chain_against_root};
 use crate::support::fake_acme::{FakeAcme, Fault};
+use crate::support::net::free_port;
 
 const NAME: &str = "badcert.example.test";
 

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::support::acmers::{Acmers, read_conf};
-use crate::support::lineage::site;
+use crate::support::acmers::Acmers;
+use crate::support::conf::read_conf;
+use crate::support::home::site;
 
 /// A loopback port that accepts TCP connections and closes each at once, counting them. A
 /// fake, because it is what a dead CA behind a live load balancer looks like, and no real

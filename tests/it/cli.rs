@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use tempfile::TempDir;
 
-use crate::support::acmers::{Acmers, Output, read_conf};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::conf::read_conf;
 
 const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 const ZEROSSL: &str = "https://acme.zerossl.com/v2/DV90";

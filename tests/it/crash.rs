@@ -15,9 +15,10 @@ use std::time::Instant;
 
 use aws_lc_rs::signature::{self, KeyPair as _};
 
-use crate::renew::{ecc_dir, issue};
-use crate::support::acmers::{Acmers, read_conf};
-use crate::support::lineage::{read, site};
+use crate::support::acmers::Acmers;
+use crate::support::conf::read_conf;
+use crate::support::home::{read, site};
+use crate::support::lineage::{ecc_dir, issue};
 use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// The public key of an EC key file (P-256 or P-384, SEC 1 PEM), if it is one.

@@ -6,10 +6,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::renew::set_conf;
-use crate::support::acmers::{Acmers, FIXTURE, Output, free_port, read_conf};
+use crate::support::acmers::{Acmers, Output};
 use crate::support::certs::{KeyKind, assert_key_matches_leaf, verify_chain_against_root};
+use crate::support::conf::{read_conf, set_conf};
 use crate::support::fake_acme::FakeAcme;
+use crate::support::home::FIXTURE;
+use crate::support::net::free_port;
 
 const NAME: &str = "damaged.example.test";
 /// A hang guard, not a timing assertion.

@@ -9,8 +9,10 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::acmers::{Acmers, FIXTURE, free_port};
+use crate::support::acmers::Acmers;
 use crate::support::fake_acme::{FakeAcme, Fault};
+use crate::support::home::FIXTURE;
+use crate::support::net::free_port;
 
 const NAME: &str = "first.example.test";
 /// A hang guard, not a timing assertion.

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use crate::support::acmers::{Acmers, Output, free_port};
+use crate::support::acmers::{Acmers, Output};
 use crate::support::fake_acme::{FakeAcme, Fault, UNAUTHORIZED_DETAIL};
+use crate::support::net::free_port;
 
 const NAME: &str = "hostile.example.test";
 /// A hang guard for runs that must fail fast; not a timing assertion.

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use tempfile::TempDir;
 
-use crate::support::acmers::{Acmers, Output, copy_fixture_home, snapshot};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::home::{copy_fixture_home, snapshot};
 
 const EXPECTED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 
 use tempfile::TempDir;
 
-use crate::support::acmers::{Acmers, read_conf};
+use crate::support::acmers::Acmers;
 use crate::support::certs::KeyKind;
-use crate::support::lineage::{Expect, Lineage, Mode, Site, check_issued, now, read, site};
+use crate::support::conf::read_conf;
+use crate::support::home::{Site, read, site};
+use crate::support::lineage::{Expect, Lineage, Mode, check_issued, now};
 use crate::support::nginx::{Nginx, open_up};
 use crate::support::pebble::{Pebble, PebbleOpts};
 

@@ -4,56 +4,18 @@
 //! forced renewals.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use crate::support::acmers::{Acmers, Output, read_conf};
+use crate::support::acmers::{Acmers, Output};
 use crate::support::certs::leaf_sans;
-use crate::support::lineage::{read, site};
+use crate::support::conf::{read_conf, set_conf};
+use crate::support::home::{read, site};
+use crate::support::lineage::{ecc_dir, issue};
 use crate::support::pebble::{Pebble, PebbleOpts};
 
-/// `--issue -d <name> --standalone` on Pebble's http-01 port, plus `extra`.
-pub(crate) fn issue(home: &Path, pebble: &Pebble, name: &str, extra: &[&str]) -> Output {
-    Acmers::new(home)
-        .args(["--issue", "-d", name, "--standalone", "--httpport"])
-        .arg(pebble.http_port().to_string())
-        .args(["--local-address", "127.0.0.1", "--server"])
-        .arg(pebble.directory_url())
-        .arg("--ca-bundle")
-        .arg(pebble.ca_bundle_path().as_os_str())
-        .args(extra)
-        .run()
-}
-
-/// The folder of an EC lineage.
-pub(crate) fn ecc_dir(home: &Path, name: &str) -> PathBuf {
-    home.join(format!("{name}_ecc"))
-}
-
-/// Rewrite one `KEY='value'` line of a conf (as a user or a clock change would).
-pub(crate) fn set_conf(conf: &Path, key: &str, value: &str) {
-    let text = read(conf);
-    let prefix = format!("{key}=");
-    let mut found = false;
-    let mut out: String = text
-        .lines()
-        .map(|line| {
-            if line.starts_with(&prefix) {
-                found = true;
-                format!("{key}='{value}'\n")
-            } else {
-                format!("{line}\n")
-            }
-        })
-        .collect();
-    if !found {
-        out.push_str(&format!("{key}='{value}'\n"));
-    }
-    fs::write(conf, out).expect("write conf");
-}
-
 /// Make a lineage due now.
-pub(crate) fn make_due(home: &Path, name: &str) {
+fn make_due(home: &Path, name: &str) {
     set_conf(
         &ecc_dir(home, name).join(format!("{name}.conf")),
         "Le_NextRenewTime",

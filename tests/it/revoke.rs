@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crate::support::acmers::{Acmers, Output};
 use crate::support::certs::pem_certs;
-use crate::support::lineage::{read, site};
+use crate::support::home::{read, site};
 use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// `--issue -d <name> --standalone` on Pebble's http-01 port; exit 0.

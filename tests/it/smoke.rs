@@ -10,9 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::acmers::{free_port, read_conf};
 use crate::support::certs::{leaf_sans, pem_certs, verify_chain_against_root};
+use crate::support::conf::read_conf;
 use crate::support::fake_acme::FakeAcme;
+use crate::support::net::free_port;
 use crate::support::net::{http_get, https_request};
 use crate::support::nginx::{Nginx, open_up};
 use crate::support::pebble::{Pebble, PebbleOpts};

@@ -6,9 +6,11 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::acmers::{Acmers, free_port, read_conf};
+use crate::support::acmers::Acmers;
 use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::conf::read_conf;
 use crate::support::fake_acme::FakeAcme;
+use crate::support::net::free_port;
 
 const NAME: &str = "stuck.example.test";
 

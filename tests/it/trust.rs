@@ -8,8 +8,10 @@ use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::acmers::{Acmers, Output, free_port, read_conf};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::conf::read_conf;
 use crate::support::fake_acme::FakeAcme;
+use crate::support::net::free_port;
 
 const NAME: &str = "trust.example.test";
 /// `nobody`: the other local user.
