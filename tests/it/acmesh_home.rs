@@ -63,12 +63,8 @@ fn acmesh_lineage_renews_from_its_saved_conf() {
         .arg("--ca-bundle")
         .arg(pebble.ca_bundle_path())
         .run();
-    out.assert_code(0);
-    assert!(
-        out.stdout.contains("post-hook from the fixture"),
-        "{}",
-        out.stdout
-    );
+    out.assert_code(0)
+        .assert_stdout_has("post-hook from the fixture");
 
     let fullchain = read(&dir.join("fullchain.cer"));
     assert_ne!(

@@ -39,11 +39,7 @@ fn renew_one_forced_not_due_and_unknown() {
     // Not due: exit 2, nothing changes, no request (the CA is not even asked).
     let out = Acmers::new(&site.home).args(["--renew", "-d", name]).run();
     out.assert_code(2);
-    assert!(
-        out.stdout.contains("Skipping. Next renewal time is: "),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("Skipping. Next renewal time is: ");
     assert_eq!(cert(&site.home, name), first);
     assert_eq!(pebble.orders_created(), 1);
 
@@ -53,11 +49,7 @@ fn renew_one_forced_not_due_and_unknown() {
         .args(["--renew", "-d", name, "--force", "-w", "/nonexistent"])
         .run();
     out.assert_code(0);
-    assert!(
-        out.stdout.contains(&format!("Renewing: '{name}'")),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has(&format!("Renewing: '{name}'"));
     assert_ne!(cert(&site.home, name), first, "a new certificate");
     assert_eq!(
         read(&ecc_dir(&site.home, name).join(format!("{name}.key"))),
@@ -71,11 +63,7 @@ fn renew_one_forced_not_due_and_unknown() {
         .args(["--renew", "-d", "unknown.example.test"])
         .run();
     out.assert_code(2);
-    assert!(
-        out.stdout.contains("is not an issued domain"),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("is not an issued domain");
 }
 
 #[test]
@@ -111,24 +99,11 @@ fn renew_all_mixed_fleet_and_cron() {
 
     let out = Acmers::new(&site.home).args(["--cron"]).run();
     out.assert_code(1);
-    assert!(out.stdout.contains("===Starting cron==="), "{}", out.stdout);
-    assert!(out.stdout.contains("===End cron==="), "{}", out.stdout);
-    assert!(
-        out.stderr.contains(&format!("Error renewing {broken}.")),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stdout
-            .contains("Skipping invalid cert never.example.test"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains(&format!("Skipped {fresh}")),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("===Starting cron===");
+    out.assert_stdout_has("===End cron===");
+    out.assert_stderr_has(&format!("Error renewing {broken}."));
+    out.assert_stdout_has("Skipping invalid cert never.example.test");
+    out.assert_stdout_has(&format!("Skipped {fresh}"));
     assert_ne!(
         cert(&site.home, due),
         before[0],
@@ -174,11 +149,7 @@ fn renew_all_in_parallel_shares_the_standalone_server() {
         let new = cert(&site.home, name);
         assert_ne!(new, old, "{name} renewed");
         assert_eq!(leaf_sans(&new), [*name]);
-        assert!(
-            out.stdout.contains(&format!("[{name}] Renewing: '{name}'")),
-            "{}",
-            out.stdout
-        );
+        out.assert_stdout_has(&format!("[{name}] Renewing: '{name}'"));
     }
 }
 
@@ -267,7 +238,7 @@ fn install_cert_reload_and_hooks() {
     };
     let out = install_all();
     out.assert_code(0);
-    assert!(out.stdout.contains("Reload successful"), "{}", out.stdout);
+    out.assert_stdout_has("Reload successful");
     for (file, source) in [
         ("cert.pem", format!("{name}.cer")),
         ("key.pem", format!("{name}.key")),
@@ -306,11 +277,7 @@ fn install_cert_reload_and_hooks() {
         .run();
     out.assert_code(0);
     assert_eq!(mode("key.pem"), 0o640);
-    assert!(
-        out.stderr.contains("was readable by every user (mode 644)"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has("was readable by every user (mode 644)");
 
     // A renewal: pre, install + reload, post, renew — in acme.sh's order.
     install_all().assert_code(0);
@@ -339,11 +306,7 @@ fn install_cert_reload_and_hooks() {
         .arg(target.join("cert.pem"))
         .run();
     out.assert_code(1);
-    assert!(
-        out.stderr.contains(&format!("Reload error for: {name}")),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has(&format!("Reload error for: {name}"));
     assert!(read_conf(&conf_path).get("Acmers_InstallPending").is_some());
 
     // A hanging reload command is killed at --hook-timeout.
@@ -362,7 +325,7 @@ fn install_cert_reload_and_hooks() {
         .timeout(Duration::from_secs(30))
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("Reload error"), "{}", out.stderr);
+    out.assert_stderr_has("Reload error");
 }
 
 #[test]
@@ -396,11 +359,7 @@ fn two_forced_renewals_at_once_make_one_order() {
     );
     assert_eq!(pebble.orders_created(), orders + 1, "exactly one new order");
     let skipped = if a.code == 2 { &a } else { &b };
-    assert!(
-        skipped.stdout.contains("another acmers process"),
-        "{}",
-        skipped.stdout
-    );
+    skipped.assert_stdout_has("another acmers process");
 }
 
 #[test]
@@ -470,7 +429,7 @@ fn stop_renew_on_error_starts_nothing_after_a_failure() {
         .args(["--renew-all", "-se", "--parallel", "1"])
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("dns_cf"), "{}", out.stderr);
+    out.assert_stderr_has("dns_cf");
     assert_eq!(
         cert(&site.home, due),
         before,
@@ -509,23 +468,14 @@ fn a_locked_lineage_is_waited_for_then_skipped_and_cron_skips_it_at_once() {
             .args(["--renew", "-d", name, "--force", "--lock-timeout", "1"])
             .run();
         out.assert_code(2);
-        assert!(out.stdout.contains("waiting up to 1 s"), "{}", out.stdout);
-        assert!(
-            out.stdout.contains(&format!(
-                "Skipping {name}: another acmers process is working on it"
-            )),
-            "{}",
-            out.stdout
-        );
+        out.assert_stdout_has("waiting up to 1 s");
+        out.assert_stdout_has(&format!(
+            "Skipping {name}: another acmers process is working on it"
+        ));
         let out = Acmers::new(&site.home).args(["--cron", "--force"]).run();
         out.assert_code(0);
-        assert!(!out.stdout.contains("waiting up to"), "{}", out.stdout);
-        assert!(
-            out.stdout
-                .contains("another acmers process is working on it"),
-            "{}",
-            out.stdout
-        );
+        out.assert_stdout_lacks("waiting up to");
+        out.assert_stdout_has("another acmers process is working on it");
         holder.join().expect("holder").assert_code(0);
     });
 }
@@ -550,11 +500,7 @@ fn install_options_on_issue_are_saved_and_performed() {
         ],
     );
     out.assert_code(0);
-    assert!(
-        out.stdout.contains("Installing full chain to: "),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("Installing full chain to: ");
     assert_eq!(
         read(&target),
         read(&ecc_dir(&site.home, name).join("fullchain.cer"))

@@ -8,29 +8,72 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What one `acmers` run produced; printed if the test panics while holding it.
+///
+/// The `assert_*` methods return `&Self` so checks chain; a failing one panics with the
+/// needle, the command line, the exit code and both streams whole.
 #[derive(Debug)]
 pub(crate) struct Output {
     /// The exit code (-1 when killed by a signal).
     pub(crate) code: i32,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
+    args: Vec<OsString>,
 }
 
 impl Output {
     /// Panic unless the exit code is `expected` (the streams are printed by `Drop`).
+    #[track_caller]
     pub(crate) fn assert_code(&self, expected: i32) -> &Self {
         assert_eq!(self.code, expected, "acmers exit code");
         self
+    }
+
+    /// Panic unless stdout contains `needle`.
+    #[track_caller]
+    pub(crate) fn assert_stdout_has(&self, needle: &str) -> &Self {
+        self.assert_stream("stdout", &self.stdout, needle, true)
+    }
+
+    /// Panic unless stderr contains `needle`.
+    #[track_caller]
+    pub(crate) fn assert_stderr_has(&self, needle: &str) -> &Self {
+        self.assert_stream("stderr", &self.stderr, needle, true)
+    }
+
+    /// Panic if stdout contains `needle`.
+    #[track_caller]
+    pub(crate) fn assert_stdout_lacks(&self, needle: &str) -> &Self {
+        self.assert_stream("stdout", &self.stdout, needle, false)
+    }
+
+    /// Panic if stderr contains `needle`.
+    #[track_caller]
+    pub(crate) fn assert_stderr_lacks(&self, needle: &str) -> &Self {
+        self.assert_stream("stderr", &self.stderr, needle, false)
+    }
+
+    #[track_caller]
+    fn assert_stream(&self, name: &str, text: &str, needle: &str, wanted: bool) -> &Self {
+        if text.contains(needle) != wanted {
+            let verb = if wanted { "lacks" } else { "must not have" };
+            panic!("{name} {verb} {needle:?}\n{}", self.transcript());
+        }
+        self
+    }
+
+    /// The command line, exit code and both streams, for failure messages.
+    fn transcript(&self) -> String {
+        format!(
+            "--- acmers {:?} exited {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        )
     }
 }
 
 impl Drop for Output {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!(
-                "--- acmers exited {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                self.code, self.stdout, self.stderr
-            );
+            eprintln!("{}", self.transcript());
         }
     }
 }
@@ -194,6 +237,7 @@ impl Running {
             code: status.code().unwrap_or(-1),
             stdout: fs::read_to_string(&self.out_path).expect("read stdout"),
             stderr: fs::read_to_string(&self.err_path).expect("read stderr"),
+            args: self.args,
         }
     }
 }
