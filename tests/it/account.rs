@@ -5,10 +5,12 @@
 use std::fs;
 use std::path::Path;
 
-use crate::certs::{leaf_sans, verify_chain_against_root};
-use crate::lineage::{Expect, check_issued, now, read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, copy_fixture_home, read_conf, snapshot};
+use crate::support::acmers::Acmers;
+use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::conf::read_conf;
+use crate::support::home::{copy_fixture_home, read, site, snapshot};
+use crate::support::lineage::{Expect, check_issued, now};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// `--issue -d <names> --standalone` on Pebble's http-01 port, without `--server`.
 fn standalone(home: &Path, pebble: &Pebble, names: &[&str]) -> Acmers {

@@ -8,10 +8,10 @@ use std::fs;
 
 use base64::Engine as _;
 
-use crate::certs::{leaf_sans, verify_chain_against_root};
-use crate::lineage::{read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, FIXTURE, copy_fixture_home};
+use crate::support::acmers::Acmers;
+use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::home::{FIXTURE, copy_fixture_home, read, site};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// The keys acme.sh rewrites when it renews a lineage with `--server` (issue(): order URLs,
 /// times, and `Le_API` for the new CA).
@@ -63,12 +63,8 @@ fn acmesh_lineage_renews_from_its_saved_conf() {
         .arg("--ca-bundle")
         .arg(pebble.ca_bundle_path())
         .run();
-    out.assert_code(0);
-    assert!(
-        out.stdout.contains("post-hook from the fixture"),
-        "{}",
-        out.stdout
-    );
+    out.assert_code(0)
+        .assert_stdout_has("post-hook from the fixture");
 
     let fullchain = read(&dir.join("fullchain.cer"));
     assert_ne!(

@@ -6,9 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::certs::{leaf_sans, verify_chain_against_root};
-use crate::fake_acme::{FakeAcme, Fault};
-use crate::util::{Acmers, Output, free_port};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::fake_acme::{FakeAcme, Fault};
+use crate::support::net::free_port;
 
 const NAME: &str = "badcert.example.test";
 
@@ -42,17 +43,9 @@ fn home() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn assert_refused(out: &Output, needle: &str) {
-    out.assert_code(1);
-    assert!(
-        out.stderr.contains(needle),
-        "stderr lacks {needle:?}:\n{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("nothing was replaced"),
-        "stderr does not say nothing was replaced:\n{}",
-        out.stderr
-    );
+    out.assert_code(1)
+        .assert_stderr_has(needle)
+        .assert_stderr_has("nothing was replaced");
 }
 
 #[test]
@@ -66,10 +59,9 @@ fn private_key_in_chain_on_a_fresh_home_writes_no_certificate() {
     for file in [cer, ca, fullchain] {
         assert!(!file.exists(), "{} written", file.display());
     }
-    assert!(
-        !out.stdout.contains("BEGIN PRIVATE KEY") && !out.stderr.contains("BEGIN PRIVATE KEY"),
-        "the CA's private key block was echoed"
-    );
+    // The CA's private key block is not echoed.
+    out.assert_stdout_lacks("BEGIN PRIVATE KEY")
+        .assert_stderr_lacks("BEGIN PRIVATE KEY");
 }
 
 /// Issue once from a well-behaved fake, then switch the fault on and force a renewal: the

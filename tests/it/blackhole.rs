@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::lineage::site;
-use crate::util::{Acmers, read_conf};
+use crate::support::acmers::Acmers;
+use crate::support::conf::read_conf;
+use crate::support::home::site;
 
 /// A loopback port that accepts TCP connections and closes each at once, counting them. A
 /// fake, because it is what a dead CA behind a live load balancer looks like, and no real
@@ -110,11 +111,7 @@ fn renew_all_against_an_unreachable_ca_tries_it_once() {
     // One lineage's directory GET and its 3 retries; no lineage tried again.
     assert_eq!(hole.connections.load(Ordering::SeqCst), 4);
     for name in &names {
-        assert!(
-            out.stderr.contains(&format!("Error renewing {name}.")),
-            "{}",
-            out.stderr
-        );
+        out.assert_stderr_has(&format!("Error renewing {name}."));
     }
     // Every lineage failed with the same cause: one found it, the others were told it.
     let errors: Vec<String> = names.iter().map(|n| last_error(&site.home, n)).collect();

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use tempfile::TempDir;
 
-use crate::util::{Acmers, Output, read_conf};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::conf::read_conf;
 
 const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 const ZEROSSL: &str = "https://acme.zerossl.com/v2/DV90";
@@ -31,9 +32,9 @@ fn bare(top: &Top, args: &[&str]) -> Output {
     Acmers::bare(top.dir.path()).args(args).run()
 }
 
-fn assert_help(text: &str) {
+fn assert_help(out: &Output) {
     for needle in ["Usage:", "--issue", "--set-default-ca", "--standalone"] {
-        assert!(text.contains(needle), "help lacks {needle:?}:\n{text}");
+        out.assert_stdout_has(needle);
     }
 }
 
@@ -50,7 +51,7 @@ fn no_arguments_and_help_flags_print_help_and_succeed() {
     for args in [&[][..], &["-h"], &["--help"]] {
         let out = bare(&top, args);
         out.assert_code(0);
-        assert_help(&out.stdout);
+        assert_help(&out);
         assert_eq!(out.stderr, "", "{args:?} writes nothing to stderr");
     }
     assert!(!top.home.exists(), "help creates no home");
@@ -61,8 +62,8 @@ fn options_without_a_command_print_help_and_fail() {
     let top = top();
     let out = Acmers::new(&top.home).args(["-d", "a.example"]).run();
     out.assert_code(1);
-    assert_help(&out.stdout);
-    assert_contains(&out.stderr, "no command given");
+    assert_help(&out);
+    out.assert_stderr_has("no command given");
 }
 
 #[test]
@@ -70,7 +71,7 @@ fn unknown_parameter_fails_with_acmesh_message() {
     let top = top();
     let out = bare(&top, &["--bogus"]);
     out.assert_code(1);
-    assert_contains(&out.stderr, "Unknown parameter: --bogus");
+    out.assert_stderr_has("Unknown parameter: --bogus");
     assert_eq!(out.stdout, "", "usage errors go to stderr only");
 }
 
@@ -127,7 +128,7 @@ fn bad_option_values_exit_1_never_2() {
         let out = Acmers::new(&top.home).args(args).run();
         assert_eq!(out.code, 1, "{args:?} must exit 1 (2 means skipped)");
         assert!(!out.stderr.is_empty(), "{args:?}: no error shown");
-        assert_contains(&out.stderr, "hint: see `acmers --help`");
+        out.assert_stderr_has("hint: see `acmers --help`");
     }
     assert!(!top.home.exists(), "a refused line creates nothing");
     // 0 is a meaningful lock timeout: skip a locked certificate at once.
@@ -151,8 +152,8 @@ fn more_validation_modes_than_names_is_refused() {
         ])
         .run();
     out.assert_code(1);
-    assert_contains(&out.stderr, "`--webroot /srv/www` would never be used");
-    assert_contains(&out.stderr, "the i-th mode validates the i-th name");
+    out.assert_stderr_has("`--webroot /srv/www` would never be used");
+    out.assert_stderr_has("the i-th mode validates the i-th name");
     assert!(!top.home.join("a.example_ecc").exists());
 }
 
@@ -196,7 +197,7 @@ fn invalid_domain_is_named() {
         .args(["--issue", "-d", "a..example", "--standalone"])
         .run();
     out.assert_code(1);
-    assert_contains(&out.stderr, "a..example");
+    out.assert_stderr_has("a..example");
     let lineage = top.home.join("a..example_ecc");
     assert!(!lineage.exists(), "no lineage folder for a bad name");
 }
@@ -208,8 +209,8 @@ fn issue_without_a_mode_names_both_modes() {
         .args(["--issue", "-d", "a.example"])
         .run();
     out.assert_code(1);
-    assert_contains(&out.stderr, "--webroot");
-    assert_contains(&out.stderr, "--standalone");
+    out.assert_stderr_has("--webroot");
+    out.assert_stderr_has("--standalone");
     assert!(!top.home.join("a.example_ecc").exists());
 }
 
@@ -218,7 +219,7 @@ fn set_default_ca_needs_server() {
     let top = top();
     let out = Acmers::new(&top.home).arg("--set-default-ca").run();
     out.assert_code(1);
-    assert_contains(&out.stderr, "--server");
+    out.assert_stderr_has("--server");
     assert!(!top.home.join("account.conf").exists());
 }
 
@@ -231,7 +232,7 @@ fn set_default_ca_short_names() {
             .args(["--set-default-ca", "--server", name])
             .run();
         out.assert_code(0);
-        assert_contains(&out.stdout, url);
+        out.assert_stdout_has(url);
         assert_eq!(read_conf(&conf)["DEFAULT_ACME_SERVER"], url);
         let text = fs::read_to_string(&conf).expect("account.conf");
         assert!(
@@ -248,7 +249,7 @@ fn set_default_ca_short_names() {
         .args(["--set-default-ca", "--server", "buypass"])
         .run();
     out.assert_code(1);
-    assert_contains(&out.stderr, "buypass");
+    out.assert_stderr_has("buypass");
     assert_eq!(
         fs::read(&conf).expect("account.conf"),
         before,
@@ -297,7 +298,7 @@ fn output_lines_look_like_acmesh() {
         .run();
     out.assert_code(0);
     assert!(out.stdout.lines().any(|l| l == info), "{:?}", out.stdout);
-    assert!(!out.stdout.contains('['), "{:?}", out.stdout);
+    out.assert_stdout_lacks("[");
 
     let out = Acmers::bare(top.dir.path())
         .arg("--bogus")
@@ -353,7 +354,7 @@ fn lifecycle_commands_on_an_empty_home() {
 
     let out = run(&["--cron", "--parallel", "0"]);
     out.assert_code(1);
-    assert_contains(&out.stderr, "--parallel");
+    out.assert_stderr_has("--parallel");
 }
 
 /// No byte of the output is a control character other than the line ends.
@@ -406,7 +407,7 @@ fn control_characters_in_arguments_are_escaped() {
         let out = Acmers::new(&top.home).args(*args).run();
         out.assert_code(1);
         assert_no_control_characters(&out);
-        assert_contains(&out.stderr, expected);
+        out.assert_stderr_has(expected);
         for line in out.stderr.lines() {
             let (date, _message) = line
                 .strip_prefix('[')
@@ -426,8 +427,8 @@ fn log_into_a_new_home_keeps_the_first_run() {
         .args(["--issue", "-d", "a..example", "--standalone", "--log"])
         .run();
     out.assert_code(1);
-    assert_contains(&out.stderr, "`a..example` is not a valid domain name");
-    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    out.assert_stderr_has("`a..example` is not a valid domain name");
+    out.assert_stderr_lacks("warning");
     let log = fs::read_to_string(top.home.join("acme.sh.log")).expect("the log file");
     assert_contains(&log, "`a..example` is not a valid domain name");
     let mode = fs::metadata(&top.home).expect("home").permissions().mode() & 0o7777;
@@ -449,8 +450,8 @@ fn log_into_a_new_home_keeps_the_first_run() {
         .arg(&missing)
         .run();
     out.assert_code(1);
-    assert_contains(&out.stderr, "cannot open the log file");
-    assert_contains(&out.stderr, "no-such-folder");
+    out.assert_stderr_has("cannot open the log file");
+    out.assert_stderr_has("no-such-folder");
     assert_eq!(
         read_conf(&top.home.join("account.conf"))["DEFAULT_ACME_SERVER"],
         LETSENCRYPT,
@@ -479,7 +480,7 @@ fn a_refused_server_leaves_no_lineage() {
             ])
             .run();
         out.assert_code(1);
-        assert_contains(&out.stderr, server);
+        out.assert_stderr_has(server);
         let left: Vec<String> = fs::read_dir(&top.home)
             .map(|dir| {
                 dir.map(|e| {

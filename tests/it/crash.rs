@@ -15,10 +15,11 @@ use std::time::Instant;
 
 use aws_lc_rs::signature::{self, KeyPair as _};
 
-use crate::lineage::{read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::renew::{ecc_dir, issue};
-use crate::util::{Acmers, read_conf};
+use crate::support::acmers::Acmers;
+use crate::support::conf::read_conf;
+use crate::support::home::{read, site};
+use crate::support::lineage::{ecc_dir, issue};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// The public key of an EC key file (P-256 or P-384, SEC 1 PEM), if it is one.
 fn ec_public(key_pem: &str) -> Option<Vec<u8>> {

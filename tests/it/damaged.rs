@@ -6,10 +6,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::certs::{KeyKind, assert_key_matches_leaf, verify_chain_against_root};
-use crate::fake_acme::FakeAcme;
-use crate::renew::set_conf;
-use crate::util::{Acmers, FIXTURE, Output, free_port, read_conf};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::certs::{KeyKind, assert_key_matches_leaf, verify_chain_against_root};
+use crate::support::conf::{read_conf, set_conf};
+use crate::support::fake_acme::FakeAcme;
+use crate::support::home::FIXTURE;
+use crate::support::net::free_port;
 
 const NAME: &str = "damaged.example.test";
 /// A hang guard, not a timing assertion.
@@ -118,17 +120,15 @@ fn damaged_files_make_a_lineage_due_now() {
         let site = Site::issued();
         // Untouched and not due: skipped without a request.
         let out = site.run(&["--cron"]);
-        out.assert_code(0);
-        assert!(out.stdout.contains(&format!("Skipped {NAME}")), "{what}");
+        out.assert_code(0)
+            .assert_stdout_has(&format!("Skipped {NAME}"));
         assert_eq!(site.fake.hits("new-order"), 1, "{what}");
 
         damage(&site);
         let out = site.run(&["--cron"]);
-        out.assert_code(0);
-        assert!(
-            out.stdout.contains(&format!("Renewing {NAME} now: ")),
-            "{what}: the reason is given"
-        );
+        // Renewed, and the reason is given.
+        out.assert_code(0)
+            .assert_stdout_has(&format!("Renewing {NAME} now: "));
         assert_eq!(site.fake.hits("new-order"), 2, "{what}: renewed");
         let fullchain = fs::read_to_string(site.dir().join("fullchain.cer")).expect("chain");
         verify_chain_against_root(&fullchain, site.fake.root_pem(), &[NAME]);
@@ -155,12 +155,10 @@ fn a_conf_for_another_certificate_than_its_folder_is_refused() {
             &["--cron", "--force"],
         ] {
             let out = site.run(args);
-            out.assert_code(1);
-            assert!(out.stderr.contains(named), "{key}: {args:?}");
-            assert!(
-                out.stderr.contains(&site.dir().display().to_string()),
-                "{key}: the folder is named"
-            );
+            // Both the mismatch and the folder are named.
+            out.assert_code(1)
+                .assert_stderr_has(named)
+                .assert_stderr_has(&site.dir().display().to_string());
         }
         assert_eq!(site.fake.hits("new-order"), 1, "{key}: nothing was ordered");
         let folders: Vec<String> = fs::read_dir(&site.home)

@@ -9,8 +9,10 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::fake_acme::{FakeAcme, Fault};
-use crate::util::{Acmers, FIXTURE, free_port};
+use crate::support::acmers::Acmers;
+use crate::support::fake_acme::{FakeAcme, Fault};
+use crate::support::home::FIXTURE;
+use crate::support::net::free_port;
 
 const NAME: &str = "first.example.test";
 /// A hang guard, not a timing assertion.
@@ -55,7 +57,7 @@ fn an_unreachable_ca_leaves_no_lineage() {
     );
     let out = Acmers::new(&home).arg("--list").run();
     out.assert_code(0);
-    assert!(!out.stdout.contains(NAME), "{}", out.stdout);
+    out.assert_stdout_lacks(NAME);
 }
 
 #[test]
@@ -70,8 +72,8 @@ fn a_busy_port_fails_before_any_order() {
         port,
     )
     .run();
-    out.assert_code(1);
-    assert!(out.stderr.contains(&port.to_string()), "the port is named");
+    // The port is named.
+    out.assert_code(1).assert_stderr_has(&port.to_string());
     assert_eq!(fake.hits("new-order"), 0, "an order was placed");
     assert!(!lineage(&home).exists());
 }
@@ -128,12 +130,7 @@ fn never_issued_lineages_are_skipped_by_renew_all_as_by_cron() {
     .expect("write conf");
     for command in ["--renew-all", "--cron"] {
         let out = Acmers::new(&home).arg(command).timeout(GUARD).run();
-        out.assert_code(0);
-        assert!(
-            out.stdout
-                .contains(&format!("Skipping invalid cert {NAME}")),
-            "{command}: {}",
-            out.stdout
-        );
+        out.assert_code(0)
+            .assert_stdout_has(&format!("Skipping invalid cert {NAME}"));
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use crate::fake_acme::{FakeAcme, Fault, UNAUTHORIZED_DETAIL};
-use crate::util::{Acmers, Output, free_port};
+use crate::support::acmers::Acmers;
+use crate::support::fake_acme::{FakeAcme, Fault, UNAUTHORIZED_DETAIL};
+use crate::support::net::free_port;
 
 const NAME: &str = "hostile.example.test";
 /// A hang guard for runs that must fail fast; not a timing assertion.
@@ -72,16 +73,6 @@ impl Case {
     }
 }
 
-fn assert_stderr(out: &Output, needles: &[&str]) {
-    for needle in needles {
-        assert!(
-            out.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            out.stderr
-        );
-    }
-}
-
 /// Every path under `dir` whose file name contains `needle`.
 fn find_named(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -102,8 +93,7 @@ fn find_named(dir: &Path, needle: &str) -> Vec<PathBuf> {
 fn refuses_token(fake: &FakeAcme, case: &Case, token: &str, marker: &str) {
     fake.set_fault(Fault::Token(token.into()));
     let out = case.webroot_cmd(fake).run();
-    out.assert_code(1);
-    assert_stderr(&out, &["base64url"]);
+    out.assert_code(1).assert_stderr_has("base64url");
     assert!(
         out.stderr.to_lowercase().contains("refus"),
         "stderr does not say the token is refused:\n{}",
@@ -147,8 +137,7 @@ fn oversized_directory_hits_the_size_cap() {
     let fake = FakeAcme::start_with(Fault::HugeDirectory);
     let case = case();
     let out = case.standalone_cmd(&fake).run();
-    out.assert_code(1);
-    assert_stderr(&out, &["larger than"]);
+    out.assert_code(1).assert_stderr_has("larger than");
     assert_eq!(fake.hits("nonce") + fake.hits("account"), 0);
     assert!(
         !case.home.join("ca").exists(),
@@ -175,8 +164,9 @@ fn html_directory_is_not_an_acme_directory() {
     let fake = FakeAcme::start_with(Fault::HtmlDirectory);
     let case = case();
     let out = case.standalone_cmd(&fake).run();
-    out.assert_code(1);
-    assert_stderr(&out, &["not an ACME directory", "text/html"]);
+    out.assert_code(1)
+        .assert_stderr_has("not an ACME directory")
+        .assert_stderr_has("text/html");
     assert_eq!(fake.hits("dir"), 1, "no retry loop on a captive portal");
 }
 
@@ -185,8 +175,9 @@ fn rate_limited_new_order_fails_with_the_retry_time() {
     let fake = FakeAcme::start_with(Fault::RateLimited);
     let case = case();
     let out = case.standalone_cmd(&fake).run();
-    out.assert_code(1);
-    assert_stderr(&out, &["rateLimited", "too many new orders recently"]);
+    out.assert_code(1)
+        .assert_stderr_has("rateLimited")
+        .assert_stderr_has("too many new orders recently");
     assert_eq!(fake.hits("new-order"), 1, "newOrder was sent again");
     let hint = out
         .stderr
@@ -215,15 +206,10 @@ fn invalid_challenge_shows_the_problem_and_cleans_the_webroot() {
     let case = case();
     fake.watch_webroot(&case.webroot);
     let out = case.webroot_cmd(&fake).run();
-    out.assert_code(1);
-    assert_stderr(
-        &out,
-        &[
-            "urn:ietf:params:acme:error:unauthorized",
-            UNAUTHORIZED_DETAIL,
-            NAME,
-        ],
-    );
+    out.assert_code(1)
+        .assert_stderr_has("urn:ietf:params:acme:error:unauthorized")
+        .assert_stderr_has(UNAUTHORIZED_DETAIL)
+        .assert_stderr_has(NAME);
     let hint = out
         .stderr
         .lines()
@@ -269,7 +255,8 @@ fn validation_timeout_bounds_a_pending_authorization() {
         "stderr lacks the timeout:\n{}",
         out.stderr
     );
-    assert_stderr(&out, &["hint:", "--validation-timeout"]);
+    out.assert_stderr_has("hint:")
+        .assert_stderr_has("--validation-timeout");
     assert!(
         fake.hits("authz") >= 2,
         "the authorization was never re-polled"

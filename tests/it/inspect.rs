@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use tempfile::TempDir;
 
-use crate::util::{Acmers, Output, copy_fixture_home, snapshot};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::home::{copy_fixture_home, snapshot};
 
 const EXPECTED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -89,11 +90,8 @@ fn list_survives_an_unreadable_conf() {
             "a.example.test|\"\"|||||",
         );
     assert_eq!(out.stdout, want);
-    assert!(
-        out.stderr.contains("warning: cannot read") && out.stderr.contains("a.example.test.conf"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has("warning: cannot read")
+        .assert_stderr_has("a.example.test.conf");
     let out = home.run(&["--list", "--json"]);
     out.assert_code(0);
     assert_eq!(out.stdout.lines().count(), 3);
@@ -200,7 +198,7 @@ fn info_masks_saved_secrets_unless_insecure() {
         );
     assert_ne!(masked, acmesh);
     assert_eq!(out.stdout, masked);
-    assert!(!out.stdout.contains("fixture-token"));
+    out.assert_stdout_lacks("fixture-token");
     assert_eq!(out.stderr, "");
 }
 
@@ -234,13 +232,8 @@ fn info_of_a_removed_lineage_names_the_missing_conf() {
     assert_eq!(out.stdout, home.expected("info-d.example.test.txt"));
     // acme.sh's stderr is `cat`'s complaint; acmers says the same and why.
     let conf = home.path.join("d.example.test_ecc/d.example.test.conf");
-    assert!(
-        out.stderr
-            .contains(&format!("warning: `{}` does not exist", conf.display()))
-            && out.stderr.contains("--remove"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has(&format!("warning: `{}` does not exist", conf.display()))
+        .assert_stderr_has("--remove");
 }
 
 #[test]
@@ -281,12 +274,8 @@ fn remove_keeps_files_and_drops_the_lineage_from_the_list() {
     assert_eq!(out.stdout, want);
 
     let out = home.run(&["--remove", "-d", "a.example.test", "--ecc"]);
-    out.assert_code(1);
-    assert!(
-        out.stderr.contains("has already been removed"),
-        "{}",
-        out.stderr
-    );
+    out.assert_code(1)
+        .assert_stderr_has("has already been removed");
 }
 
 #[test]
@@ -294,21 +283,14 @@ fn remove_of_an_unknown_domain_fails_and_changes_nothing() {
     let home = Home::new();
     let before = snapshot(&home.path);
     let out = home.run(&["--remove", "-d", "unknown.example.test"]);
-    out.assert_code(1);
-    assert!(
-        out.stderr
-            .contains("'unknown.example.test' is not an issued domain, skipping"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("hint: "), "{}", out.stderr);
+    out.assert_code(1)
+        .assert_stderr_has("'unknown.example.test' is not an issued domain, skipping")
+        .assert_stderr_has("hint: ");
     // An EC lineage asked for as RSA: acmers points at `--ecc` only when it exists.
     let out = home.run(&["--remove", "-d", "c.example.test", "--ecc"]);
-    out.assert_code(1);
-    assert!(out.stderr.contains("without `--ecc`"), "{}", out.stderr);
+    out.assert_code(1).assert_stderr_has("without `--ecc`");
     let out = home.run(&["--remove"]);
-    out.assert_code(1);
-    assert!(out.stderr.contains("`-d`"), "{}", out.stderr);
+    out.assert_code(1).assert_stderr_has("`-d`");
     assert_eq!(snapshot(&home.path), before);
 }
 
@@ -316,13 +298,8 @@ fn remove_of_an_unknown_domain_fails_and_changes_nothing() {
 fn remove_without_ecc_uses_the_only_ecc_lineage_like_acmesh() {
     let home = Home::new();
     let out = home.run(&["--remove", "-d", "b.example.test"]);
-    out.assert_code(0);
-    assert!(
-        out.stdout.contains(
-            "The domain 'b.example.test' seems to already have an ECC cert, let's use it."
-        ),
-        "{}",
-        out.stdout
+    out.assert_code(0).assert_stdout_has(
+        "The domain 'b.example.test' seems to already have an ECC cert, let's use it.",
     );
     assert!(
         home.path

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 
 use tempfile::TempDir;
 
-use crate::certs::KeyKind;
-use crate::lineage::{Expect, Lineage, Mode, Site, check_issued, now, read, site};
-use crate::nginx::{Nginx, open_up};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, read_conf};
+use crate::support::acmers::Acmers;
+use crate::support::certs::KeyKind;
+use crate::support::conf::read_conf;
+use crate::support::home::{Site, read, site};
+use crate::support::lineage::{Expect, Lineage, Mode, check_issued, now};
+use crate::support::nginx::{Nginx, open_up};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// A webroot nginx serves on Pebble's http-01 port.
 struct Webroot {

@@ -1,10 +1,11 @@
 //! acmers integration tests: one binary (docs/testing.md).
 //!
-//! - [`pebble`], [`nginx`], [`fake_acme`]: the servers the tests talk to, all on loopback;
+//! - [`support`]: what the tests share — the servers they talk to (Pebble, nginx, the fake
+//!   CA, all on loopback), the `acmers` runner and its assertions, test homes, conf files;
 //!   [`smoke`] checks them without acmers.
 //! - [`issue`]: `--issue` against a real Pebble (standalone, webroot via nginx, RSA/EC,
 //!   skip/force, badNonce recovery, wildcard refusal).
-//!   [`lineage`] checks everything a successful issuance leaves in the home.
+//!   [`support::lineage`] checks everything a successful issuance leaves in the home.
 //! - [`revoke`]: `--revoke` against Pebble (account key, reason, domain-key fallback).
 //! - [`schedule`]: `--install-cronjob`/`--uninstall-cronjob` with a fake `crontab`, and
 //!   `--install-systemd-timer` into `ACMERS_SYSTEMD_DIR`.
@@ -12,12 +13,11 @@
 //! - [`cli`]: help, version, usage errors, `--set-default-ca` and the output format (no CA).
 //! - [`account`]: the default CA from account.conf, a forgotten account registered again,
 //!   and acme.sh's fixture home moved to a new Pebble.
-//! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's outputs.
+//! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
+//!   outputs.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
 //!   rate limit, failed or endless validation, certificates that must not be installed).
-//! - [`util`] (ports, process guards, the `acmers` runner, conf reader), [`net`] (HTTP(S)
-//!   clients) and [`certs`] (throwaway CAs, chain verification, key checks).
 //!
 //! The Pebble and nginx tests need `pebble`, `pebble-challtestsrv` and `nginx` installed;
 //! `scripts/test` installs them. They fail (never skip) when the binaries are missing.
@@ -31,24 +31,18 @@ mod account;
 mod acmesh_home;
 mod bad_cert;
 mod blackhole;
-mod certs;
 mod cli;
 mod crash;
 mod damaged;
-mod fake_acme;
 mod first_issue;
 mod hostile;
 mod inspect;
 mod issue;
-mod lineage;
-mod net;
-mod nginx;
-mod pebble;
 mod renew;
 mod revoke;
 mod schedule;
 mod signals;
 mod smoke;
 mod stuck_order;
+mod support;
 mod trust;
-mod util;

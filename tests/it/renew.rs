@@ -4,56 +4,18 @@
 //! forced renewals.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use crate::certs::leaf_sans;
-use crate::lineage::{read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, Output, read_conf};
-
-/// `--issue -d <name> --standalone` on Pebble's http-01 port, plus `extra`.
-pub(crate) fn issue(home: &Path, pebble: &Pebble, name: &str, extra: &[&str]) -> Output {
-    Acmers::new(home)
-        .args(["--issue", "-d", name, "--standalone", "--httpport"])
-        .arg(pebble.http_port().to_string())
-        .args(["--local-address", "127.0.0.1", "--server"])
-        .arg(pebble.directory_url())
-        .arg("--ca-bundle")
-        .arg(pebble.ca_bundle_path().as_os_str())
-        .args(extra)
-        .run()
-}
-
-/// The folder of an EC lineage.
-pub(crate) fn ecc_dir(home: &Path, name: &str) -> PathBuf {
-    home.join(format!("{name}_ecc"))
-}
-
-/// Rewrite one `KEY='value'` line of a conf (as a user or a clock change would).
-pub(crate) fn set_conf(conf: &Path, key: &str, value: &str) {
-    let text = read(conf);
-    let prefix = format!("{key}=");
-    let mut found = false;
-    let mut out: String = text
-        .lines()
-        .map(|line| {
-            if line.starts_with(&prefix) {
-                found = true;
-                format!("{key}='{value}'\n")
-            } else {
-                format!("{line}\n")
-            }
-        })
-        .collect();
-    if !found {
-        out.push_str(&format!("{key}='{value}'\n"));
-    }
-    fs::write(conf, out).expect("write conf");
-}
+use crate::support::acmers::{Acmers, Output};
+use crate::support::certs::leaf_sans;
+use crate::support::conf::{read_conf, set_conf};
+use crate::support::home::{read, site};
+use crate::support::lineage::{ecc_dir, issue};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// Make a lineage due now.
-pub(crate) fn make_due(home: &Path, name: &str) {
+fn make_due(home: &Path, name: &str) {
     set_conf(
         &ecc_dir(home, name).join(format!("{name}.conf")),
         "Le_NextRenewTime",
@@ -77,11 +39,7 @@ fn renew_one_forced_not_due_and_unknown() {
     // Not due: exit 2, nothing changes, no request (the CA is not even asked).
     let out = Acmers::new(&site.home).args(["--renew", "-d", name]).run();
     out.assert_code(2);
-    assert!(
-        out.stdout.contains("Skipping. Next renewal time is: "),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("Skipping. Next renewal time is: ");
     assert_eq!(cert(&site.home, name), first);
     assert_eq!(pebble.orders_created(), 1);
 
@@ -91,11 +49,7 @@ fn renew_one_forced_not_due_and_unknown() {
         .args(["--renew", "-d", name, "--force", "-w", "/nonexistent"])
         .run();
     out.assert_code(0);
-    assert!(
-        out.stdout.contains(&format!("Renewing: '{name}'")),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has(&format!("Renewing: '{name}'"));
     assert_ne!(cert(&site.home, name), first, "a new certificate");
     assert_eq!(
         read(&ecc_dir(&site.home, name).join(format!("{name}.key"))),
@@ -109,11 +63,7 @@ fn renew_one_forced_not_due_and_unknown() {
         .args(["--renew", "-d", "unknown.example.test"])
         .run();
     out.assert_code(2);
-    assert!(
-        out.stdout.contains("is not an issued domain"),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("is not an issued domain");
 }
 
 #[test]
@@ -149,24 +99,11 @@ fn renew_all_mixed_fleet_and_cron() {
 
     let out = Acmers::new(&site.home).args(["--cron"]).run();
     out.assert_code(1);
-    assert!(out.stdout.contains("===Starting cron==="), "{}", out.stdout);
-    assert!(out.stdout.contains("===End cron==="), "{}", out.stdout);
-    assert!(
-        out.stderr.contains(&format!("Error renewing {broken}.")),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stdout
-            .contains("Skipping invalid cert never.example.test"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains(&format!("Skipped {fresh}")),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("===Starting cron===");
+    out.assert_stdout_has("===End cron===");
+    out.assert_stderr_has(&format!("Error renewing {broken}."));
+    out.assert_stdout_has("Skipping invalid cert never.example.test");
+    out.assert_stdout_has(&format!("Skipped {fresh}"));
     assert_ne!(
         cert(&site.home, due),
         before[0],
@@ -212,11 +149,7 @@ fn renew_all_in_parallel_shares_the_standalone_server() {
         let new = cert(&site.home, name);
         assert_ne!(new, old, "{name} renewed");
         assert_eq!(leaf_sans(&new), [*name]);
-        assert!(
-            out.stdout.contains(&format!("[{name}] Renewing: '{name}'")),
-            "{}",
-            out.stdout
-        );
+        out.assert_stdout_has(&format!("[{name}] Renewing: '{name}'"));
     }
 }
 
@@ -305,7 +238,7 @@ fn install_cert_reload_and_hooks() {
     };
     let out = install_all();
     out.assert_code(0);
-    assert!(out.stdout.contains("Reload successful"), "{}", out.stdout);
+    out.assert_stdout_has("Reload successful");
     for (file, source) in [
         ("cert.pem", format!("{name}.cer")),
         ("key.pem", format!("{name}.key")),
@@ -344,11 +277,7 @@ fn install_cert_reload_and_hooks() {
         .run();
     out.assert_code(0);
     assert_eq!(mode("key.pem"), 0o640);
-    assert!(
-        out.stderr.contains("was readable by every user (mode 644)"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has("was readable by every user (mode 644)");
 
     // A renewal: pre, install + reload, post, renew — in acme.sh's order.
     install_all().assert_code(0);
@@ -377,11 +306,7 @@ fn install_cert_reload_and_hooks() {
         .arg(target.join("cert.pem"))
         .run();
     out.assert_code(1);
-    assert!(
-        out.stderr.contains(&format!("Reload error for: {name}")),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has(&format!("Reload error for: {name}"));
     assert!(read_conf(&conf_path).get("Acmers_InstallPending").is_some());
 
     // A hanging reload command is killed at --hook-timeout.
@@ -400,7 +325,7 @@ fn install_cert_reload_and_hooks() {
         .timeout(Duration::from_secs(30))
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("Reload error"), "{}", out.stderr);
+    out.assert_stderr_has("Reload error");
 }
 
 #[test]
@@ -434,11 +359,7 @@ fn two_forced_renewals_at_once_make_one_order() {
     );
     assert_eq!(pebble.orders_created(), orders + 1, "exactly one new order");
     let skipped = if a.code == 2 { &a } else { &b };
-    assert!(
-        skipped.stdout.contains("another acmers process"),
-        "{}",
-        skipped.stdout
-    );
+    skipped.assert_stdout_has("another acmers process");
 }
 
 #[test]
@@ -447,11 +368,11 @@ fn two_first_runs_on_a_fresh_home_register_one_account() {
     let site = site();
     // Webroot (real nginx), so both runs can answer http-01 at the same time.
     let top = site.home.parent().expect("top").to_owned();
-    crate::nginx::open_up(&top);
+    crate::support::nginx::open_up(&top);
     let www = top.join("www");
     fs::create_dir(&www).expect("mkdir www");
-    crate::nginx::open_up(&www);
-    let _nginx = crate::nginx::Nginx::serve(&www, pebble.http_port());
+    crate::support::nginx::open_up(&www);
+    let _nginx = crate::support::nginx::Nginx::serve(&www, pebble.http_port());
     let run = |name: &str| {
         Acmers::new(&site.home)
             .args(["--issue", "-d", name, "-w"])
@@ -508,7 +429,7 @@ fn stop_renew_on_error_starts_nothing_after_a_failure() {
         .args(["--renew-all", "-se", "--parallel", "1"])
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("dns_cf"), "{}", out.stderr);
+    out.assert_stderr_has("dns_cf");
     assert_eq!(
         cert(&site.home, due),
         before,
@@ -547,23 +468,14 @@ fn a_locked_lineage_is_waited_for_then_skipped_and_cron_skips_it_at_once() {
             .args(["--renew", "-d", name, "--force", "--lock-timeout", "1"])
             .run();
         out.assert_code(2);
-        assert!(out.stdout.contains("waiting up to 1 s"), "{}", out.stdout);
-        assert!(
-            out.stdout.contains(&format!(
-                "Skipping {name}: another acmers process is working on it"
-            )),
-            "{}",
-            out.stdout
-        );
+        out.assert_stdout_has("waiting up to 1 s");
+        out.assert_stdout_has(&format!(
+            "Skipping {name}: another acmers process is working on it"
+        ));
         let out = Acmers::new(&site.home).args(["--cron", "--force"]).run();
         out.assert_code(0);
-        assert!(!out.stdout.contains("waiting up to"), "{}", out.stdout);
-        assert!(
-            out.stdout
-                .contains("another acmers process is working on it"),
-            "{}",
-            out.stdout
-        );
+        out.assert_stdout_lacks("waiting up to");
+        out.assert_stdout_has("another acmers process is working on it");
         holder.join().expect("holder").assert_code(0);
     });
 }
@@ -588,11 +500,7 @@ fn install_options_on_issue_are_saved_and_performed() {
         ],
     );
     out.assert_code(0);
-    assert!(
-        out.stdout.contains("Installing full chain to: "),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout_has("Installing full chain to: ");
     assert_eq!(
         read(&target),
         read(&ecc_dir(&site.home, name).join("fullchain.cer"))

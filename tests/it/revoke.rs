@@ -7,10 +7,10 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::certs::pem_certs;
-use crate::lineage::{read, site};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{Acmers, Output};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::certs::pem_certs;
+use crate::support::home::{read, site};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// `--issue -d <name> --standalone` on Pebble's http-01 port; exit 0.
 fn issue(home: &Path, pebble: &Pebble, name: &str) {
@@ -81,7 +81,7 @@ fn account_key_revokes_and_the_files_are_moved() {
     out.assert_code(0);
     assert_line(&out.stdout, "Trying account key first.");
     assert_line(&out.stdout, "Successfully revoked.");
-    assert!(!out.stdout.contains("Trying domain key."), "{}", out.stdout);
+    out.assert_stdout_lacks("Trying domain key.");
     assert_eq!(out.stderr, "");
     let status = pebble.cert_status(&serial);
     assert_eq!(status["Status"], "Revoked", "{status}");
@@ -100,21 +100,11 @@ fn account_key_revokes_and_the_files_are_moved() {
     // Nothing left to revoke: acme.sh's message, exit 1.
     let again = revoke(&site.home, name, &[]);
     again.assert_code(1);
-    assert!(
-        again.stderr.contains("was not found, skipping."),
-        "{}",
-        again.stderr
-    );
+    again.assert_stderr_has("was not found, skipping.");
 
     let unknown = revoke(&site.home, "never.example.test", &[]);
     unknown.assert_code(1);
-    assert!(
-        unknown
-            .stderr
-            .contains("never.example.test is not an issued domain"),
-        "{}",
-        unknown.stderr
-    );
+    unknown.assert_stderr_has("never.example.test is not an issued domain");
 }
 
 #[test]
@@ -131,7 +121,7 @@ fn reason_code_is_sent_and_a_refused_one_changes_nothing() {
     let out = revoke(&site.home, name, &["--revoke-reason", "7"]);
     out.assert_code(1);
     assert_line(&out.stdout, "Trying domain key.");
-    assert!(out.stderr.contains("badRevocationReason"), "{}", out.stderr);
+    out.assert_stderr_has("badRevocationReason");
     assert_eq!(pebble.cert_status(&serial)["Status"], "Valid");
     assert_eq!(read(&lineage.join(format!("{name}.cer"))), before);
     assert!(!lineage.join(format!("{name}.key.revoked")).exists());
@@ -172,7 +162,7 @@ fn domain_key_is_used_when_the_account_cannot_revoke() {
     out.assert_code(0);
     assert_line(&out.stdout, "Trying account key first.");
     assert_line(&out.stderr, "Error revoking.");
-    assert!(out.stderr.contains("unauthorized"), "{}", out.stderr);
+    out.assert_stderr_has("unauthorized");
     assert_line(&out.stdout, "Trying domain key.");
     assert_line(&out.stdout, "Successfully revoked.");
     assert_eq!(pebble.cert_status(&serial_a)["Status"], "Revoked");
@@ -187,11 +177,7 @@ fn domain_key_is_used_when_the_account_cannot_revoke() {
         .arg(pebble.ca_bundle_path().as_os_str())
         .run();
     out.assert_code(0);
-    assert!(
-        out.stderr.contains("no account for this CA"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has("no account for this CA");
     assert_line(&out.stdout, "Successfully revoked.");
     assert_eq!(pebble.cert_status(&serial_b)["Status"], "Revoked");
     assert!(

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::util::{Acmers, Output};
+use crate::support::acmers::Acmers;
 
 /// The fake `crontab`: `-l` prints the stored file (or "no crontab for <user>", exit 1),
 /// `-` stores stdin. `FAKE_CRONTAB_LIST_FAILS` makes `-l` fail another way.
@@ -109,14 +109,6 @@ fn assert_cron_line(line: &str, home: &Path, config_home: Option<&Path>) {
     assert_eq!(fields[5], format!("{command} > /dev/null"));
 }
 
-fn assert_stdout_has(out: &Output, needle: &str) {
-    assert!(
-        out.stdout.contains(needle),
-        "{needle:?} not in:\n{}",
-        out.stdout
-    );
-}
-
 #[test]
 fn cronjob_is_added_once_next_to_other_jobs() {
     let sb = sandbox();
@@ -126,7 +118,7 @@ fn cronjob_is_added_once_next_to_other_jobs() {
 
     let out = sb.acmers(&["--install-cronjob"]).run();
     out.assert_code(0);
-    assert_stdout_has(&out, "Installing cron job");
+    out.assert_stdout_has("Installing cron job");
     let text = sb.crontab();
     let ours = text.strip_prefix(other).expect("other jobs kept, in order");
     assert!(ours.ends_with('\n'), "{text:?}");
@@ -135,7 +127,7 @@ fn cronjob_is_added_once_next_to_other_jobs() {
 
     let out = sb.acmers(&["--install-cronjob"]).run();
     out.assert_code(0);
-    assert_stdout_has(&out, "A cron job exists already");
+    out.assert_stdout_has("A cron job exists already");
     assert_eq!(sb.crontab(), text, "a second install changes nothing");
 }
 
@@ -165,7 +157,7 @@ fn an_acmesh_cronjob_counts_as_installed_and_uninstall_removes_both() {
 
     let out = sb.acmers(&["--install-cronjob"]).run();
     out.assert_code(0);
-    assert_stdout_has(&out, acmesh);
+    out.assert_stdout_has(acmesh);
     assert_eq!(sb.crontab(), text);
 
     // Add ours too (as if installed earlier), then remove every --cron job.
@@ -177,8 +169,8 @@ fn an_acmesh_cronjob_counts_as_installed_and_uninstall_removes_both() {
     fs::write(&sb.crontab, format!("{text}{ours}\n")).expect("seed crontab");
     let out = sb.acmers(&["--uninstall-cronjob"]).run();
     out.assert_code(0);
-    assert_stdout_has(&out, &format!("Removed: {acmesh}"));
-    assert_stdout_has(&out, &format!("Removed: {ours}"));
+    out.assert_stdout_has(&format!("Removed: {acmesh}"));
+    out.assert_stdout_has(&format!("Removed: {ours}"));
     assert_eq!(
         sb.crontab(),
         "0 1 * * * /usr/bin/true\n# 5 5 * * * acme.sh --cron\n",
@@ -187,7 +179,7 @@ fn an_acmesh_cronjob_counts_as_installed_and_uninstall_removes_both() {
 
     let out = sb.acmers(&["--uninstall-cronjob"]).run();
     out.assert_code(0);
-    assert_stdout_has(&out, "No cron job found.");
+    out.assert_stdout_has("No cron job found.");
 }
 
 #[test]
@@ -195,16 +187,8 @@ fn missing_crontab_fails_with_a_hint() {
     let sb = sandbox();
     let out = sb.acmers(&["--install-cronjob"]).run();
     out.assert_code(1);
-    assert!(
-        out.stderr.contains("crontab/fcrontab doesn't exist"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("--install-systemd-timer"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr_has("crontab/fcrontab doesn't exist");
+    out.assert_stderr_has("--install-systemd-timer");
     assert!(!sb.crontab.exists());
 }
 
@@ -218,8 +202,8 @@ fn a_crontab_that_cannot_be_listed_is_not_overwritten() {
         .env("FAKE_CRONTAB_LIST_FAILS", "1")
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
-    assert!(out.stderr.contains("crontab -e"), "{}", out.stderr);
+    out.assert_stderr_has("Permission denied");
+    out.assert_stderr_has("crontab -e");
     assert_eq!(sb.crontab(), "0 1 * * * /usr/bin/true\n");
 }
 
@@ -290,5 +274,5 @@ fn systemd_timer_goes_to_acmers_systemd_dir() {
             "{expected:?} not in:\n{timer}"
         );
     }
-    assert_stdout_has(&out, "systemctl enable --now acmers.timer");
+    out.assert_stdout_has("systemctl enable --now acmers.timer");
 }

@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::fake_acme::{FakeAcme, Fault};
-use crate::util::{Acmers, Running};
+use crate::support::acmers::{Acmers, Running};
+use crate::support::fake_acme::{FakeAcme, Fault};
 
 const NAME: &str = "signal.example.test";
 
@@ -81,12 +81,8 @@ fn a_signal_cleans_up_runs_the_post_hook_and_exits_128_plus_n() {
         assert!(case.mark("pre").exists(), "{signal}: the pre hook ran");
         run.signal(signal);
         let out = run.wait();
-        out.assert_code(code);
-        let name = format!("SIG{signal}");
-        assert!(
-            out.stderr.contains(&format!("interrupted by {name}")),
-            "{signal}"
-        );
+        out.assert_code(code)
+            .assert_stderr_has(&format!("interrupted by SIG{signal}"));
         assert!(post.exists(), "{signal}: the post hook ran");
         assert!(case.tokens().is_empty(), "{signal}: the token was removed");
         assert!(Path::new(&case.webroot()).is_dir(), "the webroot stays");

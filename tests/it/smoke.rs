@@ -10,12 +10,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::certs::{leaf_sans, pem_certs, verify_chain_against_root};
-use crate::fake_acme::FakeAcme;
-use crate::net::{http_get, https_request};
-use crate::nginx::{Nginx, open_up};
-use crate::pebble::{Pebble, PebbleOpts};
-use crate::util::{free_port, read_conf};
+use crate::support::certs::{leaf_sans, pem_certs, verify_chain_against_root};
+use crate::support::conf::read_conf;
+use crate::support::fake_acme::FakeAcme;
+use crate::support::net::free_port;
+use crate::support::net::{http_get, https_request};
+use crate::support::nginx::{Nginx, open_up};
+use crate::support::pebble::{Pebble, PebbleOpts};
 
 #[test]
 fn pebble_serves_directory_and_root() {

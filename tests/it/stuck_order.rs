@@ -6,9 +6,11 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::certs::{leaf_sans, verify_chain_against_root};
-use crate::fake_acme::FakeAcme;
-use crate::util::{Acmers, free_port, read_conf};
+use crate::support::acmers::Acmers;
+use crate::support::certs::{leaf_sans, verify_chain_against_root};
+use crate::support::conf::read_conf;
+use crate::support::fake_acme::FakeAcme;
+use crate::support::net::free_port;
 
 const NAME: &str = "stuck.example.test";
 
@@ -48,18 +50,10 @@ fn stuck_processing_times_out_then_the_saved_order_is_resumed() {
         .args(["--order-timeout", "3"])
         .timeout(Duration::from_secs(60))
         .run();
-    out.assert_code(1);
     let order_url = fake.directory_url().replace("/dir", "/order/1");
-    for needle in [
-        r#"order is still "processing" after 3 s"#,
-        order_url.as_str(),
-    ] {
-        assert!(
-            out.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            out.stderr
-        );
-    }
+    out.assert_code(1)
+        .assert_stderr_has(r#"order is still "processing" after 3 s"#)
+        .assert_stderr_has(&order_url);
     let lower = out.stderr.to_lowercase();
     assert!(
         lower.contains("re-run") || lower.contains("rerun"),
@@ -116,13 +110,8 @@ fn retry_after_zero_or_past_cannot_make_the_wait_endless() {
             .args(["--order-timeout", "3"])
             .timeout(Duration::from_secs(60))
             .run();
-        out.assert_code(1);
-        assert!(
-            out.stderr
-                .contains(r#"order is still "processing" after 3 s"#),
-            "{retry_after}: {}",
-            out.stderr
-        );
+        out.assert_code(1)
+            .assert_stderr_has(r#"order is still "processing" after 3 s"#);
         // 50 ms doubling within 3 s is 7 polls; a loop obeying `0` makes thousands.
         let polls = fake.hits("order");
         assert!(polls <= 8, "{retry_after}: {polls} order polls");

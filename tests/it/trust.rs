@@ -8,8 +8,10 @@ use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::fake_acme::FakeAcme;
-use crate::util::{Acmers, Output, free_port, read_conf};
+use crate::support::acmers::{Acmers, Output};
+use crate::support::conf::read_conf;
+use crate::support::fake_acme::FakeAcme;
+use crate::support::net::free_port;
 
 const NAME: &str = "trust.example.test";
 /// `nobody`: the other local user.
@@ -121,8 +123,9 @@ impl Site {
         let out = self.cmd(args).run();
         out.assert_code(1);
         let expected = format!("refusing `{}` as root: {why}", refused.display());
-        assert!(out.stderr.contains(&expected), "wanted {expected:?}");
-        assert!(out.stderr.contains("chown root"), "the hint is shown");
+        // The refusal and its hint.
+        out.assert_stderr_has(&expected)
+            .assert_stderr_has("chown root");
         assert!(
             !self.marker.exists(),
             "a command saved in the conf ran as root"
@@ -163,7 +166,7 @@ fn a_conf_another_user_owns_or_can_write_runs_nothing() {
         &site.conf(),
         "other users can write",
     );
-    assert!(out.stderr.contains(&format!("Error renewing {NAME}.")));
+    out.assert_stderr_has(&format!("Error renewing {NAME}."));
 }
 
 #[test]
@@ -237,7 +240,7 @@ fn account_conf_log_and_ca_bundle_of_another_user_are_refused() {
         "refusing `{}` as root: it is owned by another user (uid 65534)",
         account.display()
     );
-    assert!(out.stderr.contains(&expected), "wanted {expected:?}");
+    out.assert_stderr_has(&expected);
     give(&account, 0);
     list().run().assert_code(0);
 
@@ -248,10 +251,7 @@ fn account_conf_log_and_ca_bundle_of_another_user_are_refused() {
     let log = open.join("acme.log");
     let out = list().arg("--log").arg(&log).run();
     out.assert_code(1);
-    assert!(
-        out.stderr
-            .contains(&format!("refusing `{}` as root", open.display()))
-    );
+    out.assert_stderr_has(&format!("refusing `{}` as root", open.display()));
     assert!(!log.exists());
 
     // A log that is another user's link to root's file: the file is not appended to.
@@ -262,7 +262,7 @@ fn account_conf_log_and_ca_bundle_of_another_user_are_refused() {
     give_to_nobody(&link);
     let out = list().arg("--log").arg(&link).run();
     out.assert_code(1);
-    assert!(out.stderr.contains("symbolic link owned by another user"));
+    out.assert_stderr_has("symbolic link owned by another user");
     assert_eq!(fs::read_to_string(&victim).expect("victim"), "precious\n");
 
     // A CA bundle another user owns could make root trust their CA.
@@ -276,8 +276,8 @@ fn account_conf_log_and_ca_bundle_of_another_user_are_refused() {
         .timeout(GUARD)
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("cannot read the CA bundle"));
-    assert!(out.stderr.contains("owned by another user (uid 65534)"));
+    out.assert_stderr_has("cannot read the CA bundle");
+    out.assert_stderr_has("owned by another user (uid 65534)");
     assert_eq!(site.requests(), requests, "the CA was contacted");
     assert!(!site.marker.exists());
 }

@@ -12,9 +12,10 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::certs::LocalTls;
-use crate::net::https_request;
-use crate::util::{Subprocess, free_port};
+use crate::support::certs::LocalTls;
+use crate::support::net::free_port;
+use crate::support::net::https_request;
+use crate::support::process::Subprocess;
 
 /// How to start Pebble.
 pub(crate) struct PebbleOpts {

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::util::Subprocess;
+use crate::support::process::Subprocess;
 
 /// A running nginx; killed on drop.
 pub(crate) struct Nginx {

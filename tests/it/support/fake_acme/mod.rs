@@ -24,7 +24,7 @@ use rcgen::{CertifiedIssuer, KeyPair};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::certs::{LocalTls, ca_issuer, sign_csr};
+use crate::support::certs::{LocalTls, ca_issuer, sign_csr};
 
 type Reply = Response<Full<Bytes>>;
 

@@ -1,31 +1,19 @@
-//! What a successful `--issue` must leave in the acme.sh home, checked file by file: the
-//! lineage folder, modes, conf keys, stdout lines, the chain (against the CA's root), the
-//! key, and the account folder. Shared by every test that issues against Pebble.
+//! Lineages issued by Pebble: [`issue`] runs one standalone `--issue`, and [`check_issued`]
+//! checks what a successful one must leave in the acme.sh home, file by file: the lineage
+//! folder, modes, conf keys, stdout lines, the chain (against the CA's root), the key, and
+//! the account folder.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use tempfile::TempDir;
-
-use crate::certs::{
+use crate::support::acmers::{Acmers, Output};
+use crate::support::certs::{
     KeyKind, assert_key_matches_leaf, leaf_sans, pem_certs, verify_chain_against_root,
 };
-use crate::pebble::Pebble;
-use crate::util::{Conf, Output, read_conf};
-
-/// A temp dir holding the acme.sh home (`<tmp>/home`) and the fake `$HOME` beside it.
-pub(crate) struct Site {
-    _top: TempDir,
-    pub(crate) home: PathBuf,
-}
-
-pub(crate) fn site() -> Site {
-    let top = tempfile::tempdir().expect("tempdir");
-    let home = top.path().join("home");
-    fs::create_dir(&home).expect("mkdir home");
-    Site { _top: top, home }
-}
+use crate::support::conf::{Conf, read_conf};
+use crate::support::home::{Site, read};
+use crate::support::pebble::Pebble;
 
 /// How a name is validated.
 pub(crate) enum Mode<'a> {
@@ -62,10 +50,6 @@ impl Lineage {
 fn mode_of(path: &Path) -> u32 {
     let meta = fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     meta.permissions().mode() & 0o7777
-}
-
-pub(crate) fn read(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 /// stdout has an acme.sh-style `[<date>] <message>` line.
@@ -230,6 +214,25 @@ fn check_account(site: &Site, pebble: &Pebble) {
     assert!(!ca_conf["CA_KEY_HASH"].is_empty(), "{ca_conf:?}");
 }
 
+/// Now in epoch seconds (the `started` of an [`Expect`]).
 pub(crate) fn now() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+/// `--issue -d <name> --standalone` on Pebble's http-01 port, plus `extra`.
+pub(crate) fn issue(home: &Path, pebble: &Pebble, name: &str, extra: &[&str]) -> Output {
+    Acmers::new(home)
+        .args(["--issue", "-d", name, "--standalone", "--httpport"])
+        .arg(pebble.http_port().to_string())
+        .args(["--local-address", "127.0.0.1", "--server"])
+        .arg(pebble.directory_url())
+        .arg("--ca-bundle")
+        .arg(pebble.ca_bundle_path().as_os_str())
+        .args(extra)
+        .run()
+}
+
+/// The folder of an EC lineage.
+pub(crate) fn ecc_dir(home: &Path, name: &str) -> PathBuf {
+    home.join(format!("{name}_ecc"))
 }

@@ -10,7 +10,7 @@ use rcgen::{CertificateSigningRequestParams, KeyPair};
 use serde_json::{Value, json};
 
 use super::{Fault, Reply, Shared, State, UNAUTHORIZED_DETAIL};
-use crate::certs::{sign_csr, sign_for_new_key};
+use crate::support::certs::{sign_csr, sign_for_new_key};
 
 /// Size of the [`Fault::HugeDirectory`] body: twice acmers' 1 MiB cap.
 const HUGE: usize = 2 * 1024 * 1024;

@@ -1,8 +1,39 @@
-//! Small HTTP(S) clients for tests: a raw HTTP/1.0 GET and one HTTPS request that trusts
-//! only a given CA.
+//! Loopback networking for tests: free ports, waiting for a listener, a raw HTTP/1.0 GET and
+//! one HTTPS request that trusts only a given CA.
 
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::collections::HashSet;
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A loopback port that was free a moment ago for both TCP and UDP, and that this process
+/// has never handed out before (so parallel tests do not collide with each other).
+pub(crate) fn free_port() -> u16 {
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    loop {
+        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = tcp.local_addr().expect("local addr").port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_err() {
+            continue;
+        }
+        let mut given = GIVEN.lock().expect("port registry");
+        if given.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
+}
+
+/// Whether something accepts TCP connections on `addr` before `timeout` passes.
+pub(crate) fn wait_for_tcp(addr: SocketAddr, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
 
 /// A tiny HTTP/1.0 GET over plain TCP: (status code, body).
 pub(crate) fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
