@@ -103,17 +103,14 @@ fn run(
     match command {
         Command::Issue => {
             let settings = settings::IssueSettings::resolve(&parsed.args, &parsed.modes, globals)?;
-            warn_unhonoured(globals, printer);
             runtime()?.block_on(commands::issue::run(&settings, globals, printer))
         }
         Command::Renew => {
             let settings = settings::RenewSettings::resolve(&parsed.args, globals)?;
-            warn_unhonoured(globals, printer);
             runtime()?.block_on(commands::renew::run_one(&settings, globals, printer))
         }
         Command::RenewAll | Command::Cron => {
             let settings = settings::RenewSettings::resolve(&parsed.args, globals)?;
-            warn_unhonoured(globals, printer);
             runtime()?.block_on(commands::renew::run_all(
                 &settings,
                 globals,
@@ -150,18 +147,6 @@ fn run(
         Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),
         // Handled before settings are resolved.
         Command::Help | Command::Version => Ok(Outcome::Done),
-    }
-}
-
-/// Name the settings of `account.conf` acmers does not act on yet (docs/compat.md), once per
-/// run of a command that issues or renews.
-fn warn_unhonoured(globals: &Globals, printer: &Printer) {
-    let keys = globals.account_conf.unhonoured();
-    if !keys.is_empty() {
-        printer.error(format_args!(
-            "warning: acmers does not support yet, and ignores in `account.conf`: {}",
-            keys.join(", ")
-        ));
     }
 }
 

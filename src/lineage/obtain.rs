@@ -94,7 +94,7 @@ pub(super) async fn obtain(
                 OrderStatus::Pending | OrderStatus::Ready
             ) {
                 progress.info(&"Let's finalize the order.");
-                progress.info_kv("Le_OrderFinalize", &order.state.finalize);
+                progress.info_kv(DomainRecord::FINALIZE_KEY, &order.state.finalize);
                 order = finalize(account, &order, &csr.der, &policy, progress)
                     .await
                     .map_err(|e| at_order(e, &order))?;
@@ -116,7 +116,7 @@ pub(super) async fn obtain(
                 )
             })?;
             progress.info(&"Downloading cert.");
-            progress.info_kv("Le_LinkCert", &cert_url);
+            progress.info_kv(DomainRecord::CERT_KEY, &cert_url);
             let pem = account.certificate(&cert_url).await.map_err(at_ca)?;
             Ok::<_, Error>((pem, cert_url))
         })

@@ -237,3 +237,31 @@ fn wildcard_with_standalone_is_refused() {
     );
     assert!(!lineage.cer.exists());
 }
+
+/// An internationalized name keeps the form it was typed in, as acme.sh keeps it: the folder
+/// and `Le_Domain` are in Unicode, the order and the certificate carry the A-label, and a
+/// renewal of that lineage stays in its folder.
+#[test]
+fn idn_lineage_is_named_as_typed_and_renews_in_place() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "bücher.example.test";
+    crate::support::lineage::issue(&site.home, &pebble, name, &[]).assert_code(0);
+    let dir = site.home.join(format!("{name}_ecc"));
+    let conf = read_conf(&dir.join(format!("{name}.conf")));
+    assert_eq!(conf["Le_Domain"], name);
+    let leaf = read(&dir.join(format!("{name}.cer")));
+    assert_eq!(
+        crate::support::certs::leaf_sans(&leaf),
+        ["xn--bcher-kva.example.test"]
+    );
+    assert!(!site.home.join("xn--bcher-kva.example.test_ecc").exists());
+
+    Acmers::new(&site.home)
+        .args(["--renew", "-d", name, "--force"])
+        .run()
+        .assert_code(0)
+        .assert_stdout_has(&format!("Your cert is in: {}", dir.display()));
+    assert!(!site.home.join("xn--bcher-kva.example.test_ecc").exists());
+    assert_ne!(read(&dir.join(format!("{name}.cer"))), leaf, "renewed");
+}

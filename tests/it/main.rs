@@ -46,3 +46,4 @@ mod smoke;
 mod stuck_order;
 mod support;
 mod trust;
+mod unhonoured;

@@ -18,6 +18,9 @@ pub(crate) async fn run(
     let job = (&settings.request, &settings.ca, &settings.limits);
     let result = lineage::run(&session, job, &lineage, printer).await;
     session.finish(printer).await?;
+    if !matches!(result, Ok(Outcome::Skipped)) {
+        super::warn_unhonoured(globals, printer);
+    }
     let outcome = result?;
     if outcome == Outcome::Done {
         save_ca_bundle(globals, settings.ca_bundle.as_deref())?;

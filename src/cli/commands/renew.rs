@@ -54,6 +54,9 @@ pub(crate) async fn run_one(
     )
     .await;
     session.finish(printer).await?;
+    if !matches!(result, Ok(Outcome::Skipped)) {
+        super::warn_unhonoured(globals, printer);
+    }
     let outcome = result?;
     if outcome == Outcome::Done {
         save_ca_bundle(globals, settings.ca_bundle.as_deref())?;
@@ -112,6 +115,7 @@ pub(crate) async fn run_all(
     let stop = AtomicBool::new(false);
     let mut failed = None;
     let mut failures = 0_usize;
+    let mut worked = false;
     // Lineages are planned lazily as the stream is pulled: the not-due ones are printed and
     // dropped at once, so memory does not grow with the fleet.
     let mut work = Box::pin(
@@ -137,6 +141,7 @@ pub(crate) async fn run_all(
             .buffer_unordered(settings.parallel),
     );
     while let Some((domain, result)) = work.next().await {
+        worked |= !matches!(result, Ok(Outcome::Skipped));
         match result {
             Ok(Outcome::Done) => {}
             Ok(Outcome::Skipped) => printer.info(format_args!("Skipped {domain}")),
@@ -154,6 +159,9 @@ pub(crate) async fn run_all(
     drop(work);
     let interrupted = session.interrupt.received();
     session.finish(printer).await?;
+    if worked {
+        super::warn_unhonoured(globals, printer);
+    }
     if cron {
         printer.info("===End cron===");
     }

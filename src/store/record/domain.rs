@@ -85,6 +85,11 @@ pub struct SavedOrder {
 }
 
 impl DomainRecord {
+    /// The key acme.sh prints the finalize URL under while issuing.
+    pub const FINALIZE_KEY: &'static str = ORDER_FINALIZE;
+    /// The key acme.sh prints the certificate URL under while issuing.
+    pub const CERT_KEY: &'static str = LINK_CERT;
+
     /// A record over an already parsed conf.
     pub fn from_conf(conf: Conf) -> Self {
         Self { conf }

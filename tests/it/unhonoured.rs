@@ -1,0 +1,99 @@
+//! Saved acme.sh settings acmers does not act on yet are never dropped silently: a renewal of
+//! acme.sh's fixture home that holds them names each one, and a lineage with saved deploy
+//! hooks is renewed and saved but exits 1 (docs/compat.md, "Saved settings not honoured yet").
+
+use std::fs;
+use std::path::Path;
+
+use crate::support::acmers::{Acmers, Output};
+use crate::support::conf::read_conf;
+use crate::support::home::{copy_fixture_home, read, site};
+use crate::support::pebble::{Pebble, PebbleOpts};
+
+/// Add `extra` lines to a conf of the fixture home, and point the lineage at Pebble's
+/// validation port.
+fn add_to_conf(path: &Path, port: u16, extra: &str) {
+    let text = read(path).replace("Le_HTTPPort='5002'", &format!("Le_HTTPPort='{port}'"));
+    fs::write(path, text + extra).expect("write conf");
+}
+
+fn renew_a(home: &Path, pebble: &Pebble) -> Output {
+    let server = pebble.directory_url().replace("127.0.0.1", "localhost");
+    Acmers::new(home)
+        .args([
+            "--renew",
+            "-d",
+            "a.example.test",
+            "--force",
+            "--server",
+            &server,
+        ])
+        .arg("--ca-bundle")
+        .arg(pebble.ca_bundle_path())
+        .run()
+}
+
+#[test]
+fn renewal_names_every_ignored_setting_and_fails_for_deploy_hooks() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    copy_fixture_home(&site.home);
+    let dir = site.home.join("a.example.test_ecc");
+    let conf = dir.join("a.example.test.conf");
+    add_to_conf(
+        &conf,
+        pebble.http_port(),
+        "Le_DeployHook='haproxy,ssh,'\nLe_OCSP_Staple='1'\n\
+         Le_Preferred_Chain='ISRG Root X1'\nLe_LocalAddress='127.0.0.1,127.0.0.2'\n",
+    );
+    // The fixture's account.conf already holds USER_PATH, as every installed acme.sh home.
+    let account = site.home.join("account.conf");
+    fs::write(&account, read(&account) + "NOTIFY_HOOK='mail'\n").expect("write account.conf");
+    let cert_before = read(&dir.join("a.example.test.cer"));
+
+    let out = renew_a(&site.home, &pebble);
+    out.assert_code(1)
+        .assert_stderr_has("`Le_DeployHook` (deploy hooks)")
+        .assert_stderr_has("`Le_OCSP_Staple` (OCSP must-staple)")
+        .assert_stderr_has("`Le_Preferred_Chain` (a preferred chain)")
+        .assert_stderr_has("`Le_LocalAddress` (a list of addresses; only the first is used)")
+        .assert_stderr_has("`NOTIFY_HOOK` (notifications)")
+        .assert_stderr_has("`USER_PATH` (the PATH for hooks)")
+        .assert_stderr_has("renewed, but deploy hook `haproxy,ssh` was not run")
+        .assert_stdout_has("Cert success.");
+    // The new certificate is saved all the same, and the settings are kept for later.
+    assert_ne!(read(&dir.join("a.example.test.cer")), cert_before);
+    let saved = read_conf(&conf);
+    assert_eq!(saved["Le_DeployHook"], "haproxy,ssh,");
+    assert_eq!(saved["Le_OCSP_Staple"], "1");
+}
+
+#[test]
+fn settings_without_a_deploy_hook_warn_and_succeed_and_a_skip_stays_quiet() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    copy_fixture_home(&site.home);
+    let conf = site
+        .home
+        .join("a.example.test_ecc")
+        .join("a.example.test.conf");
+    add_to_conf(&conf, pebble.http_port(), "Le_ExtKeyUse='serverAuth'\n");
+
+    renew_a(&site.home, &pebble)
+        .assert_code(0)
+        .assert_stderr_has("`Le_ExtKeyUse` (extended key usages)")
+        .assert_stderr_lacks("deploy hook");
+
+    // Nothing due: the cron pass does nothing with those settings and says nothing of them
+    // (cron mails stderr). Only the lineage just renewed is left.
+    for other in ["b.example.test_ecc", "c.example.test", "d.example.test_ecc"] {
+        fs::remove_dir_all(site.home.join(other)).expect("remove lineage");
+    }
+    Acmers::new(&site.home)
+        .args(["--cron"])
+        .arg("--ca-bundle")
+        .arg(pebble.ca_bundle_path())
+        .run()
+        .assert_code(0)
+        .assert_stderr_lacks("does not support yet");
+}
