@@ -9,7 +9,7 @@ use base64::Engine as _;
 use super::{Ca, Error, Progress};
 use crate::acme::{Account, Client, Registration};
 use crate::keys::PrivateKey;
-use crate::store::atomic::{create_private_dir_all, write_atomic};
+use crate::store::atomic::create_private_dir_all;
 use crate::store::file;
 use crate::store::lock;
 use crate::store::record::CaRecord;
@@ -64,7 +64,7 @@ pub(super) async fn load_or_register(
             let pem = PrivateKey::generate(ca.account_key_type)
                 .map_err(Error::KeyGen)?
                 .to_pem();
-            write_atomic(&key_path, pem.as_bytes(), 0o600)?;
+            ca_dir.save_account_key(&pem)?;
             progress.info(&"Account key creation OK.");
             pem
         }
@@ -117,7 +117,7 @@ fn save_registration(
     key_hash: &str,
     email: Option<&str>,
 ) -> Result<(), Error> {
-    write_atomic(&ca_dir.account_json(), &registration.body, 0o600)?;
+    ca_dir.save_account_json(&registration.body)?;
     record.set_account(&registration.url, key_hash, email);
     record.save(&ca_dir.ca_conf())?;
     Ok(())

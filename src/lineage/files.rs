@@ -2,13 +2,14 @@
 //! current one), the health check of what is served, and the journalled switch of a verified
 //! issuance (acme.sh's `_initpath` names the files).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Error, Progress};
 use crate::cert::IssuedChain;
 use crate::keys::{KeyType, PrivateKey};
 use crate::renew;
-use crate::store::atomic::{create_private_dir_all, write_atomic};
+use crate::store::atomic::create_private_dir_all;
+use crate::store::layout::KEY_MODE;
 use crate::store::journal::Transaction;
 use crate::store::record::DomainRecord;
 use crate::store::{Lineage, file};
@@ -75,13 +76,6 @@ impl KeyOrigin {
     }
 }
 
-/// `.<d>.key.acmers-next`: a new domain key waiting for its certificate (mode 0600).
-fn next_key(lineage: &Lineage) -> PathBuf {
-    lineage
-        .dir
-        .join(format!(".{}.key.acmers-next", lineage.domain))
-}
-
 fn read_key(path: &Path) -> Result<Option<PrivateKey>, String> {
     let loaded = file::read(path, file::MAX_FILE).map_err(|e| super::one_line(&e))?;
     let Some(loaded) = loaded else {
@@ -118,13 +112,13 @@ pub(super) fn domain_key(
     progress: &dyn Progress,
 ) -> Result<(PrivateKey, KeyOrigin), Error> {
     let path = lineage.key();
-    let next_path = next_key(lineage);
+    let next_path = lineage.next_key();
     let generate = || PrivateKey::generate(key_type).map_err(Error::KeyGen);
     let Some(current) = load_key(&path)? else {
         progress.info(&"Creating domain key");
         let key = generate()?;
         create_private_dir_all(&lineage.dir)?;
-        write_atomic(&path, key.to_pem().as_bytes(), 0o600)?;
+        lineage.save_key(&key.to_pem())?;
         file::remove_if_present(&next_path)?;
         progress.info(&format_args!("The domain key is here: {}", path.display()));
         return Ok((key, KeyOrigin::Created));
@@ -148,7 +142,7 @@ pub(super) fn domain_key(
     }
     progress.info(&"Creating domain key");
     let key = generate()?;
-    write_atomic(&next_path, key.to_pem().as_bytes(), 0o600)?;
+    lineage.save_next_key(&key.to_pem())?;
     progress.info(&format_args!(
         "The new domain key replaces {} once its certificate is issued",
         path.display()
@@ -195,7 +189,7 @@ pub(super) fn write_issued(
     }
     let mut tx = Transaction::new(&lineage.dir);
     if matches!(origin, KeyOrigin::Next { .. }) {
-        tx.stage(&lineage.key(), key.to_pem().as_bytes(), 0o600)?;
+        tx.stage(&lineage.key(), key.to_pem().as_bytes(), KEY_MODE)?;
     }
     tx.stage(&lineage.csr(), csr_pem.as_bytes(), 0o644)?;
     tx.stage(&lineage.cer(), chain.leaf_pem.as_bytes(), 0o644)?;
@@ -203,7 +197,7 @@ pub(super) fn write_issued(
     tx.stage(&lineage.fullchain(), chain.fullchain_pem.as_bytes(), 0o644)?;
     tx.stage(&lineage.conf(), &record.render_bytes(), 0o600)?;
     tx.commit()?;
-    file::remove_if_present(&next_key(lineage))?;
+    file::remove_if_present(&lineage.next_key())?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Error;
+use super::atomic::write_atomic;
 
 /// The three roots of an acme.sh home: `LE_WORKING_DIR`, `LE_CONFIG_HOME` and `CERT_HOME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +133,24 @@ impl CaDir {
     pub fn ca_conf(&self) -> PathBuf {
         self.dir.join("ca.conf")
     }
+
+    /// Write the account key (mode 0600, atomically).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_atomic`].
+    pub fn save_account_key(&self, pem: &str) -> Result<(), Error> {
+        write_atomic(&self.account_key(), pem.as_bytes(), KEY_MODE)
+    }
+
+    /// Write `account.json`, the CA's newAccount answer (mode 0600, atomically).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_atomic`].
+    pub fn save_account_json(&self, body: &[u8]) -> Result<(), Error> {
+        write_atomic(&self.account_json(), body, KEY_MODE)
+    }
 }
 
 /// The folder of one certificate lineage (`<d>/` or `<d>_ecc/`) and its fixed file names.
@@ -224,7 +243,34 @@ impl Lineage {
     pub fn backup_dir(&self) -> PathBuf {
         self.dir.join("backup")
     }
+
+    /// `.<d>.key.acmers-next`: a new domain key waiting for its certificate (acmers' own file,
+    /// mode 0600; see docs/renewal.md, "Crash safety").
+    pub fn next_key(&self) -> PathBuf {
+        self.dir.join(format!(".{}.key.acmers-next", self.domain))
+    }
+
+    /// Write the domain key (`<d>.key`, mode 0600, atomically).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_atomic`].
+    pub fn save_key(&self, pem: &str) -> Result<(), Error> {
+        write_atomic(&self.key(), pem.as_bytes(), KEY_MODE)
+    }
+
+    /// Write a next domain key (see [`Lineage::next_key`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_atomic`].
+    pub fn save_next_key(&self, pem: &str) -> Result<(), Error> {
+        write_atomic(&self.next_key(), pem.as_bytes(), KEY_MODE)
+    }
 }
+
+/// Private keys are written readable by their owner only.
+pub const KEY_MODE: u32 = 0o600;
 
 #[cfg(test)]
 mod tests {
