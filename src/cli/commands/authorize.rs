@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::{PollPolicy, Waiting};
-use crate::acme::types::{AuthorizationStatus, Identifier, KeyAuthorization, Token};
-use crate::acme::{Account, Error, Order};
-use crate::challenge::{Http01, Solver, Standalone, Webroot};
+use crate::acme::types::AuthorizationStatus;
+use crate::acme::{Account, ChallengeHandle, ChallengeType, Error, Order};
+use crate::challenge::{Batch, Challenge, Presentation, Solver, Standalone, Webroot};
 use crate::cli::commands::context::Context;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
@@ -19,9 +19,8 @@ use crate::cli::settings::{IssueSettings, Mode};
 /// One challenge to solve.
 struct Pending {
     authz_url: String,
-    challenge_url: String,
     mode: Mode,
-    challenge: Http01,
+    challenge: ChallengeHandle,
 }
 
 /// Satisfy every pending authorization of `order`.
@@ -40,24 +39,20 @@ pub async fn authorize(
         return Ok(());
     }
     let solvers = Solvers::start(ctx, &work, settings).await?;
-    let mut presented = Vec::new();
+    let presentation = Presentation::new(solvers.batches(&work));
     // A signal ends the wait here; what was presented is removed below either way.
     let result = ctx
         .interrupt
-        .guard(async {
-            for item in &work {
-                solvers.get(&item.mode).present(&item.challenge).await?;
-                presented.push(item);
-            }
+        .guard(presentation.run(async {
             let mut answers = Vec::new();
             for item in &work {
-                printer.info(format_args!("Verifying: {}", item.challenge.domain));
-                answers.push(account.respond(&item.challenge_url).await?);
+                printer.info(format_args!("Verifying: {}", item.challenge.identifier()));
+                answers.push(account.respond(&item.challenge).await?);
             }
             // Wait for all authorizations at once: the CA validates them in parallel.
             let policy = PollPolicy::with_timeout(settings.validation_timeout);
             let waits = work.iter().zip(answers).map(|(item, answer)| {
-                let domain = &item.challenge.domain;
+                let domain = item.challenge.identifier().value();
                 let policy = &policy;
                 async move {
                     account
@@ -80,15 +75,10 @@ pub async fn authorize(
             });
             futures_util::future::try_join_all(waits).await?;
             Ok::<_, Failure>(())
-        })
+        }))
         .await;
-    for item in presented {
-        if let Err(e) = solvers.get(&item.mode).cleanup(&item.challenge).await {
-            printer.error(format_args!(
-                "warning: cleanup for `{}` failed: {e}",
-                item.challenge.domain
-            ));
-        }
+    for e in presentation.cleanup().await {
+        printer.error(format_args!("warning: cleanup failed: {e}"));
     }
     result
 }
@@ -102,11 +92,8 @@ async fn collect(
 ) -> anyhow::Result<Vec<Pending>> {
     let mut work = Vec::new();
     for url in &order.state.authorizations {
-        let (authz, _) = account.authorization(url).await?;
-        let name = match (&authz.identifier, authz.wildcard) {
-            (Identifier::Dns(d), true) => Identifier::Dns(format!("*.{d}")),
-            (id, _) => id.clone(),
-        };
+        let authz = account.authorization(url).await?;
+        let name = authz.identifier().clone();
         let index = settings
             .identifiers
             .iter()
@@ -114,7 +101,7 @@ async fn collect(
             .ok_or_else(|| {
                 Error::OrderMismatch(format!("unrequested authorization for `{name}`"))
             })?;
-        match authz.status {
+        match authz.status() {
             AuthorizationStatus::Valid => {
                 printer.info(format_args!(
                     "{name} is already verified, skipping http-01."
@@ -123,7 +110,7 @@ async fn collect(
             }
             AuthorizationStatus::Pending => {}
             status => {
-                let problem = authz.challenges.iter().find_map(|c| c.error.clone());
+                let problem = authz.problem().cloned();
                 return Err(Error::ValidationFailed {
                     identifier: name.to_string(),
                     problem: Box::new(problem.unwrap_or_else(|| crate::acme::types::Problem {
@@ -134,33 +121,10 @@ async fn collect(
                 .into());
             }
         }
-        let challenge = authz
-            .challenges
-            .iter()
-            .find(|c| c.kind == "http-01")
-            .ok_or_else(|| Error::NoChallenge {
-                identifier: name.to_string(),
-                kind: "http-01".into(),
-                offered: authz
-                    .challenges
-                    .iter()
-                    .map(|c| c.kind.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let token =
-            Token::parse(challenge.token.as_deref().unwrap_or_default()).map_err(Error::from)?;
-        account.client().check_url(&challenge.url)?;
-        let key_authorization = KeyAuthorization::new(&token, account.thumbprint());
         work.push(Pending {
             authz_url: url.clone(),
-            challenge_url: challenge.url.clone(),
             mode: settings.modes[index].clone(),
-            challenge: Http01 {
-                domain: name.to_string(),
-                token,
-                key_authorization,
-            },
+            challenge: authz.challenge(ChallengeType::Http01)?,
         });
     }
     Ok(work)
@@ -197,6 +161,25 @@ impl Solvers {
             }
         }
         Ok(solvers)
+    }
+
+    /// The work's challenges grouped by solver, in order of first use.
+    fn batches(&self, work: &[Pending]) -> Vec<Batch<'_>> {
+        let mut batches: Vec<(&Mode, Batch<'_>)> = Vec::new();
+        for item in work {
+            let challenge = Challenge::from(&item.challenge);
+            match batches.iter_mut().find(|(mode, _)| **mode == item.mode) {
+                Some((_, batch)) => batch.challenges.push(challenge),
+                None => batches.push((
+                    &item.mode,
+                    Batch {
+                        solver: self.get(&item.mode),
+                        challenges: vec![challenge],
+                    },
+                )),
+            }
+        }
+        batches.into_iter().map(|(_, batch)| batch).collect()
     }
 
     fn get(&self, mode: &Mode) -> &dyn Solver {
