@@ -46,7 +46,9 @@
 //!    is guarded by a signal. It records a batch before handing it to `present`, so when it is
 //!    dropped at any await (a signal) or fails, the record is intact.
 //! 2. [`Presentation::cleanup`] then cleans up exactly the batches `run` handed to `present`,
-//!    on every path; it is never guarded, so a signal cannot skip it.
+//!    on every path; it is never guarded, so a signal cannot skip it. A `Presentation`
+//!    dropped without `cleanup` removes nothing, so callers await `cleanup` before returning
+//!    (only a second signal, which exits the process at once, skips it).
 //! 3. For a [`Standalone`], call [`Standalone::shutdown`] and await it.
 //!
 //! Dropping a [`Standalone`] without `shutdown` still stops the server (the task is aborted),
