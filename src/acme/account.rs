@@ -209,7 +209,7 @@ impl Account {
     }
 
     /// POST as this account. `payload` of `None` is a POST-as-GET.
-    pub async fn post(
+    pub(super) async fn post(
         &self,
         url: &Url,
         payload: Option<&[u8]>,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::http::HttpError;
 use super::jws::SignError;
-use super::types::{BadToken, BadUrl, Problem, sanitize};
+use super::types::{BadToken, BadUrl, ChallengeType, Problem, sanitize};
 
 /// What a timed-out wait was waiting for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,8 +99,8 @@ pub enum Error {
         /// The identifier.
         identifier: String,
         /// The type needed.
-        kind: String,
-        /// What was offered.
+        kind: ChallengeType,
+        /// What was offered (sanitized).
         offered: String,
     },
     /// An order became invalid.

@@ -9,14 +9,14 @@ use tracing::Instrument as _;
 use tracing::info_span;
 
 use super::account::{Account, location};
+use super::authorization::Responded;
 use super::client::retry_after_of;
 use super::error::{Error, Result, WaitKind};
 use super::http::Response;
 use super::jws::b64;
 use super::poll::{Check, PollError, PollPolicy, Waiting, poll};
 use super::types::{
-    AuthorizationObject, AuthorizationStatus, ChallengeObject, ChallengeStatus, Identifier,
-    OrderObject, OrderStatus, Problem,
+    AuthorizationStatus, ChallengeStatus, Identifier, OrderObject, OrderStatus, Problem,
 };
 
 /// Most identifiers accepted in one order (Let's Encrypt's limit).
@@ -33,7 +33,8 @@ pub struct Order {
     pub retry_after: Option<std::time::Duration>,
 }
 
-fn parse<T: DeserializeOwned>(response: &Response, url: &Url) -> Result<T> {
+/// The JSON object of a response from `url`.
+pub(super) fn parse<T: DeserializeOwned>(response: &Response, url: &Url) -> Result<T> {
     serde_json::from_slice(&response.body)
         .map_err(|e| Error::bad_response(url, format!("not the expected ACME object ({e})")))
 }
@@ -117,27 +118,16 @@ impl Account {
         Order::from_response(&response, url)
     }
 
-    /// Fetch an authorization (POST-as-GET).
-    pub async fn authorization(&self, url: &str) -> Result<(AuthorizationObject, Response)> {
-        let url = self.client().check_url(url)?;
-        let response = self.post(&url, None, None).await?;
-        Ok((parse(&response, &url)?, response))
-    }
-
-    /// Tell the CA a challenge is ready (POST `{}`) and return its answer.
-    pub async fn respond(&self, challenge_url: &str) -> Result<(ChallengeObject, Response)> {
-        let url = self.client().check_url(challenge_url)?;
-        let response = self.post(&url, Some(b"{}"), None).await?;
-        Ok((parse(&response, &url)?, response))
-    }
-
     /// Wait until the authorization at `authz_url` is valid. `challenge` is the CA's answer
     /// to [`Account::respond`], checked before any re-poll.
     pub async fn wait_authorization(
         &self,
         authz_url: &str,
         identifier: &str,
-        (challenge, response): (ChallengeObject, Response),
+        Responded {
+            state: challenge,
+            retry_after,
+        }: Responded,
         policy: &PollPolicy,
         on_wait: impl FnMut(&Waiting<'_>),
     ) -> Result<()> {
@@ -153,21 +143,18 @@ impl Account {
             ChallengeStatus::Invalid => return Err(failed(challenge.error)),
             status => Check::Wait {
                 status: status.to_string(),
-                retry_after: retry_after_of(&response),
+                retry_after,
             },
         };
         let fetch = || async {
-            let (authz, response) = self.authorization(authz_url).await?;
-            match authz.status {
+            let authz = self.authorization(authz_url).await?;
+            match authz.status() {
                 AuthorizationStatus::Valid => Ok(Check::Done(())),
                 AuthorizationStatus::Pending => Ok(Check::Wait {
-                    status: authz.status.to_string(),
-                    retry_after: retry_after_of(&response),
+                    status: authz.status().to_string(),
+                    retry_after: authz.retry_after(),
                 }),
-                _ => {
-                    let problem = authz.challenges.into_iter().find_map(|c| c.error);
-                    Err(failed(problem))
-                }
+                _ => Err(failed(authz.problem().cloned())),
             }
         };
         poll(policy, first, fetch, on_wait)

@@ -174,12 +174,61 @@ pub struct AuthorizationObject {
     pub wildcard: bool,
 }
 
+/// A challenge type ([RFC 8555 §8], [RFC 8737]). Types this crate does not know are kept as
+/// [`Other`](Self::Other), so an authorization offering them still parses.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(from = "String")]
+pub enum ChallengeType {
+    /// `http-01`: a file at `http://<name>/.well-known/acme-challenge/<token>` ([RFC 8555 §8.3]).
+    Http01,
+    /// `dns-01`: a TXT record at `_acme-challenge.<name>` ([RFC 8555 §8.4]).
+    Dns01,
+    /// `tls-alpn-01`: a certificate served for ALPN `acme-tls/1` ([RFC 8737]).
+    TlsAlpn01,
+    /// Any other type, as the CA spelled it (unchecked text: see [`sanitize`]).
+    Other(String),
+}
+
+impl ChallengeType {
+    /// The type as RFC 8555 spells it (`http-01`, …).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Http01 => "http-01",
+            Self::Dns01 => "dns-01",
+            Self::TlsAlpn01 => "tls-alpn-01",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// The type named `text`; never fails (unknown types become [`Other`](Self::Other)).
+    pub fn parse(text: &str) -> Self {
+        Self::from(text.to_owned())
+    }
+}
+
+impl From<String> for ChallengeType {
+    fn from(text: String) -> Self {
+        match text.as_str() {
+            "http-01" => Self::Http01,
+            "dns-01" => Self::Dns01,
+            "tls-alpn-01" => Self::TlsAlpn01,
+            _ => Self::Other(text),
+        }
+    }
+}
+
+impl fmt::Display for ChallengeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&sanitize(self.as_str()))
+    }
+}
+
 /// A challenge object ([RFC 8555 §8]).
 #[derive(Clone, Debug, Deserialize)]
 pub struct ChallengeObject {
     /// `http-01`, `dns-01`, `tls-alpn-01`, …
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ChallengeType,
     /// Challenge URL (checked with [`check_url`] before use).
     pub url: String,
     /// Challenge status.
@@ -338,10 +387,19 @@ impl KeyAuthorization {
         &self.0
     }
 
-    /// The TXT record value for dns-01: base64url(SHA-256(key authorization)).
-    pub fn dns_value(&self) -> String {
+    /// SHA-256 of the key authorization: the `acmeIdentifier` extension value of tls-alpn-01
+    /// ([RFC 8737 §3]).
+    pub fn sha256(&self) -> [u8; 32] {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
-        super::jws::b64(digest.as_ref())
+        let mut out = [0; 32];
+        out.copy_from_slice(digest.as_ref());
+        out
+    }
+
+    /// The TXT record value for dns-01: base64url(SHA-256(key authorization)) ([RFC 8555
+    /// §8.4]).
+    pub fn dns_value(&self) -> String {
+        super::jws::b64(self.sha256())
     }
 }
 
@@ -429,6 +487,45 @@ mod tests {
         )
         .unwrap();
         assert!(c.error.is_none());
+    }
+
+    #[test]
+    fn challenge_types_round_trip_and_unknown_ones_pass_through() {
+        for kind in [
+            ChallengeType::Http01,
+            ChallengeType::Dns01,
+            ChallengeType::TlsAlpn01,
+        ] {
+            assert_eq!(ChallengeType::parse(kind.as_str()), kind);
+        }
+        let c: ChallengeObject = serde_json::from_str(
+            r#"{"type":"dns-account-01","url":"https://ca/c/1","status":"pending"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.kind, ChallengeType::Other("dns-account-01".into()));
+        assert_eq!(c.kind.as_str(), "dns-account-01");
+        // Type names are exact (RFC 8555 §8): another case is another, unknown, type.
+        assert_eq!(
+            ChallengeType::parse("HTTP-01"),
+            ChallengeType::Other("HTTP-01".into())
+        );
+        assert_eq!(ChallengeType::parse("x\x1b[2J").to_string(), "x?[2J");
+    }
+
+    #[test]
+    fn key_authorization_digests() {
+        // Computed independently (Python's hashlib and base64) from the same key authorization.
+        let token = Token::parse("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA").unwrap();
+        let ka = KeyAuthorization::new(&token, "nP1qzpXGymHBrUEepNY9HCsQk7K8KhOypzEt62jcerQ");
+        assert_eq!(
+            ka.as_str(),
+            "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.nP1qzpXGymHBrUEepNY9HCsQk7K8KhOypzEt62jcerQ"
+        );
+        assert_eq!(
+            ka.dns_value(),
+            "NGwKoXBgCT8JhEa0bK7AwfSqHyu_ZWeugV07fLGIVq0"
+        );
+        assert_eq!(ka.sha256()[..4], [0x34, 0x6c, 0x0a, 0xa1]);
     }
 
     #[test]

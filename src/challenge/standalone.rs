@@ -34,8 +34,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
-use super::{BoxFuture, Error, Http01, Solver, WELL_KNOWN_PREFIX};
-use crate::acme::types::{KeyAuthorization, sanitize};
+use super::{BoxFuture, Challenge, Error, Solver, WELL_KNOWN_PREFIX};
+use crate::acme::types::{ChallengeType, KeyAuthorization, sanitize};
 
 /// How long a client may take to send its request headers. A CA sends them at once.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -129,21 +129,31 @@ impl Drop for Standalone {
 }
 
 impl Solver for Standalone {
-    fn present<'a>(&'a self, challenge: &'a Http01) -> BoxFuture<'a, Result<(), Error>> {
+    fn kind(&self) -> ChallengeType {
+        ChallengeType::Http01
+    }
+
+    fn present<'a>(&'a self, batch: &'a [Challenge]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            tracing::debug!(domain = %challenge.domain, token = %challenge.token, "presenting");
-            lock(&self.challenges).insert(
-                challenge.token.as_str().to_owned(),
-                challenge.key_authorization.clone(),
-            );
+            let mut challenges = lock(&self.challenges);
+            for challenge in batch {
+                tracing::debug!(domain = %challenge.identifier, token = %challenge.token, "presenting");
+                challenges.insert(
+                    challenge.token.as_str().to_owned(),
+                    challenge.key_authorization.clone(),
+                );
+            }
             Ok(())
         })
     }
 
-    fn cleanup<'a>(&'a self, challenge: &'a Http01) -> BoxFuture<'a, Result<(), Error>> {
+    fn cleanup<'a>(&'a self, batch: &'a [Challenge]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            tracing::debug!(domain = %challenge.domain, token = %challenge.token, "cleaning up");
-            lock(&self.challenges).remove(challenge.token.as_str());
+            let mut challenges = lock(&self.challenges);
+            for challenge in batch {
+                tracing::debug!(domain = %challenge.identifier, token = %challenge.token, "cleaning up");
+                challenges.remove(challenge.token.as_str());
+            }
             Ok(())
         })
     }

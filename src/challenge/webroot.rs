@@ -27,7 +27,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use tracing::Instrument as _;
 
-use super::{BoxFuture, Error, Http01, Solver};
+use super::{BoxFuture, Challenge, Error, Solver};
+use crate::acme::types::ChallengeType;
 
 const WELL_KNOWN: &str = ".well-known";
 const ACME_CHALLENGE: &str = "acme-challenge";
@@ -116,24 +117,50 @@ impl Webroot {
 }
 
 impl Solver for Webroot {
-    fn present<'a>(&'a self, challenge: &'a Http01) -> BoxFuture<'a, Result<(), Error>> {
-        let token = challenge.token.as_str().to_owned();
-        let content = challenge.key_authorization.as_str().to_owned();
-        let span = tracing::debug_span!("webroot present", domain = %challenge.domain);
+    fn kind(&self) -> ChallengeType {
+        ChallengeType::Http01
+    }
+
+    /// Writes the token files in order and stops at the first failure.
+    fn present<'a>(&'a self, batch: &'a [Challenge]) -> BoxFuture<'a, Result<(), Error>> {
+        let files = token_files(batch);
         Box::pin(
-            self.blocking(move |root, state| present(root, state, &token, content.as_bytes()))
-                .instrument(span),
+            self.blocking(move |root, state| {
+                files.iter().try_for_each(|(token, content)| {
+                    present(root, state, token, content.as_bytes())
+                })
+            })
+            .instrument(tracing::debug_span!("webroot present", root = %self.root.display())),
         )
     }
 
-    fn cleanup<'a>(&'a self, challenge: &'a Http01) -> BoxFuture<'a, Result<(), Error>> {
-        let token = challenge.token.as_str().to_owned();
-        let span = tracing::debug_span!("webroot cleanup", domain = %challenge.domain);
+    /// Removes every token file of the batch it created, and returns the first failure.
+    fn cleanup<'a>(&'a self, batch: &'a [Challenge]) -> BoxFuture<'a, Result<(), Error>> {
+        let files = token_files(batch);
         Box::pin(
-            self.blocking(move |root, state| cleanup(root, state, &token))
-                .instrument(span),
+            self.blocking(move |root, state| {
+                // Every file is tried; the first failure is reported.
+                let mut result = Ok(());
+                for (token, _) in &files {
+                    let removed = cleanup(root, state, token);
+                    result = result.and(removed);
+                }
+                result
+            })
+            .instrument(tracing::debug_span!("webroot cleanup", root = %self.root.display())),
         )
     }
+}
+
+/// Token and content of each challenge's file, owned for the blocking task.
+fn token_files(batch: &[Challenge]) -> Vec<(String, String)> {
+    batch
+        .iter()
+        .map(|c| {
+            let content = c.key_authorization.as_str().to_owned();
+            (c.token.as_str().to_owned(), content)
+        })
+        .collect()
 }
 
 /// Take the value in `slot`, or make one with `make`, and leave it in `slot`.

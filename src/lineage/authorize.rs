@@ -10,17 +10,16 @@ use super::session::Session;
 use super::{Error, Listen, Progress, Request};
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::{PollPolicy, Waiting};
-use crate::acme::types::{AuthorizationStatus, Identifier, KeyAuthorization, Token};
-use crate::acme::{Account, Error as AcmeError, Order};
-use crate::challenge::{Http01, Solver, Standalone, Webroot};
+use crate::acme::types::AuthorizationStatus;
+use crate::acme::{Account, ChallengeHandle, ChallengeType, Error as AcmeError, Order};
+use crate::challenge::{Batch, Challenge, Presentation, Solver, Standalone, Webroot};
 use crate::store::record::Mode;
 
 /// One challenge to solve.
 struct Pending {
     authz_url: String,
-    challenge_url: String,
     mode: Mode,
-    challenge: Http01,
+    challenge: ChallengeHandle,
 }
 
 /// Satisfy every pending authorization of `order` at `server`.
@@ -43,27 +42,21 @@ pub(super) async fn authorize(
         return Ok(());
     }
     let solvers = Solvers::start(session, &work, request.listen).await?;
-    let mut presented = Vec::new();
+    let presentation = Presentation::new(solvers.batches(&work));
     // A signal ends the wait here; what was presented is removed below either way.
     let result = session
         .interrupt
-        .guard(async {
-            for item in &work {
-                solvers.get(&item.mode).present(&item.challenge).await?;
-                presented.push(item);
-            }
+        .guard(presentation.run(async {
             let mut answers = Vec::new();
             for item in &work {
-                progress.info(&format_args!("Verifying: {}", item.challenge.domain));
-                let answer = account.respond(&item.challenge_url).await;
-                answers.push(
-                    answer.map_err(|e| Error::at(e, server, "authorization", &item.authz_url))?,
-                );
+                let at = |e| Error::at(e, server, "authorization", &item.authz_url);
+                progress.info(&format_args!("Verifying: {}", item.challenge.identifier()));
+                answers.push(account.respond(&item.challenge).await.map_err(at)?);
             }
             // Wait for all authorizations at once: the CA validates them in parallel.
             let policy = PollPolicy::with_timeout(validation);
             let waits = work.iter().zip(answers).map(|(item, answer)| {
-                let domain = &item.challenge.domain;
+                let domain = item.challenge.identifier().value();
                 let policy = &policy;
                 async move {
                     account
@@ -82,15 +75,10 @@ pub(super) async fn authorize(
             });
             futures_util::future::try_join_all(waits).await?;
             Ok::<_, Error>(())
-        })
+        }))
         .await;
-    for item in presented {
-        if let Err(e) = solvers.get(&item.mode).cleanup(&item.challenge).await {
-            progress.warn(&format_args!(
-                "warning: cleanup for `{}` failed: {e}",
-                item.challenge.domain
-            ));
-        }
+    for e in presentation.cleanup().await {
+        progress.warn(&format_args!("warning: cleanup failed: {e}"));
     }
     result
 }
@@ -104,11 +92,8 @@ async fn collect(
 ) -> Result<Vec<Pending>, AcmeError> {
     let mut work = Vec::new();
     for url in &order.state.authorizations {
-        let (authz, _) = account.authorization(url).await?;
-        let name = match (&authz.identifier, authz.wildcard) {
-            (Identifier::Dns(d), true) => Identifier::Dns(format!("*.{d}")),
-            (id, _) => id.clone(),
-        };
+        let authz = account.authorization(url).await?;
+        let name = authz.identifier().clone();
         let mode = request
             .names
             .iter()
@@ -117,7 +102,7 @@ async fn collect(
             .ok_or_else(|| {
                 AcmeError::OrderMismatch(format!("unrequested authorization for `{name}`"))
             })?;
-        match authz.status {
+        match authz.status() {
             AuthorizationStatus::Valid => {
                 progress.info(&format_args!(
                     "{name} is already verified, skipping http-01."
@@ -126,7 +111,7 @@ async fn collect(
             }
             AuthorizationStatus::Pending => {}
             status => {
-                let problem = authz.challenges.iter().find_map(|c| c.error.clone());
+                let problem = authz.problem().cloned();
                 return Err(AcmeError::ValidationFailed {
                     identifier: name.to_string(),
                     problem: Box::new(problem.unwrap_or_else(|| crate::acme::types::Problem {
@@ -136,33 +121,10 @@ async fn collect(
                 });
             }
         }
-        let challenge = authz
-            .challenges
-            .iter()
-            .find(|c| c.kind == "http-01")
-            .ok_or_else(|| AcmeError::NoChallenge {
-                identifier: name.to_string(),
-                kind: "http-01".into(),
-                offered: authz
-                    .challenges
-                    .iter()
-                    .map(|c| c.kind.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let token = Token::parse(challenge.token.as_deref().unwrap_or_default())
-            .map_err(AcmeError::from)?;
-        account.client().check_url(&challenge.url)?;
-        let key_authorization = KeyAuthorization::new(&token, account.thumbprint());
         work.push(Pending {
             authz_url: url.clone(),
-            challenge_url: challenge.url.clone(),
             mode,
-            challenge: Http01 {
-                domain: name.to_string(),
-                token,
-                key_authorization,
-            },
+            challenge: authz.challenge(ChallengeType::Http01)?,
         });
     }
     Ok(work)
@@ -198,18 +160,38 @@ impl Solvers {
         Ok(solvers)
     }
 
-    fn get(&self, mode: &Mode) -> &dyn Solver {
-        #[expect(
-            clippy::expect_used,
-            reason = "`start` made a solver for every mode in the work list"
-        )]
+    /// The work's challenges grouped by solver, in order of first use.
+    fn batches(&self, work: &[Pending]) -> Vec<Batch<'_>> {
+        let mut batches: Vec<(&Mode, Batch<'_>)> = Vec::new();
+        for item in work {
+            let challenge = Challenge::from(&item.challenge);
+            match batches.iter_mut().find(|(mode, _)| **mode == item.mode) {
+                Some((_, batch)) => batch.challenges.push(challenge),
+                None => {
+                    #[expect(
+                        clippy::expect_used,
+                        reason = "`start` made a solver for every mode of the work and \
+                                  refused the others"
+                    )]
+                    let solver = self.get(&item.mode).expect("a solver for every mode");
+                    batches.push((
+                        &item.mode,
+                        Batch {
+                            solver,
+                            challenges: vec![challenge],
+                        },
+                    ));
+                }
+            }
+        }
+        batches.into_iter().map(|(_, batch)| batch).collect()
+    }
+
+    fn get(&self, mode: &Mode) -> Option<&dyn Solver> {
         match mode {
-            Mode::Standalone => self
-                .standalone
-                .as_deref()
-                .expect("standalone server started"),
-            Mode::Webroot(dir) => self.webroots.get(dir).expect("webroot solver made"),
-            Mode::Other(_) => unreachable!("`start` refused other modes"),
+            Mode::Standalone => self.standalone.as_deref().map(|s| s as &dyn Solver),
+            Mode::Webroot(dir) => self.webroots.get(dir).map(|w| w as &dyn Solver),
+            Mode::Other(_) => None,
         }
     }
 }

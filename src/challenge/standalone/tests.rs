@@ -5,18 +5,20 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
-use crate::acme::types::Token;
+use crate::acme::types::{Identifier, Token};
 
 const TOKEN: &str = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 const THUMBPRINT: &str = "secret-thumbprint-9dQ";
 
-fn challenge(token: &str) -> Http01 {
+/// A batch of one http-01 challenge for `example.com`.
+fn challenge(token: &str) -> [Challenge; 1] {
     let token = Token::parse(token).unwrap();
-    Http01 {
-        domain: "example.com".into(),
+    [Challenge {
+        identifier: Identifier::Dns("example.com".into()),
+        kind: ChallengeType::Http01,
         key_authorization: KeyAuthorization::new(&token, THUMBPRINT),
         token,
-    }
+    }]
 }
 
 /// No timeout closes a connection during a test: only making room for another one can.

@@ -4,15 +4,17 @@ use std::os::unix::fs::{PermissionsExt as _, symlink};
 use tempfile::TempDir;
 
 use super::*;
-use crate::acme::types::{KeyAuthorization, Token};
+use crate::acme::types::{Identifier, KeyAuthorization, Token};
 
-fn challenge(token: &str) -> Http01 {
+/// A batch of one http-01 challenge for `example.com`.
+fn challenge(token: &str) -> [Challenge; 1] {
     let token = Token::parse(token).unwrap();
-    Http01 {
-        domain: "example.com".into(),
+    [Challenge {
+        identifier: Identifier::Dns("example.com".into()),
+        kind: ChallengeType::Http01,
         key_authorization: KeyAuthorization::new(&token, "thumbprint"),
         token,
-    }
+    }]
 }
 
 fn mode(path: &Path) -> u32 {
@@ -256,4 +258,25 @@ async fn cleanup_without_present_is_harmless() {
     let solver = Webroot::new(root.path().to_owned());
     solver.cleanup(&challenge("a")).await.unwrap();
     assert_eq!(tree(root.path()).len(), 3);
+}
+
+#[tokio::test]
+async fn a_batch_is_presented_and_cleaned_up_as_one() {
+    let root = TempDir::new().unwrap();
+    let solver = Webroot::new(root.path().to_owned());
+    let [a] = challenge("a");
+    let [b] = challenge("b");
+    let batch = [a, b];
+    solver.present(&batch).await.unwrap();
+    assert_eq!(
+        tree(root.path()),
+        [
+            ".well-known",
+            ".well-known/acme-challenge",
+            ".well-known/acme-challenge/a",
+            ".well-known/acme-challenge/b"
+        ]
+    );
+    solver.cleanup(&batch).await.unwrap();
+    assert!(tree(root.path()).is_empty(), "{:?}", tree(root.path()));
 }
