@@ -2,6 +2,8 @@
 //! targets (acme.sh `--install-cert`) and running the user's shell commands (`--reloadcmd`,
 //! pre/post/renew hooks).
 //!
+//! - [`files`] names the four issued files (cert, CA, key, full chain) and holds one value
+//!   per file ([`Files`]): their paths in the lineage, their install targets.
 //! - [`install`] copies `<d>.cer`, `ca.cer`, `<d>.key` and `fullchain.cer` to the configured
 //!   targets, each replaced atomically relative to its opened directory, keeping an existing
 //!   target's mode and owner. As root it refuses a target that another user could redirect
@@ -11,8 +13,10 @@
 //!
 //! Neither prints: the command layer reports what was installed and what a hook printed.
 
+pub mod files;
 pub mod hook;
 pub mod install;
 
+pub use files::{Files, Kind};
 pub use hook::{HookError, HookOutput};
-pub use install::{InstallError, Installed, Kind, Sources, Targets};
+pub use install::{InstallError, Installed, Sources, Targets};
