@@ -1,5 +1,5 @@
 //! The ACME protocol ([RFC 8555]): directory, nonces, JWS, accounts, orders, the one
-//! bounded poller, and revocation.
+//! bounded poller, revocation, and making the CA's text safe to print.
 //!
 //! This module imports nothing else from the crate, so it could become its own crate.
 //!
@@ -13,6 +13,7 @@ pub mod jws;
 pub mod order;
 pub mod poll;
 pub mod revoke;
+pub mod text;
 pub mod types;
 
 pub use account::{Account, Eab, Registration};

@@ -65,6 +65,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Removing a file failed (a missing file is not an error).
+    #[error("failed to remove `{}`", path.display())]
+    Remove {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
     /// Syncing a directory after a rename failed. The new file is already in place but may not
     /// survive a crash.
     #[error("failed to sync directory `{}`", path.display())]

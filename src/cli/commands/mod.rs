@@ -9,7 +9,6 @@ pub mod install;
 pub mod issue;
 pub mod lineage;
 pub mod list;
-pub mod list_json;
 pub mod obtain;
 pub mod remove;
 pub mod renew;
