@@ -20,7 +20,8 @@ use x509_parser::oid_registry::{
 };
 use x509_parser::prelude::FromDer;
 
-use crate::acme::types::{Identifier, sanitize};
+use crate::acme::text::sanitize;
+use crate::acme::types::Identifier;
 use crate::keys::PrivateKey;
 use names::{Name, check_names, san_names};
 use pem::Mode;

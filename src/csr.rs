@@ -11,7 +11,8 @@ use rcgen::{
     SignatureAlgorithm,
 };
 
-use crate::acme::types::{Identifier, sanitize};
+use crate::acme::text::sanitize;
+use crate::acme::types::Identifier;
 use crate::keys::{KeyType, PrivateKey, pem_encode};
 
 /// A CSR in DER (for the finalize request) and PEM (acme.sh's `<d>.csr`).

@@ -47,7 +47,7 @@ impl KeyType {
             "8192" => Self::Rsa(8192),
             _ => {
                 return Err(KeyError::UnknownKeyType {
-                    value: crate::acme::types::sanitize(s),
+                    value: crate::acme::text::sanitize(s),
                 });
             }
         })
@@ -209,7 +209,7 @@ impl PrivateKey {
                 }
                 let found: Vec<_> = blocks.iter().map(|b| b.tag()).collect();
                 KeyError::NoKey {
-                    found: crate::acme::types::sanitize(&found.join(", ")),
+                    found: crate::acme::text::sanitize(&found.join(", ")),
                 }
             })?;
         // Traditional openssl encryption: `Proc-Type: 4,ENCRYPTED` header.

@@ -8,7 +8,8 @@
 
 use std::net::IpAddr;
 
-use crate::acme::types::{Identifier, sanitize};
+use crate::acme::text::sanitize;
+use crate::acme::types::Identifier;
 
 /// Most names one certificate may carry.
 pub const MAX_NAMES: usize = 100;

@@ -14,9 +14,10 @@ use super::account::Account;
 use super::client::retry_after_of;
 use super::error::{Error, Result};
 use super::order::parse;
+use super::text::sanitize;
 use super::types::{
     AuthorizationObject, AuthorizationStatus, ChallengeObject, ChallengeStatus, ChallengeType,
-    Identifier, KeyAuthorization, Problem, Token, sanitize,
+    Identifier, KeyAuthorization, Problem, Token,
 };
 
 /// An authorization as the CA last reported it ([RFC 8555 §7.1.4]), from

@@ -24,7 +24,8 @@ use super::error::{Error, Result, Unreachable};
 use super::http::{HttpClient, HttpError, Request, Response};
 use super::jws::{self, KeyId, Signer};
 use super::poll::parse_retry_after;
-use super::types::{Directory, Problem, check_url, sanitize};
+use super::text::sanitize;
+use super::types::{Directory, Problem, check_url};
 
 /// JOSE content type of every ACME POST.
 const JOSE: &str = "application/jose+json";

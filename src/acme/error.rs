@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use super::http::HttpError;
 use super::jws::SignError;
-use super::types::{BadToken, BadUrl, ChallengeType, Problem, sanitize};
+use super::text::sanitize;
+use super::types::{BadToken, BadUrl, ChallengeType, Problem};
 
 /// What a timed-out wait was waiting for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

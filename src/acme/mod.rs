@@ -1,5 +1,5 @@
 //! The ACME protocol ([RFC 8555]): directory, nonces, JWS, accounts, orders, authorizations,
-//! the one bounded poller, and revocation.
+//! the one bounded poller, revocation, and making the CA's text safe to print.
 //!
 //! This module imports nothing else from the crate, so it could become its own crate.
 //!
@@ -34,6 +34,7 @@ pub mod jws;
 pub mod order;
 pub mod poll;
 pub mod revoke;
+pub mod text;
 pub mod types;
 
 pub use account::{Account, Eab, Registration};

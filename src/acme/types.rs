@@ -3,10 +3,12 @@
 //! Everything here is parsed from hostile input: unknown fields are ignored, and the values
 //! that leave this module (tokens, URLs) are checked first ([`Token::parse`], [`check_url`]).
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+/// Re-exported from [`super::text`], where the terminal-safety helpers live.
+use super::text::sanitize;
 
 /// An identifier in an order ([RFC 8555 §9.7.7], [RFC 8738]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -298,30 +300,6 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Make CA-supplied text safe for a terminal: control characters are replaced and the
-/// length is capped (docs/security.md).
-pub fn sanitize(text: &str) -> String {
-    const MAX: usize = 1000;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", escape_controls(&text[..cut])),
-        None => escape_controls(text).into_owned(),
-    }
-}
-
-/// `text` with every control character (ESC, CR, LF, DEL, the C1 range, …) shown as `?`, so
-/// it cannot recolour a terminal, move its cursor or forge a line; borrowed when there is none.
-pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        Cow::Owned(
-            text.chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
 /// A challenge token, checked against RFC 8555 §8.3: base64url alphabet only, 1–255
 /// characters. Tokens become file names and HTTP paths, so nothing else may pass.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -536,24 +514,5 @@ mod tests {
         assert!(check_url("http://ca.example/x", "https").is_err());
         assert!(check_url("http://127.0.0.1/x", "http").is_ok());
         assert!(check_url("https://u:p@ca.example/x", "https").is_err());
-    }
-
-    #[test]
-    fn control_characters_are_sanitized() {
-        assert_eq!(sanitize("a\x1b[31mb\n"), "a?[31mb?");
-        let long = "é\n".repeat(600);
-        let capped = sanitize(&long);
-        assert_eq!(capped, format!("{}…", "é?".repeat(500)));
-        assert_eq!(sanitize(&"x".repeat(1000)), "x".repeat(1000));
-    }
-
-    #[test]
-    fn control_characters_become_question_marks() {
-        assert_eq!(escape_controls("a.example"), "a.example");
-        assert!(matches!(escape_controls("plain ü"), Cow::Borrowed(_)));
-        assert_eq!(
-            escape_controls("a\x1b[31mb\r\n\t\0\x7f\u{85}c"),
-            "a?[31mb??????c"
-        );
     }
 }

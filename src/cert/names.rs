@@ -8,7 +8,8 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 
 use super::CertError;
-use crate::acme::types::{Identifier, sanitize};
+use crate::acme::text::sanitize;
+use crate::acme::types::Identifier;
 
 /// A name compared the way a CA issues it: DNS case-insensitively, IPs as addresses.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::CertError;
-use crate::acme::types::sanitize;
+use crate::acme::text::sanitize;
 
 /// Longest label accepted in a BEGIN line, so a hostile label is not echoed at length.
 const MAX_LABEL: usize = 64;

@@ -245,32 +245,5 @@ pub enum Error {
     Cancelled,
 }
 
-impl Error {
-    /// What the user can do about this error, if there is something specific.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
-            Self::Bind { source, .. } => match source.kind() {
-                io::ErrorKind::AddrInUse => Some(
-                    "another program (usually a web server) uses this port; stop it during \
-                     issuance, or use `--webroot` with the directory it serves",
-                ),
-                io::ErrorKind::PermissionDenied => Some(
-                    "ports below 1024 need root or CAP_NET_BIND_SERVICE; run as root, or use \
-                     `--httpport` with a port your proxy forwards port 80 to",
-                ),
-                _ => None,
-            },
-            Self::Webroot { source, .. } if source.kind() == io::ErrorKind::NotFound => {
-                Some("`--webroot` must name an existing directory served at http://<domain>/")
-            }
-            Self::Symlink { .. } => Some(
-                "replace the symbolic link with a real directory inside the webroot; acmers \
-                 never writes through symbolic links",
-            ),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests;

@@ -35,7 +35,8 @@ use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
 use super::{BoxFuture, Challenge, Error, Solver, WELL_KNOWN_PREFIX};
-use crate::acme::types::{ChallengeType, KeyAuthorization, sanitize};
+use crate::acme::text::sanitize;
+use crate::acme::types::{ChallengeType, KeyAuthorization};
 
 /// How long a client may take to send its request headers. A CA sends them at once.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);

@@ -2,6 +2,7 @@
 //! (docs/architecture.md, "Errors").
 
 use std::fmt::Write as _;
+use std::io;
 
 use crate::acme::{self, WaitKind};
 use crate::challenge;
@@ -86,18 +87,28 @@ impl Failure {
         self
     }
 
-    /// Print the failure on stderr.
+    /// Print the failure on stderr: the lines of [`lines`](Self::lines).
     pub(crate) fn render(&self, printer: &Printer) {
-        printer.error(format_args!("error: {}", self.error));
-        for cause in self.error.chain().skip(1) {
-            printer.error(format_args!("  caused by: {cause}"));
+        for line in self.lines() {
+            printer.error(line);
         }
-        for line in &self.details {
-            printer.error(format_args!("  {line}"));
-        }
+    }
+
+    /// `error: <error>`, one `  caused by: <cause>` line per cause, one `  <fact>` line per
+    /// detail, and `hint: <hint>` when there is one.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!("error: {}", self.error)];
+        lines.extend(
+            self.error
+                .chain()
+                .skip(1)
+                .map(|cause| format!("  caused by: {cause}")),
+        );
+        lines.extend(self.details.iter().map(|line| format!("  {line}")));
         if let Some(hint) = self.hint.clone().or_else(|| hint_for(&self.error)) {
-            printer.error(format_args!("hint: {hint}"));
+            lines.push(format!("hint: {hint}"));
         }
+        lines
     }
 }
 
@@ -108,7 +119,7 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
             return acme_hint(e);
         }
         if let Some(e) = cause.downcast_ref::<challenge::Error>() {
-            return e.hint().map(str::to_owned);
+            return challenge_hint(e).map(str::to_owned);
         }
         if let Some(store::Error::Untrusted { .. }) = cause.downcast_ref::<store::Error>() {
             return Some(
@@ -168,5 +179,144 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
         ),
         acme::Error::BadNonceExhausted { .. } => Some("the CA is misbehaving; re-run later".into()),
         _ => None,
+    }
+}
+
+fn challenge_hint(e: &challenge::Error) -> Option<&'static str> {
+    match e {
+        challenge::Error::Bind { source, .. } => match source.kind() {
+            io::ErrorKind::AddrInUse => Some(
+                "another program (usually a web server) uses this port; stop it during \
+                 issuance, or use `--webroot` with the directory it serves",
+            ),
+            io::ErrorKind::PermissionDenied => Some(
+                "ports below 1024 need root or CAP_NET_BIND_SERVICE; run as root, or use \
+                 `--httpport` with a port your proxy forwards port 80 to",
+            ),
+            _ => None,
+        },
+        challenge::Error::Webroot { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            Some("`--webroot` must name an existing directory served at http://<domain>/")
+        }
+        challenge::Error::Symlink { .. } => Some(
+            "replace the symbolic link with a real directory inside the webroot; acmers \
+             never writes through symbolic links",
+        ),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use anyhow::Context as _;
+
+    use super::*;
+    use crate::deploy::hook;
+
+    #[test]
+    fn lines_are_error_causes_details_and_hint() {
+        let error = anyhow::Error::from(io::Error::other("disk on fire"))
+            .context("failed to write `a.conf`")
+            .context("cannot save a.example.test");
+        let failure = Failure::from(error)
+            .detail("CA: https://ca.test/dir")
+            .hint("free some space");
+        assert_eq!(
+            failure.lines(),
+            [
+                "error: cannot save a.example.test",
+                "  caused by: failed to write `a.conf`",
+                "  caused by: disk on fire",
+                "  CA: https://ca.test/dir",
+                "hint: free some space",
+            ]
+        );
+    }
+
+    /// A failing hook as the command layer should report it: which hook failed for which
+    /// certificate, then how the command ended, each said once.
+    #[tokio::test]
+    async fn a_failed_hook_is_said_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = hook::run("exit 3", &[], dir.path(), Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        let engine = |what, source| lineage::Error::Hook {
+            what,
+            domain: "a.example.test".into(),
+            source,
+        };
+        assert_eq!(
+            Failure::from(engine("pre hook", error)).lines(),
+            [
+                "error: Error when running pre hook.",
+                "  caused by: `exit 3` exited with code 3",
+            ]
+        );
+        let failed = hook::HookError::Failed {
+            command: "exit 3".into(),
+            code: Some(3),
+            signal: None,
+            stderr_tail: String::new(),
+        };
+        assert_eq!(
+            Failure::from(engine("reload cmd", failed)).lines(),
+            [
+                "error: Reload error for: a.example.test",
+                "  caused by: `exit 3` exited with code 3",
+            ]
+        );
+    }
+
+    #[test]
+    fn challenge_errors_have_hints_through_the_context_chain() {
+        let addr: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let bind = |kind: io::ErrorKind| challenge::Error::Bind {
+            addr,
+            source: kind.into(),
+        };
+        let webroot = |kind: io::ErrorKind| challenge::Error::Webroot {
+            op: "open",
+            path: PathBuf::from("/srv/www"),
+            source: kind.into(),
+        };
+        let cases = [
+            (bind(io::ErrorKind::AddrInUse), Some("another program")),
+            (
+                bind(io::ErrorKind::PermissionDenied),
+                Some("ports below 1024"),
+            ),
+            (bind(io::ErrorKind::Other), None),
+            (
+                webroot(io::ErrorKind::NotFound),
+                Some("`--webroot` must name"),
+            ),
+            (webroot(io::ErrorKind::PermissionDenied), None),
+            (
+                challenge::Error::Symlink {
+                    path: PathBuf::from("/srv/www/.well-known"),
+                },
+                Some("replace the symbolic link"),
+            ),
+            (challenge::Error::Cancelled, None),
+        ];
+        for (error, want) in cases {
+            let shown = error.to_string();
+            let error = Err::<(), _>(error)
+                .context("cannot present the http-01 challenge")
+                .unwrap_err();
+            let hint = hint_for(&error);
+            match want {
+                Some(start) => assert!(
+                    hint.as_deref().is_some_and(|h| h.starts_with(start)),
+                    "{shown}: {hint:?}"
+                ),
+                None => assert_eq!(hint, None, "{shown}"),
+            }
+        }
     }
 }

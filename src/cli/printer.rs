@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex};
 
-use crate::acme::types::escape_controls;
+use crate::acme::text::escape_controls;
 
 /// The local time zone for `date(1)`-style stamps: `TZ` when set, else `/etc/localtime`
 /// read directly (jiff's system lookup scans the whole zoneinfo tree to name the zone, which

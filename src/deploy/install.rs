@@ -49,7 +49,6 @@
 //! - A missing parent directory is an error ([`InstallError::NoParent`]); nothing is created.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::fs;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -59,6 +58,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::Stat;
 use rustix::io::Errno;
 
+use crate::store::files::{Files, Kind};
 use crate::store::trust::{Policy, Why};
 use crate::store::{self, atomic::write_atomic_in};
 
@@ -68,62 +68,12 @@ const NEW_KEY_MODE: u32 = 0o600;
 /// Mode of a new cert, CA or full-chain file.
 const NEW_CERT_MODE: u32 = 0o644;
 
-/// Which issued file a target receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The leaf certificate (`<d>.cer`).
-    Cert,
-    /// The intermediates (`ca.cer`).
-    Ca,
-    /// The private key (`<d>.key`).
-    Key,
-    /// Leaf and intermediates (`fullchain.cer`).
-    Fullchain,
-}
-
-impl Kind {
-    /// acme.sh's word in `Installing <word> to: <path>`: `cert`, `CA`, `key`, `full chain`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Cert => "cert",
-            Self::Ca => "CA",
-            Self::Key => "key",
-            Self::Fullchain => "full chain",
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
 /// The install targets; `None` installs nothing of that kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Targets {
-    /// `--cert-file` (`Le_RealCertPath`).
-    pub cert: Option<PathBuf>,
-    /// `--ca-file` (`Le_RealCACertPath`).
-    pub ca: Option<PathBuf>,
-    /// `--key-file` (`Le_RealKeyPath`).
-    pub key: Option<PathBuf>,
-    /// `--fullchain-file` (`Le_RealFullChainPath`).
-    pub fullchain: Option<PathBuf>,
-}
+pub type Targets = Files<Option<PathBuf>>;
 
-/// The issued files in the lineage folder. Only those with a target need to exist.
-#[derive(Debug, Clone, Copy)]
-pub struct Sources<'a> {
-    /// `<d>.cer`.
-    pub cert: &'a Path,
-    /// `ca.cer`.
-    pub ca: &'a Path,
-    /// `<d>.key`.
-    pub key: &'a Path,
-    /// `fullchain.cer`.
-    pub fullchain: &'a Path,
-}
+/// The issued files, borrowed (see [`Files::issued`] for owned paths). Only those with a
+/// target need to exist.
+pub type Sources<'a> = Files<&'a Path>;
 
 /// What was done for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,18 +228,15 @@ struct Plan<'a> {
 /// # Errors
 ///
 /// Any [`InstallError`]; all but [`InstallError::Write`] leave every target untouched.
-pub fn install(sources: &Sources<'_>, targets: &Targets) -> Result<Vec<Installed>, InstallError> {
+pub fn install(
+    sources: &Files<impl AsRef<Path>>,
+    targets: &Targets,
+) -> Result<Vec<Installed>, InstallError> {
     let policy = Policy::current();
-    let all = [
-        (Kind::Cert, sources.cert, targets.cert.as_deref()),
-        (Kind::Ca, sources.ca, targets.ca.as_deref()),
-        (Kind::Key, sources.key, targets.key.as_deref()),
-        (
-            Kind::Fullchain,
-            sources.fullchain,
-            targets.fullchain.as_deref(),
-        ),
-    ];
+    let all: Vec<(Kind, &Path, Option<&Path>)> = sources
+        .iter()
+        .map(|(kind, source)| (kind, source.as_ref(), targets.get(kind).as_deref()))
+        .collect();
     // The identity of every source: a needed one must exist, the others only guard targets.
     let mut source_ids = Vec::new();
     for &(kind, source, target) in &all {

@@ -9,21 +9,22 @@ use tempfile::TempDir;
 use super::*;
 use rustix::fs::AtFlags;
 
+use crate::store::Lineage;
 use crate::store::trust::Why;
 
 /// A lineage folder with the four issued files, and an empty output folder.
 struct Fixture {
     _tmp: TempDir,
-    lineage: PathBuf,
+    lineage: Lineage,
     out: PathBuf,
 }
 
 impl Fixture {
     fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
-        let lineage = tmp.path().join("example.test");
+        let lineage = Lineage::at(tmp.path(), "example.test", false).unwrap();
         let out = tmp.path().join("out");
-        mkdir(&lineage);
+        mkdir(&lineage.dir);
         mkdir(&out);
         for (name, data) in [
             ("example.test.cer", "CERT\n"),
@@ -31,7 +32,7 @@ impl Fixture {
             ("example.test.key", "KEY\n"),
             ("fullchain.cer", "CERT\nCA\n"),
         ] {
-            fs::write(lineage.join(name), data).unwrap();
+            fs::write(lineage.dir.join(name), data).unwrap();
         }
         Self {
             _tmp: tmp,
@@ -41,23 +42,11 @@ impl Fixture {
     }
 
     fn src(&self, name: &str) -> PathBuf {
-        self.lineage.join(name)
+        self.lineage.dir.join(name)
     }
 
     fn install(&self, targets: &Targets) -> Result<Vec<Installed>, InstallError> {
-        let (cert, ca, key, fullchain) = (
-            self.src("example.test.cer"),
-            self.src("ca.cer"),
-            self.src("example.test.key"),
-            self.src("fullchain.cer"),
-        );
-        let sources = Sources {
-            cert: &cert,
-            ca: &ca,
-            key: &key,
-            fullchain: &fullchain,
-        };
-        install(&sources, targets)
+        install(&Files::issued(&self.lineage), targets)
     }
 
     /// Every target in `out/` under its usual name.
@@ -285,7 +274,7 @@ fn a_target_that_is_its_own_source_is_skipped() {
         "hard link replaced"
     );
     assert!(fs::symlink_metadata(&soft).unwrap().is_symlink());
-    assert_eq!(names(&fx.lineage).len(), 4);
+    assert_eq!(names(&fx.lineage.dir).len(), 4);
 }
 
 #[test]

@@ -14,5 +14,6 @@
 pub mod hook;
 pub mod install;
 
+pub use crate::store::files::{Files, Kind};
 pub use hook::{HookError, HookOutput};
-pub use install::{InstallError, Installed, Kind, Sources, Targets};
+pub use install::{InstallError, Installed, Sources, Targets};

@@ -9,8 +9,8 @@ use crate::cert::IssuedChain;
 use crate::keys::{KeyType, PrivateKey};
 use crate::renew;
 use crate::store::atomic::create_private_dir_all;
-use crate::store::layout::KEY_MODE;
 use crate::store::journal::Transaction;
+use crate::store::layout::KEY_MODE;
 use crate::store::record::DomainRecord;
 use crate::store::{Lineage, file};
 
@@ -119,13 +119,13 @@ pub(super) fn domain_key(
         let key = generate()?;
         create_private_dir_all(&lineage.dir)?;
         lineage.save_key(&key.to_pem())?;
-        file::remove_if_present(&next_path)?;
+        file::remove(&next_path)?;
         progress.info(&format_args!("The domain key is here: {}", path.display()));
         return Ok((key, KeyOrigin::Created));
     };
     if current.key_type() == key_type {
         // A next key of another run is not wanted any more (or was already switched in).
-        file::remove_if_present(&next_path)?;
+        file::remove(&next_path)?;
         return Ok((current, KeyOrigin::Reused));
     }
     // A next key of the requested type: an earlier `--force` run made it and was interrupted
@@ -197,7 +197,7 @@ pub(super) fn write_issued(
     tx.stage(&lineage.fullchain(), chain.fullchain_pem.as_bytes(), 0o644)?;
     tx.stage(&lineage.conf(), &record.render_bytes(), 0o600)?;
     tx.commit()?;
-    file::remove_if_present(&lineage.next_key())?;
+    file::remove(&lineage.next_key())?;
     Ok(())
 }
 

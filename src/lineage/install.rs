@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use super::hooks::Runner;
 use super::{Error, Progress};
-use crate::deploy::install::{self, Sources};
+use crate::deploy::install;
 use crate::store::Lineage;
+use crate::store::files::Files;
 use crate::store::record::{DomainRecord, Install};
 
 /// Install the lineage's files to the targets saved in `record` and run the reload command,
@@ -28,19 +29,7 @@ pub async fn install_and_reload(
 ) -> Result<(), Error> {
     let saved = record.install();
     if !saved.is_empty() {
-        let (cer, ca, key, fullchain) = (
-            lineage.cer(),
-            lineage.ca_cer(),
-            lineage.key(),
-            lineage.fullchain(),
-        );
-        let sources = Sources {
-            cert: &cer,
-            ca: &ca,
-            key: &key,
-            fullchain: &fullchain,
-        };
-        for done in install::install(&sources, &saved.files)? {
+        for done in install::install(&Files::issued(lineage), &saved.files)? {
             progress.info(&format_args!(
                 "Installing {} to: {}",
                 done.kind.label(),

@@ -223,9 +223,9 @@ impl First {
             if !self.key_existed {
                 files.push(lineage.key());
             }
-            files.iter().try_for_each(|f| {
-                crate::store::file::remove_if_present(f).map_err(|e| one_line(&e))
-            })
+            files
+                .iter()
+                .try_for_each(|f| crate::store::file::remove(f).map_err(|e| one_line(&e)))
         } else {
             std::fs::remove_dir_all(&lineage.dir).map_err(|e| e.to_string())
         };

@@ -2,6 +2,9 @@
 //! only, opened without following a symbolic link and without blocking on a pipe, and never
 //! more than a size limit, so a conf linked to `/dev/zero` or replaced by a FIFO fails with a
 //! clear error instead of eating memory or hanging the run.
+//!
+//! A file that may be absent is read with [`read`] (`Ok(None)`) and removed with [`remove`]
+//! (nothing to do); every other error names the file.
 
 use std::fs::File;
 use std::io::{self, Read as _};
@@ -54,21 +57,6 @@ pub fn read(path: &Path, limit: u64) -> Result<Option<Loaded>, Error> {
     read_opened(file, path, limit).map(Some)
 }
 
-/// Remove the file `path`; a file that is already gone is not an error.
-///
-/// # Errors
-///
-/// [`Error::Remove`] for any other I/O error.
-pub fn remove_if_present(path: &Path) -> Result<(), Error> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::Remove {
-            path: path.to_owned(),
-            source: e,
-        }),
-        _ => Ok(()),
-    }
-}
-
 /// The checks and the capped read of [`read`], for a file opened by the caller (`path` names it
 /// in errors).
 ///
@@ -106,4 +94,50 @@ pub fn read_opened(file: File, path: &Path, limit: u64) -> Result<Loaded, Error>
         bytes,
         origin: Origin::of(&stat),
     })
+}
+
+/// Remove the file `path`; a file that does not exist is not an error.
+///
+/// # Errors
+///
+/// [`Error::Remove`] for any other I/O error (a folder, no permission).
+pub fn remove(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Remove {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    #[test]
+    fn an_absent_file_is_none_and_removing_it_is_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.conf");
+        assert!(read(&path, MAX_FILE).unwrap().is_none());
+        remove(&path).unwrap();
+        fs::write(&path, "A='1'\n").unwrap();
+        assert_eq!(read(&path, MAX_FILE).unwrap().unwrap().bytes, b"A='1'\n");
+        remove(&path).unwrap();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_failed_remove_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = remove(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Remove { path, .. } if path == dir.path()),
+            "{err:?}"
+        );
+        assert!(dir.path().is_dir());
+    }
 }

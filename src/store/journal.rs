@@ -17,8 +17,8 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::Error;
 use super::atomic::write_atomic;
+use super::{Error, file};
 
 /// The journal's name inside the folder.
 pub const JOURNAL: &str = ".acmers.journal";
@@ -91,16 +91,15 @@ impl Transaction {
 /// when there was no journal.
 pub fn roll_forward(dir: &Path) -> Result<bool, Error> {
     let path = dir.join(JOURNAL);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(source) => return Err(Error::Read { path, source }),
+    let Some(loaded) = file::read(&path, file::MAX_FILE)? else {
+        return Ok(false);
     };
-    let mut lines = text.lines();
     let bad = |reason: &str| Error::BadJournal {
         path: path.clone(),
         reason: reason.to_owned(),
     };
+    let text = std::str::from_utf8(&loaded.bytes).map_err(|_| bad("unknown format"))?;
+    let mut lines = text.lines();
     if lines.next() != Some(HEADER) {
         return Err(bad("unknown format"));
     }

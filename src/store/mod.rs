@@ -20,6 +20,7 @@ use std::path::PathBuf;
 pub mod atomic;
 pub mod conf;
 pub mod file;
+pub mod files;
 pub mod journal;
 pub mod layout;
 pub mod lock;
@@ -66,7 +67,7 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// Removing a file failed.
+    /// Removing a file failed (a missing file is not an error).
     #[error("failed to remove `{}`", path.display())]
     Remove {
         /// The file.

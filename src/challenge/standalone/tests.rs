@@ -359,7 +359,6 @@ async fn bind_on_a_taken_port_names_the_address() {
     assert!(matches!(&err, Error::Bind { addr: a, source } if *a == addr
         && source.kind() == io::ErrorKind::AddrInUse));
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
-    assert!(err.hint().is_some());
 }
 
 #[tokio::test(start_paused = true)]

@@ -10,13 +10,14 @@
 
 use std::path::Path;
 
+use crate::acme::text::escape_controls_keeping;
 use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
 use crate::cli::commands::list::first_domain;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::Globals;
-use crate::store::{Conf, scan};
+use crate::store::{Conf, file, scan};
 
 /// acme.sh's `HIDDEN_VALUE`.
 pub(crate) const HIDDEN: &str = "[hidden](please add '--output-insecure' to see this value)";
@@ -92,18 +93,18 @@ fn global(insecure: bool, globals: &Globals, printer: &Printer) -> Result<Outcom
         home.config_home.display()
     );
     let path = home.account_conf();
-    match std::fs::read(&path) {
-        Ok(bytes) => out.push_str(&mask_conf_text(&String::from_utf8_lossy(&bytes), insecure)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            printer.raw(out.trim_end_matches('\n'));
-            printer.error(format_args!(
-                "warning: `{}` does not exist yet",
-                path.display()
-            ));
-            return Ok(Outcome::Done);
-        }
-        Err(source) => return Err(crate::store::Error::Read { path, source }.into()),
-    }
+    let Some(loaded) = file::read(&path, file::MAX_FILE)? else {
+        printer.raw(out.trim_end_matches('\n'));
+        printer.error(format_args!(
+            "warning: `{}` does not exist yet",
+            path.display()
+        ));
+        return Ok(Outcome::Done);
+    };
+    out.push_str(&mask_conf_text(
+        &String::from_utf8_lossy(&loaded.bytes),
+        insecure,
+    ));
     printer.raw(out.strip_suffix('\n').unwrap_or(&out));
     Ok(Outcome::Done)
 }
@@ -148,19 +149,20 @@ fn missing_conf(conf: &Path, removed: &Path) -> String {
     }
 }
 
-/// `Key=value` lines of a domain conf: values unquoted and decoded, secrets masked.
+/// `Key=value` lines of a domain conf: values unquoted and decoded, secrets masked; tabs and
+/// newlines (multi-line hooks) stay, other control characters become `?`.
 pub(crate) fn domain_conf_text(conf: &Conf, insecure: bool) -> String {
     let mut out = String::new();
     for key in conf.keys() {
         let value = conf.get(&key).unwrap_or_default();
         let shown = if !insecure && !value.is_empty() && is_secret(&key) {
-            HIDDEN.to_owned()
+            HIDDEN
         } else {
-            printable(&value)
+            &escape_controls_keeping(&value, &['\n', '\t'])
         };
         out.push_str(&key);
         out.push('=');
-        out.push_str(&shown);
+        out.push_str(shown);
         out.push('\n');
     }
     out
@@ -215,21 +217,6 @@ fn secret_assignment(line: &str) -> Option<&str> {
     }
     let prefix_len = line.len() - rest.len() + eq + 1;
     Some(&line[..prefix_len])
-}
-
-/// A decoded value for the terminal: tabs and newlines (multi-line hooks) stay, other control
-/// characters become `?`.
-fn printable(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '?'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

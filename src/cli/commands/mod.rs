@@ -4,7 +4,6 @@ pub(crate) mod info;
 pub(crate) mod install;
 pub(crate) mod issue;
 pub(crate) mod list;
-pub(crate) mod list_json;
 pub(crate) mod remove;
 pub(crate) mod renew;
 pub(crate) mod revoke;

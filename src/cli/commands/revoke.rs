@@ -12,7 +12,6 @@
 //! before the files were moved can be finished by running it again.
 
 use std::ffi::OsString;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -30,7 +29,7 @@ use crate::keys::{KeyType, PrivateKey};
 use crate::lineage::{http_client, http_config};
 use crate::names;
 use crate::store::atomic::write_atomic;
-use crate::store::{Conf, Home, Lineage, scan};
+use crate::store::{Conf, Home, Lineage, file, scan};
 
 /// Everything `--revoke` needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,20 +140,12 @@ pub(crate) async fn run(
     printer.error(format_args!("{account_error:#}"));
 
     let key_path = lineage.key();
-    let key_pem = match std::fs::read_to_string(&key_path) {
-        Ok(pem) => pem,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            printer.info("Domain key file doesn't exist.");
-            return Err(on_ca(Failure::from(account_error)));
-        }
-        Err(e) => {
-            return Err(Failure::from(
-                anyhow::Error::from(e).context(format!("cannot read `{}`", key_path.display())),
-            ));
-        }
+    let Some(key_file) = file::read(&key_path, file::MAX_FILE)? else {
+        printer.info("Domain key file doesn't exist.");
+        return Err(on_ca(Failure::from(account_error)));
     };
     printer.info("Trying domain key.");
-    let key = PrivateKey::from_pem(&key_pem)
+    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&key_file.bytes))
         .with_context(|| format!("cannot use the domain key `{}`", key_path.display()))?;
     match revoke_with_key(&client, &key, &der, reason).await {
         Ok(()) => finish(&lineage, printer, false),
@@ -181,21 +172,13 @@ pub(crate) async fn run(
 fn read_leaf_der(lineage: &Lineage) -> Result<Vec<u8>, Failure> {
     let d = &lineage.domain;
     let path = lineage.cer();
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(Failure::from(anyhow!(
-                "Cert for {d} {} was not found, skipping.",
-                path.display()
-            )));
-        }
-        Err(e) => {
-            return Err(Failure::from(
-                anyhow::Error::from(e).context(format!("cannot read `{}`", path.display())),
-            ));
-        }
+    let Some(loaded) = file::read(&path, file::MAX_FILE)? else {
+        return Err(Failure::from(anyhow!(
+            "Cert for {d} {} was not found, skipping.",
+            path.display()
+        )));
     };
-    pem::parse_many(&bytes)
+    pem::parse_many(&loaded.bytes)
         .ok()
         .and_then(|blocks| blocks.into_iter().find(|b| b.tag() == "CERTIFICATE"))
         .map(pem::Pem::into_contents)
@@ -211,17 +194,11 @@ fn read_leaf_der(lineage: &Lineage) -> Result<Vec<u8>, Failure> {
 fn saved_account(client: Arc<Client>, home: &Home, server: &str) -> anyhow::Result<Account> {
     let ca_dir = home.ca_dir(server)?;
     let key_path = ca_dir.account_key();
-    let key_pem = match std::fs::read_to_string(&key_path) {
-        Ok(pem) => pem,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(anyhow!(
-                "there is no account for this CA (`{}` does not exist)",
-                key_path.display()
-            ));
-        }
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read `{}`", key_path.display()));
-        }
+    let Some(key_file) = file::read(&key_path, file::MAX_FILE)? else {
+        return Err(anyhow!(
+            "there is no account for this CA (`{}` does not exist)",
+            key_path.display()
+        ));
     };
     let ca_conf = Conf::load(&ca_dir.ca_conf())?.unwrap_or_default();
     let url = ca_conf
@@ -233,7 +210,7 @@ fn saved_account(client: Arc<Client>, home: &Home, server: &str) -> anyhow::Resu
                 ca_dir.ca_conf().display()
             )
         })?;
-    let key = PrivateKey::from_pem(&key_pem)
+    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&key_file.bytes))
         .with_context(|| format!("cannot use the account key `{}`", key_path.display()))?;
     Ok(Account::existing(client, Arc::new(key), Vec::new(), url))
 }
@@ -250,12 +227,7 @@ fn finish(lineage: &Lineage, printer: &Printer, already: bool) -> Result<Outcome
     let moved = (|| -> anyhow::Result<()> {
         keep_copy(&lineage.key(), 0o600)?;
         keep_copy(&lineage.csr(), 0o644)?;
-        let cer = lineage.cer();
-        match std::fs::remove_file(&cer) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot delete `{}`", cer.display())),
-        }
+        file::remove(&lineage.cer())?;
         std::fs::File::open(&lineage.dir)
             .and_then(|dir| dir.sync_all())
             .with_context(|| format!("failed to sync directory `{}`", lineage.dir.display()))
@@ -269,14 +241,12 @@ fn finish(lineage: &Lineage, printer: &Printer, already: bool) -> Result<Outcome
 
 /// Copy `path` to `path.revoked` (atomically, with `mode`), when `path` exists.
 fn keep_copy(path: &Path, mode: u32) -> anyhow::Result<()> {
-    let data = match std::fs::read(path) {
-        Ok(data) => data,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    let Some(loaded) = file::read(path, file::MAX_FILE)? else {
+        return Ok(());
     };
     let mut target = OsString::from(path.as_os_str());
     target.push(".revoked");
-    write_atomic(Path::new(&target), &data, mode)?;
+    write_atomic(Path::new(&target), &loaded.bytes, mode)?;
     Ok(())
 }
 

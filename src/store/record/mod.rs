@@ -22,7 +22,7 @@ pub use domain::{DomainRecord, SavedOrder};
 /// The files an install writes: `--cert-file`, `--ca-file`, `--key-file`,
 /// `--fullchain-file` (`Le_RealCertPath`, `Le_RealCACertPath`, `Le_RealKeyPath`,
 /// `Le_RealFullChainPath`).
-pub type InstallFiles = crate::deploy::Targets;
+pub type InstallFiles = super::files::Files<Option<PathBuf>>;
 
 /// Commands run around an issuance (docs/renewal.md, "Hooks").
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

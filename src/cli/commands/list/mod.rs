@@ -6,22 +6,24 @@
 //! `Le_Domain|"Le_Keylength"|Le_Alt|Le_Certificate_Profile|CA|Le_CertCreateTimeStr|Le_NextRenewTimeStr`
 //! under the header `Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew`. The table is
 //! aligned exactly like acme.sh's `column -t -s '|'`; `--listraw` prints the `|` lines;
-//! `--json` prints one JSON object per line ([`super::list_json`]). With `-d D` and
+//! `--json` prints one JSON object per line ([`json`]). With `-d D` and
 //! `--listraw` (or the table) the conf of `D`'s lineages is printed instead, as acme.sh does.
 //!
 //! A conf that cannot be read is listed with what is known (its folder's domain) and a warning
 //! on stderr; one bad lineage never fails the list.
 
-use std::io;
+pub(crate) mod json;
 
-use crate::acme::types::escape_controls;
+use std::fmt::Write as _;
+
+use crate::acme::text::escape_controls;
 use crate::cli::args::Args;
-use crate::cli::commands::{Outcome, list_json};
+use crate::cli::commands::Outcome;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{self, Globals, LETSENCRYPT};
 use crate::store::scan::{self, Found};
-use crate::store::{self, Conf};
+use crate::store::{self, Conf, file};
 
 /// acme.sh's `--list` header.
 pub(crate) const HEADER: &str = "Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew";
@@ -97,7 +99,7 @@ pub(crate) fn run(
     }
     let entries = load_entries(found, printer);
     let text = match settings.format {
-        Format::Json => list_json::render(&entries)?,
+        Format::Json => json::render(&entries)?,
         Format::Raw => raw_table(&entries),
         Format::Table => columns(&raw_table(&entries)),
     };
@@ -110,10 +112,10 @@ pub(crate) fn run(
 fn print_confs(found: &[Found], format: Format, printer: &Printer) {
     let mut text = String::new();
     for f in found {
-        match std::fs::read(f.lineage.conf()) {
-            Ok(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
-            Err(e) if is_absent(&e) => {}
-            Err(e) => warn_unreadable(printer, &f.lineage.conf(), &e),
+        match file::read(&f.lineage.conf(), file::MAX_FILE) {
+            Ok(Some(loaded)) => text.push_str(&String::from_utf8_lossy(&loaded.bytes)),
+            Ok(None) => {}
+            Err(e) => warn_unreadable(printer, &f.main_domain, &e),
         }
     }
     if format == Format::Table {
@@ -126,13 +128,12 @@ fn print_confs(found: &[Found], format: Format, printer: &Printer) {
 fn load_entries(found: Vec<Found>, printer: &Printer) -> Vec<Entry> {
     let mut entries = Vec::with_capacity(found.len());
     for f in found {
-        let path = f.lineage.conf();
-        let conf = match std::fs::read(&path) {
-            Ok(bytes) => Ok(Conf::parse_bytes(&bytes)),
-            Err(e) if is_absent(&e) => continue,
-            Err(source) => {
-                warn_unreadable(printer, &path, &source);
-                Err(store::Error::Read { path, source })
+        let conf = match Conf::load(&f.lineage.conf()) {
+            Ok(Some(conf)) => Ok(conf),
+            Ok(None) => continue,
+            Err(e) => {
+                warn_unreadable(printer, &f.main_domain, &e);
+                Err(e)
             }
         };
         entries.push(Entry { found: f, conf });
@@ -140,19 +141,15 @@ fn load_entries(found: Vec<Found>, printer: &Printer) -> Vec<Entry> {
     entries
 }
 
-/// No conf: missing, or something that is not a file (acme.sh tests `[ -f ]`).
-fn is_absent(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory
-    )
-}
-
-fn warn_unreadable(printer: &Printer, path: &std::path::Path, e: &io::Error) {
-    printer.error(format_args!(
-        "warning: cannot read `{}`: {e}",
-        path.display()
-    ));
+/// `warning: cannot read the conf of <domain>: <error>: <its causes>`.
+fn warn_unreadable(printer: &Printer, domain: &str, error: &store::Error) {
+    let mut line = format!("warning: cannot read the conf of {domain}: {error}");
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        let _ = write!(line, ": {e}");
+        cause = e.source();
+    }
+    printer.error(line);
 }
 
 /// Print `text` without its final newline (the printer adds one); nothing when empty.
@@ -178,25 +175,21 @@ pub(crate) fn raw_table(entries: &[Entry]) -> String {
 /// One `--listraw` line (no newline).
 pub(crate) fn raw_row(entry: &Entry) -> String {
     let Ok(conf) = &entry.conf else {
-        return format!("{}|\"\"|||||", cell(&entry.found.main_domain));
+        return format!("{}|\"\"|||||", escape_controls(&entry.found.main_domain));
     };
-    let get = |key: &str| cell(&conf.get(key).unwrap_or_default());
+    // Control characters in a cell (a newline would break the table, an escape sequence
+    // would reach the terminal) become `?`.
+    let get = |key: &str| escape_controls(&conf.get(key).unwrap_or_default()).into_owned();
     format!(
         "{}|\"{}\"|{}|{}|{}|{}|{}",
         get("Le_Domain"),
         get("Le_Keylength"),
         get("Le_Alt"),
         get("Le_Certificate_Profile"),
-        cell(&ca_display_name(&conf.get("Le_API").unwrap_or_default())),
+        escape_controls(&ca_display_name(&conf.get("Le_API").unwrap_or_default())),
         get("Le_CertCreateTimeStr"),
         get("Le_NextRenewTimeStr"),
     )
-}
-
-/// A value as a table cell: control characters (a newline would break the table, an escape
-/// sequence would reach the terminal) become `?`.
-fn cell(value: &str) -> String {
-    escape_controls(value).into_owned()
 }
 
 /// acme.sh's `_getCAShortName`: the CA's display name for a directory URL (compared without
@@ -240,6 +233,7 @@ pub(crate) fn columns(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::io;
     use std::path::Path;
 
     use super::*;
@@ -327,6 +321,38 @@ mod tests {
             source: io::Error::from(io::ErrorKind::PermissionDenied),
         });
         assert_eq!(raw_row(&e), "a.example.test|\"\"|||||");
+    }
+
+    /// A conf is read as every conf is (`store::file::read`): a missing one drops the folder, a
+    /// symbolic link is not followed and leaves a row with what is known.
+    #[test]
+    fn confs_are_read_without_following_links() {
+        let home = tempfile::tempdir().unwrap();
+        let lineage = |domain: &str| {
+            let lineage = store::Lineage::at(home.path(), domain, true).unwrap();
+            std::fs::create_dir(&lineage.dir).unwrap();
+            lineage
+        };
+        let plain = lineage("a.example.test");
+        std::fs::write(plain.conf(), "Le_Domain='a.example.test'\n").unwrap();
+        let linked = lineage("b.example.test");
+        std::os::unix::fs::symlink(plain.conf(), linked.conf()).unwrap();
+        lineage("c.example.test");
+        let found = scan::lineages(home.path()).unwrap();
+        assert_eq!(found.len(), 3);
+        let entries = load_entries(found, &Printer::default());
+        let listed: Vec<_> = entries
+            .iter()
+            .map(|e| (e.found.main_domain.as_str(), e.conf.is_ok()))
+            .collect();
+        assert_eq!(
+            listed,
+            [("a.example.test", true), ("b.example.test", false)]
+        );
+        assert!(
+            matches!(&entries[1].conf, Err(store::Error::NotRegular { path })
+            if *path == linked.conf())
+        );
     }
 
     #[test]

@@ -17,10 +17,10 @@
 use anyhow::Context as _;
 use serde::Serialize;
 
+use super::{Entry, ca_display_name};
 use crate::cert;
-use crate::cli::commands::list::{Entry, ca_display_name};
 use crate::cli::settings::LETSENCRYPT;
-use crate::store::Conf;
+use crate::store::{Conf, file};
 
 /// One `--list --json` line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -55,12 +55,12 @@ impl JsonEntry {
     /// The JSON object of one listed lineage; reads `<d>.cer` for the validity.
     pub(crate) fn of(entry: &Entry) -> Self {
         let lineage = &entry.found.lineage;
-        let (not_before, not_after) = match std::fs::read(lineage.cer()) {
-            Ok(pem) => cert::read_leaf(&pem)
-                .map(|info| (rfc3339(info.not_before), rfc3339(info.not_after)))
-                .unwrap_or_default(),
-            Err(_) => (None, None),
-        };
+        let (not_before, not_after) = file::read(&lineage.cer(), file::MAX_FILE)
+            .ok()
+            .flatten()
+            .and_then(|loaded| cert::read_leaf(&loaded.bytes).ok())
+            .map(|info| (rfc3339(info.not_before), rfc3339(info.not_after)))
+            .unwrap_or_default();
         let mut out = Self {
             main_domain: entry.found.main_domain.clone(),
             sans: vec![entry.found.main_domain.clone()],
