@@ -55,7 +55,7 @@ pub enum Because {
 /// The renewal decision for `record` at `now` (unix seconds). A pending order is resumed
 /// first, then a pending install is finished; `force` renews anything issued.
 pub fn decide(now: i64, record: &DomainRecord, force: bool) -> Decision {
-    if record.cert_create_time().is_none() {
+    if !record.is_issued() {
         return Decision::NeverIssued;
     }
     if let Some(order) = record

@@ -17,24 +17,11 @@ use crate::cli::commands::list::first_domain;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::Globals;
+use crate::store::record::is_secret;
 use crate::store::{Conf, file, scan};
 
 /// acme.sh's `HIDDEN_VALUE`.
 pub(crate) const HIDDEN: &str = "[hidden](please add '--output-insecure' to see this value)";
-
-/// Keys whose name looks secret but whose value is not: paths, hashes, key types, flags, ids.
-const NOT_SECRET: &[&str] = &[
-    "ACCOUNT_KEY_PATH",
-    "CA_KEY_HASH",
-    "CA_EAB_KEY_ID",
-    "Le_Keylength",
-    "Le_RealKeyPath",
-    "Le_ForceNewDomainKey",
-    "Le_ExtKeyUse",
-];
-
-/// Parts of a key name (compared without case) that mark a credential.
-const SECRET_PARTS: &[&str] = &["token", "secret", "pass", "pwd", "key", "auth"];
 
 /// Resolved `--info` options.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,21 +43,6 @@ impl InfoSettings {
             insecure: args.output_insecure,
         }
     }
-}
-
-/// Whether a conf key holds a secret: every `SAVED_<VAR>` (DNS and deploy plugin settings), and
-/// any key whose name contains `token`, `secret`, `pass`, `pwd`, `key` or `auth` (e.g.
-/// `CF_Key`, `Le_PFXPassword`, `CA_EAB_HMAC_KEY`), except the paths, hashes and key types in
-/// an explicit allow-list (`ACCOUNT_KEY_PATH`, `CA_KEY_HASH`, `Le_Keylength`, …).
-pub(crate) fn is_secret(key: &str) -> bool {
-    if key.starts_with("SAVED_") {
-        return true;
-    }
-    if NOT_SECRET.contains(&key) {
-        return false;
-    }
-    let lower = key.to_ascii_lowercase();
-    SECRET_PARTS.iter().any(|part| lower.contains(part))
 }
 
 /// Run `--info`.

@@ -29,7 +29,8 @@ use crate::keys::{KeyType, PrivateKey};
 use crate::lineage::{http_client, http_config};
 use crate::names;
 use crate::store::atomic::write_atomic;
-use crate::store::{Conf, Home, Lineage, file, scan};
+use crate::store::record::{CaRecord, DomainRecord};
+use crate::store::{Home, Lineage, file, scan};
 
 /// Everything `--revoke` needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,7 +106,7 @@ pub(crate) async fn run(
             settings.domain
         ));
     }
-    let Some(conf) = Conf::load(&lineage.conf())? else {
+    let Some(record) = DomainRecord::load(&lineage.conf())? else {
         return Err(Failure::from(anyhow!(
             "{d} is not an issued domain, skipping."
         )));
@@ -114,7 +115,7 @@ pub(crate) async fn run(
     let server = settings
         .server
         .clone()
-        .or_else(|| conf.get("Le_API").filter(|s| !s.is_empty()))
+        .or_else(|| record.api())
         .unwrap_or_else(|| settings.default_server.clone());
     debug!(%server, domain = %d, "revoking");
     let on_ca = |f: Failure| f.detail(format!("CA: {server}"));
@@ -200,10 +201,8 @@ fn saved_account(client: Arc<Client>, home: &Home, server: &str) -> anyhow::Resu
             key_path.display()
         ));
     };
-    let ca_conf = Conf::load(&ca_dir.ca_conf())?.unwrap_or_default();
-    let url = ca_conf
-        .get("ACCOUNT_URL")
-        .filter(|u| !u.is_empty())
+    let url = CaRecord::load(&ca_dir.ca_conf())?
+        .account_url()
         .ok_or_else(|| {
             anyhow!(
                 "there is no account for this CA (no ACCOUNT_URL in `{}`)",

@@ -23,6 +23,17 @@ impl CaRecord {
         }
     }
 
+    /// Load `path`; empty when missing (see [`Conf::load`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Conf::load`].
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        Ok(Self {
+            conf: Conf::load(path)?.unwrap_or_default(),
+        })
+    }
+
     /// Load a record acmers acts on (see [`Conf::load_trusted`]); empty when missing.
     ///
     /// # Errors

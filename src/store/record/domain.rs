@@ -154,6 +154,11 @@ impl DomainRecord {
         self.get(DOMAIN)
     }
 
+    /// `Le_Alt` as saved (`no` for none).
+    pub fn alt_raw(&self) -> String {
+        self.conf.get(ALT).unwrap_or_default()
+    }
+
     /// `Le_Alt` as a list (acme.sh writes `no` for none).
     pub fn alt_names(&self) -> Vec<String> {
         self.get(ALT)
@@ -348,10 +353,16 @@ impl DomainRecord {
         order.url.filter(|_| order.cert.is_none() && same_ca)
     }
 
-    /// `Le_CertCreateTime` (unix seconds); `None` before the first issuance.
+    /// Whether a certificate was ever issued into the lineage: `Le_CertCreateTime` is set
+    /// (acme.sh's test, whatever the value).
+    pub fn is_issued(&self) -> bool {
+        self.get(CERT_CREATE_TIME).is_some()
+    }
+
+    /// `Le_CertCreateTime` (unix seconds), when saved and readable.
     pub fn cert_create_time(&self) -> Option<i64> {
         self.get(CERT_CREATE_TIME)
-            .map(|t| t.trim().parse().unwrap_or(0))
+            .and_then(|t| t.trim().parse().ok())
     }
 
     /// `Le_NextRenewTime` (unix seconds), when saved and readable.

@@ -117,3 +117,33 @@ pub fn time_str(unix: i64) -> String {
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default()
 }
+
+/// Keys whose name looks secret but whose value is not: paths, hashes, key types, flags, ids.
+const NOT_SECRET: &[&str] = &[
+    "ACCOUNT_KEY_PATH",
+    "CA_KEY_HASH",
+    "CA_EAB_KEY_ID",
+    "Le_Keylength",
+    "Le_RealKeyPath",
+    "Le_ForceNewDomainKey",
+    "Le_ExtKeyUse",
+];
+
+/// Parts of a key name (compared without case) that mark a credential.
+const SECRET_PARTS: &[&str] = &["token", "secret", "pass", "pwd", "key", "auth"];
+
+/// Whether a conf key holds a secret: every `SAVED_<VAR>` (DNS and deploy plugin settings), and
+/// any key whose name contains `token`, `secret`, `pass`, `pwd`, `key` or `auth` (e.g.
+/// `CF_Key`, `Le_PFXPassword`, `CA_EAB_HMAC_KEY`), except the paths, hashes and key types in
+/// an explicit allow-list (`ACCOUNT_KEY_PATH`, `CA_KEY_HASH`, `Le_Keylength`, …).
+pub fn is_secret(key: &str) -> bool {
+    if key.starts_with("SAVED_") {
+        return true;
+    }
+
+    if NOT_SECRET.contains(&key) {
+        return false;
+    }
+    let lower = key.to_ascii_lowercase();
+    SECRET_PARTS.iter().any(|part| lower.contains(part))
+}

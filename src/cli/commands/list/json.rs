@@ -20,7 +20,8 @@ use serde::Serialize;
 use super::{Entry, ca_display_name};
 use crate::cert;
 use crate::cli::settings::LETSENCRYPT;
-use crate::store::{Conf, file};
+use crate::store::file;
+use crate::store::record::DomainRecord;
 
 /// One `--list --json` line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -75,31 +76,25 @@ impl JsonEntry {
         out
     }
 
-    fn fill_from_conf(&mut self, conf: &Conf) {
-        let get = |key: &str| conf.get(key).filter(|v| !v.is_empty());
-        if let Some(main) = get("Le_Domain") {
+    fn fill_from_conf(&mut self, record: &DomainRecord) {
+        if let Some(main) = record.main_domain() {
             self.main_domain = main;
         }
         self.sans = vec![self.main_domain.clone()];
-        let alt = get("Le_Alt").unwrap_or_default();
-        for name in alt.split(',').map(str::trim) {
-            if !name.is_empty() && name != "no" && !self.sans.iter().any(|s| s == name) {
-                self.sans.push(name.to_owned());
+        for name in record.alt_names() {
+            if !self.sans.contains(&name) {
+                self.sans.push(name);
             }
         }
-        self.key_type = get("Le_Keylength");
-        let url = get("Le_API").unwrap_or_else(|| LETSENCRYPT.to_owned());
+        self.key_type = record.key_length();
+        let url = record.api().unwrap_or_else(|| LETSENCRYPT.to_owned());
         self.ca = Some(ca_display_name(&url));
         self.ca_url = Some(url);
-        let time = |key: &str| {
-            get(key)
-                .and_then(|v| v.trim().parse().ok())
-                .and_then(rfc3339)
-        };
-        self.created = time("Le_CertCreateTime");
-        self.next_renewal = time("Le_NextRenewTime");
-        self.last_error = get("Acmers_LastError");
-        self.last_error_time = time("Acmers_LastErrorTime");
+        self.created = record.cert_create_time().and_then(rfc3339);
+        self.next_renewal = record.next_renew_time().and_then(rfc3339);
+        let (error, at) = record.last_error();
+        self.last_error = error;
+        self.last_error_time = at.and_then(rfc3339);
     }
 }
 
@@ -134,7 +129,7 @@ mod tests {
     use crate::store::scan::Found;
     use crate::store::{self, Lineage};
 
-    fn entry(dir: &Path, conf: Result<Conf, store::Error>) -> Entry {
+    fn entry(dir: &Path, conf: Result<DomainRecord, store::Error>) -> Entry {
         let main = "a.example.test";
         Entry {
             found: Found {
@@ -149,13 +144,12 @@ mod tests {
     #[test]
     fn from_conf_without_certificate() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut conf = Conf::parse(
+        let mut conf = DomainRecord::parse(
             "Le_Domain='a.example.test'\nLe_Alt='www.a.example.test,a.example.test'\n\
              Le_Keylength='ec-384'\nLe_API='https://acme.zerossl.com/v2/DV90'\n\
-             Le_CertCreateTime='1795898536'\nLe_NextRenewTime='1798404136'\n\
-             Acmers_LastErrorTime='1795900000'\n",
+             Le_CertCreateTime='1795898536'\nLe_NextRenewTime='1798404136'\n",
         );
-        conf.set_base64("Acmers_LastError", "order failed: 'quoted'\nsecond line");
+        conf.set_last_error("order failed: 'quoted'\nsecond line", 1_795_900_000);
         let got = JsonEntry::of(&entry(tmp.path(), Ok(conf)));
         let folder = tmp.path().join("a.example.test_ecc");
         assert_eq!(
@@ -188,7 +182,7 @@ mod tests {
         assert_eq!(got.main_domain, "a.example.test");
         assert_eq!(got.sans, ["a.example.test"]);
         assert_eq!((got.ca, got.created, got.last_error), (None, None, None));
-        let line = render(&[entry(tmp.path(), Ok(Conf::parse("Le_Alt='no'\n")))]).unwrap();
+        let line = render(&[entry(tmp.path(), Ok(DomainRecord::parse("Le_Alt='no'\n")))]).unwrap();
         let value: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
         assert_eq!(value["sans"], serde_json::json!(["a.example.test"]));
         assert_eq!(value["ca"], "LetsEncrypt.org");

@@ -22,8 +22,9 @@ use crate::cli::commands::Outcome;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{self, Globals, LETSENCRYPT};
+use crate::store::record::DomainRecord;
 use crate::store::scan::{self, Found};
-use crate::store::{self, Conf, file};
+use crate::store::{self, file};
 
 /// acme.sh's `--list` header.
 pub(crate) const HEADER: &str = "Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew";
@@ -80,7 +81,7 @@ pub(crate) struct Entry {
     /// The folder.
     pub found: Found,
     /// The parsed conf, or why it could not be read.
-    pub conf: Result<Conf, store::Error>,
+    pub conf: Result<DomainRecord, store::Error>,
 }
 
 /// Run `--list`.
@@ -128,7 +129,7 @@ fn print_confs(found: &[Found], format: Format, printer: &Printer) {
 fn load_entries(found: Vec<Found>, printer: &Printer) -> Vec<Entry> {
     let mut entries = Vec::with_capacity(found.len());
     for f in found {
-        let conf = match Conf::load(&f.lineage.conf()) {
+        let conf = match DomainRecord::load(&f.lineage.conf()) {
             Ok(Some(conf)) => Ok(conf),
             Ok(None) => continue,
             Err(e) => {
@@ -179,16 +180,16 @@ pub(crate) fn raw_row(entry: &Entry) -> String {
     };
     // Control characters in a cell (a newline would break the table, an escape sequence
     // would reach the terminal) become `?`.
-    let get = |key: &str| escape_controls(&conf.get(key).unwrap_or_default()).into_owned();
+    let cell = |value: Option<String>| escape_controls(&value.unwrap_or_default()).into_owned();
     format!(
         "{}|\"{}\"|{}|{}|{}|{}|{}",
-        get("Le_Domain"),
-        get("Le_Keylength"),
-        get("Le_Alt"),
-        get("Le_Certificate_Profile"),
-        escape_controls(&ca_display_name(&conf.get("Le_API").unwrap_or_default())),
-        get("Le_CertCreateTimeStr"),
-        get("Le_NextRenewTimeStr"),
+        cell(conf.main_domain()),
+        cell(conf.key_length()),
+        cell(Some(conf.alt_raw())),
+        cell(conf.certificate_profile()),
+        cell(Some(ca_display_name(&conf.api().unwrap_or_default()))),
+        cell(Some(conf.cert_create_time_str())),
+        cell(Some(conf.next_renew_time_str())),
     )
 }
 
@@ -246,7 +247,7 @@ mod tests {
                 ecc: true,
                 lineage: store::Lineage::at(Path::new("/h"), main, true).unwrap(),
             },
-            conf: Ok(Conf::parse(conf)),
+            conf: Ok(DomainRecord::parse(conf)),
         }
     }
 
