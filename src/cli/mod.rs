@@ -127,19 +127,19 @@ fn run(
             commands::set_default_ca::run(&server, globals, printer)
         }
         Command::List => {
-            let settings = commands::list::ListSettings::from_args(&parsed.args);
+            let settings = settings::ListSettings::resolve(&parsed.args);
             commands::list::run(&settings, globals, printer)
         }
         Command::Info => {
-            let settings = commands::info::InfoSettings::from_args(&parsed.args);
+            let settings = settings::InfoSettings::resolve(&parsed.args);
             commands::info::run(&settings, globals, printer)
         }
         Command::Remove => {
-            let settings = commands::remove::RemoveSettings::from_args(&parsed.args)?;
+            let settings = settings::RemoveSettings::resolve(&parsed.args)?;
             commands::remove::run(&settings, globals, printer)
         }
         Command::Revoke => {
-            let settings = commands::revoke::settings(&parsed.args, globals)?;
+            let settings = settings::RevokeSettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::revoke::run(&settings, globals, printer))
         }
         Command::InstallCronjob => commands::schedule::cron::install(globals, printer),

@@ -11,39 +11,16 @@
 use std::path::Path;
 
 use crate::acme::text::escape_controls_keeping;
-use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
-use crate::cli::commands::list::first_domain;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::Globals;
+use crate::cli::settings::InfoSettings;
 use crate::store::record::is_secret;
 use crate::store::{Conf, file, scan};
 
 /// acme.sh's `HIDDEN_VALUE`.
 pub(crate) const HIDDEN: &str = "[hidden](please add '--output-insecure' to see this value)";
-
-/// Resolved `--info` options.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct InfoSettings {
-    /// `-d`: the main domain of the lineage to show.
-    pub domain: Option<String>,
-    /// `--ecc`.
-    pub ecc: bool,
-    /// `--output-insecure`: show secrets.
-    pub insecure: bool,
-}
-
-impl InfoSettings {
-    /// Resolve `--info` from the command line.
-    pub(crate) fn from_args(args: &Args) -> Self {
-        Self {
-            domain: first_domain(args),
-            ecc: args.ecc,
-            insecure: args.output_insecure,
-        }
-    }
-}
 
 /// Run `--info`.
 pub(crate) fn run(

@@ -7,42 +7,12 @@ use std::path::Path;
 
 use anyhow::anyhow;
 
-use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
-use crate::cli::commands::list::first_domain;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::Globals;
+use crate::cli::settings::RemoveSettings;
 use crate::store::{self, Lineage, scan};
-
-/// Resolved `--remove` options.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RemoveSettings {
-    /// The main domain of the lineage.
-    pub domain: String,
-    /// `--ecc`.
-    pub ecc: bool,
-}
-
-impl RemoveSettings {
-    /// Resolve `--remove` from the command line.
-    ///
-    /// # Errors
-    ///
-    /// A usage error when `-d` is missing.
-    pub(crate) fn from_args(args: &Args) -> Result<Self, Failure> {
-        let domain = first_domain(args).ok_or_else(|| {
-            Failure::from(anyhow!(
-                "`--remove` needs the domain of the certificate (`-d`)"
-            ))
-            .hint("acmers --remove -d example.com [--ecc]; `acmers --list` shows the certificates")
-        })?;
-        Ok(Self {
-            domain,
-            ecc: args.ecc,
-        })
-    }
-}
 
 /// Run `--remove`.
 pub(crate) fn run(

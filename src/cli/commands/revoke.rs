@@ -12,7 +12,7 @@
 //! before the files were moved can be finished by running it again.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
@@ -20,72 +20,15 @@ use tracing::debug;
 
 use crate::acme::revoke::{is_already_revoked, revoke_with_key};
 use crate::acme::{Account, Client, RetryConfig};
-use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
-use crate::cli::settings::{Globals, ca_bundle, resolve_server};
-use crate::keys::{KeyType, PrivateKey};
+use crate::cli::settings::{Globals, RevokeSettings};
+use crate::keys::PrivateKey;
 use crate::lineage::{http_client, http_config};
-use crate::names;
 use crate::store::atomic::write_atomic;
 use crate::store::record::{CaRecord, DomainRecord};
 use crate::store::{Home, Lineage, file, scan};
-
-/// Everything `--revoke` needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RevokeSettings {
-    /// The main domain (`-d`, the first one).
-    pub domain: String,
-    /// `--ecc`.
-    pub ecc: bool,
-    /// `-k` was an RSA length: never switch to the `_ecc` folder.
-    pub rsa_asked: bool,
-    /// `--server`, resolved; overrides `Le_API`.
-    pub server: Option<String>,
-    /// The CA when neither `--server` nor `Le_API` names one.
-    pub default_server: String,
-    /// Extra trusted roots: `--ca-bundle`, else `CA_BUNDLE` from account.conf.
-    pub ca_bundle: Option<PathBuf>,
-    /// RFC 5280 reason code; acme.sh sends 0 (unspecified) when none is given.
-    pub reason: u8,
-}
-
-/// Resolve `--revoke`.
-pub(crate) fn settings(args: &Args, globals: &Globals) -> Result<RevokeSettings, Failure> {
-    if args.domains.is_empty() {
-        return Err(Failure::from(anyhow!(
-            "Usage: acmers --revoke --domain <domain.tld> [--ecc] [--revoke-reason <0-10>]"
-        )));
-    }
-    let identifiers = names::parse_domains(&args.domains)?;
-    let key_type = match args.key_length.as_deref() {
-        Some(k) => Some(KeyType::parse_acmesh(k)?),
-        None => None,
-    };
-    let ecc = args.ecc || key_type.is_some_and(|k| k.is_ecc());
-    let lookup_key = if ecc {
-        KeyType::Ec256
-    } else {
-        KeyType::Rsa(2048)
-    };
-    let server = args
-        .server
-        .as_deref()
-        .map(|s| resolve_server(Some(s), false, &globals.account_conf, lookup_key))
-        .transpose()?;
-    let default_server = resolve_server(None, args.staging, &globals.account_conf, lookup_key)?;
-    let ca_bundle = ca_bundle(args, globals);
-    Ok(RevokeSettings {
-        domain: identifiers[0].value().to_owned(),
-        ecc,
-        rsa_asked: key_type.is_some_and(|k| !k.is_ecc()),
-        server,
-        default_server,
-        ca_bundle,
-        reason: args.revoke_reason.unwrap_or(0),
-    })
-}
 
 /// Run `--revoke`.
 pub(crate) async fn run(
@@ -267,7 +210,7 @@ mod tests {
             home: Home::new("/h".into(), None, None),
             account_conf: crate::store::record::AccountConf::parse(account_conf),
         };
-        settings(&parsed.args, &globals).unwrap()
+        RevokeSettings::resolve(&parsed.args, &globals).unwrap()
     }
 
     #[test]
@@ -292,13 +235,13 @@ mod tests {
             s.server.as_deref(),
             Some("https://acme-staging-v02.api.letsencrypt.org/directory")
         );
-        assert_eq!(s.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(s.ca_bundle, Some(std::path::PathBuf::from("/etc/ca.pem")));
         let s = resolve(
             "--revoke -d a.test -k 2048 --ca-bundle /x.pem",
             "CA_BUNDLE='/y'\n",
         );
         assert!(s.rsa_asked && !s.ecc);
-        assert_eq!(s.ca_bundle, Some(PathBuf::from("/x.pem")));
+        assert_eq!(s.ca_bundle, Some(std::path::PathBuf::from("/x.pem")));
     }
 
     #[test]
@@ -308,7 +251,7 @@ mod tests {
             home: Home::new("/h".into(), None, None),
             account_conf: Default::default(),
         };
-        let err = settings(&parsed.args, &globals).unwrap_err();
+        let err = RevokeSettings::resolve(&parsed.args, &globals).unwrap_err();
         assert!(err.error.to_string().starts_with("Usage:"), "{}", err.error);
     }
 

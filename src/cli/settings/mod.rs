@@ -5,11 +5,15 @@
 
 mod install;
 mod issue;
+mod list;
 mod renew;
+mod revoke;
 
 pub(crate) use install::InstallSettings;
 pub(crate) use issue::IssueSettings;
+pub(crate) use list::{Format, InfoSettings, ListSettings, RemoveSettings};
 pub(crate) use renew::RenewSettings;
+pub(crate) use revoke::RevokeSettings;
 
 use std::path::{Path, PathBuf};
 

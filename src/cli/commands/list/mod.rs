@@ -17,63 +17,17 @@ pub(crate) mod json;
 use std::fmt::Write as _;
 
 use crate::acme::text::escape_controls;
-use crate::cli::args::Args;
 use crate::cli::commands::Outcome;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{self, Globals, LETSENCRYPT};
+use crate::cli::settings::{Format, ListSettings};
 use crate::store::record::DomainRecord;
 use crate::store::scan::{self, Found};
 use crate::store::{self, file};
 
 /// acme.sh's `--list` header.
 pub(crate) const HEADER: &str = "Main_Domain|KeyLength|SAN_Domains|Profile|CA|Created|Renew";
-
-/// How `--list` prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// acme.sh's aligned table (`column -t -s '|'`).
-    Table,
-    /// `--listraw`: the `|`-separated lines.
-    Raw,
-    /// `--json`: one JSON object per lineage and line.
-    Json,
-}
-
-/// Resolved `--list` options.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ListSettings {
-    /// Output format (`--json` wins over `--listraw`).
-    pub format: Format,
-    /// `-d`: only this main domain (the first name of the first `-d`).
-    pub domain: Option<String>,
-}
-
-impl ListSettings {
-    /// Resolve `--list` from the command line.
-    pub(crate) fn from_args(args: &Args) -> Self {
-        let format = if args.json {
-            Format::Json
-        } else if args.listraw {
-            Format::Raw
-        } else {
-            Format::Table
-        };
-        Self {
-            format,
-            domain: first_domain(args),
-        }
-    }
-}
-
-/// The main domain named by `-d`: the first comma-separated name of the first `-d`, as typed
-/// (it names a folder, so it is not normalized).
-pub(crate) fn first_domain(args: &Args) -> Option<String> {
-    args.domains
-        .first()
-        .and_then(|d| d.split(',').map(str::trim).find(|d| !d.is_empty()))
-        .map(str::to_owned)
-}
 
 /// One listed lineage: its folder and its conf (`Err` when the conf exists but is unreadable).
 #[derive(Debug)]
@@ -362,23 +316,6 @@ mod tests {
         assert_eq!(
             columns(&raw_table(&[])),
             "Main_Domain  KeyLength  SAN_Domains  Profile  CA  Created  Renew\n"
-        );
-    }
-
-    #[test]
-    fn first_domain_is_the_first_name() {
-        let args = |d: &[&str]| Args {
-            domains: d.iter().map(|s| (*s).to_owned()).collect(),
-            ..Args::default()
-        };
-        assert_eq!(first_domain(&args(&[])), None);
-        assert_eq!(
-            first_domain(&args(&[" ,a.example.test,b", "c"])).as_deref(),
-            Some("a.example.test")
-        );
-        assert_eq!(
-            first_domain(&args(&["*.Example.test"])).as_deref(),
-            Some("*.Example.test")
         );
     }
 }
