@@ -8,6 +8,7 @@
 mod names;
 mod pem;
 #[cfg(test)]
+#[path = "cert_tests.rs"]
 mod tests;
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};

@@ -7,6 +7,7 @@
 
 mod der;
 #[cfg(test)]
+#[path = "keys_tests.rs"]
 pub(crate) mod tests;
 
 use std::fmt;

@@ -396,4 +396,5 @@ fn respond<B>(
 }
 
 #[cfg(test)]
+#[path = "standalone_tests.rs"]
 mod tests;

@@ -405,4 +405,5 @@ fn remove_entry(dir: &OwnedFd, name: &str, id: FileId, path: &Path) -> Result<()
 }
 
 #[cfg(test)]
+#[path = "webroot_tests.rs"]
 mod tests;

@@ -376,4 +376,5 @@ fn parse_word(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
+#[path = "conf_tests.rs"]
 mod tests;
