@@ -8,9 +8,9 @@ use std::fs;
 
 use base64::Engine as _;
 
-use crate::support::acmers::Acmers;
 use crate::support::certs::{leaf_sans, verify_chain_against_root};
 use crate::support::home::{FIXTURE, copy_fixture_home, read, site};
+use crate::support::lineage::renew_forced;
 use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// The keys acme.sh rewrites when it renews a lineage with `--server` (issue(): order URLs,
@@ -51,18 +51,7 @@ fn acmesh_lineage_renews_from_its_saved_conf() {
     let cert_before = read(&dir.join("a.example.test.cer"));
 
     let server = pebble.directory_url().replace("127.0.0.1", "localhost");
-    let out = Acmers::new(&site.home)
-        .args([
-            "--renew",
-            "-d",
-            "a.example.test",
-            "--force",
-            "--server",
-            &server,
-        ])
-        .arg("--ca-bundle")
-        .arg(pebble.ca_bundle_path())
-        .run();
+    let out = renew_forced(&site.home, &pebble, "a.example.test", &server);
     out.assert_code(0)
         .assert_stdout_has("post-hook from the fixture");
 

@@ -14,15 +14,7 @@ use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// `--issue -d <name> --standalone` on Pebble's http-01 port; exit 0.
 fn issue(home: &Path, pebble: &Pebble, name: &str) {
-    Acmers::new(home)
-        .args(["--issue", "-d", name, "--standalone", "--httpport"])
-        .arg(pebble.http_port().to_string())
-        .args(["--local-address", "127.0.0.1", "--server"])
-        .arg(pebble.directory_url())
-        .arg("--ca-bundle")
-        .arg(pebble.ca_bundle_path().as_os_str())
-        .run()
-        .assert_code(0);
+    crate::support::lineage::issue(home, pebble, name, &[]).assert_code(0);
 }
 
 /// The serial of the leaf in `<home>/<name>_ecc/<name>.cer`, as hex.

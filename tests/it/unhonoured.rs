@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::support::acmers::{Acmers, Output};
 use crate::support::conf::read_conf;
 use crate::support::home::{copy_fixture_home, read, site};
+use crate::support::lineage::renew_forced;
 use crate::support::pebble::{Pebble, PebbleOpts};
 
 /// Add `extra` lines to a conf of the fixture home, and point the lineage at Pebble's
@@ -19,18 +20,7 @@ fn add_to_conf(path: &Path, port: u16, extra: &str) {
 
 fn renew_a(home: &Path, pebble: &Pebble) -> Output {
     let server = pebble.directory_url().replace("127.0.0.1", "localhost");
-    Acmers::new(home)
-        .args([
-            "--renew",
-            "-d",
-            "a.example.test",
-            "--force",
-            "--server",
-            &server,
-        ])
-        .arg("--ca-bundle")
-        .arg(pebble.ca_bundle_path())
-        .run()
+    renew_forced(home, pebble, "a.example.test", &server)
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, IssueSettings};
-use crate::lineage::{self, Outcome, Session};
+use crate::lineage::{self, Ca, Limits, Outcome, Request, Session};
 use crate::store::atomic::create_private_dir_all;
 use crate::store::{Home, Lineage};
 
@@ -13,17 +13,37 @@ pub(crate) async fn run(
     globals: &mut Globals,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
-    let session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
-    let lineage = folder(&session.home, settings)?;
+    let lineage = folder(&globals.home, settings)?;
     let job = (&settings.request, &settings.ca, &settings.limits);
-    let result = lineage::run(&session, job, &lineage, printer).await;
+    run_one(
+        job,
+        &lineage,
+        settings.ca_bundle.as_deref(),
+        globals,
+        printer,
+    )
+    .await
+}
+
+/// Run the engine on one lineage in a session of its own (`--issue`, `--renew`): afterwards
+/// name the ignored account settings when it worked, and remember the CA bundle when it
+/// issued.
+pub(crate) async fn run_one(
+    job: (&Request, &Ca, &Limits),
+    lineage: &Lineage,
+    ca_bundle: Option<&std::path::Path>,
+    globals: &mut Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let session = Session::new(globals.home.clone(), ca_bundle, false)?;
+    let result = lineage::run(&session, job, lineage, printer).await;
     session.finish(printer).await?;
     if !matches!(result, Ok(Outcome::Skipped)) {
         super::warn_unhonoured(globals, printer);
     }
     let outcome = result?;
     if outcome == Outcome::Done {
-        save_ca_bundle(globals, settings.ca_bundle.as_deref())?;
+        save_ca_bundle(globals, ca_bundle)?;
     }
     Ok(outcome)
 }

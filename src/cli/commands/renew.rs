@@ -11,7 +11,7 @@ use anyhow::anyhow;
 use futures_util::StreamExt as _;
 
 use crate::acme::order::same_identifiers;
-use crate::cli::commands::issue::save_ca_bundle;
+use crate::cli::commands::issue;
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
@@ -45,23 +45,15 @@ pub(crate) async fn run_one(
     let (request, ca) = settings.request(&record)?;
     check_folder(&lineage, &request)?;
     printer.info(format_args!("Renewing using Le_API={}", ca.server));
-    let session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
-    let result = lineage::run(
-        &session,
-        (&request, &ca, &settings.limits),
+    let job = (&request, &ca, &settings.limits);
+    issue::run_one(
+        job,
         &lineage,
+        settings.ca_bundle.as_deref(),
+        globals,
         printer,
     )
-    .await;
-    session.finish(printer).await?;
-    if !matches!(result, Ok(Outcome::Skipped)) {
-        super::warn_unhonoured(globals, printer);
-    }
-    let outcome = result?;
-    if outcome == Outcome::Done {
-        save_ca_bundle(globals, settings.ca_bundle.as_deref())?;
-    }
-    Ok(outcome)
+    .await
 }
 
 /// What the fleet pass decided for one lineage from its conf.

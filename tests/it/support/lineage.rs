@@ -232,6 +232,16 @@ pub(crate) fn issue(home: &Path, pebble: &Pebble, name: &str, extra: &[&str]) ->
         .run()
 }
 
+/// `--renew -d <name> --force` at `server` (a Pebble directory URL, perhaps spelled with
+/// another host name), trusting Pebble's CA.
+pub(crate) fn renew_forced(home: &Path, pebble: &Pebble, name: &str, server: &str) -> Output {
+    Acmers::new(home)
+        .args(["--renew", "-d", name, "--force", "--server", server])
+        .arg("--ca-bundle")
+        .arg(pebble.ca_bundle_path())
+        .run()
+}
+
 /// The folder of an EC lineage.
 pub(crate) fn ecc_dir(home: &Path, name: &str) -> PathBuf {
     home.join(format!("{name}_ecc"))
