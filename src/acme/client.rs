@@ -179,11 +179,13 @@ impl Client {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let url = request.url.to_string();
         debug!(method = %request.method, url = %url, "request");
-        let response = self
+        let started = tokio::time::Instant::now();
+        let mut response = self
             .http
             .request(request)
             .await
             .map_err(|source| Error::Transport { url, source })?;
+        response.elapsed = started.elapsed();
         debug!(status = response.status, "response");
         Ok(response)
     }

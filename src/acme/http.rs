@@ -55,6 +55,9 @@ pub struct Response {
     pub headers: HeaderMap,
     /// Body.
     pub body: Vec<u8>,
+    /// How long the exchange took, from sending the request to the end of the body: measured
+    /// by [`Client`](super::Client) on `tokio::time`'s clock; an [`HttpClient`] leaves it zero.
+    pub elapsed: Duration,
 }
 
 impl Response {
@@ -225,6 +228,7 @@ impl ReqwestClient {
             status,
             headers,
             body,
+            elapsed: Duration::ZERO,
         })
     }
 }

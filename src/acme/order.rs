@@ -31,6 +31,8 @@ pub struct Order {
     pub state: OrderObject,
     /// `Retry-After` of the response that carried `state`.
     pub retry_after: Option<std::time::Duration>,
+    /// How long the request that returned `state` took (paces the wait, see [`PollPolicy`]).
+    pub elapsed: std::time::Duration,
 }
 
 fn parse<T: DeserializeOwned>(response: &Response, url: &Url) -> Result<T> {
@@ -67,6 +69,7 @@ impl Order {
         Ok(Self {
             url,
             retry_after: retry_after_of(response),
+            elapsed: response.elapsed,
             state,
         })
     }
@@ -154,6 +157,7 @@ impl Account {
             status => Check::Wait {
                 status: status.to_string(),
                 retry_after: retry_after_of(&response),
+                took: response.elapsed,
             },
         };
         let fetch = || async {
@@ -163,6 +167,7 @@ impl Account {
                 AuthorizationStatus::Pending => Ok(Check::Wait {
                     status: authz.status.to_string(),
                     retry_after: retry_after_of(&response),
+                    took: response.elapsed,
                 }),
                 _ => {
                     let problem = authz.challenges.into_iter().find_map(|c| c.error);
@@ -205,6 +210,7 @@ impl Account {
                 s => Ok(Check::Wait {
                     status: s.to_string(),
                     retry_after: o.retry_after,
+                    took: o.elapsed,
                 }),
             }
         };
