@@ -186,7 +186,7 @@ impl Client {
             .await
             .map_err(|source| Error::Transport { url, source })?;
         response.elapsed = started.elapsed();
-        debug!(status = response.status, "response");
+        debug!(status = response.status, elapsed = ?response.elapsed, "response");
         Ok(response)
     }
 

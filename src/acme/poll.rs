@@ -173,6 +173,7 @@ where
             Some(delay) => delay.max(next).min(remaining),
             None => jittered(next, policy.jitter, random_unit()).min(remaining),
         };
+        tracing::debug!(%status, ?took, ?sleep, "waiting before the next poll");
         on_wait(&Waiting {
             status: &status,
             elapsed: now - start,
