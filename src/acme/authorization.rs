@@ -28,6 +28,7 @@ pub struct Authorization {
     identifier: Identifier,
     state: AuthorizationObject,
     retry_after: Option<Duration>,
+    took: Duration,
     /// Checks challenge URLs and computes key authorizations.
     account: Account,
 }
@@ -57,6 +58,11 @@ impl Authorization {
     /// `Retry-After` of the response that carried this state.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
+    }
+
+    /// How long the request that fetched this state took (paces the poller).
+    pub fn took(&self) -> Duration {
+        self.took
     }
 
     /// The challenge of type `kind`, checked: token (RFC 8555 §8.3 alphabet), URL (as every
@@ -144,6 +150,8 @@ pub struct Responded {
     pub state: ChallengeObject,
     /// `Retry-After` of that answer.
     pub retry_after: Option<Duration>,
+    /// How long the request took (paces the first re-poll).
+    pub took: Duration,
 }
 
 impl Account {
@@ -161,6 +169,7 @@ impl Account {
             identifier,
             state,
             retry_after: retry_after_of(&response),
+            took: response.elapsed,
             account: self.clone(),
         })
     }
@@ -171,6 +180,7 @@ impl Account {
         Ok(Responded {
             state: parse(&response, &challenge.url)?,
             retry_after: retry_after_of(&response),
+            took: response.elapsed,
         })
     }
 }

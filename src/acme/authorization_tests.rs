@@ -218,6 +218,7 @@ async fn waiting_starts_from_the_answer_to_respond() {
         ))
         .unwrap(),
         retry_after: None,
+        took: Duration::ZERO,
     };
     let policy = PollPolicy::with_timeout(Duration::from_secs(60));
     account

@@ -180,12 +180,14 @@ impl Client {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let url = request.url.to_string();
         debug!(method = %request.method, url = %url, "request");
-        let response = self
+        let started = tokio::time::Instant::now();
+        let mut response = self
             .http
             .request(request)
             .await
             .map_err(|source| Error::Transport { url, source })?;
-        debug!(status = response.status, "response");
+        response.elapsed = started.elapsed();
+        debug!(status = response.status, elapsed = ?response.elapsed, "response");
         Ok(response)
     }
 

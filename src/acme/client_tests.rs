@@ -44,19 +44,24 @@ impl Signer for TestKey {
 
 type Reply = Result<Response, HttpError>;
 
-/// Replies in order; records every request.
+/// Replies in order, each after `latency` (on tokio's clock); records every request.
 #[derive(Default)]
 pub(in crate::acme) struct Script {
     replies: Mutex<VecDeque<Reply>>,
     pub(in crate::acme) seen: Mutex<Vec<Request>>,
+    latency: Mutex<Duration>,
 }
 
 impl Script {
     pub(in crate::acme) fn new(replies: Vec<Reply>) -> Arc<Self> {
         Arc::new(Self {
             replies: Mutex::new(replies.into()),
-            seen: Mutex::default(),
+            ..Self::default()
         })
+    }
+    /// From now on every reply comes `latency` after its request.
+    pub(in crate::acme) fn set_latency(&self, latency: Duration) {
+        *self.latency.lock().unwrap() = latency;
     }
     pub(in crate::acme) fn seen(&self) -> Vec<Request> {
         self.seen.lock().unwrap().clone()
@@ -72,7 +77,11 @@ impl HttpClient for Script {
             .unwrap()
             .pop_front()
             .expect("the script ran out of replies");
-        Box::pin(async move { reply })
+        let latency = *self.latency.lock().unwrap();
+        Box::pin(async move {
+            tokio::time::sleep(latency).await;
+            reply
+        })
     }
 }
 
@@ -88,6 +97,7 @@ pub(in crate::acme) fn reply(status: u16, headers: &[(&str, &str)], body: &str) 
         status,
         headers: map,
         body: body.as_bytes().to_vec(),
+        elapsed: Duration::ZERO,
     })
 }
 
@@ -467,4 +477,51 @@ fn rfc7515_a3_es256_example_verifies() {
         jwk.canonical_json(),
         format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#)
     );
+}
+
+/// The time a request took reaches the poller: the first re-poll after a finalize answered
+/// `processing` comes twice that time later (docs/architecture.md, "Waiting").
+#[tokio::test(start_paused = true)]
+async fn the_time_the_finalize_took_paces_the_first_re_poll() {
+    use crate::acme::account::Account;
+    use crate::acme::order::Order;
+    use crate::acme::poll::PollPolicy;
+    use crate::acme::types::OrderStatus;
+
+    let order = |status: &str| {
+        format!(
+            r#"{{"status":"{status}","identifiers":[],"finalize":"https://ca.test/fin",
+                "certificate":"https://ca.test/cert"}}"#
+        )
+    };
+    let policy = PollPolicy {
+        jitter: 0.0,
+        ..PollPolicy::with_timeout(Duration::from_secs(60))
+    };
+    for (latency, first_step) in [(300, 600), (40, 80), (0, 5), (900, 1000)] {
+        let script = Script::new(vec![
+            reply(200, &[("replay-nonce", "n1")], DIRECTORY),
+            reply(200, &[("replay-nonce", "n2")], &order("ready")),
+            reply(200, &[("replay-nonce", "n3")], &order("processing")),
+            reply(200, &[("replay-nonce", "n4")], &order("valid")),
+        ]);
+        let account = Account::existing(
+            Arc::new(client(&script).await),
+            Arc::new(TestKey::new()),
+            Vec::new(),
+            "https://ca.test/acct/1".into(),
+        );
+        let ready: Order = account.order("https://ca.test/order/1").await.unwrap();
+        script.set_latency(Duration::from_millis(latency));
+        let mut order = account.finalize(&ready, b"csr").await.unwrap();
+        let mut sleeps = Vec::new();
+        account
+            .wait_order(&mut order, &[OrderStatus::Valid], &policy, |w| {
+                sleeps.push(w.next.as_millis());
+            })
+            .await
+            .unwrap();
+        assert_eq!(sleeps, [first_step], "finalize answered after {latency} ms");
+        assert_eq!(order.state.status, OrderStatus::Valid);
+    }
 }

@@ -1,9 +1,9 @@
 //! The one seam between the protocol and the network.
 //!
 //! [`HttpClient`] is a small trait so the protocol logic can be unit-tested with canned
-//! responses; [`ReqwestClient`] is the real implementation: one connection pool (HTTP/2 where
-//! the CA offers it), connect, read-idle and total timeouts, at most 3 redirects and never one
-//! from HTTPS to plain HTTP, and a cap on every response body.
+//! responses; [`ReqwestClient`] is the real implementation: one connection pool (HTTP/1.1,
+//! kept alive), connect, read-idle and total timeouts, at most 3 redirects and never one from
+//! HTTPS to plain HTTP, and a cap on every response body.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -55,6 +55,9 @@ pub struct Response {
     pub headers: HeaderMap,
     /// Body.
     pub body: Vec<u8>,
+    /// How long the exchange took, from sending the request to the end of the body: measured
+    /// by [`Client`](super::Client) on `tokio::time`'s clock; an [`HttpClient`] leaves it zero.
+    pub elapsed: Duration,
 }
 
 impl Response {
@@ -161,7 +164,12 @@ pub struct ReqwestClient {
 impl ReqwestClient {
     /// Build the one client a run uses.
     pub fn new(config: &HttpConfig) -> Result<Self, BuildError> {
+        // HTTP/1.1 on one kept-alive connection: a run's requests are sequential (each POST
+        // needs the nonce of the previous answer), so HTTP/2's multiplexing buys nothing, and
+        // its framing cost ~3 ms per issuance against a loopback Pebble (docs/benchmarks.md).
+        // Concurrent renewals each get a pooled connection of their own.
         let mut builder = reqwest::Client::builder()
+            .http1_only()
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_idle_timeout)
@@ -225,6 +233,7 @@ impl ReqwestClient {
             status,
             headers,
             body,
+            elapsed: Duration::ZERO,
         })
     }
 }

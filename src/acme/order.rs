@@ -31,6 +31,8 @@ pub struct Order {
     pub state: OrderObject,
     /// `Retry-After` of the response that carried `state`.
     pub retry_after: Option<std::time::Duration>,
+    /// How long the request that returned `state` took (paces the wait, see [`PollPolicy`]).
+    pub elapsed: std::time::Duration,
 }
 
 /// The JSON object of a response from `url`.
@@ -68,6 +70,7 @@ impl Order {
         Ok(Self {
             url,
             retry_after: retry_after_of(response),
+            elapsed: response.elapsed,
             state,
         })
     }
@@ -127,6 +130,7 @@ impl Account {
         Responded {
             state: challenge,
             retry_after,
+            took,
         }: Responded,
         policy: &PollPolicy,
         on_wait: impl FnMut(&Waiting<'_>),
@@ -144,6 +148,7 @@ impl Account {
             status => Check::Wait {
                 status: status.to_string(),
                 retry_after,
+                took,
             },
         };
         let fetch = || async {
@@ -153,6 +158,7 @@ impl Account {
                 AuthorizationStatus::Pending => Ok(Check::Wait {
                     status: authz.status().to_string(),
                     retry_after: authz.retry_after(),
+                    took: authz.took(),
                 }),
                 _ => Err(failed(authz.problem().cloned())),
             }
@@ -192,6 +198,7 @@ impl Account {
                 s => Ok(Check::Wait {
                     status: s.to_string(),
                     retry_after: o.retry_after,
+                    took: o.elapsed,
                 }),
             }
         };

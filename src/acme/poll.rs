@@ -4,7 +4,14 @@
 //! The rules (RFC 8555 §7.5.1, §8.2; docs/architecture.md, "Waiting"):
 //! - the state in the response to the action itself is checked first (no sleep when the
 //!   CA already answered `valid`);
-//! - then re-polls follow an exponential backoff: 50 ms, ×2, capped at 10 s, ±20 % jitter;
+//! - the first re-poll waits in proportion to the CA's distance: twice the time the request
+//!   that returned the first `pending`/`processing` took (the challenge response or the
+//!   finalize), at least 5 ms and at most 1 s. A CA 100 ms away is re-polled after ~200 ms,
+//!   one on loopback after ~5 ms;
+//! - then the step doubles per poll, capped at 10 s, and is never shorter than twice the time
+//!   the latest poll took (at most 1 s), so a CA that slows down is not polled faster than it
+//!   answers; every step gets ±20 % jitter. The doubling bounds the number of polls whatever
+//!   the distance: a loopback CA still pending after a second has been polled 7 times, not 200;
 //! - a `Retry-After` replaces the backoff step (no jitter: never earlier than the CA asked),
 //!   but never shortens it: a value below the current step (`0`, an HTTP-date in the past) is
 //!   raised to the step, so a CA cannot make acmers poll faster than its own schedule;
@@ -13,7 +20,9 @@
 //!   `Retry-After` that lands past the deadline ends the wait at once;
 //! - at the deadline the caller gets [`Expired`] with the last status seen.
 //!
-//! Time is `tokio::time`, so the whole thing runs under `tokio::time::pause()` in tests.
+//! Time is `tokio::time`, so the whole thing runs under `tokio::time::pause()` in tests; the
+//! durations of the requests come with the answers ([`Check::Wait::took`]), measured by the
+//! protocol client on the same clock.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -25,9 +34,14 @@ use tokio::time::Instant;
 pub struct PollPolicy {
     /// Hard limit for the whole wait.
     pub timeout: Duration,
-    /// First backoff step.
-    pub initial: Duration,
-    /// Growth factor of the backoff.
+    /// A step is at least this many times the duration of the request whose answer it
+    /// follows: the CA's distance sets the pace.
+    pub distance_factor: u32,
+    /// Shortest step the distance gives (the first re-poll of a loopback CA).
+    pub min_first: Duration,
+    /// Longest step the distance gives (the first re-poll of a CA that answers slowly).
+    pub max_first: Duration,
+    /// Growth factor of the backoff from one poll to the next.
     pub factor: u32,
     /// Largest backoff step.
     pub max: Duration,
@@ -40,17 +54,27 @@ impl PollPolicy {
     pub fn with_timeout(timeout: Duration) -> Self {
         Self {
             timeout,
-            initial: Duration::from_millis(50),
+            distance_factor: 2,
+            min_first: Duration::from_millis(5),
+            max_first: Duration::from_secs(1),
             factor: 2,
             max: Duration::from_secs(10),
             jitter: 0.2,
         }
     }
 
-    /// The un-jittered backoff step for re-poll number `attempt` (0-based).
-    pub fn base_step(&self, attempt: u32) -> Duration {
-        let factor = self.factor.max(1).saturating_pow(attempt.min(32));
-        self.initial.saturating_mul(factor).min(self.max)
+    /// The un-jittered backoff step after an answer whose request took `took`; `previous` is
+    /// the step before it (`None` after the action's own answer): the previous step grown by
+    /// [`factor`](Self::factor), at least [`distance_factor`](Self::distance_factor) × `took`
+    /// within [`min_first`](Self::min_first)..=[`max_first`](Self::max_first), at most
+    /// [`max`](Self::max).
+    pub fn step(&self, previous: Option<Duration>, took: Duration) -> Duration {
+        let distance = took
+            .saturating_mul(self.distance_factor)
+            .min(self.max_first)
+            .max(self.min_first);
+        let grown = previous.map_or(Duration::ZERO, |p| p.saturating_mul(self.factor.max(1)));
+        grown.max(distance).min(self.max)
     }
 }
 
@@ -65,6 +89,8 @@ pub enum Check<T> {
         status: String,
         /// The CA's `Retry-After`, if it sent one.
         retry_after: Option<Duration>,
+        /// How long the request that returned this answer took (the CA's distance).
+        took: Duration,
     },
 }
 
@@ -115,14 +141,15 @@ where
     let start = Instant::now();
     let deadline = start + policy.timeout;
     let mut state = first;
-    let mut attempt = 0u32;
+    let mut step = None;
     loop {
-        let (status, retry_after) = match state {
+        let (status, retry_after, took) = match state {
             Check::Done(value) => return Ok(value),
             Check::Wait {
                 status,
                 retry_after,
-            } => (status, retry_after),
+                took,
+            } => (status, retry_after, took),
         };
         let now = Instant::now();
         let remaining = deadline.saturating_duration_since(now);
@@ -137,21 +164,22 @@ where
         if remaining.is_zero() {
             return Err(expired(false));
         }
-        let step = policy.base_step(attempt);
+        let next = policy.step(step, took);
+        step = Some(next);
         let sleep = match retry_after {
             Some(delay) if delay > remaining => return Err(expired(true)),
             // A CA cannot make acmers poll faster than its own schedule: `Retry-After: 0` or
             // a date in the past waits the current backoff step.
-            Some(delay) => delay.max(step).min(remaining),
-            None => jittered(step, policy.jitter, random_unit()).min(remaining),
+            Some(delay) => delay.max(next).min(remaining),
+            None => jittered(next, policy.jitter, random_unit()).min(remaining),
         };
+        tracing::debug!(%status, ?took, ?sleep, "waiting before the next poll");
         on_wait(&Waiting {
             status: &status,
             elapsed: now - start,
             next: sleep,
         });
         tokio::time::sleep(sleep).await;
-        attempt = attempt.saturating_add(1);
         state = fetch().await.map_err(PollError::Fetch)?;
     }
 }
@@ -197,11 +225,29 @@ mod tests {
 
     use super::*;
 
+    /// How long each scripted request takes unless a test says otherwise: twice it is 50 ms,
+    /// a round first step for the schedules below.
+    const TOOK: Duration = Duration::from_millis(25);
+
     fn wait(status: &str, retry_after: Option<u64>) -> Check<&'static str> {
         Check::Wait {
             status: status.into(),
             retry_after: retry_after.map(Duration::from_secs),
+            took: TOOK,
         }
+    }
+
+    /// A `pending` answer whose request took `took`.
+    fn pending_after(took: Duration) -> Check<&'static str> {
+        Check::Wait {
+            status: "pending".into(),
+            retry_after: None,
+            took,
+        }
+    }
+
+    fn millis(sleeps: &[Duration]) -> Vec<u128> {
+        sleeps.iter().map(Duration::as_millis).collect()
     }
 
     /// Runs the poller over a script of states, recording when each fetch happened.
@@ -251,14 +297,60 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn backoff_doubles_from_50ms_and_caps_at_10s() {
+    async fn the_first_step_is_twice_the_time_the_answer_took() {
+        let took = Duration::from_millis(40);
+        let script = vec![pending_after(took), Check::Done("valid")];
+        let (result, fetches, sleeps) = run(no_jitter(300), pending_after(took), script).await;
+        assert_eq!(result.unwrap(), "valid");
+        assert_eq!(millis(&sleeps), [80, 160]);
+        assert_eq!(millis(&fetches), [80, 240]);
+    }
+
+    /// A CA on loopback answers in well under a millisecond: the first re-poll comes after the
+    /// 5 ms floor, and the doubling keeps the number of polls small however long it takes.
+    #[tokio::test(start_paused = true)]
+    async fn a_fast_answer_is_re_polled_after_the_5ms_floor_and_the_polls_stay_few() {
+        let took = Duration::from_micros(200);
+        let script: Vec<_> = (0..1000).map(|_| pending_after(took)).collect();
+        let (result, fetches, sleeps) = run(no_jitter(1), pending_after(took), script).await;
+        assert!(matches!(result, Err(PollError::Expired(_))));
+        // 5 ms doubling, the last step cut at the 1 s deadline: 8 polls in the second.
+        assert_eq!(millis(&sleeps), [5, 10, 20, 40, 80, 160, 320, 365]);
+        assert_eq!(fetches.len(), 8);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_very_slow_answer_waits_at_most_1s_before_the_first_re_poll() {
+        let took = Duration::from_secs(3);
+        let script = vec![pending_after(took), Check::Done("valid")];
+        let (result, _, sleeps) = run(no_jitter(300), pending_after(took), script).await;
+        assert_eq!(result.unwrap(), "valid");
+        // Then twice the first step, which is already more than the 1 s the distance gives.
+        assert_eq!(millis(&sleeps), [1000, 2000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_that_takes_longer_raises_the_step() {
+        let fast = Duration::from_millis(1);
+        let script = vec![
+            pending_after(Duration::from_millis(200)),
+            pending_after(fast),
+            Check::Done("valid"),
+        ];
+        let (result, _, sleeps) = run(no_jitter(300), pending_after(fast), script).await;
+        assert_eq!(result.unwrap(), "valid");
+        // 5 ms, then twice the 200 ms the poll took instead of 10 ms, then doubling from there.
+        assert_eq!(millis(&sleeps), [5, 400, 800]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_doubles_and_caps_at_10s() {
         let mut script: Vec<_> = (0..11).map(|_| wait("processing", None)).collect();
         script.push(Check::Done("valid"));
         let (result, _, sleeps) = run(no_jitter(300), wait("processing", None), script).await;
         assert_eq!(result.unwrap(), "valid");
-        let ms: Vec<u128> = sleeps.iter().map(Duration::as_millis).collect();
         assert_eq!(
-            ms,
+            millis(&sleeps),
             [
                 50, 100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000, 10_000
             ]
@@ -329,9 +421,8 @@ mod tests {
             panic!("expected expiry")
         };
         assert!(!e.retry_after_past_deadline);
-        let ms: Vec<u128> = sleeps.iter().map(Duration::as_millis).collect();
         // 50 ms doubling, the last step cut at the 5 s deadline: 7 polls, not thousands.
-        assert_eq!(ms, [50, 100, 200, 400, 800, 1600, 1850]);
+        assert_eq!(millis(&sleeps), [50, 100, 200, 400, 800, 1600, 1850]);
         assert_eq!(fetches.len(), 7);
         assert_eq!(fetches.last(), Some(&Duration::from_secs(5)));
         assert_eq!(start.elapsed(), Duration::from_secs(5));
@@ -346,8 +437,7 @@ mod tests {
         script.push(Check::Done("valid"));
         let (result, _, sleeps) = run(no_jitter(300), wait("pending", None), script).await;
         assert_eq!(result.unwrap(), "valid");
-        let ms: Vec<u128> = sleeps.iter().map(Duration::as_millis).collect();
-        assert_eq!(ms, [50, 100, 200, 400, 1000, 1600]);
+        assert_eq!(millis(&sleeps), [50, 100, 200, 400, 1000, 1600]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -363,12 +453,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn fetch_errors_propagate() {
         let policy = no_jitter(10);
-        let result: Result<(), PollError<&str>> = poll(
+        let result: Result<&str, PollError<&str>> = poll(
             &policy,
-            Check::Wait {
-                status: "pending".into(),
-                retry_after: None,
-            },
+            pending_after(TOOK),
             || async { Err("boom") },
             |_| {},
         )
@@ -394,9 +481,11 @@ mod tests {
         let mut script: Vec<_> = (0..8).map(|_| wait("pending", None)).collect();
         script.push(Check::Done("valid"));
         let (_, _, sleeps) = run(policy, wait("pending", None), script).await;
-        for (i, sleep) in sleeps.iter().enumerate() {
-            let base = policy.base_step(i as u32);
-            assert!(*sleep >= base.mul_f64(0.8) && *sleep <= base.mul_f64(1.2));
+        let mut base = None;
+        for sleep in sleeps {
+            let step = policy.step(base, TOOK);
+            assert!(sleep >= step.mul_f64(0.8) && sleep <= step.mul_f64(1.2));
+            base = Some(step);
         }
     }
 
