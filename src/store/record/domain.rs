@@ -454,7 +454,8 @@ impl DomainRecord {
         self.conf.set(REAL_FULLCHAIN, &path(&files.fullchain));
     }
 
-    /// Whether an install is still to be done (see [`INSTALL_PENDING`]).
+    /// Whether an install is still to be done (`Acmers_InstallPending`: set with a new
+    /// certificate, cleared once the targets and the reload command succeeded).
     pub fn install_pending(&self) -> bool {
         self.conf.get(INSTALL_PENDING).is_some()
     }
