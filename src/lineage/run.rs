@@ -189,6 +189,9 @@ async fn skip(
     if record.install_pending() {
         install_and_reload(lineage, record, limits.hook, progress).await?;
     }
+    // A next key a `--force` run staged before it was stopped, with no order saved (else the
+    // lineage would not be skipped): nothing will use it.
+    crate::store::file::remove(&lineage.next_key())?;
     if !request.is_renewal() {
         progress.info(&"Domains not changed.");
     }

@@ -209,3 +209,23 @@ fn kill_at_many_points_of_a_renewal_loses_nothing() {
     );
     assert!(!next_key.exists(), "the staged key is cleaned up");
 }
+
+/// A next key that a `--force` run staged before it was stopped, with no order saved, is
+/// removed by the next run even when that run finds nothing due (it never pairs with a
+/// certificate).
+#[test]
+fn a_staged_key_no_order_uses_is_removed_by_a_skipping_run() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let name = "staged.example.test";
+    issue(&site.home, &pebble, name, &[]).assert_code(0);
+    let dir = ecc_dir(&site.home, name);
+    let next_key = dir.join(format!(".{name}.key.acmers-next"));
+    fs::write(&next_key, read(&dir.join(format!("{name}.key")))).expect("stage a key");
+    Acmers::new(&site.home)
+        .args(["--renew", "-d", name])
+        .run()
+        .assert_code(2)
+        .assert_stdout_has("Skipping. Next renewal time is:");
+    assert!(!next_key.exists(), "the unused staged key is removed");
+}
