@@ -6,6 +6,9 @@
 //! HTTPS to plain HTTP, and a cap on every response body.
 
 use std::future::Future;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -139,23 +142,29 @@ fn redirect_policy() -> reqwest::redirect::Policy {
 pub enum BuildError {
     /// The extra roots are not a PEM bundle of certificates.
     #[error("the CA bundle holds no usable PEM certificate")]
-    BadRoots(#[source] Option<reqwest::Error>),
+    BadRoots(#[source] Option<rustls::pki_types::pem::Error>),
+    /// The TLS configuration could not be made (a root the bundle holds is not a usable CA
+    /// certificate, or the platform's store cannot be used).
+    #[error("could not set up TLS")]
+    Tls(#[source] rustls::Error),
     /// reqwest refused the configuration.
     #[error("could not set up the HTTPS client")]
     Build(#[source] reqwest::Error),
 }
 
 /// The certificates of a PEM bundle of extra roots (at least one).
-fn roots(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, BuildError> {
-    let certs =
-        reqwest::Certificate::from_pem_bundle(pem).map_err(|e| BuildError::BadRoots(Some(e)))?;
+fn roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BuildError::BadRoots(Some(e)))?;
     if certs.is_empty() {
         return Err(BuildError::BadRoots(None));
     }
     Ok(certs)
 }
 
-/// The real client: reqwest with rustls (aws-lc-rs) and the platform's trust store.
+/// The real client: reqwest with rustls (aws-lc-rs), trusting the `--ca-bundle` roots and the
+/// platform's store (see [`tls`](super::tls)).
 #[derive(Clone, Debug)]
 pub struct ReqwestClient {
     client: reqwest::Client,
@@ -176,15 +185,17 @@ impl ReqwestClient {
             .timeout(config.request_timeout)
             .redirect(redirect_policy())
             .https_only(false);
-        if let Some(pem) = &config.extra_roots_pem {
-            builder = builder.tls_certs_merge(roots(pem)?);
-        }
+        let bundle = match &config.extra_roots_pem {
+            Some(pem) => roots(pem)?,
+            None => Vec::new(),
+        };
+        builder = builder
+            .tls_backend_preconfigured(super::tls::client_config(bundle).map_err(BuildError::Tls)?);
         let client = builder.build().map_err(BuildError::Build)?;
         Ok(Self { client })
     }
 
-    /// Check a configuration without building the client (building loads the platform's
-    /// trust store, which costs milliseconds): the extra roots must be usable.
+    /// Check a configuration without building the client: the extra roots must be usable.
     pub fn check(config: &HttpConfig) -> Result<(), BuildError> {
         config
             .extra_roots_pem

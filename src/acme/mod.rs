@@ -35,6 +35,7 @@ pub mod order;
 pub mod poll;
 pub mod revoke;
 pub mod text;
+mod tls;
 pub mod types;
 
 pub use account::{Account, Eab, Registration};
