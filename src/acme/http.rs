@@ -164,7 +164,7 @@ fn roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
 }
 
 /// The real client: reqwest with rustls (aws-lc-rs), trusting the `--ca-bundle` roots and the
-/// platform's store (see [`tls`](super::tls)).
+/// platform's store, the platform's loaded only when the bundle does not verify the CA.
 #[derive(Clone, Debug)]
 pub struct ReqwestClient {
     client: reqwest::Client,
