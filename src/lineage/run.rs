@@ -47,16 +47,17 @@ pub async fn run(
     let now = jiff::Timestamp::now().as_second();
     // A saved order at this CA is resumed whatever the decision (when it still fits).
     let pending = record.pending_order(&ca.server);
-    match due(now, &record, request) {
-        Decision::Skip { at_str, .. } => match damage(lineage, &record, now) {
+    // Not due (a pending install is finished by `skip`), unless the files are damaged.
+    let next = match due(now, &record, request) {
+        Decision::Skip { at_str, .. } => Some(at_str),
+        Decision::Finish(Unfinished::Install) => Some(record.next_renew_time_str()),
+        Decision::NeverIssued | Decision::Renew(_) | Decision::Finish(Unfinished::Order(_)) => None,
+    };
+    if let Some(next) = next {
+        match damage(lineage, &record, now) {
             Some(why) => progress.info(&format_args!("Renewing {} now: {why}", lineage.domain)),
-            None => return skip(lineage, &mut record, request, limits, &at_str, progress).await,
-        },
-        Decision::Finish(Unfinished::Install) => {
-            let at_str = record.next_renew_time_str();
-            return skip(lineage, &mut record, request, limits, &at_str, progress).await;
+            None => return skip(lineage, &mut record, request, limits, &next, progress).await,
         }
-        Decision::NeverIssued | Decision::Renew(_) | Decision::Finish(Unfinished::Order(_)) => {}
     }
     record_request(&mut record, request, ca);
     record.save(&lineage.conf())?;
