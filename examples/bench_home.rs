@@ -33,8 +33,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use acmers::acme::types::Identifier;
 use acmers::cert::verify_chain;
 use acmers::keys::{KeyType, PrivateKey};
-use acmers::renew::{DAY, time_str};
+use acmers::renew::DAY;
 use acmers::store::Conf;
+use acmers::store::record::time_str;
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 use clap::Parser;
 use rcgen::{

@@ -9,8 +9,6 @@
 
 use crate::store::record::DomainRecord;
 
-pub use crate::store::record::time_str;
-
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
 

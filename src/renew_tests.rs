@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::record::time_str;
 
 const T0: i64 = 1_795_898_536; // 2026-11-28T20:42:16Z, fixture a.example.test
 

@@ -68,12 +68,8 @@ const NEW_KEY_MODE: u32 = 0o600;
 /// Mode of a new cert, CA or full-chain file.
 const NEW_CERT_MODE: u32 = 0o644;
 
-/// The install targets; `None` installs nothing of that kind.
-pub type Targets = Files<Option<PathBuf>>;
-
-/// The issued files, borrowed (see [`Files::issued`] for owned paths). Only those with a
-/// target need to exist.
-pub type Sources<'a> = Files<&'a Path>;
+/// The install targets as the domain record saves them; `None` installs nothing of that kind.
+pub type Targets = store::record::InstallFiles;
 
 /// What was done for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,4 +16,4 @@ pub mod install;
 
 pub use crate::store::files::{Files, Kind};
 pub use hook::{HookError, HookOutput};
-pub use install::{InstallError, Installed, Sources, Targets};
+pub use install::{InstallError, Installed, Targets};

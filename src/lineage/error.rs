@@ -141,6 +141,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// The run could not be set up: `what` failed because of `source`.
+    pub fn setup(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Setup {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
+
     /// A protocol error at `ca`.
     pub fn at_ca(error: acme::Error, ca: &str) -> Self {
         Self::Acme(Box::new(CaError {

@@ -42,7 +42,9 @@ pub fn damage(lineage: &Lineage, record: &DomainRecord, now: i64) -> Option<Stri
         return None;
     }
     let checked = (|| {
-        let key = read_key(&key)?.ok_or_else(|| "the domain key is missing".to_owned())?;
+        let key = load_key(&key)
+            .map_err(|e| super::one_line(&e))?
+            .ok_or_else(|| "the domain key is missing".to_owned())?;
         let pem = file::read(&cer, file::MAX_FILE)
             .map_err(|e| super::one_line(&e))?
             .map(|f| f.bytes)
@@ -76,28 +78,18 @@ impl KeyOrigin {
     }
 }
 
-fn read_key(path: &Path) -> Result<Option<PrivateKey>, String> {
-    let loaded = file::read(path, file::MAX_FILE).map_err(|e| super::one_line(&e))?;
-    let Some(loaded) = loaded else {
+/// The domain key at `path`, `None` when there is none.
+fn load_key(path: &Path) -> Result<Option<PrivateKey>, Error> {
+    let Some(loaded) = file::read(path, file::MAX_FILE)? else {
         return Ok(None);
     };
-    key_from(path, &loaded.bytes)
+    PrivateKey::from_pem(&String::from_utf8_lossy(&loaded.bytes))
         .map(Some)
-        .map_err(|e| super::one_line(&e))
-}
-
-fn key_from(path: &Path, bytes: &[u8]) -> Result<PrivateKey, Error> {
-    PrivateKey::from_pem(&String::from_utf8_lossy(bytes)).map_err(|source| Error::Key {
-        what: "domain key",
-        path: path.to_owned(),
-        source,
-    })
-}
-
-fn load_key(path: &Path) -> Result<Option<PrivateKey>, Error> {
-    file::read(path, file::MAX_FILE)?
-        .map(|loaded| key_from(path, &loaded.bytes))
-        .transpose()
+        .map_err(|source| Error::Key {
+            what: "domain key",
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// The domain key for this attempt: `<d>.key` when it has the requested type (acme.sh reuses

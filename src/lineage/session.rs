@@ -63,9 +63,6 @@ pub struct Session {
 ///
 /// The bundle cannot be read (as root: one another user controls is refused) or used.
 pub fn http_config(ca_bundle: Option<&Path>) -> Result<HttpConfig, Error> {
-    let https = |what: String| {
-        move |e: Box<dyn std::error::Error + Send + Sync>| Error::Setup { what, source: e }
-    };
     // As root, a bundle another user controls would let them choose whom root trusts.
     let extra_roots_pem = match ca_bundle {
         Some(path) => Some(
@@ -78,7 +75,7 @@ pub fn http_config(ca_bundle: Option<&Path>) -> Result<HttpConfig, Error> {
                     })
                 })
                 .map_err(|e| {
-                    https(format!("cannot read the CA bundle `{}`", path.display()))(e.into())
+                    Error::setup(format!("cannot read the CA bundle `{}`", path.display()), e)
                 })?
                 .bytes,
         ),
@@ -91,7 +88,7 @@ pub fn http_config(ca_bundle: Option<&Path>) -> Result<HttpConfig, Error> {
         read_idle_timeout: Duration::from_secs(15),
         request_timeout: Duration::from_secs(60),
     };
-    ReqwestClient::check(&config).map_err(|e| https("cannot set up HTTPS".into())(e.into()))?;
+    ReqwestClient::check(&config).map_err(|e| Error::setup("cannot set up HTTPS", e))?;
     Ok(config)
 }
 
@@ -101,10 +98,7 @@ pub fn http_config(ca_bundle: Option<&Path>) -> Result<HttpConfig, Error> {
 ///
 /// The TLS configuration cannot be built.
 pub fn http_client(config: &HttpConfig) -> Result<Arc<dyn HttpClient>, Error> {
-    let client = ReqwestClient::new(config).map_err(|e| Error::Setup {
-        what: "cannot set up HTTPS".into(),
-        source: e.into(),
-    })?;
+    let client = ReqwestClient::new(config).map_err(|e| Error::setup("cannot set up HTTPS", e))?;
     Ok(Arc::new(client))
 }
 
@@ -120,10 +114,8 @@ impl Session {
     /// As [`http_config`]; the signal handlers cannot be installed.
     pub fn new(home: Home, ca_bundle: Option<&Path>, cron: bool) -> Result<Self, Error> {
         Ok(Self {
-            interrupt: Interrupt::listen(hook::kill_running).map_err(|e| Error::Setup {
-                what: "cannot catch SIGINT/SIGTERM/SIGHUP".into(),
-                source: e.into(),
-            })?,
+            interrupt: Interrupt::listen(hook::kill_running)
+                .map_err(|e| Error::setup("cannot catch SIGINT/SIGTERM/SIGHUP", e))?,
             home,
             cron,
             http: OnceLock::new(),

@@ -210,7 +210,7 @@ async fn renew_one(
 /// must name that folder, or another name would be issued into another folder.
 fn check_folder(found: &Lineage, request: &Request) -> Result<(), Failure> {
     let same_name = names::parse_domains(std::slice::from_ref(&found.domain))
-        .is_ok_and(|ids| same_identifiers(&ids, &request.identifiers()[..1]));
+        .is_ok_and(|ids| same_identifiers(&ids, std::slice::from_ref(&request.names[0].0)));
     if same_name && found.ecc == request.key_type.is_ecc() {
         return Ok(());
     }
