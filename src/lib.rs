@@ -13,6 +13,7 @@
 //!   issued chain must pass before it is written.
 //! - [`deploy`]: copying issued files to the user's install targets and running the user's
 //!   reload command and hooks (bounded).
+//! - [`dns`]: dns-01 providers (native and acme.sh plugins) and the propagation check.
 //! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP turned into a clean stop of every wait.
 //! - [`names`]: domain names from the command line, checked and normalized.
 //! - [`renew`]: when a certificate is due (pure).
@@ -23,6 +24,7 @@ pub mod challenge;
 pub mod cli;
 pub mod csr;
 pub mod deploy;
+pub mod dns;
 pub mod interrupt;
 pub mod keys;
 pub mod lineage;

@@ -301,6 +301,7 @@ impl Client {
                 content_type: Some(JOSE),
                 accept,
                 body: Some(body),
+                headers: Default::default(),
             };
             let response = if payload.is_none() {
                 self.send_idempotent(request).await?

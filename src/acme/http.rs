@@ -24,7 +24,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// One HTTP request.
 #[derive(Clone, Debug)]
 pub struct Request {
-    /// GET, HEAD or POST.
+    /// The method (the ACME client uses GET, HEAD and POST).
     pub method: Method,
     /// Target.
     pub url: Url,
@@ -34,6 +34,8 @@ pub struct Request {
     pub accept: Option<&'static str>,
     /// Request body.
     pub body: Option<Vec<u8>>,
+    /// Other headers (DNS provider APIs: authorization, signatures).
+    pub headers: HeaderMap,
 }
 
 impl Request {
@@ -45,6 +47,7 @@ impl Request {
             content_type: None,
             accept: None,
             body: None,
+            headers: HeaderMap::new(),
         }
     }
 }
@@ -214,7 +217,10 @@ impl ReqwestClient {
                 }
             }
         };
-        let mut builder = self.client.request(request.method, request.url);
+        let mut builder = self
+            .client
+            .request(request.method, request.url)
+            .headers(request.headers);
         if let Some(ct) = request.content_type {
             builder = builder.header(reqwest::header::CONTENT_TYPE, ct);
         }

@@ -1,0 +1,1 @@
+//! The native providers, one module each; [`super::registry`] lists them.
