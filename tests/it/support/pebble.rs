@@ -23,6 +23,9 @@ pub(crate) struct PebbleOpts {
     pub(crate) nonce_reject: u8,
     /// The port Pebble validates http-01 challenges against.
     pub(crate) http_port: u16,
+    /// A real DNS server (BIND, PowerDNS) Pebble asks instead of `pebble-challtestsrv`,
+    /// which is then not started.
+    pub(crate) dns_server: Option<SocketAddr>,
 }
 
 impl Default for PebbleOpts {
@@ -30,6 +33,7 @@ impl Default for PebbleOpts {
         Self {
             nonce_reject: 0,
             http_port: free_port(),
+            dns_server: None,
         }
     }
 }
@@ -38,7 +42,7 @@ impl Default for PebbleOpts {
 pub(crate) struct Pebble {
     // Field order matters: processes die before their temp dir is removed.
     pebble: Subprocess,
-    _challtestsrv: Subprocess,
+    _challtestsrv: Option<Subprocess>,
     listen: SocketAddr,
     management: SocketAddr,
     http_port: u16,
@@ -66,7 +70,9 @@ impl Pebble {
     /// Start `pebble-challtestsrv` and `pebble`, and wait until both listen.
     pub(crate) fn start(opts: PebbleOpts) -> Self {
         require("pebble");
-        require("pebble-challtestsrv");
+        if opts.dns_server.is_none() {
+            require("pebble-challtestsrv");
+        }
         let dir = tempfile::Builder::new()
             .prefix("pebble-")
             .tempdir()
@@ -79,8 +85,6 @@ impl Pebble {
 
         let listen = loopback(free_port());
         let management = loopback(free_port());
-        let dns = loopback(free_port());
-        let dns_management = loopback(free_port());
         let config = serde_json::json!({
             "pebble": {
                 "listenAddress": listen.to_string(),
@@ -96,28 +100,36 @@ impl Pebble {
         let config_path = dir.path().join("pebble-config.json");
         fs::write(&config_path, config.to_string()).expect("write config");
 
-        let mut dns_cmd = Command::new("pebble-challtestsrv");
-        dns_cmd.args([
-            "-defaultIPv4",
-            "127.0.0.1",
-            "-defaultIPv6",
-            "",
-            "-dns01",
-            &dns.to_string(),
-            "-http01",
-            "",
-            "-https01",
-            "",
-            "-tlsalpn01",
-            "",
-            "-management",
-            &dns_management.to_string(),
-        ]);
-        clear_proxies(&mut dns_cmd);
-        let mut challtestsrv = Subprocess::spawn("pebble-challtestsrv", dns_cmd, dir.path());
-        challtestsrv.wait_listening(dns_management);
-        challtestsrv.wait_listening(dns);
-
+        let (dns, challtestsrv) = match opts.dns_server {
+            Some(server) => (server, None),
+            None => {
+                let dns = loopback(free_port());
+                let dns_management = loopback(free_port());
+                let mut dns_cmd = Command::new("pebble-challtestsrv");
+                dns_cmd.args([
+                    "-defaultIPv4",
+                    "127.0.0.1",
+                    "-defaultIPv6",
+                    "",
+                    "-dns01",
+                    &dns.to_string(),
+                    "-http01",
+                    "",
+                    "-https01",
+                    "",
+                    "-tlsalpn01",
+                    "",
+                    "-management",
+                    &dns_management.to_string(),
+                ]);
+                clear_proxies(&mut dns_cmd);
+                let mut challtestsrv =
+                    Subprocess::spawn("pebble-challtestsrv", dns_cmd, dir.path());
+                challtestsrv.wait_listening(dns_management);
+                challtestsrv.wait_listening(dns);
+                (dns, Some(challtestsrv))
+            }
+        };
         let mut cmd = Command::new("pebble");
         cmd.arg("-config")
             .arg(&config_path)
