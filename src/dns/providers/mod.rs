@@ -1,1 +1,4 @@
 //! The native providers, one module each; [`super::registry`] lists them.
+
+#[cfg(test)]
+pub(crate) mod fake;
