@@ -61,6 +61,7 @@
 //! [RFC 8555 §8.4]: https://www.rfc-editor.org/rfc/rfc8555#section-8.4
 //! [RFC 8737]: https://www.rfc-editor.org/rfc/rfc8737
 
+pub mod dns;
 pub mod standalone;
 pub mod webroot;
 
@@ -71,6 +72,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use dns::Dns01;
 pub use standalone::Standalone;
 pub use webroot::Webroot;
 
@@ -240,6 +242,9 @@ pub enum Error {
         /// The offending path.
         path: PathBuf,
     },
+    /// A DNS provider or the propagation check failed.
+    #[error(transparent)]
+    Dns(#[from] crate::dns::Error),
     /// The blocking file system task was cancelled (the runtime is shutting down).
     #[error("the webroot task was cancelled")]
     Cancelled,

@@ -5,6 +5,7 @@
 //! (`--issue`, `--set-default-ca`); when several are given the last one wins, as in acme.sh.
 
 use std::ffi::OsString;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{ArgAction, ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
@@ -87,6 +88,36 @@ pub(crate) struct Args {
     /// Address the standalone server binds to [default: all]
     #[arg(long, value_name = "IP", action = ArgAction::Append, help_heading = "Validation")]
     pub local_address: Vec<String>,
+    /// dns-01 through a DNS provider (`dns_cf`, … or a plugin file); without a value, manual mode (repeatable, per domain)
+    #[arg(long, value_name = "PROVIDER", num_args = 0..=1, default_missing_value = "dns", action = ArgAction::Append, help_heading = "Validation")]
+    pub dns: Vec<String>,
+    /// Sleep this long for DNS changes instead of checking the authoritative servers (saved)
+    #[arg(long = "dnssleep", value_name = "SECONDS", value_parser = seconds::<0>, help_heading = "Validation")]
+    pub dns_sleep: Option<u64>,
+    /// Give up when the authoritative servers lack the TXT records after this many seconds
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        value_parser = seconds::<1>,
+        help_heading = "Validation"
+    )]
+    pub dns_timeout: u64,
+    /// Send every DNS query of the propagation check to this server only (saved)
+    #[arg(long, value_name = "IP[:PORT]", value_parser = resolver, help_heading = "Validation")]
+    pub dns_resolver: Option<SocketAddr>,
+    /// dns-01 at `_acme-challenge.<DOMAIN>` (a CNAME target; repeatable, per domain)
+    #[arg(long, value_name = "DOMAIN", action = ArgAction::Append, help_heading = "Validation")]
+    pub challenge_alias: Vec<String>,
+    /// dns-01 at the TXT name DOMAIN itself (repeatable, per domain)
+    #[arg(long, value_name = "DOMAIN", action = ArgAction::Append, help_heading = "Validation")]
+    pub domain_alias: Vec<String>,
+    /// Allow manual dns-01 (`--dns` without a provider)
+    #[arg(
+        long = "yes-I-know-dns-manual-mode-enough-go-ahead-please",
+        help_heading = "Validation"
+    )]
+    pub dns_manual: bool,
     /// Give up when an authorization is not valid after this many seconds (at least 1)
     #[arg(
         long,
@@ -267,6 +298,13 @@ pub(crate) struct Args {
 pub(crate) const MAX_SECONDS: u64 = 7 * 24 * 3600;
 
 /// A number of seconds from `MIN` to [`MAX_SECONDS`].
+/// `--dns-resolver`: `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 when none is given).
+fn resolver(text: &str) -> Result<SocketAddr, String> {
+    text.parse::<SocketAddr>()
+        .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+        .map_err(|_| "not an IP address with an optional port (IP, IP:PORT, [IPv6]:PORT)".into())
+}
+
 fn seconds<const MIN: u64>(text: &str) -> Result<u64, String> {
     let n: u64 = text
         .parse()
@@ -343,6 +381,8 @@ pub(crate) enum ModeArg {
     Webroot(PathBuf),
     /// `--standalone`
     Standalone,
+    /// `--dns [PROVIDER]`: the provider, or `dns` for manual mode.
+    Dns(String),
 }
 
 /// The parsed line: the clap struct plus what only the matches know (order of flags).
@@ -356,6 +396,9 @@ pub(crate) struct Parsed {
     pub overridden: Vec<Command>,
     /// Validation modes in the order typed.
     pub modes: Vec<ModeArg>,
+    /// `--challenge-alias D` (as `D`) and `--domain-alias D` (as `=D`), in the order typed
+    /// (acme.sh's `Le_ChallengeAlias` entries).
+    pub aliases: Vec<String>,
 }
 
 /// acme.sh's multi-letter short options and their long forms.
@@ -383,11 +426,13 @@ pub(crate) fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, 
     let mut overridden = commands_in_order(&matches);
     let command = overridden.pop();
     let modes = modes_in_order(&matches, &args);
+    let aliases = aliases_in_order(&matches, &args);
     Ok(Parsed {
         args,
         command,
         overridden,
         modes,
+        aliases,
     })
 }
 
@@ -450,13 +495,60 @@ fn modes_in_order(m: &ArgMatches, args: &Args) -> Vec<ModeArg> {
             .flatten()
             .map(|i| (i, ModeArg::Standalone)),
     );
+    modes.extend(
+        m.indices_of("dns")
+            .into_iter()
+            .flatten()
+            .zip(args.dns.iter().cloned().map(ModeArg::Dns)),
+    );
     modes.sort_by_key(|(i, _)| *i);
     modes.into_iter().map(|(_, mode)| mode).collect()
 }
 
+fn aliases_in_order(m: &ArgMatches, args: &Args) -> Vec<String> {
+    let mut aliases: Vec<(usize, String)> = m
+        .indices_of("challenge_alias")
+        .into_iter()
+        .flatten()
+        .zip(args.challenge_alias.iter().cloned())
+        .collect();
+    aliases.extend(
+        m.indices_of("domain_alias")
+            .into_iter()
+            .flatten()
+            .zip(args.domain_alias.iter().map(|d| format!("={d}"))),
+    );
+    aliases.sort_by_key(|(i, _)| *i);
+    aliases.into_iter().map(|(_, alias)| alias).collect()
+}
+
 /// The help text.
 pub(crate) fn help() -> String {
-    Args::command().render_help().to_string()
+    let mut help = Args::command().render_help().to_string();
+    help.push_str("\nDNS providers (`--dns NAME`; variables from the environment, else saved in account.conf):\n");
+    for spec in crate::dns::registry::PROVIDERS {
+        let vars: Vec<String> = spec
+            .vars
+            .iter()
+            .map(|v| {
+                if v.required {
+                    v.name.to_owned()
+                } else {
+                    format!("[{}]", v.name)
+                }
+            })
+            .collect();
+        help.push_str(&format!(
+            "  {:<18} {}: {}\n",
+            spec.name,
+            spec.title,
+            vars.join(" ")
+        ));
+    }
+    help.push_str(
+        "  other dns_<name>   an acme.sh dnsapi plugin (<home>/dnsapi/dns_<name>.sh), or a path to one\n",
+    );
+    help
 }
 
 #[cfg(test)]

@@ -52,6 +52,9 @@ impl Failure {
             lineage::Error::Challenge(e) => Self::plain(e.into()),
             lineage::Error::Install(e) => Self::plain(e.into()),
             lineage::Error::Interrupted(e) => Self::plain(e.into()),
+            e @ lineage::Error::DnsManual { .. } => {
+                Self::plain(e.into()).with_code(exit_code::DNS_MANUAL)
+            }
             other => Self::plain(other.into()),
         }
     }

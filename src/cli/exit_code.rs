@@ -6,9 +6,7 @@
 //! | 0 | success |
 //! | 1 | any error, including command-line errors (never clap's 2) |
 //! | 2 | skipped: not due for renewal |
-//!
-//! acme.sh also exits 3 (`CODE_DNS_MANUAL`) after printing the TXT records of manual dns-01
-//! mode; acmers will use the same value when it gains that mode.
+//! | 3 | manual dns-01: the TXT records to add were printed; add them, then run `--renew` |
 
 /// Success.
 pub(crate) const SUCCESS: u8 = 0;
@@ -16,3 +14,5 @@ pub(crate) const SUCCESS: u8 = 0;
 pub(crate) const ERROR: u8 = 1;
 /// Skipped: the certificate is not due for renewal (`RENEW_SKIP` in acme.sh).
 pub(crate) const RENEW_SKIP: u8 = 2;
+/// Manual dns-01 printed the records to add and stopped (`CODE_DNS_MANUAL` in acme.sh).
+pub(crate) const DNS_MANUAL: u8 = 3;

@@ -102,7 +102,7 @@ fn run(
 ) -> Result<Outcome, Failure> {
     match command {
         Command::Issue => {
-            let settings = settings::IssueSettings::resolve(&parsed.args, &parsed.modes, globals)?;
+            let settings = settings::IssueSettings::resolve(parsed, globals)?;
             runtime()?.block_on(commands::issue::run(&settings, globals, printer))
         }
         Command::Renew => {

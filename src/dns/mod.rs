@@ -11,6 +11,7 @@
 //!   `SAVED_<VAR>` in `account.conf` (acme.sh's `_readaccountconf_mutable`).
 
 pub mod credentials;
+pub mod propagation;
 pub mod providers;
 pub mod registry;
 

@@ -1,32 +1,39 @@
-//! Satisfy an order's authorizations with http-01: present every token, tell the CA, wait
-//! for each authorization, and clean up what was presented on every path.
+//! Satisfy an order's authorizations with http-01 or dns-01: present every challenge, tell
+//! the CA, wait for each authorization, and clean up what was presented on every path.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::dns::{self as providers, Built};
 use super::session::Session;
-use super::{Error, Listen, Progress, Request};
+use super::{Error, Progress, Request};
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::AuthorizationStatus;
 use crate::acme::{Account, ChallengeHandle, ChallengeType, Error as AcmeError, Order};
-use crate::challenge::{Batch, Challenge, Presentation, Solver, Standalone, Webroot};
+use crate::challenge::dns::{Wait, txt_name};
+use crate::challenge::{Batch, Challenge, Dns01, Presentation, Solver, Standalone, Webroot};
+use crate::dns::Credentials;
+use crate::dns::propagation::Options;
 use crate::store::record::Mode;
 
 /// One challenge to solve.
 struct Pending {
     authz_url: String,
     mode: Mode,
+    /// The dns-01 TXT name (alias applied); empty for http-01.
+    txt_name: String,
     challenge: ChallengeHandle,
 }
 
-/// Satisfy every pending authorization of `order` at `server`.
+/// Satisfy every pending authorization of `order` at `server`. A new order (not `resumed`)
+/// with manual dns-01 names stops after printing the records to add.
 pub(super) async fn authorize(
     session: &Session,
     account: &Account,
-    order: &Order,
+    (order, resumed): (&Order, bool),
     (request, server, validation): (&Request, &str, Duration),
     progress: &dyn Progress,
 ) -> Result<(), Error> {
@@ -41,7 +48,11 @@ pub(super) async fn authorize(
     if work.is_empty() {
         return Ok(());
     }
-    let solvers = Solvers::start(session, &work, request.listen).await?;
+    if !resumed && work.iter().any(|w| w.mode == Mode::DnsManual) {
+        return Err(manual_stop(&work, progress));
+    }
+    let say = |line: &str| progress.info(&line);
+    let solvers = Solvers::start(session, &work, request, &say).await?;
     let presentation = Presentation::new(solvers.batches(&work));
     // A signal ends the wait here; what was presented is removed below either way.
     let result = session
@@ -80,7 +91,40 @@ pub(super) async fn authorize(
     for e in presentation.cleanup().await {
         progress.warn(&format_args!("warning: cleanup failed: {e}"));
     }
-    result
+    result?;
+    providers::save_credentials(session, &solvers.credentials)
+}
+
+/// Manual dns-01 on a new order: print each record to add as acme.sh does and stop with
+/// acme.sh's `Le_Vlist` for the saved order (`--renew` resumes it).
+fn manual_stop(work: &[Pending], progress: &dyn Progress) -> Error {
+    for item in work.iter().filter(|w| w.mode == Mode::DnsManual) {
+        let value = item.challenge.key_authorization().dns_value();
+        progress.info(&"Add the following TXT record:");
+        progress.info(&format_args!("Domain: '{}'", item.txt_name));
+        progress.info(&format_args!("TXT value: '{value}'"));
+        progress.info(&"Please make sure to prepend '_acme-challenge.' to your domain");
+        progress.info(&format_args!(
+            "so that the resulting subdomain is: {}",
+            item.txt_name
+        ));
+    }
+    let vlist = work
+        .iter()
+        .map(|w| {
+            let c = &w.challenge;
+            format!(
+                "{}#{}#{}#{}#{}#{},",
+                c.identifier(),
+                c.key_authorization().as_str(),
+                c.url(),
+                c.kind().as_str(),
+                w.mode.entry(),
+                w.authz_url
+            )
+        })
+        .collect();
+    Error::DnsManual { vlist }
 }
 
 /// Fetch the authorizations and pick each one's http-01 challenge.
@@ -94,18 +138,27 @@ async fn collect(
     for url in &order.state.authorizations {
         let authz = account.authorization(url).await?;
         let name = authz.identifier().clone();
-        let mode = request
+        let (index, mode) = request
             .names
             .iter()
-            .find(|(id, _)| same_identifiers(std::slice::from_ref(id), std::slice::from_ref(&name)))
-            .map(|(_, mode)| mode.clone())
+            .enumerate()
+            .find(|(_, (id, _))| {
+                same_identifiers(std::slice::from_ref(id), std::slice::from_ref(&name))
+            })
+            .map(|(index, (_, mode))| (index, mode.clone()))
             .ok_or_else(|| {
                 AcmeError::OrderMismatch(format!("unrequested authorization for `{name}`"))
             })?;
+        let kind = if mode.is_dns() {
+            ChallengeType::Dns01
+        } else {
+            ChallengeType::Http01
+        };
         match authz.status() {
             AuthorizationStatus::Valid => {
                 progress.info(&format_args!(
-                    "{name} is already verified, skipping http-01."
+                    "{name} is already verified, skipping {}.",
+                    kind.as_str()
                 ));
                 continue;
             }
@@ -121,27 +174,45 @@ async fn collect(
                 });
             }
         }
+        let txt_name = if mode.is_dns() {
+            txt_name(&name, request.dns.aliases.get(index).map(String::as_str))
+        } else {
+            String::new()
+        };
         work.push(Pending {
             authz_url: url.clone(),
             mode,
-            challenge: authz.challenge(ChallengeType::Http01)?,
+            txt_name,
+            challenge: authz.challenge(kind)?,
         });
     }
     Ok(work)
 }
 
-/// The solvers one order needs: the run's standalone server, one webroot solver per path.
-struct Solvers {
+/// The solvers one order needs: the run's standalone server, one webroot solver per path,
+/// one dns-01 solver per provider (and one for manual mode).
+struct Solvers<'a> {
     standalone: Option<Arc<Standalone>>,
     webroots: HashMap<PathBuf, Webroot>,
+    dns: HashMap<Mode, Dns01<'a>>,
+    /// The native providers' variables, saved once the authorizations are valid.
+    credentials: Vec<Credentials>,
 }
 
-impl Solvers {
-    async fn start(session: &Session, work: &[Pending], listen: Listen) -> Result<Self, Error> {
+impl<'a> Solvers<'a> {
+    async fn start(
+        session: &Session,
+        work: &[Pending],
+        request: &Request,
+        say: &'a (dyn Fn(&str) + Sync),
+    ) -> Result<Self, Error> {
         let mut solvers = Self {
             standalone: None,
             webroots: HashMap::new(),
+            dns: HashMap::new(),
+            credentials: Vec::new(),
         };
+        let mut account_conf = None;
         for item in work {
             match &item.mode {
                 Mode::Webroot(dir) => {
@@ -151,9 +222,32 @@ impl Solvers {
                         .or_insert_with(|| Webroot::new(dir.clone()));
                 }
                 Mode::Standalone if solvers.standalone.is_none() => {
-                    solvers.standalone = Some(session.standalone(listen).await?);
+                    solvers.standalone = Some(session.standalone(request.listen).await?);
                 }
                 Mode::Standalone => {}
+                mode @ (Mode::Dns(_) | Mode::DnsManual) if !solvers.dns.contains_key(mode) => {
+                    let provider = match mode {
+                        Mode::Dns(entry) => {
+                            let account = match &account_conf {
+                                Some(conf) => conf,
+                                None => account_conf.insert(providers::account_conf(session)?),
+                            };
+                            let Built { provider, save } =
+                                providers::provider(session, account, entry)?;
+                            solvers.credentials.extend(save);
+                            Some(provider)
+                        }
+                        _ => None,
+                    };
+                    let names = work
+                        .iter()
+                        .filter(|w| w.mode == *mode)
+                        .map(|w| (w.challenge.identifier().clone(), w.txt_name.clone()))
+                        .collect();
+                    let solver = Dns01::new(provider, names, wait(request), say);
+                    solvers.dns.insert(mode.clone(), solver);
+                }
+                Mode::Dns(_) | Mode::DnsManual => {}
                 Mode::Other(entry) => return Err(Error::UnsupportedMode(entry.clone())),
             }
         }
@@ -191,8 +285,20 @@ impl Solvers {
         match mode {
             Mode::Standalone => self.standalone.as_deref().map(|s| s as &dyn Solver),
             Mode::Webroot(dir) => self.webroots.get(dir).map(|w| w as &dyn Solver),
+            Mode::Dns(_) | Mode::DnsManual => self.dns.get(mode).map(|d| d as &dyn Solver),
             Mode::Other(_) => None,
         }
+    }
+}
+
+/// How dns-01 solvers wait: `--dnssleep`, else the authoritative check.
+fn wait(request: &Request) -> Wait {
+    match request.dns.sleep {
+        Some(seconds) => Wait::Sleep(Duration::from_secs(seconds)),
+        None => Wait::Check(Options {
+            resolver: request.dns.resolver,
+            timeout: request.dns.timeout,
+        }),
     }
 }
 

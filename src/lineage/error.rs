@@ -133,6 +133,19 @@ pub enum Error {
     /// The certificate was renewed and saved, but its saved deploy hooks cannot run yet.
     #[error("renewed, but deploy hook `{0}` was not run: acmers does not run deploy hooks yet")]
     DeployNotRun(String),
+    /// Manual dns-01: the records to add were printed and the order saved; the user adds
+    /// them and runs `--renew` (acme.sh's exit 3, `CODE_DNS_MANUAL`).
+    #[error("Please add the TXT records to the domains, and re-run with --renew.")]
+    DnsManual {
+        /// acme.sh's `Le_Vlist` for the saved order.
+        vlist: String,
+    },
+    /// Manual dns-01 without `--yes-I-know-dns-manual-mode-enough-go-ahead-please`.
+    #[error(
+        "It seems that you are using dns manual mode. Read this link first: \
+         https://github.com/acmesh-official/acme.sh/wiki/dns-manual-mode"
+    )]
+    DnsManualRefused,
     /// A validation mode acmers cannot run yet.
     #[error(
         "the certificate is validated with `{0}`, which acmers does not support yet (only webroot and standalone http-01)"
@@ -183,8 +196,9 @@ impl Error {
     }
 
     /// Whether the run left an order the next one can finish: the CA accepted the finalize
-    /// and was still processing it, or a signal stopped the run after the order was saved
-    /// (`order_saved`; the user runs the command again).
+    /// and was still processing it, a signal stopped the run after the order was saved
+    /// (`order_saved`; the user runs the command again), or manual dns-01 waits for the
+    /// user's records.
     pub fn resumable(&self, order_saved: bool) -> bool {
         match self {
             Self::Acme(e) => matches!(
@@ -195,6 +209,7 @@ impl Error {
                 }
             ),
             Self::Interrupted(_) => order_saved,
+            Self::DnsManual { .. } => true,
             _ => false,
         }
     }

@@ -13,6 +13,7 @@
 
 mod account;
 mod authorize;
+mod dns;
 mod error;
 mod files;
 mod hooks;
@@ -22,7 +23,7 @@ mod progress;
 mod run;
 mod session;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use account::{AccountState, key_hash};
@@ -55,6 +56,36 @@ pub struct Request {
     pub listen: Listen,
     /// `--issue` with its settings to record, or a renewal of a saved lineage.
     pub kind: Kind,
+    /// How dns-01 names are answered and checked.
+    pub dns: DnsOptions,
+}
+
+/// The dns-01 settings of a request (docs/dns.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsOptions {
+    /// `--dnssleep` / `Le_DNSSleep`: sleep this many seconds instead of checking.
+    pub sleep: Option<u64>,
+    /// `--dns-timeout`: the longest wait for the authoritative servers.
+    pub timeout: Duration,
+    /// `--dns-resolver` (saved): the one server every DNS query goes to.
+    pub resolver: Option<SocketAddr>,
+    /// `--challenge-alias` / `--domain-alias` / `Le_ChallengeAlias`: one entry per name, in
+    /// order (`alias.tld`, `=name.tld`, or `no`/empty for none).
+    pub aliases: Vec<String>,
+    /// `--yes-I-know-dns-manual-mode-enough-go-ahead-please`: manual mode is allowed.
+    pub manual: bool,
+}
+
+impl Default for DnsOptions {
+    fn default() -> Self {
+        Self {
+            sleep: None,
+            timeout: Duration::from_secs(300),
+            resolver: None,
+            aliases: Vec::new(),
+            manual: false,
+        }
+    }
 }
 
 /// Whether a request issues (and records what the command line gave) or renews.

@@ -54,7 +54,7 @@ pub(super) async fn obtain(
     }
     let at_ca = |e| Error::at_ca(e, &ca.server);
 
-    let mut order = session
+    let (mut order, resumed) = session
         .interrupt
         .guard(async {
             // A new key cannot use an order finalized with another one.
@@ -63,25 +63,34 @@ pub(super) async fn obtain(
                 None => None,
             };
             if let Some(order) = resumed {
-                return Ok::<_, Error>(order);
+                return Ok::<_, Error>((order, true));
             }
             let order = account.new_order(&identifiers).await.map_err(at_ca)?;
             record.set_new_order(order.url.as_str(), &order.state.finalize);
+            record.set_manual_vlist(None);
             record.save(&lineage.conf())?;
-            Ok(order)
+            Ok((order, false))
         })
         .await?;
     let at_order = |e, order: &Order| Error::at(e, &ca.server, "order", order.url.as_str());
 
     if order.state.status == OrderStatus::Pending {
-        authorize(
+        let authorized = authorize(
             session,
             account,
-            &order,
+            (&order, resumed),
             (request, &ca.server, limits.validation),
             progress,
         )
-        .await?;
+        .await;
+        match authorized {
+            Err(Error::DnsManual { vlist }) => {
+                record.set_manual_vlist(Some(&vlist));
+                record.save(&lineage.conf())?;
+                return Err(Error::DnsManual { vlist });
+            }
+            other => other?,
+        }
         progress.info(&"Verification finished, beginning signing.");
     }
     // The order is saved: a signal from here on leaves it for the next run to resume.

@@ -59,6 +59,10 @@ pub async fn run(
             None => return skip(lineage, &mut record, request, limits, &next, progress).await,
         }
     }
+    // acme.sh's `issue` refuses manual dns-01 unless the user said they know what it means.
+    if !request.dns.manual && request.names.iter().any(|(_, m)| *m == Mode::DnsManual) {
+        return Err(Error::DnsManualRefused);
+    }
     record_request(&mut record, request, ca);
     record.save(&lineage.conf())?;
     warn_unhonoured(&record, progress);
@@ -104,7 +108,11 @@ pub async fn run(
     if result.is_ok() && request.is_renewal() && !deploy.is_empty() {
         result = Err(Error::DeployNotRun(deploy.join(",")));
     }
-    if let Err(error) = &result {
+    // Manual dns-01 stopping for the user's records is no failure: the lineage and its order
+    // stay for `--renew`.
+    if let Err(error) = &result
+        && !matches!(error, Error::DnsManual { .. })
+    {
         let order_saved = record.order().url.is_some();
         match first {
             Some(first) if !error.resumable(order_saved) => first.undo(lineage, progress),
@@ -144,6 +152,9 @@ fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
         record.set_local_address(request.listen.address);
         record.set_key_length(&request.key_type.as_acmesh());
         record.set_renewal_days(request.days);
+        record.set_dns_sleep(request.dns.sleep);
+        record.set_challenge_aliases(&request.dns.aliases);
+        record.set_dns_resolver(request.dns.resolver);
         // acme.sh's install keys come last (its `--install-cert` runs after the issue).
         if !given.install.is_empty() {
             record.set_install(&given.install);

@@ -186,7 +186,7 @@ impl Session {
         Ok(Arc::new(CaState { client, account }))
     }
 
-    fn http(&self) -> Result<Arc<dyn HttpClient>, Error> {
+    pub(super) fn http(&self) -> Result<Arc<dyn HttpClient>, Error> {
         if let Some(http) = self.http.get() {
             return Ok(http.clone());
         }

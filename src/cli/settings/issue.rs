@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Globals, SettingsError, ca_bundle, email, parse_key_type, resolve_server};
-use crate::cli::args::{Args, ModeArg};
+use crate::cli::args::{Args, ModeArg, Parsed};
 use crate::keys::KeyType;
-use crate::lineage::{Ca, Given, Kind, Limits, Listen, Request};
+use crate::lineage::{Ca, DnsOptions, Given, Kind, Limits, Listen, Request};
 use crate::names;
 use crate::store::record::{Hooks, Install, InstallFiles, Mode};
 
@@ -39,6 +39,8 @@ fn option(mode: &Mode) -> String {
     match mode {
         Mode::Webroot(path) => format!("--webroot {}", path.display()),
         Mode::Standalone => "--standalone".into(),
+        Mode::DnsManual => "--dns".into(),
+        Mode::Dns(entry) => format!("--dns {entry}"),
         Mode::Other(entry) => entry.clone(),
     }
 }
@@ -52,16 +54,14 @@ pub(super) fn modes_per_domain(typed: &[Mode], domains: usize) -> Vec<Mode> {
 }
 
 impl IssueSettings {
-    /// Resolve `--issue` from the command line (`modes` in the order typed) and `account.conf`.
+    /// Resolve `--issue` from the command line (modes and aliases in the order typed) and
+    /// `account.conf`.
     ///
     /// # Errors
     ///
     /// A name, mode, key length, CA or address that cannot work, before any request is made.
-    pub(crate) fn resolve(
-        args: &Args,
-        modes: &[ModeArg],
-        globals: &Globals,
-    ) -> Result<Self, SettingsError> {
+    pub(crate) fn resolve(parsed: &Parsed, globals: &Globals) -> Result<Self, SettingsError> {
+        let (args, modes) = (&parsed.args, &parsed.modes);
         let identifiers = names::parse_domains(&args.domains)?;
         let key_type = parse_key_type(args.key_length.as_deref(), KeyType::Ec256)?;
         let account_key_type = parse_key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
@@ -69,13 +69,7 @@ impl IssueSettings {
         if modes.is_empty() {
             return Err(SettingsError::NoMode(main));
         }
-        let typed: Vec<Mode> = modes
-            .iter()
-            .map(|m| match m {
-                ModeArg::Webroot(dir) => Mode::Webroot(dir.clone()),
-                ModeArg::Standalone => Mode::Standalone,
-            })
-            .collect();
+        let typed: Vec<Mode> = modes.iter().map(mode).collect::<Result<_, _>>()?;
         if typed.len() > identifiers.len() {
             return Err(SettingsError::UnusedModes {
                 modes: typed.len(),
@@ -87,10 +81,14 @@ impl IssueSettings {
                     .join(", "),
             });
         }
-        if let Some(wild) = identifiers.iter().find(|id| names::is_wildcard(id)) {
+        let per_domain = modes_per_domain(&typed, identifiers.len());
+        if let Some((wild, _)) = identifiers
+            .iter()
+            .zip(&per_domain)
+            .find(|(id, mode)| names::is_wildcard(id) && !mode.is_dns())
+        {
             return Err(SettingsError::WildcardHttp(wild.value().to_owned()));
         }
-        let per_domain = modes_per_domain(&typed, identifiers.len());
         let address = match args.local_address.first() {
             None => None,
             Some(a) => Some(
@@ -119,6 +117,12 @@ impl IssueSettings {
                     hooks: hooks(args),
                     install: install(args),
                 }),
+                dns: DnsOptions {
+                    sleep: args.dns_sleep,
+                    resolver: args.dns_resolver,
+                    aliases: parsed.aliases.clone(),
+                    ..dns_options(args)
+                },
             },
             ca: Ca {
                 server,
@@ -129,6 +133,29 @@ impl IssueSettings {
             ca_bundle: ca_bundle(args, globals),
         })
     }
+}
+
+/// The dns-01 settings every issuing command takes from the command line.
+pub(super) fn dns_options(args: &Args) -> DnsOptions {
+    DnsOptions {
+        timeout: Duration::from_secs(args.dns_timeout),
+        manual: args.dns_manual,
+        ..DnsOptions::default()
+    }
+}
+
+/// The mode one `-w`, `--standalone` or `--dns` option selects.
+fn mode(arg: &ModeArg) -> Result<Mode, SettingsError> {
+    Ok(match arg {
+        ModeArg::Webroot(dir) => Mode::Webroot(dir.clone()),
+        ModeArg::Standalone => Mode::Standalone,
+        ModeArg::Dns(entry) if entry == "dns" => Mode::DnsManual,
+        // Saved in `Le_Webroot` as given: it must read back as dns-01.
+        ModeArg::Dns(entry) => match Mode::from_entry(entry) {
+            dns @ Mode::Dns(_) => dns,
+            _ => return Err(SettingsError::DnsProvider(entry.clone())),
+        },
+    })
 }
 
 /// The hooks given on the command line.

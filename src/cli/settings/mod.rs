@@ -98,8 +98,17 @@ pub(crate) enum SettingsError {
     #[error("invalid key length `{0}`: use ec-256, ec-384, ec-521, 2048, 3072, 4096 or 8192")]
     KeyLength(String),
     /// No validation mode given.
-    #[error("no validation mode given for `{0}`: add `--webroot DIR` or `--standalone`")]
+    #[error(
+        "no validation mode given for `{0}`: add `--webroot DIR`, `--standalone` or `--dns PROVIDER`"
+    )]
     NoMode(String),
+    /// `--dns` with something that is no provider name.
+    #[error(
+        "`--dns {0}` names no DNS provider: use acme.sh's hook names (`dns_cf`, `dns_nsupdate`, …, \
+         see `--help`), the path of a plugin file named `dns_<name>.sh`, or `--dns` alone for \
+         manual mode"
+    )]
+    DnsProvider(String),
     /// More validation modes than domains: the last ones would never be used.
     #[error(
         "{unused} would never be used: validation modes pair with the `-d` names in order (the \

@@ -4,16 +4,17 @@
 //! Validation modes, hooks and install targets given on the command line are ignored, as in
 //! acme.sh; `--server` switches the lineage's CA for good, while `--staging` changes nothing
 //! for a lineage that saved its CA (acme.sh exports the saved `Le_API` as the directory);
-//! `--days` replaces the saved value.
+//! `--days` replaces the saved value; `--dnssleep` and `--dns-resolver` replace the saved
+//! ones for this run.
 
 use std::path::PathBuf;
 
-use super::issue::{limits, modes_per_domain};
+use super::issue::{dns_options, limits, modes_per_domain};
 use super::{Globals, SettingsError, ca_bundle, email, parse_key_type, resolve_server};
 use crate::acme::client::check_directory_url;
 use crate::cli::args::Args;
 use crate::keys::KeyType;
-use crate::lineage::{Ca, Kind, Limits, Listen, Request};
+use crate::lineage::{Ca, DnsOptions, Kind, Limits, Listen, Request};
 use crate::store::record::{AccountConf, DomainRecord, Mode};
 
 /// Everything the renewal commands need.
@@ -45,6 +46,9 @@ pub(crate) struct RenewSettings {
     pub parallel: usize,
     /// `--stop-renew-on-error`.
     pub stop_on_error: bool,
+    /// dns-01: `--dns-timeout`, the manual-mode flag, and `--dnssleep` / `--dns-resolver`
+    /// when given (otherwise the saved ones).
+    dns: DnsOptions,
 }
 
 impl RenewSettings {
@@ -68,6 +72,11 @@ impl RenewSettings {
             ca_bundle: ca_bundle(args, globals),
             parallel: usize::from(args.parallel.max(1)),
             stop_on_error: args.stop_renew_on_error,
+            dns: DnsOptions {
+                sleep: args.dns_sleep,
+                resolver: args.dns_resolver,
+                ..dns_options(args)
+            },
         })
     }
 
@@ -121,6 +130,12 @@ impl RenewSettings {
             days,
             listen,
             kind: Kind::Renewal,
+            dns: DnsOptions {
+                sleep: self.dns.sleep.or(record.dns_sleep()?),
+                resolver: self.dns.resolver.or(record.dns_resolver()?),
+                aliases: record.challenge_aliases(),
+                ..self.dns.clone()
+            },
         };
         let ca = Ca {
             server,

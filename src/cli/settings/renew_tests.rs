@@ -79,7 +79,11 @@ fn standalone_port_and_old_keylength() {
 fn unusable_confs_are_errors() {
     for (conf, what) in [
         ("Le_Alt='no'\nLe_Webroot='no'\n", "no domain"),
-        ("Le_Domain='a.test'\nLe_Webroot='dns_cf'\n", "dns mode"),
+        ("Le_Domain='a.test'\nLe_Webroot='alpn'\n", "alpn mode"),
+        (
+            "Le_Domain='a.test'\nLe_Webroot='dns_cf'\nLe_DNSSleep='soon'\n",
+            "dns sleep",
+        ),
         (
             "Le_Domain='a.test'\nLe_Webroot='no'\nLe_HTTPPort='x'\n",
             "port",
@@ -101,4 +105,26 @@ fn unusable_confs_are_errors() {
             "{what}"
         );
     }
+}
+
+#[test]
+fn dns_settings_come_from_the_conf_unless_given() {
+    let record = DomainRecord::parse(
+        "Le_Domain='a.test'\nLe_Alt='*.a.test'\nLe_Webroot='dns_nsupdate'\n\
+         Le_DNSSleep='7'\nLe_ChallengeAlias='alias.test,'\n\
+         Acmers_DNSResolver='127.0.0.1:5353'\nLe_Keylength='ec-256'\n",
+    );
+    let (request, _) = settings("--cron").request(&record).unwrap();
+    assert_eq!(request.names[1].1, Mode::Dns("dns_nsupdate".into()));
+    assert_eq!(request.dns.sleep, Some(7));
+    assert_eq!(request.dns.aliases, ["alias.test"]);
+    assert_eq!(
+        request.dns.resolver,
+        Some("127.0.0.1:5353".parse().unwrap())
+    );
+    let (request, _) = settings("--cron --dnssleep 0 --dns-resolver 127.0.0.2")
+        .request(&record)
+        .unwrap();
+    assert_eq!(request.dns.sleep, Some(0));
+    assert_eq!(request.dns.resolver, Some("127.0.0.2:53".parse().unwrap()));
 }

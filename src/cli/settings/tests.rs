@@ -110,7 +110,7 @@ fn home_resolution() {
 #[test]
 fn modes_apply_per_domain_and_the_last_one_to_the_rest() {
     let p = parsed("--issue -d a.com -w /a -d b.com --standalone -d c.com -d d.com");
-    let s = IssueSettings::resolve(&p.args, &p.modes, &globals_with("")).unwrap();
+    let s = IssueSettings::resolve(&p, &globals_with("")).unwrap();
     let modes: Vec<&Mode> = s.request.names.iter().map(|(_, m)| m).collect();
     assert_eq!(
         modes,
@@ -127,36 +127,71 @@ fn modes_apply_per_domain_and_the_last_one_to_the_rest() {
 }
 
 #[test]
+fn dns_modes_mix_per_domain_with_aliases_in_order() {
+    let p = parsed(
+        "--issue -d a.com --dns dns_cf -d b.com -w /www -d c.com --dns \
+         -d d.com --dns /etc/acmers/dns_local.sh -d *.d.com --challenge-alias x.test --domain-alias \
+         _acme-challenge.y.test --dnssleep 5 --dns-resolver 127.0.0.1:5353 \
+         --yes-I-know-dns-manual-mode-enough-go-ahead-please",
+    );
+    let s = IssueSettings::resolve(&p, &globals_with("")).unwrap();
+    let modes: Vec<&Mode> = s.request.names.iter().map(|(_, m)| m).collect();
+    assert_eq!(
+        modes,
+        [
+            &Mode::Dns("dns_cf".into()),
+            &Mode::Webroot("/www".into()),
+            &Mode::DnsManual,
+            &Mode::Dns("/etc/acmers/dns_local.sh".into()),
+            &Mode::Dns("/etc/acmers/dns_local.sh".into()),
+        ],
+        "the i-th mode validates the i-th name, the last one the rest"
+    );
+    assert_eq!(s.request.dns.aliases, ["x.test", "=_acme-challenge.y.test"]);
+    assert_eq!(s.request.dns.sleep, Some(5));
+    assert_eq!(
+        s.request.dns.resolver,
+        Some("127.0.0.1:5353".parse().unwrap())
+    );
+    assert!(s.request.dns.manual);
+}
+
+#[test]
 fn issue_refusals() {
     let g = globals_with("");
     let p = parsed("--issue -d a.com");
     assert!(matches!(
-        IssueSettings::resolve(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p, &g),
         Err(SettingsError::NoMode(_))
     ));
     let p = parsed("--issue -d a.com -d *.a.com --standalone");
     assert!(matches!(
-        IssueSettings::resolve(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p, &g),
         Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
+    ));
+    let p = parsed("--issue -d a.com --dns cloudflare");
+    assert!(matches!(
+        IssueSettings::resolve(&p, &g),
+        Err(SettingsError::DnsProvider(_))
     ));
     let p = parsed("--issue -d a.com --standalone -k ec-999");
     assert!(matches!(
-        IssueSettings::resolve(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p, &g),
         Err(SettingsError::KeyLength(_))
     ));
     let p = parsed("--issue -d a.com --standalone --local-address nowhere");
     assert!(matches!(
-        IssueSettings::resolve(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p, &g),
         Err(SettingsError::LocalAddress(_))
     ));
     let p = parsed("--issue -d a..com --standalone");
     assert!(matches!(
-        IssueSettings::resolve(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p, &g),
         Err(SettingsError::Name(_))
     ));
     let p = parsed("--issue --standalone");
     assert!(matches!(
-        IssueSettings::resolve(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p, &g),
         Err(SettingsError::Name(_))
     ));
 }
@@ -178,7 +213,7 @@ fn more_modes_than_names_is_an_error_naming_the_unused_ones() {
         ),
     ] {
         let p = parsed(&format!("--issue {text}"));
-        match IssueSettings::resolve(&p.args, &p.modes, &g) {
+        match IssueSettings::resolve(&p, &g) {
             Err(e @ SettingsError::UnusedModes { .. }) => {
                 let msg = e.to_string();
                 assert!(
@@ -199,10 +234,7 @@ fn more_modes_than_names_is_an_error_naming_the_unused_ones() {
         "-d a.com -d b.com -d c.com -w /a",
     ] {
         let p = parsed(&format!("--issue {text}"));
-        assert!(
-            IssueSettings::resolve(&p.args, &p.modes, &g).is_ok(),
-            "{text}"
-        );
+        assert!(IssueSettings::resolve(&p, &g).is_ok(), "{text}");
     }
 }
 
@@ -237,7 +269,7 @@ fn directory_urls_pass_the_protocol_clients_check() {
     let g = globals_with("");
     let p = parsed("--issue -d a.com --standalone --server http://ca.example/dir");
     assert!(matches!(
-        IssueSettings::resolve(&p.args, &p.modes, &g),
+        IssueSettings::resolve(&p, &g),
         Err(SettingsError::DirectoryUrl(_))
     ));
     let p = parsed("--set-default-ca --server ftp://ca.example/dir");
@@ -248,11 +280,11 @@ fn directory_urls_pass_the_protocol_clients_check() {
 fn account_conf_values_are_fallbacks() {
     let g = globals_with("CA_BUNDLE='/etc/ca.pem'\nACCOUNT_EMAIL='me@a.com'\n");
     let p = parsed("--issue -d a.com --standalone");
-    let s = IssueSettings::resolve(&p.args, &p.modes, &g).unwrap();
+    let s = IssueSettings::resolve(&p, &g).unwrap();
     assert_eq!(s.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
     assert_eq!(s.ca.email.as_deref(), Some("me@a.com"));
     let p = parsed("--issue -d a.com --standalone --ca-bundle /x.pem -m you@b.com");
-    let s = IssueSettings::resolve(&p.args, &p.modes, &g).unwrap();
+    let s = IssueSettings::resolve(&p, &g).unwrap();
     assert_eq!(s.ca_bundle, Some(PathBuf::from("/x.pem")));
     assert_eq!(s.ca.email.as_deref(), Some("you@b.com"));
 }

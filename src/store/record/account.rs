@@ -110,6 +110,25 @@ impl AccountConf {
         self.path(LOG_FILE)
     }
 
+    /// A provider or plugin setting saved after a successful issuance: `SAVED_<name>`, else a
+    /// legacy plain `<name>` line (acme.sh's `_readaccountconf_mutable`).
+    pub fn saved(&self, name: &str) -> Option<String> {
+        self.get(&format!("SAVED_{name}"))
+            .or_else(|| self.get(name))
+    }
+
+    /// Save `SAVED_<name>` and drop a legacy `<name>` line (acme.sh's
+    /// `_saveaccountconf_mutable`); `false` when it already held the value.
+    pub fn set_saved(&mut self, name: &str, value: &str) -> bool {
+        let key = format!("SAVED_{name}");
+        if self.get(&key).as_deref() == Some(value) && self.conf.get(name).is_none() {
+            return false;
+        }
+        self.conf.set(&key, value);
+        self.conf.remove(name);
+        true
+    }
+
     /// The saved settings acmers does not honour yet, each as `` `KEY` (what it does) ``.
     pub fn unhonoured(&self) -> Vec<String> {
         UNHONOURED
@@ -119,3 +138,7 @@ impl AccountConf {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod tests;

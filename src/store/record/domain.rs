@@ -40,6 +40,11 @@ const REAL_FULLCHAIN: &str = "Le_RealFullChainPath";
 const RELOAD_CMD: &str = "Le_ReloadCmd";
 const CERT_PROFILE: &str = "Le_Certificate_Profile";
 const FORCE_NEW_DOMAIN_KEY: &str = "Le_ForceNewDomainKey";
+const DNS_SLEEP: &str = "Le_DNSSleep";
+const CHALLENGE_ALIAS: &str = "Le_ChallengeAlias";
+const VLIST: &str = "Le_Vlist";
+/// acmers' `--dns-resolver`, saved so renewals ask the same server.
+const DNS_RESOLVER: &str = "Acmers_DNSResolver";
 /// Files that still have to be installed: set with a new certificate, cleared after the
 /// install targets and the reload command succeeded (acmers' own key).
 const INSTALL_PENDING: &str = "Acmers_InstallPending";
@@ -220,6 +225,63 @@ impl DomainRecord {
         self.conf.set(WEBROOT, &entries.join(","));
     }
 
+    /// `Le_DNSSleep`: seconds to sleep instead of checking DNS propagation.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] when it is not a number of seconds.
+    pub fn dns_sleep(&self) -> Result<Option<u64>, Invalid> {
+        self.parsed(DNS_SLEEP, "not a number of seconds")
+    }
+
+    /// Save or clear `Le_DNSSleep`.
+    pub fn set_dns_sleep(&mut self, seconds: Option<u64>) {
+        self.set_or_remove(DNS_SLEEP, seconds.map(|s| s.to_string()));
+    }
+
+    /// `Le_ChallengeAlias`: one entry per name in order (`alias.tld` for
+    /// `--challenge-alias`, `=alias.tld` for `--domain-alias`, empty or `no` for none).
+    pub fn challenge_aliases(&self) -> Vec<String> {
+        let raw = self.get(CHALLENGE_ALIAS).unwrap_or_default();
+        let mut entries: Vec<String> = raw.split(',').map(str::to_owned).collect();
+        // acme.sh ends the list with a comma.
+        if entries.last().is_some_and(String::is_empty) {
+            entries.pop();
+        }
+        entries
+    }
+
+    /// Save or clear `Le_ChallengeAlias` (acme.sh's form: every entry followed by a comma).
+    pub fn set_challenge_aliases(&mut self, entries: &[String]) {
+        let raw: String = entries.iter().map(|e| format!("{e},")).collect();
+        self.set_or_remove(CHALLENGE_ALIAS, (!raw.is_empty()).then_some(raw));
+    }
+
+    /// acmers' saved `--dns-resolver` (`IP:PORT`).
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] when it is not an address with a port.
+    pub fn dns_resolver(&self) -> Result<Option<std::net::SocketAddr>, Invalid> {
+        self.parsed(DNS_RESOLVER, "not an IP address with a port")
+    }
+
+    /// Save or clear the `--dns-resolver`.
+    pub fn set_dns_resolver(&mut self, resolver: Option<std::net::SocketAddr>) {
+        self.set_or_remove(DNS_RESOLVER, resolver.map(|r| r.to_string()));
+    }
+
+    /// `Le_Vlist`: set while a manual-mode dns-01 order waits for the user's records
+    /// (acme.sh's `d#keyauth#challenge-url#dns-01#dns#authz-url,` entries).
+    pub fn manual_vlist(&self) -> Option<String> {
+        self.get(VLIST)
+    }
+
+    /// Save or clear `Le_Vlist`.
+    pub fn set_manual_vlist(&mut self, vlist: Option<&str>) {
+        self.set_or_remove(VLIST, vlist.map(str::to_owned));
+    }
+
     /// `Le_API`: the CA directory URL.
     pub fn api(&self) -> Option<String> {
         self.get(API)
@@ -396,6 +458,7 @@ impl DomainRecord {
         self.conf.set(NEXT_RENEW_TIME, &next.to_string());
         self.conf.remove(LAST_ERROR);
         self.conf.remove(LAST_ERROR_TIME);
+        self.conf.remove(VLIST);
     }
 
     /// The hooks (`Le_PreHook`, `Le_PostHook`, `Le_RenewHook`; empty means none).

@@ -87,3 +87,43 @@ fn unhonoured_settings_are_named() {
     assert_eq!(r.deploy_hooks(), ["haproxy"]);
     assert!(DomainRecord::parse(ACMESH).unhonoured().is_empty());
 }
+
+#[test]
+fn dns_modes_and_settings_round_trip() {
+    let mut r = DomainRecord::parse(
+        "Le_Webroot='dns_cf,dns,/srv/www,/etc/acmers/dns_local.sh,dns_persist'\n\
+         Le_DNSSleep='120'\nLe_ChallengeAlias='alias.test,=_acme-challenge.other.test,'\n",
+    );
+    assert_eq!(
+        r.modes(),
+        [
+            Mode::Dns("dns_cf".into()),
+            Mode::DnsManual,
+            Mode::Webroot("/srv/www".into()),
+            Mode::Dns("/etc/acmers/dns_local.sh".into()),
+            Mode::Other("dns_persist".into()),
+        ]
+    );
+    assert_eq!(r.dns_sleep(), Ok(Some(120)));
+    assert_eq!(
+        r.challenge_aliases(),
+        ["alias.test", "=_acme-challenge.other.test"]
+    );
+    r.set_challenge_aliases(&["a.test".into(), "no".into()]);
+    r.set_dns_sleep(None);
+    r.set_dns_resolver(Some("127.0.0.1:5353".parse().unwrap()));
+    let text = String::from_utf8(r.render_bytes()).unwrap();
+    assert!(text.contains("Le_ChallengeAlias='a.test,no,'\n"), "{text}");
+    assert!(!text.contains("Le_DNSSleep"), "{text}");
+    assert_eq!(
+        r.dns_resolver(),
+        Ok(Some("127.0.0.1:5353".parse().unwrap()))
+    );
+    let modes = r.modes();
+    r.set_modes(&modes);
+    assert!(
+        String::from_utf8(r.render_bytes())
+            .unwrap()
+            .contains("Le_Webroot='dns_cf,dns,/srv/www,/etc/acmers/dns_local.sh,dns_persist'")
+    );
+}

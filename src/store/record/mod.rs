@@ -53,14 +53,20 @@ impl Install {
 
 /// How one name is validated: an entry of acme.sh's `Le_Webroot` (comma-separated, one per
 /// `-d` name in order, the last for every remaining name).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// `no`: the built-in http-01 server (`--standalone`).
     Standalone,
     /// A folder the web server serves (`-w/--webroot`).
     Webroot(PathBuf),
-    /// Another acme.sh mode (`dns_cf`, `dns`, `alpn`, `stateless`, `nginx[:conf]`,
-    /// `apache`, …), kept as saved.
+    /// `dns`: dns-01 in manual mode (`--dns` without a provider): the user adds the records.
+    DnsManual,
+    /// dns-01 through a provider: acme.sh's hook name (`dns_cf`), or the path of a plugin
+    /// file (`--dns /etc/acmers/dns_local.sh`, an acmers extension: a path whose file name
+    /// starts with `dns_` and ends with `.sh`).
+    Dns(String),
+    /// Another acme.sh mode (`alpn`, `stateless`, `nginx[:conf]`, `apache`, `dns_persist`),
+    /// kept as saved.
     Other(String),
 }
 
@@ -69,12 +75,13 @@ impl Mode {
     pub fn from_entry(entry: &str) -> Self {
         let other = matches!(
             entry,
-            "alpn" | "stateless" | "apache" | "nginx" | "dns" | "dns_persist"
-        ) || entry.starts_with("nginx:")
-            || entry.starts_with("dns_");
+            "alpn" | "stateless" | "apache" | "nginx" | "dns_persist"
+        ) || entry.starts_with("nginx:");
         match entry {
             "no" => Self::Standalone,
+            "dns" => Self::DnsManual,
             e if other => Self::Other(e.to_owned()),
+            e if e.starts_with("dns_") || is_plugin_path(e) => Self::Dns(e.to_owned()),
             path => Self::Webroot(PathBuf::from(path)),
         }
     }
@@ -84,9 +91,25 @@ impl Mode {
         match self {
             Self::Standalone => "no".into(),
             Self::Webroot(path) => path.display().to_string(),
-            Self::Other(entry) => entry.clone(),
+            Self::DnsManual => "dns".into(),
+            Self::Dns(entry) | Self::Other(entry) => entry.clone(),
         }
     }
+
+    /// Whether the mode answers dns-01.
+    pub fn is_dns(&self) -> bool {
+        matches!(self, Self::Dns(_) | Self::DnsManual)
+    }
+}
+
+/// Whether an entry is the path of a dns plugin file: it contains `/` and its file name
+/// starts with `dns_` and ends with `.sh`.
+fn is_plugin_path(entry: &str) -> bool {
+    entry.contains('/')
+        && entry
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| name.starts_with("dns_") && name.ends_with(".sh"))
 }
 
 /// A saved value that cannot be used.
