@@ -1,6 +1,9 @@
 //! The native providers, one module each; [`super::registry`] lists them.
 
+pub mod ali;
+pub mod aws;
 pub mod signing;
+pub mod suffixes;
 
 #[cfg(test)]
 pub(crate) mod fake;
