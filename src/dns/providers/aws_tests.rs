@@ -127,14 +127,15 @@ fn list_zones(request: &Request) -> Answer {
             "<ListHostedZonesResponse><HostedZones/><IsTruncated>false</IsTruncated></ListHostedZonesResponse>",
         );
     };
-    let next = ZONES
-        .get(start + 1)
-        .map_or(String::from("<IsTruncated>false</IsTruncated>"), |z| {
+    let next = ZONES.get(start + 1).map_or_else(
+        || "<IsTruncated>false</IsTruncated>".to_owned(),
+        |z| {
             format!(
                 "<IsTruncated>true</IsTruncated><NextMarker>{}</NextMarker>",
                 z.0
             )
-        });
+        },
+    );
     Answer::new(
         200,
         format!(

@@ -4,6 +4,7 @@ pub mod ali;
 pub mod aws;
 pub mod signing;
 pub mod suffixes;
+pub mod tencent;
 
 #[cfg(test)]
 pub(crate) mod fake;
