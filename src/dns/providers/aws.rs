@@ -182,9 +182,8 @@ impl Route53 {
             "authorization",
             header(&authorization, "AWS_ACCESS_KEY_ID")?,
         );
-        request
-            .headers
-            .insert("x-amz-date", header(&amz_date, "AWS_ACCESS_KEY_ID")?);
+        let amz_date = HeaderValue::from_str(&amz_date).map_err(|e| Error::Dns(e.to_string()))?;
+        request.headers.insert("x-amz-date", amz_date);
         if let Some(token) = &self.session_token {
             request
                 .headers

@@ -125,7 +125,11 @@ impl DnsPod {
     }
 
     /// One signed POST of `action`: the `Response` object, or the API's refusal.
-    async fn call(&self, action: &str, payload: &Value) -> Result<Result<Value, Refusal>, Error> {
+    async fn call(
+        &self,
+        action: &'static str,
+        payload: &Value,
+    ) -> Result<Result<Value, Refusal>, Error> {
         let body = payload.to_string();
         let timestamp = jiff::Timestamp::now().as_second();
         let host = host_header(&self.api);
@@ -148,15 +152,9 @@ impl DnsPod {
         authorization.set_sensitive(true);
         let headers = &mut request.headers;
         headers.insert("authorization", authorization);
-        for (name, value) in [
-            ("x-tc-action", action.to_owned()),
-            ("x-tc-timestamp", timestamp.to_string()),
-            ("x-tc-version", VERSION.to_owned()),
-        ] {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert(name, value);
-            }
-        }
+        headers.insert("x-tc-action", HeaderValue::from_static(action));
+        headers.insert("x-tc-timestamp", HeaderValue::from(timestamp));
+        headers.insert("x-tc-version", HeaderValue::from_static(VERSION));
         let response = self
             .http
             .request(request)
@@ -186,7 +184,7 @@ impl DnsPod {
     }
 
     /// [`Self::call`], a refusal being an error.
-    async fn ok(&self, action: &str, payload: &Value) -> Result<Value, Error> {
+    async fn ok(&self, action: &'static str, payload: &Value) -> Result<Value, Error> {
         self.call(action, payload)
             .await?
             .map_err(Refusal::into_error)

@@ -283,9 +283,11 @@ async fn a_domain_without_records_is_still_the_zone_and_a_present_value_is_kept(
 
 #[tokio::test]
 async fn remove_deletes_only_its_value() {
+    // DescribeRecordFilterList matches values by substring: "wild" lists "xwildx" too.
     let fake = TencentFake::new(&[
         ("acme.test", "_acme-challenge", "apex"),
         ("acme.test", "_acme-challenge", "wild"),
+        ("acme.test", "_acme-challenge", "xwildx"),
         ("acme.test", "_acme-challenge.www", "wild"),
     ]);
     fake.provider(SECRET_KEY)
@@ -296,6 +298,7 @@ async fn remove_deletes_only_its_value() {
         fake.rows(),
         [
             row("acme.test", "_acme-challenge", "apex"),
+            row("acme.test", "_acme-challenge", "xwildx"),
             row("acme.test", "_acme-challenge.www", "wild"),
         ]
     );
