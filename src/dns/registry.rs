@@ -36,7 +36,11 @@ impl std::fmt::Debug for Spec {
 }
 
 /// Every native provider.
-pub static PROVIDERS: &[Spec] = &[];
+pub static PROVIDERS: &[Spec] = &[
+    super::providers::aws::SPEC,
+    super::providers::ali::SPEC,
+    super::providers::tencent::SPEC,
+];
 
 /// The native provider called `name` (`dns_cf`), if there is one.
 pub fn find(name: &str) -> Option<&'static Spec> {
