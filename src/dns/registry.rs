@@ -1,7 +1,7 @@
 //! The native providers, by acme.sh's hook names (`--dns dns_cf`), with the variables each
 //! one reads. A name not listed here is looked up as an acme.sh dnsapi plugin.
 
-use super::{Context, Error, Provider};
+use super::{Context, Error, Provider, providers};
 
 /// One variable a provider reads, as acme.sh's plugin of the same name documents it.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +36,14 @@ impl std::fmt::Debug for Spec {
 }
 
 /// Every native provider.
-pub static PROVIDERS: &[Spec] = &[];
+pub static PROVIDERS: &[Spec] = &[
+    providers::pdns::SPEC,
+    providers::cf::SPEC,
+    providers::dgon::SPEC,
+    providers::hetznercloud::SPEC,
+    providers::gd::SPEC,
+    providers::acmedns::SPEC,
+];
 
 /// The native provider called `name` (`dns_cf`), if there is one.
 pub fn find(name: &str) -> Option<&'static Spec> {
