@@ -100,6 +100,19 @@ async fn refusals_are_reported() {
     );
 }
 
+#[tokio::test]
+async fn an_answer_without_the_value_is_an_error() {
+    let fake = FakeApi::new(|_| Answer::new(200, r#"{"txt": "something\u001belse"}"#));
+    let err = provider(&fake, "acme-pass")
+        .add(&record(&"a".repeat(43)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dns_acmedns: updating the TXT record: the server answered with another value (`something?else`)"
+    );
+}
+
 #[test]
 fn the_account_is_required_and_the_server_has_a_default() {
     let build = |pairs: &[(&'static str, &'static str)]| {
