@@ -178,11 +178,8 @@ impl PowerDns {
     /// Ask the server to notify the zone's secondaries (acme.sh's `notify_slaves`).
     async fn notify(&self, zone: &ZoneInfo) {
         let url = endpoint(&self.zones, &[zone.id.as_str(), "notify"]);
-        let outcome = match self.rest.send(Method::PUT, &url, None).await {
-            Ok(response) => self.rest.check("notifying secondaries", response).map(drop),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = outcome {
+        let sent = self.rest.send(Method::PUT, &url, None).await;
+        if let Err(e) = sent.and_then(|r| self.rest.check("notifying secondaries", r)) {
             tracing::warn!(zone = %zone.name, "{e}");
         }
     }
@@ -190,13 +187,12 @@ impl PowerDns {
     async fn add_value(&self, record: &Record) -> Result<(), Error> {
         let zone = self.zone(&record.fqdn).await?;
         let existing = self.txt_records(&zone, &record.fqdn).await?;
-        if existing
-            .iter()
-            .any(|r| txt::unquote(&r.content) == record.value)
-        {
+        let ours = |r: &&RecordData| txt::unquote(&r.content) == record.value;
+        if existing.iter().filter(ours).any(|r| !r.disabled) {
             return Ok(());
         }
-        let mut records: Vec<Value> = existing.iter().map(as_json).collect();
+        // Keep the others as they are; ours (if there, disabled) is written enabled.
+        let mut records: Vec<Value> = existing.iter().filter(|r| !ours(r)).map(as_json).collect();
         records.push(json!({"content": txt::quote(&record.value), "disabled": false}));
         self.write(&zone, &record.fqdn, &records).await
     }

@@ -153,13 +153,25 @@ async fn add_keeps_the_values_already_there_verbatim() {
             .iter()
             .all(|r| r.method == Method::GET)
     );
+    // A value that is there but disabled is enabled, not doubled.
+    pdns.add(&record("_acme-challenge.acme.test", "off"))
+        .await
+        .unwrap();
+    assert_eq!(
+        contents(&txt, "_acme-challenge.acme.test."),
+        [
+            ("\"a\" \"b\"".to_owned(), false),
+            ("\"new-value\"".to_owned(), false),
+            ("\"off\"".to_owned(), false)
+        ]
+    );
     // Each write is followed by a notify.
     let notified = fake
         .requests()
         .iter()
         .filter(|r| r.url.path().ends_with("/zones/acme.test./notify"))
         .count();
-    assert_eq!(notified, 1);
+    assert_eq!(notified, 2);
 }
 
 #[tokio::test]
