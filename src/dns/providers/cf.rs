@@ -184,7 +184,7 @@ impl Cloudflare {
             if !zone::holds(&zone.name, fqdn) {
                 return Err(Error::Invalid {
                     var: "CF_Zone_ID",
-                    reason: format!("its zone `{}` does not hold `{fqdn}`", zone.name),
+                    reason: format!("its zone `{}` does not hold `{fqdn}`", sanitize(&zone.name)),
                 });
             }
             return Ok(zone);
@@ -209,7 +209,6 @@ impl Cloudflare {
         let zone = self.zone(&record.fqdn).await?;
         let url = endpoint(&self.api, &["zones", &zone.id, "dns_records"]);
         let body = json!({"type": "TXT", "name": record.fqdn, "content": record.value, "ttl": TTL});
-        let what = "adding the TXT record";
         let response = self.rest.send(Method::POST, &url, Some(&body)).await?;
         if (200..300).contains(&response.status) {
             return Ok(());
@@ -219,7 +218,7 @@ impl Cloudflare {
         if identical {
             Ok(())
         } else {
-            Err(self.rest.refused(what, &response))
+            Err(self.rest.refused("adding the TXT record", &response))
         }
     }
 

@@ -198,8 +198,8 @@ impl HetznerCloud {
         Err(zone::not_found(SPEC.name, fqdn, "the project"))
     }
 
-    /// The URL of the TXT RRset at `fqdn` (`…/zones/{id}/rrsets/{name}/TXT`) and its values
-    /// (none when it does not exist).
+    /// The URL of the TXT RRset at `fqdn` (`…/zones/{id}/rrsets/{name}/TXT`) and its
+    /// records' values as the API spells them (none when the RRset does not exist).
     async fn rrset(&self, fqdn: &str) -> Result<(Url, Option<Vec<String>>), Error> {
         let zone = self.zone(fqdn).await?;
         let id = match &zone.id {
@@ -221,12 +221,7 @@ impl HetznerCloud {
             return Ok((url, None));
         }
         let reply: RRsetReply = self.rest.json("reading the TXT records", response)?;
-        let values = reply
-            .rrset
-            .records
-            .iter()
-            .map(|r| txt::unquote(&r.value))
-            .collect();
+        let values = reply.rrset.records.into_iter().map(|r| r.value).collect();
         Ok((url, Some(values)))
     }
 
@@ -277,7 +272,9 @@ impl HetznerCloud {
         let (url, values) = self.rrset(&record.fqdn).await?;
         let records = json!([{ "value": txt::quote(&record.value) }]);
         let body = match values {
-            Some(values) if values.contains(&record.value) => return Ok(()),
+            Some(values) if values.iter().any(|v| txt::unquote(v) == record.value) => {
+                return Ok(());
+            }
             // The RRset keeps its TTL; a new one gets HETZNER_TTL.
             Some(_) => json!({ "records": records }),
             None => json!({ "ttl": self.ttl, "records": records }),
@@ -287,11 +284,18 @@ impl HetznerCloud {
 
     async fn remove_value(&self, record: &Record) -> Result<(), Error> {
         let (url, values) = self.rrset(&record.fqdn).await?;
-        if !values.is_some_and(|v| v.contains(&record.value)) {
+        // Removed as the API spells them, so that they match.
+        let ours: Vec<Value> = values
+            .into_iter()
+            .flatten()
+            .filter(|v| txt::unquote(v) == record.value)
+            .map(|v| json!({ "value": v }))
+            .collect();
+        if ours.is_empty() {
             return Ok(());
         }
-        let body = json!({ "records": [{ "value": txt::quote(&record.value) }] });
-        self.act(&url, "remove_records", &body).await
+        self.act(&url, "remove_records", &json!({ "records": ours }))
+            .await
     }
 }
 

@@ -331,3 +331,28 @@ async fn variables_set_the_address_ttl_and_attempts() {
             .starts_with("`HETZNER_MAX_ATTEMPTS` is invalid")
     );
 }
+
+#[tokio::test]
+async fn a_value_is_matched_and_removed_as_the_api_spells_it() {
+    let state = Shared::default();
+    state.lock().unwrap().rrsets.insert(
+        "_acme-challenge".into(),
+        (60, vec!["\"abc\" \"def\"".into(), "\"other\"".into()]),
+    );
+    let fake = fake_hetzner(state.clone());
+    let hetzner = provider(&fake, &[("HETZNER_TOKEN", TOKEN)]).unwrap();
+    // Already there (split in two strings): nothing added.
+    hetzner
+        .add(&record("_acme-challenge.acme.test", "abcdef"))
+        .await
+        .unwrap();
+    assert_eq!(rrset(&state, "_acme-challenge").unwrap().1.len(), 2);
+    hetzner
+        .remove(&record("_acme-challenge.acme.test", "abcdef"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rrset(&state, "_acme-challenge"),
+        Some((60, vec!["\"other\"".into()]))
+    );
+}

@@ -15,6 +15,7 @@ use url::Url;
 
 use super::rest::{Rest, base_url, endpoint, secret_header};
 use super::{txt, zone};
+use crate::acme::text::sanitize;
 use crate::dns::{BoxFuture, Context, Error, Provider, Record, Spec, Var};
 
 /// acme.sh's default TTL (`DEFAULT_PDNS_TTL`).
@@ -180,7 +181,7 @@ impl PowerDns {
         let url = endpoint(&self.zones, &[zone.id.as_str(), "notify"]);
         let sent = self.rest.send(Method::PUT, &url, None).await;
         if let Err(e) = sent.and_then(|r| self.rest.check("notifying secondaries", r)) {
-            tracing::warn!(zone = %zone.name, "{e}");
+            tracing::warn!(zone = %sanitize(&zone.name), "{e}");
         }
     }
 
