@@ -33,6 +33,7 @@ fn a_missing_variable_is_named_with_its_help() {
             required: true,
             help: "API token",
         }],
+        not_saved: &[],
         build: |_| Err(Error::Dns("unused".into())),
     };
     let err = Credentials::default()

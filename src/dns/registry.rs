@@ -1,7 +1,7 @@
 //! The native providers, by acme.sh's hook names (`--dns dns_cf`), with the variables each
 //! one reads. A name not listed here is looked up as an acme.sh dnsapi plugin.
 
-use super::{Context, Error, Provider};
+use super::{Context, Error, Provider, providers};
 
 /// One variable a provider reads, as acme.sh's plugin of the same name documents it.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +23,9 @@ pub struct Spec {
     pub title: &'static str,
     /// The variables it reads; saved as `SAVED_<name>` after a successful issuance.
     pub vars: &'static [Var],
+    /// Those never saved: short-lived values (`AWS_SESSION_TOKEN`), read from the
+    /// environment only, as acme.sh's plugin does.
+    pub not_saved: &'static [&'static str],
     /// Build it from its variables.
     pub build: fn(&Context<'_>) -> Result<Box<dyn Provider>, Error>,
 }
@@ -37,9 +40,15 @@ impl std::fmt::Debug for Spec {
 
 /// Every native provider.
 pub static PROVIDERS: &[Spec] = &[
-    super::providers::aws::SPEC,
-    super::providers::ali::SPEC,
-    super::providers::tencent::SPEC,
+    providers::pdns::SPEC,
+    providers::cf::SPEC,
+    providers::dgon::SPEC,
+    providers::hetznercloud::SPEC,
+    providers::gd::SPEC,
+    providers::acmedns::SPEC,
+    providers::aws::SPEC,
+    providers::ali::SPEC,
+    providers::tencent::SPEC,
 ];
 
 /// The native provider called `name` (`dns_cf`), if there is one.

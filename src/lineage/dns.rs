@@ -39,9 +39,14 @@ fn native(session: &Session, account: &AccountConf, spec: &Spec) -> Result<Built
         http: session.http()?,
     };
     let provider = (spec.build)(&context).map_err(challenge::Error::from)?;
+    let save = Credentials::from_pairs(
+        credentials
+            .iter()
+            .filter(|(name, _)| !spec.not_saved.contains(name)),
+    );
     Ok(Built {
         provider,
-        save: Some(credentials),
+        save: Some(save),
     })
 }
 

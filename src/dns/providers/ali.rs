@@ -15,7 +15,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::signing::{acs, canonical_query, hex, percent_encode};
-use super::suffixes::{Candidate, candidates};
+use super::zone::{Candidate, splits as candidates};
 use crate::acme::http::{HttpClient, Request};
 use crate::acme::text::sanitize;
 use crate::dns::{BoxFuture, Context, Error, Provider, Record, Spec, Var};
@@ -43,6 +43,7 @@ pub const SPEC: Spec = Spec {
             help: "the AccessKey secret of that AccessKey ID",
         },
     ],
+    not_saved: &[],
     build: |ctx| Ok(Box::new(AliDns::new(ctx)?)),
 };
 

@@ -23,7 +23,7 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 use super::signing::{canonical_query, host_header, sigv4};
-use super::suffixes::candidates;
+use super::zone::splits as candidates;
 use crate::acme::http::{HttpClient, Request};
 use crate::acme::text::sanitize;
 use crate::dns::{BoxFuture, Context, Error, Provider, Record, Spec, Var};
@@ -73,6 +73,7 @@ pub const SPEC: Spec = Spec {
             help: "seconds to wait after each change, against Route 53's rate limit (default 1)",
         },
     ],
+    not_saved: &["AWS_SESSION_TOKEN"],
     build: |ctx| Ok(Box::new(Route53::new(ctx)?)),
 };
 

@@ -1,9 +1,23 @@
 //! The native providers, one module each; [`super::registry`] lists them.
+//!
+//! The token-based ones (`dns_pdns`, `dns_cf`, `dns_dgon`, `dns_hetznercloud`, `dns_gd`,
+//! `dns_acmedns`) share `rest` (JSON requests, errors with the HTTP status and the
+//! service's message), `zone` (acme.sh's `_get_root`: the longest suffix of a name the
+//! API has as a zone) and `txt` (quoted TXT data).
+
+pub mod acmedns;
+pub mod cf;
+pub mod dgon;
+pub mod gd;
+pub mod hetznercloud;
+pub mod pdns;
+mod rest;
+mod txt;
+mod zone;
 
 pub mod ali;
 pub mod aws;
 pub mod signing;
-pub mod suffixes;
 pub mod tencent;
 
 #[cfg(test)]

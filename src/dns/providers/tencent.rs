@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::signing::{host_header, tc3};
-use super::suffixes::{Candidate, candidates};
+use super::zone::{Candidate, splits as candidates};
 use crate::acme::http::{HttpClient, Request};
 use crate::acme::text::sanitize;
 use crate::dns::{BoxFuture, Context, Error, Provider, Record, Spec, Var};
@@ -58,6 +58,7 @@ pub const SPEC: Spec = Spec {
             help: "the SecretKey of that SecretId",
         },
     ],
+    not_saved: &[],
     build: |ctx| Ok(Box::new(DnsPod::new(ctx)?)),
 };
 

@@ -2,8 +2,8 @@
 //!
 //! - [`acmers`]: runs the binary under test; its [`acmers::Output`] carries the assertions
 //!   on exit code, stdout and stderr.
-//! - [`pebble`], [`nginx`], [`fake_acme`]: the servers the tests talk to, all on loopback,
-//!   started as [`process::Subprocess`]es (the fake CA runs in-process).
+//! - [`pebble`], [`nginx`], [`pdns`] (PowerDNS), [`fake_acme`]: the servers the tests talk
+//!   to, all on loopback, started as [`process::Subprocess`]es (the fake CA runs in-process).
 //! - [`net`]: free loopback ports, waiting for a listener, small HTTP(S) clients.
 //! - [`certs`]: throwaway CAs, chain verification, key checks.
 //! - [`home`]: temp homes, acme.sh's fixture home, snapshots of a home's files.
@@ -18,5 +18,6 @@ pub(crate) mod home;
 pub(crate) mod lineage;
 pub(crate) mod net;
 pub(crate) mod nginx;
+pub(crate) mod pdns;
 pub(crate) mod pebble;
 pub(crate) mod process;
