@@ -11,8 +11,11 @@
 //!   `SAVED_<VAR>` in `account.conf` (acme.sh's `_readaccountconf_mutable`).
 
 pub mod credentials;
+pub mod propagation;
 pub mod providers;
 pub mod registry;
+pub mod tsig;
+pub(crate) mod wire;
 
 use std::future::Future;
 use std::pin::Pin;

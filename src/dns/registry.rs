@@ -36,7 +36,7 @@ impl std::fmt::Debug for Spec {
 }
 
 /// Every native provider.
-pub static PROVIDERS: &[Spec] = &[];
+pub static PROVIDERS: &[Spec] = &[super::providers::nsupdate::SPEC];
 
 /// The native provider called `name` (`dns_cf`), if there is one.
 pub fn find(name: &str) -> Option<&'static Spec> {
