@@ -16,6 +16,8 @@
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
 //!   outputs.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
+//! - [`dns_bind`]: the `dns_nsupdate` provider and the propagation check against a real
+//!   BIND 9 ([`support::bind`]).
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
 //!   rate limit, failed or endless validation, certificates that must not be installed).
 //!
@@ -34,6 +36,7 @@ mod blackhole;
 mod cli;
 mod crash;
 mod damaged;
+mod dns_bind;
 mod first_issue;
 mod hostile;
 mod inspect;
