@@ -14,6 +14,8 @@ pub mod credentials;
 pub mod propagation;
 pub mod providers;
 pub mod registry;
+pub mod tsig;
+pub(crate) mod wire;
 
 use std::future::Future;
 use std::pin::Pin;

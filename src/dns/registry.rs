@@ -40,6 +40,7 @@ impl std::fmt::Debug for Spec {
 
 /// Every native provider.
 pub static PROVIDERS: &[Spec] = &[
+    providers::nsupdate::SPEC,
     providers::pdns::SPEC,
     providers::cf::SPEC,
     providers::dgon::SPEC,

@@ -295,10 +295,7 @@ impl<'a> Solvers<'a> {
 fn wait(request: &Request) -> Wait {
     match request.dns.sleep {
         Some(seconds) => Wait::Sleep(Duration::from_secs(seconds)),
-        None => Wait::Check(Options {
-            resolver: request.dns.resolver,
-            timeout: request.dns.timeout,
-        }),
+        None => Wait::Check(Options::new(request.dns.resolver, request.dns.timeout)),
     }
 }
 

@@ -16,6 +16,8 @@
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
 //!   outputs.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
+//! - [`dns_bind`]: the `dns_nsupdate` provider and the propagation check against a real
+//!   BIND 9 ([`support::bind`]).
 //! - [`dns_pdns`]: the native `dns_pdns` provider against a real PowerDNS
 //!   ([`support::pdns`]): values side by side at one name, removal by value, a wrong key.
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
@@ -36,6 +38,7 @@ mod blackhole;
 mod cli;
 mod crash;
 mod damaged;
+mod dns_bind;
 mod dns_pdns;
 mod first_issue;
 mod hostile;

@@ -22,3 +22,4 @@ pub mod tencent;
 
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod nsupdate;

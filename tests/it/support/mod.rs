@@ -11,6 +11,7 @@
 //! - [`lineage`]: issuing one name on Pebble, and everything a successful issuance leaves.
 
 pub(crate) mod acmers;
+pub(crate) mod bind;
 pub(crate) mod certs;
 pub(crate) mod conf;
 pub(crate) mod fake_acme;
