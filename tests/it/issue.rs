@@ -48,6 +48,7 @@ fn issue_cmd(site: &Site, pebble: &Pebble, names: &[&str], mode: &Mode<'_>) -> A
             "127.0.0.1".into(),
         ]),
         Mode::Webroot(path) => cmd.arg("-w").arg(path.as_os_str()),
+        Mode::Dns(entry) => cmd.args(["--dns", entry]),
     };
     cmd.args(["--server", &pebble.directory_url()])
         .arg("--ca-bundle")

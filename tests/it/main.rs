@@ -16,6 +16,9 @@
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
 //!   outputs.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
+//! - [`dns01`]: dns-01 issuance end to end with BIND 9 and PowerDNS as Pebble's DNS:
+//!   apex + wildcard, renewal from the saved conf alone, manual mode, cleanup on failure and
+//!   on a signal.
 //! - [`dns_bind`]: the `dns_nsupdate` provider and the propagation check against a real
 //!   BIND 9 ([`support::bind`]).
 //! - [`dns_pdns`]: the native `dns_pdns` provider against a real PowerDNS
@@ -38,6 +41,7 @@ mod blackhole;
 mod cli;
 mod crash;
 mod damaged;
+mod dns01;
 mod dns_bind;
 mod dns_pdns;
 mod first_issue;

@@ -19,6 +19,8 @@ use crate::support::pebble::Pebble;
 pub(crate) enum Mode<'a> {
     Standalone,
     Webroot(&'a Path),
+    /// dns-01: the `Le_Webroot` entry (`dns_nsupdate`, `dns`, a plugin path).
+    Dns(&'a str),
 }
 
 /// The files of one lineage.
@@ -140,6 +142,7 @@ pub(crate) fn check_issued(
     let webroot = match &expect.mode {
         Mode::Standalone => "no".to_owned(),
         Mode::Webroot(path) => path.display().to_string(),
+        Mode::Dns(entry) => (*entry).to_owned(),
     };
     assert_eq!(conf["Le_Domain"], main);
     assert_eq!(conf["Le_Alt"], alt);
@@ -148,7 +151,7 @@ pub(crate) fn check_issued(
     assert_eq!(conf["Le_Keylength"], expect.kind.keylength());
     let port = match expect.mode {
         Mode::Standalone => Some(pebble.http_port().to_string()),
-        Mode::Webroot(_) => None,
+        Mode::Webroot(_) | Mode::Dns(_) => None,
     };
     assert_eq!(conf.get("Le_HTTPPort"), port.as_ref(), "Le_HTTPPort");
     let ca_base = pebble.directory_url().replace("/dir", "/");
