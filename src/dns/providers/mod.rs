@@ -2,3 +2,4 @@
 
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod plugin;
