@@ -14,6 +14,7 @@
 //! - [`deploy`]: copying issued files to the user's install targets and running the user's
 //!   reload command and hooks (bounded).
 //! - [`dns`]: dns-01 providers (native and acme.sh plugins) and the propagation check.
+//! - [`plugin`]: acme.sh's shell plugins run unmodified, with a library of its helpers.
 //! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP turned into a clean stop of every wait.
 //! - [`names`]: domain names from the command line, checked and normalized.
 //! - [`renew`]: when a certificate is due (pure).
@@ -29,5 +30,6 @@ pub mod interrupt;
 pub mod keys;
 pub mod lineage;
 pub mod names;
+pub mod plugin;
 pub mod renew;
 pub mod store;

@@ -27,6 +27,9 @@ pub(crate) const PROJECT_URL: &str = "https://github.com/acmers/acmers";
 pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let env = |key: &str| std::env::var(key).ok();
     let argv: Vec<OsString> = argv.into_iter().collect();
+    if argv.get(1).is_some_and(|a| a == crate::plugin::HELPER_FLAG) {
+        return crate::plugin::callback::main(&argv[2..]);
+    }
     if argv.len() <= 1 {
         Printer::default().raw(args::help());
         return ExitCode::SUCCESS;

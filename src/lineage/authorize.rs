@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::dns::{self as providers, Built};
 use super::session::Session;
-use super::{Error, Progress, Request};
+use super::{Error, Limits, Progress, Request};
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::AuthorizationStatus;
@@ -17,6 +17,7 @@ use crate::challenge::dns::{Wait, txt_name};
 use crate::challenge::{Batch, Challenge, Dns01, Presentation, Solver, Standalone, Webroot};
 use crate::dns::Credentials;
 use crate::dns::propagation::Options;
+use crate::store::Lineage;
 use crate::store::record::Mode;
 
 /// One challenge to solve.
@@ -32,9 +33,9 @@ struct Pending {
 /// with manual dns-01 names stops after printing the records to add.
 pub(super) async fn authorize(
     session: &Session,
-    account: &Account,
+    (account, lineage): (&Account, &Lineage),
     (order, resumed): (&Order, bool),
-    (request, server, validation): (&Request, &str, Duration),
+    (request, server, limits): (&Request, &str, &Limits),
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let work = session
@@ -52,7 +53,7 @@ pub(super) async fn authorize(
         return Err(manual_stop(&work, progress));
     }
     let say = |line: &str| progress.info(&line);
-    let solvers = Solvers::start(session, &work, request, &say).await?;
+    let solvers = Solvers::start(session, &work, (request, lineage, limits), &say).await?;
     let presentation = Presentation::new(solvers.batches(&work));
     // A signal ends the wait here; what was presented is removed below either way.
     let result = session
@@ -65,7 +66,7 @@ pub(super) async fn authorize(
                 answers.push(account.respond(&item.challenge).await.map_err(at)?);
             }
             // Wait for all authorizations at once: the CA validates them in parallel.
-            let policy = PollPolicy::with_timeout(validation);
+            let policy = PollPolicy::with_timeout(limits.validation);
             let waits = work.iter().zip(answers).map(|(item, answer)| {
                 let domain = item.challenge.identifier().value();
                 let policy = &policy;
@@ -203,7 +204,7 @@ impl<'a> Solvers<'a> {
     async fn start(
         session: &Session,
         work: &[Pending],
-        request: &Request,
+        (request, lineage, limits): (&Request, &Lineage, &Limits),
         say: &'a (dyn Fn(&str) + Sync),
     ) -> Result<Self, Error> {
         let mut solvers = Self {
@@ -232,8 +233,12 @@ impl<'a> Solvers<'a> {
                                 Some(conf) => conf,
                                 None => account_conf.insert(providers::account_conf(session)?),
                             };
-                            let Built { provider, save } =
-                                providers::provider(session, account, entry)?;
+                            let Built { provider, save } = providers::provider(
+                                session,
+                                account,
+                                entry,
+                                (lineage, limits.hook),
+                            )?;
                             solvers.credentials.extend(save);
                             Some(provider)
                         }

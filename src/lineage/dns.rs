@@ -3,10 +3,16 @@
 //! the variables that worked as `SAVED_<VAR>` in `account.conf` (acme.sh's
 //! `_saveaccountconf_mutable`), so renewals need no environment.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use super::Error;
 use super::session::Session;
 use crate::challenge;
+use crate::dns::providers::plugin::Plugin;
 use crate::dns::{self, Context, Credentials, Provider, Spec};
+use crate::plugin::{self, Category, Lookup, Runner};
+use crate::store::Lineage;
 use crate::store::record::AccountConf;
 use crate::store::trust::Policy;
 
@@ -16,16 +22,45 @@ pub(super) struct Built {
     pub save: Option<Credentials>,
 }
 
-/// The provider for the `Le_Webroot` entry `entry` (`dns_cf`, or a plugin path).
+/// The provider for the `Le_Webroot` entry `entry`: the native one of that name, else the
+/// plugin found by acme.sh's lookup (a path is always a plugin), run for `lineage` with
+/// `time_limit` per call.
 pub(super) fn provider(
     session: &Session,
     account: &AccountConf,
     entry: &str,
+    (lineage, time_limit): (&Lineage, Duration),
 ) -> Result<Built, Error> {
     if let Some(spec) = dns::registry::find(entry) {
         return native(session, account, spec);
     }
-    Err(Error::UnsupportedMode(entry.to_owned()))
+    let exe = std::env::current_exe().ok();
+    let lookup = Lookup {
+        bin_dir: exe.as_deref().and_then(std::path::Path::parent),
+        home: &session.home.working_dir,
+        domain: Some(&lineage.domain),
+    };
+    let plugin_error = |e: plugin::Error| challenge::Error::from(dns::Error::Plugin(e.to_string()));
+    let script = plugin::find(Category::Dnsapi, entry, &lookup).map_err(plugin_error)?;
+    let runner = Runner {
+        helper: exe.ok_or_else(|| {
+            Error::setup(
+                "cannot run dnsapi plugins",
+                "the path of the acmers executable is unknown",
+            )
+        })?,
+        home: session.home.clone(),
+        account_conf: session.home.account_conf(),
+        domain_conf: Some(lineage.conf()),
+        time_limit,
+        debug: session.debug,
+        ca_bundle: session.ca_bundle.clone(),
+        env: Vec::new(),
+    };
+    Ok(Built {
+        provider: Box::new(Plugin::new(Arc::new(runner), script)),
+        save: None,
+    })
 }
 
 fn native(session: &Session, account: &AccountConf, spec: &Spec) -> Result<Built, Error> {
@@ -58,20 +93,15 @@ pub(super) fn account_conf(session: &Session) -> Result<AccountConf, Error> {
     )?)
 }
 
-/// Save the variables of every provider that worked as `SAVED_<VAR>` (only when something
-/// changed).
+/// Save the variables of every provider that worked as `SAVED_<VAR>`, under the conf's lock.
 pub(super) fn save_credentials(session: &Session, used: &[Credentials]) -> Result<(), Error> {
     if used.iter().all(|c| c.iter().next().is_none()) {
         return Ok(());
     }
-    let path = session.home.account_conf();
-    let mut conf = AccountConf::load_trusted(&path, Policy::current())?;
-    let mut changed = false;
-    for (name, value) in used.iter().flat_map(Credentials::iter) {
-        changed |= conf.set_saved(name, value);
-    }
-    if changed {
-        conf.save(&path)?;
-    }
+    AccountConf::update(&session.home.account_conf(), |conf| {
+        for (name, value) in used.iter().flat_map(Credentials::iter) {
+            conf.set_saved(name, value);
+        }
+    })?;
     Ok(())
 }

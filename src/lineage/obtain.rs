@@ -15,6 +15,7 @@ use crate::cert;
 use crate::csr;
 use crate::store::Lineage;
 use crate::store::record::{DomainRecord, Mode};
+use crate::store::trust::Policy;
 
 /// Get a verified certificate for `request` and switch it into the lineage: the saved order
 /// `pending` (resumed) or a new one → authorizations → finalize → bounded wait → download →
@@ -77,9 +78,9 @@ pub(super) async fn obtain(
     if order.state.status == OrderStatus::Pending {
         let authorized = authorize(
             session,
-            account,
+            (account, lineage),
             (&order, resumed),
-            (request, &ca.server, limits.validation),
+            (request, &ca.server, limits),
             progress,
         )
         .await;
@@ -90,6 +91,11 @@ pub(super) async fn obtain(
                 return Err(Error::DnsManual { vlist });
             }
             other => other?,
+        }
+        // A dnsapi plugin may have saved settings in the conf (`_savedomainconf`); this run
+        // changed nothing in it since it was last saved, so the file is the record now.
+        if let Some(saved) = DomainRecord::load_trusted(&lineage.conf(), Policy::current())? {
+            *record = saved;
         }
         progress.info(&"Verification finished, beginning signing.");
     }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -48,6 +48,10 @@ pub struct Session {
     pub cron: bool,
     /// Whether a signal asked the run to stop.
     pub interrupt: Interrupt,
+    /// `--debug` level, passed on to plugins (acme.sh's `DEBUG`).
+    pub debug: u8,
+    /// `--ca-bundle`, passed on to plugins' HTTPS requests.
+    pub ca_bundle: Option<PathBuf>,
     /// Built on first use: a pass with nothing due never pays for loading the trust store.
     http: OnceLock<Arc<dyn HttpClient>>,
     http_config: HttpConfig,
@@ -118,6 +122,8 @@ impl Session {
                 .map_err(|e| Error::setup("cannot catch SIGINT/SIGTERM/SIGHUP", e))?,
             home,
             cron,
+            debug: 0,
+            ca_bundle: ca_bundle.map(Path::to_owned),
             http: OnceLock::new(),
             http_config: http_config(ca_bundle)?,
             cas: Mutex::default(),

@@ -7,6 +7,8 @@
 //! - [`conf`] parses and writes acme.sh's `KEY='value'` shell fragments as **data**. They are
 //!   never sourced or evaluated, unknown lines survive a round trip byte for byte, and values
 //!   that acme.sh could not read back safely are written in its base64 wrapper.
+//! - [`edit`] changes a conf under a lock, so parallel runs and their plugins keep each
+//!   other's keys.
 //! - [`scan`] finds the lineage folders of a home, as acme.sh's `--list` and renew loop do.
 //! - [`atomic`] writes files durably (temp file with the final mode, fsync, rename, directory
 //!   fsync) and creates private directories.
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 
 pub mod atomic;
 pub mod conf;
+pub mod edit;
 pub mod file;
 pub mod files;
 pub mod journal;

@@ -58,7 +58,10 @@ fn manual_records(out: &Output) -> Vec<(String, String)> {
         line[start..].strip_suffix('\'').map(str::to_owned)
     };
     let domains = out.stdout.lines().filter_map(|l| quoted(l, "] Domain: '"));
-    let values = out.stdout.lines().filter_map(|l| quoted(l, "] TXT value: '"));
+    let values = out
+        .stdout
+        .lines()
+        .filter_map(|l| quoted(l, "] TXT value: '"));
     domains.zip(values).collect()
 }
 
@@ -88,8 +91,14 @@ fn nsupdate_apex_and_wildcard_then_renewal_from_the_saved_conf_alone() {
         "no non-recursive TXT query from acmers:\n{log}"
     );
     let account = read_conf(&site.home.join("account.conf"));
-    assert_eq!(account["SAVED_NSUPDATE_SERVER_PORT"], bind.addr().port().to_string());
-    assert_eq!(account["SAVED_NSUPDATE_KEY"], bind.key_path().display().to_string());
+    assert_eq!(
+        account["SAVED_NSUPDATE_SERVER_PORT"],
+        bind.addr().port().to_string()
+    );
+    assert_eq!(
+        account["SAVED_NSUPDATE_KEY"],
+        bind.key_path().display().to_string()
+    );
     let conf = read_conf(&lineage.conf);
     assert_eq!(conf["Acmers_DNSResolver"], resolver);
 
@@ -103,7 +112,10 @@ fn nsupdate_apex_and_wildcard_then_renewal_from_the_saved_conf_alone() {
     let mut sans = leaf_sans(&read(&lineage.fullchain));
     sans.sort();
     assert_eq!(sans, ["*.acme.test", "acme.test"]);
-    assert!(bind.txt(TXT_NAME).is_empty(), "records left after the renewal");
+    assert!(
+        bind.txt(TXT_NAME).is_empty(),
+        "records left after the renewal"
+    );
 }
 
 #[test]
@@ -132,7 +144,10 @@ fn pdns_apex_and_wildcard_then_renewal_from_the_saved_conf_alone() {
         .run()
         .assert_code(0);
     assert_ne!(read(&lineage.cer), before, "a new certificate");
-    assert!(pdns.txt(TXT_NAME).is_empty(), "records left after the renewal");
+    assert!(
+        pdns.txt(TXT_NAME).is_empty(),
+        "records left after the renewal"
+    );
 }
 
 #[test]
@@ -179,7 +194,8 @@ fn manual_mode_prints_the_records_exits_3_and_renew_finishes_the_same_order() {
         .args(["--renew", "-d", APEX])
         .arg("--yes-I-know-dns-manual-mode-enough-go-ahead-please")
         .run();
-    out.assert_code(0).assert_stdout_lacks("Add the following TXT record:");
+    out.assert_code(0)
+        .assert_stdout_lacks("Add the following TXT record:");
     check_issued(&site, &pebble, &out, &expect);
     assert_eq!(pebble.orders_created(), 1, "the saved order was finished");
     assert_eq!(read_conf(&lineage.conf).get("Le_Vlist"), None);
@@ -196,8 +212,12 @@ fn records_are_removed_when_validation_fails() {
         .args(["--issue", "-d", APEX, "-d", WILD, "--dns", "dns_nsupdate"])
         .args(["--dns-resolver", &bind.addr().to_string()])
         .run();
-    out.assert_code(1).assert_stdout_has("Removing DNS records.");
-    assert!(bind.txt(TXT_NAME).is_empty(), "records left after a failure");
+    out.assert_code(1)
+        .assert_stdout_has("Removing DNS records.");
+    assert!(
+        bind.txt(TXT_NAME).is_empty(),
+        "records left after a failure"
+    );
     let account = std::fs::read_to_string(site.home.join("account.conf")).unwrap_or_default();
     assert!(
         !account.contains("SAVED_NSUPDATE"),
@@ -219,7 +239,10 @@ fn records_are_removed_when_a_signal_stops_the_propagation_wait() {
     let added = || bind.txt(TXT_NAME).len() == 1;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !added() {
-        assert!(std::time::Instant::now() < deadline, "the record never appeared");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the record never appeared"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     running.signal("TERM");

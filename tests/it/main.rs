@@ -48,6 +48,7 @@ mod first_issue;
 mod hostile;
 mod inspect;
 mod issue;
+mod plugin;
 mod renew;
 mod revoke;
 mod schedule;

@@ -5,6 +5,7 @@ use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, IssueSettings};
 use crate::lineage::{self, Ca, Limits, Outcome, Request, Session};
 use crate::store::atomic::create_private_dir_all;
+use crate::store::record::AccountConf;
 use crate::store::{Home, Lineage};
 
 /// Run `--issue`.
@@ -35,7 +36,8 @@ pub(crate) async fn run_one(
     globals: &mut Globals,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
-    let session = Session::new(globals.home.clone(), ca_bundle, false)?;
+    let mut session = Session::new(globals.home.clone(), ca_bundle, false)?;
+    session.debug = globals.debug;
     let result = lineage::run(&session, job, lineage, printer).await;
     session.finish(printer).await?;
     if !matches!(result, Ok(Outcome::Skipped)) {
@@ -77,7 +79,10 @@ pub(crate) fn save_ca_bundle(
     });
     if globals.account_conf.set_ca_bundle(value.as_deref()) {
         create_private_dir_all(&globals.home.config_home)?;
-        globals.account_conf.save(&globals.home.account_conf())?;
+        // Under the lock, over the file as it is now: the run may have saved keys in it.
+        AccountConf::update(&globals.home.account_conf(), |conf| {
+            conf.set_ca_bundle(value.as_deref());
+        })?;
     }
     Ok(())
 }

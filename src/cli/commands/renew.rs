@@ -101,7 +101,8 @@ pub(crate) async fn run_all(
     if cron {
         printer.info("===Starting cron===");
     }
-    let session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), cron)?;
+    let mut session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), cron)?;
+    session.debug = globals.debug;
     let now = jiff::Timestamp::now().as_second();
     let found = scan::lineages(&globals.home.cert_home)?;
     let stop = AtomicBool::new(false);

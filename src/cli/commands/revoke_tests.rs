@@ -13,6 +13,7 @@ fn resolve(line: &str, account_conf: &str) -> RevokeSettings {
     let globals = Globals {
         home: Home::new("/h".into(), None, None),
         account_conf: crate::store::record::AccountConf::parse(account_conf),
+        debug: 0,
     };
     RevokeSettings::resolve(&parsed.args, &globals).unwrap()
 }
@@ -54,6 +55,7 @@ fn missing_domain_prints_usage() {
     let globals = Globals {
         home: Home::new("/h".into(), None, None),
         account_conf: Default::default(),
+        debug: 0,
     };
     let err = RevokeSettings::resolve(&parsed.args, &globals).unwrap_err();
     assert!(err.error.to_string().starts_with("Usage:"), "{}", err.error);

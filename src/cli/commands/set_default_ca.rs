@@ -6,6 +6,7 @@ use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::Globals;
 use crate::store::atomic::create_private_dir_all;
+use crate::store::record::AccountConf;
 
 /// Run `--set-default-ca`.
 pub(crate) fn run(
@@ -15,7 +16,9 @@ pub(crate) fn run(
 ) -> Result<Outcome, Failure> {
     create_private_dir_all(&globals.home.config_home)?;
     globals.account_conf.set_default_server(server);
-    globals.account_conf.save(&globals.home.account_conf())?;
+    AccountConf::update(&globals.home.account_conf(), |conf| {
+        conf.set_default_server(server);
+    })?;
     printer.info(format_args!("Changed default CA to: {server}"));
     Ok(Outcome::Done)
 }

@@ -157,6 +157,8 @@ pub(crate) struct Globals {
     pub home: Home,
     /// The parsed `account.conf` (empty when missing).
     pub account_conf: AccountConf,
+    /// `--debug` level (0 without it), passed on to plugins.
+    pub debug: u8,
 }
 
 /// Resolve the home folders: `--home` > `LE_WORKING_DIR` > `~/.acme.sh`; config home:
@@ -197,6 +199,7 @@ pub(crate) fn globals(
     Ok(Globals {
         home: Home::new(working_dir, config_home, cert_home),
         account_conf,
+        debug: args.debug.unwrap_or(0),
     })
 }
 

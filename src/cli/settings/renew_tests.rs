@@ -8,6 +8,7 @@ fn settings(line: &str) -> RenewSettings {
     let globals = Globals {
         home: Home::new("/h".into(), None, None),
         account_conf: AccountConf::default(),
+        debug: 0,
     };
     let args = Args::parse_from(std::iter::once("acmers").chain(line.split_whitespace()));
     RenewSettings::resolve(&args, &globals).unwrap()

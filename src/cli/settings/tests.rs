@@ -20,6 +20,7 @@ fn globals_with(conf: &str) -> Globals {
     Globals {
         home: Home::new("/h".into(), None, None),
         account_conf: Conf::parse(conf),
+        debug: 0,
     }
 }
 

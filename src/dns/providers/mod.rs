@@ -1,4 +1,5 @@
-//! The native providers, one module each; [`super::registry`] lists them.
+//! The native providers, one module each, which [`super::registry`] lists, and [`plugin`]:
+//! an acme.sh dnsapi plugin run by [`crate::plugin`].
 //!
 //! The token-based ones (`dns_pdns`, `dns_cf`, `dns_dgon`, `dns_hetznercloud`, `dns_gd`,
 //! `dns_acmedns`) share `rest` (JSON requests, errors with the HTTP status and the
@@ -6,20 +7,20 @@
 //! API has as a zone) and `txt` (quoted TXT data).
 
 pub mod acmedns;
+pub mod ali;
+pub mod aws;
 pub mod cf;
 pub mod dgon;
 pub mod gd;
 pub mod hetznercloud;
+pub mod nsupdate;
 pub mod pdns;
+pub mod plugin;
 mod rest;
+pub mod signing;
+pub mod tencent;
 mod txt;
 mod zone;
 
-pub mod ali;
-pub mod aws;
-pub mod signing;
-pub mod tencent;
-
 #[cfg(test)]
 pub(crate) mod fake;
-pub mod nsupdate;

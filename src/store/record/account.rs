@@ -46,6 +46,22 @@ impl AccountConf {
         })
     }
 
+    /// Change `account.conf` at `path` under its lock ([`crate::store::edit`]): what
+    /// another run saved meanwhile is kept; written only when something changed.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::store::edit::edit`].
+    pub fn update(path: &Path, change: impl FnOnce(&mut Self)) -> Result<(), Error> {
+        crate::store::edit::edit(path, |conf| {
+            let mut record = Self {
+                conf: std::mem::take(conf),
+            };
+            change(&mut record);
+            *conf = record.conf;
+        })
+    }
+
     /// Write the file atomically (mode 0600).
     ///
     /// # Errors
