@@ -150,6 +150,75 @@ fn pdns_apex_and_wildcard_then_renewal_from_the_saved_conf_alone() {
     );
 }
 
+/// Copy the test plugin `tests/fixtures/plugins/<name>.sh` to `dir` (0700 folder, 0600 file
+/// as root wants them).
+fn install_plugin(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(dir).expect("plugin folder");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let to = dir.join(format!("{name}.sh"));
+    let from = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/plugins");
+    std::fs::copy(format!("{from}/{name}.sh"), &to).expect("copy plugin");
+    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    to
+}
+
+#[test]
+fn an_acmesh_style_plugin_issues_and_renews_from_its_saved_settings() {
+    let bind = Bind::start();
+    let pebble = pebble_asking(bind.addr());
+    let site = site();
+    // Found by acme.sh's lookup order: `<home>/dnsapi/dns_bindtest.sh`.
+    install_plugin(&site.home.join("dnsapi"), "dns_bindtest");
+    let names = [APEX, WILD];
+    let expect = expect_apex_and_wildcard(&names, "dns_bindtest");
+    let out = acmers(&site, &pebble)
+        .env("BINDTEST_PORT", &bind.addr().port().to_string())
+        .env("BINDTEST_KEY", &bind.key_path().display().to_string())
+        .args(["--issue", "-d", APEX, "-d", WILD, "--dns", "dns_bindtest"])
+        .args(["--dns-resolver", &bind.addr().to_string()])
+        .run();
+    out.assert_code(0);
+    let lineage = check_issued(&site, &pebble, &out, &expect);
+    assert!(bind.txt(TXT_NAME).is_empty(), "records left behind");
+    let account = read_conf(&site.home.join("account.conf"));
+    assert_eq!(
+        account["SAVED_BINDTEST_PORT"],
+        bind.addr().port().to_string()
+    );
+
+    // A plugin given by path, with nothing in the environment: its saved settings are used.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let path = install_plugin(&elsewhere.path().join("plugins"), "dns_bindtest");
+    std::fs::remove_file(site.home.join("dnsapi/dns_bindtest.sh")).expect("rm");
+    let before = read(&lineage.cer);
+    let out = acmers(&site, &pebble)
+        .args(["--issue", "-d", APEX, "-d", WILD, "--force", "--dns"])
+        .arg(path.as_os_str())
+        .args(["--dns-resolver", &bind.addr().to_string()])
+        .run();
+    out.assert_code(0);
+    assert_ne!(read(&lineage.cer), before, "a new certificate");
+    assert_eq!(
+        read_conf(&lineage.conf)["Le_Webroot"],
+        path.display().to_string()
+    );
+    let before = read(&lineage.cer);
+    acmers(&site, &pebble)
+        .args(["--renew", "-d", APEX, "--force"])
+        .run()
+        .assert_code(0);
+    assert_ne!(
+        read(&lineage.cer),
+        before,
+        "renewed through the saved plugin path"
+    );
+    assert!(
+        bind.txt(TXT_NAME).is_empty(),
+        "records left after the renewal"
+    );
+}
+
 #[test]
 fn manual_mode_prints_the_records_exits_3_and_renew_finishes_the_same_order() {
     let bind = Bind::start();
