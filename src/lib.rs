@@ -15,6 +15,7 @@
 //!   reload command and hooks (bounded).
 //! - [`dns`]: dns-01 providers (native and acme.sh plugins) and the propagation check.
 //! - [`plugin`]: acme.sh's shell plugins run unmodified, with a library of its helpers.
+//! - [`https`]: the HTTPS settings every client of a run shares (time limits, `--ca-bundle`).
 //! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP turned into a clean stop of every wait.
 //! - [`names`]: domain names from the command line, checked and normalized.
 //! - [`renew`]: when a certificate is due (pure).
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod csr;
 pub mod deploy;
 pub mod dns;
+pub mod https;
 pub mod interrupt;
 pub mod keys;
 pub mod lineage;

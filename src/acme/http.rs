@@ -115,6 +115,20 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
 }
 
+impl HttpConfig {
+    /// acmers' settings for every HTTPS client it makes: `User-Agent: acmers/<version>`,
+    /// 10 s connect, 15 s read-idle and 60 s total timeouts, plus `extra_roots_pem`.
+    pub fn standard(extra_roots_pem: Option<Vec<u8>>) -> Self {
+        Self {
+            user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
+            extra_roots_pem,
+            connect_timeout: Duration::from_secs(10),
+            read_idle_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
 /// Redirects followed at most per request.
 pub const MAX_REDIRECTS: usize = 3;
 

@@ -34,6 +34,19 @@ pub fn escape_controls_keeping<'a>(text: &'a str, keep: &[char]) -> Cow<'a, str>
     }
 }
 
+/// An error and its causes on one line, joined with `: ` (for a conf value or a plugin's
+/// stderr).
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
 #[cfg(test)]
 #[path = "text_tests.rs"]
 mod tests;

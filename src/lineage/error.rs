@@ -148,9 +148,18 @@ pub enum Error {
     DnsManualRefused,
     /// A validation mode acmers cannot run yet.
     #[error(
-        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot and standalone http-01)"
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone and dns)"
     )]
     UnsupportedMode(String),
+}
+
+impl From<crate::https::SetupError> for Error {
+    fn from(e: crate::https::SetupError) -> Self {
+        Self::Setup {
+            what: e.what,
+            source: e.source,
+        }
+    }
 }
 
 impl Error {

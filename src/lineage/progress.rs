@@ -25,14 +25,4 @@ pub fn warn_error(progress: &dyn Progress, error: &dyn std::error::Error) {
     }
 }
 
-/// An error and its causes on one line, joined with `: ` (for a conf value).
-pub fn one_line(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
-}
+pub use crate::acme::text::one_line;

@@ -17,13 +17,13 @@ use tokio::sync::{Mutex, OnceCell};
 use super::account::{self, AccountState};
 use super::{Ca, Error, Listen, Progress};
 use crate::acme::error::Unreachable;
-use crate::acme::http::{HttpClient, HttpConfig, ReqwestClient};
+use crate::acme::http::{HttpClient, HttpConfig};
 use crate::acme::{Client, Error as AcmeError, RetryConfig};
 use crate::challenge::Standalone;
 use crate::deploy::hook;
+use crate::https;
 use crate::interrupt::Interrupt;
-use crate::store::trust::Policy;
-use crate::store::{self, Home, file};
+use crate::store::Home;
 
 /// Where a standalone server listens: `--local-address` (all when `None`) and port.
 type Bind = (Option<IpAddr>, u16);
@@ -59,41 +59,13 @@ pub struct Session {
     standalone: Mutex<HashMap<Bind, Arc<Standalone>>>,
 }
 
-/// The configuration of a run's one HTTP client: `User-Agent: acmers/<version>`, 10 s
-/// connect, 15 s read-idle and 60 s total timeouts, and the extra roots of `--ca-bundle`,
-/// read and checked.
+/// The run's HTTP configuration ([`crate::https::config`]).
 ///
 /// # Errors
 ///
 /// The bundle cannot be read (as root: one another user controls is refused) or used.
 pub fn http_config(ca_bundle: Option<&Path>) -> Result<HttpConfig, Error> {
-    // As root, a bundle another user controls would let them choose whom root trusts.
-    let extra_roots_pem = match ca_bundle {
-        Some(path) => Some(
-            Policy::current()
-                .read_file(path, file::MAX_FILE)
-                .and_then(|loaded| {
-                    loaded.ok_or_else(|| store::Error::Read {
-                        path: path.to_owned(),
-                        source: std::io::ErrorKind::NotFound.into(),
-                    })
-                })
-                .map_err(|e| {
-                    Error::setup(format!("cannot read the CA bundle `{}`", path.display()), e)
-                })?
-                .bytes,
-        ),
-        None => None,
-    };
-    let config = HttpConfig {
-        user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
-        extra_roots_pem,
-        connect_timeout: Duration::from_secs(10),
-        read_idle_timeout: Duration::from_secs(15),
-        request_timeout: Duration::from_secs(60),
-    };
-    ReqwestClient::check(&config).map_err(|e| Error::setup("cannot set up HTTPS", e))?;
-    Ok(config)
+    Ok(https::config(ca_bundle)?)
 }
 
 /// Build the HTTP client of a [`http_config`].
@@ -102,8 +74,7 @@ pub fn http_config(ca_bundle: Option<&Path>) -> Result<HttpConfig, Error> {
 ///
 /// The TLS configuration cannot be built.
 pub fn http_client(config: &HttpConfig) -> Result<Arc<dyn HttpClient>, Error> {
-    let client = ReqwestClient::new(config).map_err(|e| Error::setup("cannot set up HTTPS", e))?;
-    Ok(Arc::new(client))
+    Ok(https::client(config)?)
 }
 
 impl Session {

@@ -142,7 +142,7 @@ pub(crate) enum SettingsError {
     Saved(#[from] crate::store::record::Invalid),
     /// A saved validation mode acmers does not implement.
     #[error(
-        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot and standalone http-01)"
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone and dns)"
     )]
     UnsupportedMode(String),
     /// account.conf could not be read.

@@ -12,6 +12,7 @@ use reqwest::{Method, StatusCode, Url};
 
 use super::{Error, codec, stdin};
 use crate::acme::http::{HttpClient as _, HttpError, Request, ReqwestClient, Response};
+use crate::acme::text::one_line;
 
 /// curl's exit codes for what went wrong, so plugins that print them stay meaningful.
 mod curl {
@@ -115,10 +116,9 @@ fn add_extra_headers(headers: &mut HeaderMap) -> Result<(), Error> {
 /// One request on a private runtime; a failure as curl's exit code and a message.
 fn send(request: Request) -> Result<Response, (u8, String)> {
     let ca_bundle = std::env::var_os("CA_BUNDLE").filter(|v| !v.is_empty());
-    let config = crate::lineage::http_config(ca_bundle.as_deref().map(std::path::Path::new))
-        .map_err(|e| (curl::BAD_CA_BUNDLE, crate::lineage::one_line(&e)))?;
-    let client = ReqwestClient::new(&config)
-        .map_err(|e| (curl::BAD_CA_BUNDLE, crate::lineage::one_line(&e)))?;
+    let config = crate::https::config(ca_bundle.as_deref().map(std::path::Path::new))
+        .map_err(|e| (curl::BAD_CA_BUNDLE, one_line(&e)))?;
+    let client = ReqwestClient::new(&config).map_err(|e| (curl::BAD_CA_BUNDLE, one_line(&e)))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -130,7 +130,7 @@ fn send(request: Request) -> Result<Response, (u8, String)> {
             HttpError::TooLarge => curl::TOO_LARGE,
             HttpError::Redirect(_) => curl::TOO_MANY_REDIRECTS,
         };
-        (code, crate::lineage::one_line(&e))
+        (code, one_line(&e))
     })
 }
 

@@ -104,7 +104,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", crate::lineage::one_line(&e));
+            eprintln!("{}", crate::acme::text::one_line(&e));
             ExitCode::from(e.code())
         }
     }
