@@ -1,6 +1,6 @@
 //! dns-01 ([RFC 8555 §8.4]): the TXT value base64url(SHA-256(key authorization)) at
 //! `_acme-challenge.<name without *.>` (or the name's alias), added through a
-//! [`Provider`](crate::dns::Provider), or by the user in manual mode.
+//! [`Provider`], or by the user in manual mode.
 //!
 //! - `present` adds each challenge's value beside whatever is at the name (an apex and its
 //!   wildcard share one name) and remembers it as soon as the provider accepted it.

@@ -2,7 +2,7 @@
 //! check that every authoritative server answers them before the CA is told to look.
 //!
 //! - [`Provider`]: one DNS API (RFC 2136, PowerDNS, Cloudflare, …, or an acme.sh dnsapi
-//!   plugin run by `crate::plugin`). `add` puts one value beside whatever is already at
+//!   plugin run by [`crate::plugin`]). `add` puts one value beside whatever is already at
 //!   the name (apex and wildcard share `_acme-challenge.<name>`); `remove` deletes that value
 //!   only (acme.sh's `dns_<name>_add` / `dns_<name>_rm` contract).
 //! - [`registry`]: the native providers by acme.sh's hook names, each with the variables it
