@@ -411,16 +411,17 @@ NOTES
     } >"$md"
 }
 
-# The project's target: acmers' median wall time below TARGET_RATIO of lego's.
+# The project's target: acmers' median wall time below TARGET_RATIO of lego's. lego's runs
+# come in steps (its 5 s authorization backoff), so the line also compares with its fastest.
 target_line() {
-    case " $clients " in *" acmers "*" lego "* | *" lego "*" acmers "*) ;; *) return 0 ;; esac
     [ -n "$(field acmers 3)" ] && [ -n "$(field lego 3)" ] || return 0
     stats acmers
     a_wall=$s_wall
     stats lego
-    awk -v a="$a_wall" -v l="$s_wall" -v r="$TARGET_RATIO" 'BEGIN {
-        printf "- acmers %s ms vs %s × lego'\''s %s ms = %.1f ms: ratio %.2f, %s\n",
-            a, r, l, l * r, a / l, (a < l * r) ? "met" : "NOT met" }'
+    awk -v a="$a_wall" -v l="$s_wall" -v m="$s_wall_min" -v r="$TARGET_RATIO" 'BEGIN {
+        printf "- acmers %s ms vs %s × lego'\''s %s ms = %.1f ms: ratio %.3f, %s", a, r, l,
+            l * r, a / l, (a < l * r) ? "met" : "NOT met"
+        printf "; vs lego'\''s fastest run, %s ms: ratio %.3f\n", m, a / m }'
 }
 
 # --- main -------------------------------------------------------------------------------------
