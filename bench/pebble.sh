@@ -40,7 +40,9 @@ wait_listening() { # name pid port
     done
 }
 
-
+# start_pebble [HOST:PORT]: Pebble on free loopback ports; its VA asks the DNS server at
+# HOST:PORT when one is given, else a pebble-challtestsrv started here that answers every
+# name with 127.0.0.1.
 start_pebble() {
     pick_port
     acme_port=$port
@@ -50,10 +52,6 @@ start_pebble() {
     http_port=$port
     pick_port
     tls_port=$port
-    pick_port
-    dns_port=$port
-    pick_port
-    dns_mgmt_port=$port
 
     (
         cd "$tmp" || exit 1
@@ -87,14 +85,20 @@ start_pebble() {
 }
 JSON
 
-    pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-        -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
-        -management "127.0.0.1:$dns_mgmt_port" >"$tmp/pebble-challtestsrv.log" 2>&1 &
-    pids="$pids $!"
-    wait_listening pebble-challtestsrv "$!" "$dns_mgmt_port"
+    dns=${1:-}
+    if [ -z "$dns" ]; then
+        pick_port
+        dns=127.0.0.1:$port
+        pick_port
+        pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+            -dns01 "$dns" -http01 "" -https01 "" -tlsalpn01 "" \
+            -management "127.0.0.1:$port" >"$tmp/pebble-challtestsrv.log" 2>&1 &
+        pids="$pids $!"
+        wait_listening pebble-challtestsrv "$!" "$port"
+    fi
 
     PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-        pebble -config "$tmp/pebble-config.json" -dnsserver "127.0.0.1:$dns_port" \
+        pebble -config "$tmp/pebble-config.json" -dnsserver "$dns" \
         >"$tmp/pebble.log" 2>&1 &
     pids="$pids $!"
     wait_listening pebble "$!" "$acme_port"
