@@ -33,7 +33,18 @@ fn bare(top: &Top, args: &[&str]) -> Output {
 }
 
 fn assert_help(out: &Output) {
-    for needle in ["Usage:", "--issue", "--set-default-ca", "--standalone"] {
+    for needle in [
+        "Usage:",
+        "--issue",
+        "--set-default-ca",
+        "--standalone",
+        "--dns [<PROVIDER>]",
+        // The providers' table, with each one's variables.
+        "dns_cf",
+        "CF_Token",
+        "dns_nsupdate",
+        "[NSUPDATE_ZONE]",
+    ] {
         out.assert_stdout_has(needle);
     }
 }

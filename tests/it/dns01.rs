@@ -220,6 +220,30 @@ fn an_acmesh_style_plugin_issues_and_renews_from_its_saved_settings() {
 }
 
 #[test]
+fn a_challenge_alias_validates_through_the_cname_target() {
+    let bind = Bind::start();
+    // The user's delegation: _acme-challenge.acme.test is a CNAME to the alias's name.
+    bind.nsupdate(&format!(
+        "update add {TXT_NAME}. 60 IN CNAME _acme-challenge.alias.acme.test."
+    ));
+    let pebble = pebble_asking(bind.addr());
+    let site = site();
+    let out = nsupdate_env(acmers(&site, &pebble), &bind)
+        .args(["--issue", "-d", APEX, "--dns", "dns_nsupdate"])
+        .args(["--challenge-alias", "alias.acme.test"])
+        .args(["--dns-resolver", &bind.addr().to_string()])
+        .run();
+    out.assert_code(0)
+        .assert_stdout_has("for domain: _acme-challenge.alias.acme.test");
+    let lineage = Lineage::new(&site.home, APEX, KeyKind::Ec(256));
+    assert_eq!(
+        read_conf(&lineage.conf)["Le_ChallengeAlias"],
+        "alias.acme.test,"
+    );
+    assert!(bind.txt("_acme-challenge.alias.acme.test").is_empty());
+}
+
+#[test]
 fn manual_mode_prints_the_records_exits_3_and_renew_finishes_the_same_order() {
     let bind = Bind::start();
     let pebble = pebble_asking(bind.addr());
