@@ -213,7 +213,6 @@ impl<'a> Solvers<'a> {
             dns: HashMap::new(),
             credentials: Vec::new(),
         };
-        let mut account_conf = None;
         for item in work {
             match &item.mode {
                 Mode::Webroot(dir) => {
@@ -229,17 +228,9 @@ impl<'a> Solvers<'a> {
                 mode @ (Mode::Dns(_) | Mode::DnsManual) if !solvers.dns.contains_key(mode) => {
                     let provider = match mode {
                         Mode::Dns(entry) => {
-                            let account = match &account_conf {
-                                Some(conf) => conf,
-                                None => account_conf.insert(providers::account_conf(session)?),
-                            };
-                            let Built { provider, save } = providers::provider(
-                                session,
-                                account,
-                                entry,
-                                (lineage, limits.hook),
-                            )?;
-                            solvers.credentials.extend(save);
+                            let Built { provider, save } =
+                                providers::provider(session, entry, (lineage, limits.hook))?;
+                            solvers.credentials.push(save);
                             Some(provider)
                         }
                         _ => None,

@@ -16,10 +16,11 @@ use crate::store::Lineage;
 use crate::store::record::AccountConf;
 use crate::store::trust::Policy;
 
-/// A provider for one `--dns` entry, and the variables to save once it worked.
+/// A provider for one `--dns` entry, and the variables to save once it worked (none for a
+/// plugin, which saves its own).
 pub(super) struct Built {
     pub provider: Box<dyn Provider>,
-    pub save: Option<Credentials>,
+    pub save: Credentials,
 }
 
 /// The provider for the `Le_Webroot` entry `entry`: the native one of that name, else the
@@ -27,12 +28,11 @@ pub(super) struct Built {
 /// `time_limit` per call.
 pub(super) fn provider(
     session: &Session,
-    account: &AccountConf,
     entry: &str,
     (lineage, time_limit): (&Lineage, Duration),
 ) -> Result<Built, Error> {
     if let Some(spec) = dns::registry::find(entry) {
-        return native(session, account, spec);
+        return native(session, spec);
     }
     let exe = std::env::current_exe().ok();
     let lookup = Lookup {
@@ -59,11 +59,12 @@ pub(super) fn provider(
     };
     Ok(Built {
         provider: Box::new(Plugin::new(Arc::new(runner), script)),
-        save: None,
+        save: Credentials::default(),
     })
 }
 
-fn native(session: &Session, account: &AccountConf, spec: &Spec) -> Result<Built, Error> {
+fn native(session: &Session, spec: &Spec) -> Result<Built, Error> {
+    let account = AccountConf::load_trusted(&session.home.account_conf(), Policy::current())?;
     let credentials = Credentials::resolve(
         spec.vars.iter().map(|v| v.name),
         |name| std::env::var(name).ok(),
@@ -79,18 +80,7 @@ fn native(session: &Session, account: &AccountConf, spec: &Spec) -> Result<Built
             .iter()
             .filter(|(name, _)| !spec.not_saved.contains(name)),
     );
-    Ok(Built {
-        provider,
-        save: Some(save),
-    })
-}
-
-/// The home's `account.conf`, for the providers' saved variables.
-pub(super) fn account_conf(session: &Session) -> Result<AccountConf, Error> {
-    Ok(AccountConf::load_trusted(
-        &session.home.account_conf(),
-        Policy::current(),
-    )?)
+    Ok(Built { provider, save })
 }
 
 /// Save the variables of every provider that worked as `SAVED_<VAR>`, under the conf's lock.
