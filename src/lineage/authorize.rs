@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::dns::{self as providers, Built};
 use super::session::Session;
-use super::{Error, Limits, Progress, Request};
+use super::{Error, Progress, Request};
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::AuthorizationStatus;
@@ -17,7 +17,6 @@ use crate::challenge::dns::{Wait, txt_name};
 use crate::challenge::{Batch, Challenge, Dns01, Presentation, Solver, Standalone, Webroot};
 use crate::dns::Credentials;
 use crate::dns::propagation::Options;
-use crate::store::Lineage;
 use crate::store::record::Mode;
 
 /// One challenge to solve.
@@ -33,9 +32,9 @@ struct Pending {
 /// with manual dns-01 names stops after printing the records to add.
 pub(super) async fn authorize(
     session: &Session,
-    (account, lineage): (&Account, &Lineage),
+    (account, dns): (&Account, HashMap<String, Built>),
     (order, resumed): (&Order, bool),
-    (request, server, limits): (&Request, &str, &Limits),
+    (request, server, validation): (&Request, &str, Duration),
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let work = session
@@ -53,7 +52,7 @@ pub(super) async fn authorize(
         return Err(manual_stop(&work, progress));
     }
     let say = |line: &str| progress.info(&line);
-    let solvers = Solvers::start(session, &work, (request, lineage, limits), &say).await?;
+    let solvers = Solvers::start(session, &work, (request, dns), &say).await?;
     let presentation = Presentation::new(solvers.batches(&work));
     // A signal ends the wait here; what was presented is removed below either way.
     let result = session
@@ -66,7 +65,7 @@ pub(super) async fn authorize(
                 answers.push(account.respond(&item.challenge).await.map_err(at)?);
             }
             // Wait for all authorizations at once: the CA validates them in parallel.
-            let policy = PollPolicy::with_timeout(limits.validation);
+            let policy = PollPolicy::with_timeout(validation);
             let waits = work.iter().zip(answers).map(|(item, answer)| {
                 let domain = item.challenge.identifier().value();
                 let policy = &policy;
@@ -204,7 +203,7 @@ impl<'a> Solvers<'a> {
     async fn start(
         session: &Session,
         work: &[Pending],
-        (request, lineage, limits): (&Request, &Lineage, &Limits),
+        (request, mut dns): (&Request, HashMap<String, Built>),
         say: &'a (dyn Fn(&str) + Sync),
     ) -> Result<Self, Error> {
         let mut solvers = Self {
@@ -228,8 +227,13 @@ impl<'a> Solvers<'a> {
                 mode @ (Mode::Dns(_) | Mode::DnsManual) if !solvers.dns.contains_key(mode) => {
                     let provider = match mode {
                         Mode::Dns(entry) => {
+                            #[expect(
+                                clippy::expect_used,
+                                reason = "`providers` built one for every dns entry of the \
+                                          request, and the work's modes come from it"
+                            )]
                             let Built { provider, save } =
-                                providers::provider(session, entry, (lineage, limits.hook))?;
+                                dns.remove(entry).expect("a provider for every dns entry");
                             solvers.credentials.push(save);
                             Some(provider)
                         }

@@ -3,17 +3,18 @@
 //! the variables that worked as `SAVED_<VAR>` in `account.conf` (acme.sh's
 //! `_saveaccountconf_mutable`), so renewals need no environment.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Error;
 use super::session::Session;
+use super::{Error, Request};
 use crate::challenge;
 use crate::dns::providers::plugin::Plugin;
 use crate::dns::{self, Context, Credentials, Provider, Spec};
 use crate::plugin::{self, Category, Lookup, Runner};
 use crate::store::Lineage;
-use crate::store::record::AccountConf;
+use crate::store::record::{AccountConf, Mode};
 use crate::store::trust::Policy;
 
 /// A provider for one `--dns` entry, and the variables to save once it worked (none for a
@@ -23,10 +24,31 @@ pub(super) struct Built {
     pub save: Credentials,
 }
 
+/// The providers of every `--dns` entry of `request`, by entry, built before the CA is asked
+/// for anything: a missing variable or plugin fails the run without an order.
+pub(super) fn providers(
+    session: &Session,
+    request: &Request,
+    (lineage, time_limit): (&Lineage, Duration),
+) -> Result<HashMap<String, Built>, Error> {
+    let mut built = HashMap::new();
+    for (_, mode) in &request.names {
+        if let Mode::Dns(entry) = mode
+            && !built.contains_key(entry)
+        {
+            built.insert(
+                entry.clone(),
+                provider(session, entry, (lineage, time_limit))?,
+            );
+        }
+    }
+    Ok(built)
+}
+
 /// The provider for the `Le_Webroot` entry `entry`: the native one of that name, else the
 /// plugin found by acme.sh's lookup (a path is always a plugin), run for `lineage` with
 /// `time_limit` per call.
-pub(super) fn provider(
+fn provider(
     session: &Session,
     entry: &str,
     (lineage, time_limit): (&Lineage, Duration),

@@ -32,6 +32,9 @@ pub(super) async fn obtain(
     if request.names.iter().any(|(_, m)| *m == Mode::Standalone) {
         session.standalone(request.listen).await?;
     }
+    // Every dns provider (its variables, or the plugin file) is checked before the CA is
+    // asked for an order it could not validate.
+    let dns = super::dns::providers(session, request, (lineage, limits.hook))?;
     progress.info(&format_args!("Using CA: {}", ca.server));
     let state = session
         .interrupt
@@ -78,9 +81,9 @@ pub(super) async fn obtain(
     if order.state.status == OrderStatus::Pending {
         let authorized = authorize(
             session,
-            (account, lineage),
+            (account, dns),
             (&order, resumed),
-            (request, &ca.server, limits),
+            (request, &ca.server, limits.validation),
             progress,
         )
         .await;

@@ -319,6 +319,27 @@ fn records_are_removed_when_validation_fails() {
 }
 
 #[test]
+fn a_missing_variable_or_plugin_fails_before_any_order() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    acmers(&site, &pebble)
+        .args(["--issue", "-d", APEX, "--dns", "dns_cf"])
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("`CF_Token` is not set");
+    acmers(&site, &pebble)
+        .args(["--issue", "-d", APEX, "--dns", "dns_nosuchprovider"])
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("cannot find the dnsapi plugin `dns_nosuchprovider`");
+    assert_eq!(
+        pebble.orders_created(),
+        0,
+        "no order the run could not validate"
+    );
+}
+
+#[test]
 fn records_are_removed_when_a_signal_stops_the_propagation_wait() {
     let bind = Bind::start();
     let pebble = pebble_asking(bind.addr());
