@@ -26,8 +26,6 @@ pub const LIB: &str = include_str!("lib.sh");
 /// (`acmers --acmers-plugin-helper <op> …`); never shown in `--help`.
 pub const HELPER_FLAG: &str = "--acmers-plugin-helper";
 
-/// A plugin call's default time limit (the hooks' default).
-pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(300);
 
 /// Why a plugin could not be found or run, or failed.
 #[derive(Debug, thiserror::Error)]
