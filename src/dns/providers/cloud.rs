@@ -18,7 +18,7 @@ pub(crate) struct Account {
     /// The hook name, for errors.
     provider: &'static str,
     /// The run's HTTP client.
-    pub(crate) http: Arc<dyn HttpClient>,
+    http: Arc<dyn HttpClient>,
     /// The endpoint.
     pub(crate) api: Url,
     /// The key ID (`Ali_Key`, `Tencent_SecretId`, `AWS_ACCESS_KEY_ID`).
@@ -76,9 +76,9 @@ pub(crate) fn header(var: &'static str, value: &str) -> Result<HeaderValue, Erro
     Ok(value)
 }
 
-/// The [`Error::Api`] of `provider` for an answer with `status` in which `service` (`Route
-/// 53`) said `said` (sanitized): `{service} answered HTTP {status}: {said}`, then `; {check}`
-/// when the service refused the credentials (`check AWS_ACCESS_KEY_ID and …`).
+/// The [`Error::Api`] of `provider` for an answer with `status` in which `service`
+/// (`Route 53`) said `said` (sanitized): `{service} answered HTTP {status}: {said}`, then
+/// `; {check}` when the service refused the credentials (`check AWS_ACCESS_KEY_ID and …`).
 pub(crate) fn refused(
     provider: &'static str,
     service: &str,
