@@ -5,12 +5,10 @@
 //! lock dies with the process (see [`crate::store::lock`]); the lock file stays, hidden from
 //! acme.sh's `*.*` globs by its leading dot.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use super::trust::Policy;
-use super::{Conf, Error};
+use super::{Conf, Error, lock};
 
 /// The lock file of the conf `path`: `.<name>.lock` in its folder.
 pub fn lock_path(path: &Path) -> PathBuf {
@@ -28,21 +26,7 @@ pub fn lock_path(path: &Path) -> PathBuf {
 pub fn edit(path: &Path, change: impl FnOnce(&mut Conf)) -> Result<(), Error> {
     let policy = Policy::current();
     policy.check_dir(folder(path))?;
-    let lock_path = lock_path(path);
-    let lock_error = |source| Error::Lock {
-        path: lock_path.clone(),
-        source,
-    };
-    let lock = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(&lock_path)
-        .map_err(lock_error)?;
-    lock.lock().map_err(lock_error)?;
+    let _lock = lock::hold(lock_path(path))?;
     let mut conf = Conf::load_trusted(path, policy)?.unwrap_or_default();
     let before = conf.render_bytes();
     change(&mut conf);

@@ -1,8 +1,9 @@
 //! Advisory locks that die with the process (docs/renewal.md, "Locks"): `flock` on a lock file,
 //! released by the kernel on exit, `kill -9` included, so a lock is never stale.
 //!
-//! One lock per lineage (`<lineage>/.acmers.lock`), held for a whole issuance or renewal, and
-//! one per CA account (`ca/<host>/<path>/.acmers.lock`), held while the account is registered.
+//! One lock per lineage (`<lineage>/.acmers.lock`), held for a whole issuance or renewal, one
+//! per CA account (`ca/<host>/<path>/.acmers.lock`), held while the account is registered, and
+//! one per conf edited in place (`.<name>.lock`, [`super::edit`]), held for one edit.
 //! The leading dot keeps the files out of acme.sh's `*.*` folder globs. On NFS such locks
 //! are not reliable: the file store is single-host.
 
@@ -30,9 +31,8 @@ impl Lock {
     }
 }
 
-/// The lock file of `dir`, opened (created 0600 when missing, never through a symlink).
-fn open(dir: &Path) -> Result<(File, PathBuf), Error> {
-    let path = dir.join(LOCK_FILE);
+/// The lock file `path`, opened (created 0600 when missing, never through a symlink).
+fn open(path: PathBuf) -> Result<(File, PathBuf), Error> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -48,9 +48,19 @@ fn open(dir: &Path) -> Result<(File, PathBuf), Error> {
     Ok((file, path))
 }
 
+/// Take the lock of the lock file `path` (another name than [`LOCK_FILE`]: a conf's lock,
+/// [`super::edit`]), waiting as long as another process holds it.
+pub(super) fn hold(path: PathBuf) -> Result<Lock, Error> {
+    let (file, path) = open(path)?;
+    match file.lock() {
+        Ok(()) => Ok(Lock { _file: file, path }),
+        Err(source) => Err(Error::Lock { path, source }),
+    }
+}
+
 /// Take the lock of `dir` if it is free: `Ok(None)` when another process holds it.
 pub fn try_lock(dir: &Path) -> Result<Option<Lock>, Error> {
-    let (file, path) = open(dir)?;
+    let (file, path) = open(dir.join(LOCK_FILE))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(Lock { _file: file, path })),
         Err(TryLockError::WouldBlock) => Ok(None),

@@ -8,16 +8,13 @@
 //! - remove lists the TXT records of the name (`DescribeSubDomainRecords`) and deletes the one
 //!   holding the value by its `RecordId` (`DeleteDomainRecord`).
 
-use std::sync::Arc;
-
 use reqwest::Method;
 use serde_json::Value;
-use url::Url;
 
+use super::cloud::{Account, Refusal};
 use super::signing::{acs, canonical_query, hex, percent_encode};
 use super::zone::{Candidate, splits as candidates};
-use crate::acme::http::{HttpClient, Request};
-use crate::acme::text::sanitize;
+use crate::acme::http::Request;
 use crate::dns::{BoxFuture, Context, Error, Provider, Record, Spec, Var};
 
 /// The hook name.
@@ -49,42 +46,20 @@ pub const SPEC: Spec = Spec {
 
 /// An Alibaba Cloud DNS account.
 pub struct AliDns {
-    http: Arc<dyn HttpClient>,
-    api: Url,
-    key: String,
-    secret: String,
+    account: Account,
 }
 
-/// An error answer of the API: `{"Code": …, "Message": …}` with a 4xx or 5xx status.
-struct Refusal {
-    status: u16,
-    code: String,
-    message: String,
-}
-
-impl Refusal {
-    fn into_error(self) -> Error {
-        let credentials = [
-            "Signature",
-            "InvalidAccessKey",
-            "Forbidden",
-            "InvalidTimeStamp",
-        ];
-        let hint = if self.status == 403 || credentials.iter().any(|c| self.code.starts_with(c)) {
-            "; check Ali_Key and Ali_Secret, and that the key may use Alibaba Cloud DNS"
-        } else {
-            ""
-        };
-        Error::Api {
-            provider: NAME,
-            message: format!(
-                "Alibaba Cloud DNS answered HTTP {}: {}: {}{hint}",
-                self.status,
-                sanitize(&self.code),
-                sanitize(&self.message)
-            ),
-        }
-    }
+/// The error of an API error answer (`{"Code": …, "Message": …}`).
+fn into_error(refusal: Refusal) -> Error {
+    let credentials = [
+        "Signature",
+        "InvalidAccessKey",
+        "Forbidden",
+        "InvalidTimeStamp",
+    ];
+    let check = (refusal.status == 403 || credentials.iter().any(|c| refusal.code.starts_with(c)))
+        .then_some("check Ali_Key and Ali_Secret, and that the key may use Alibaba Cloud DNS");
+    refusal.error(NAME, "Alibaba Cloud DNS", check)
 }
 
 impl AliDns {
@@ -95,17 +70,14 @@ impl AliDns {
     /// [`Error::Missing`] when one of them is not set.
     pub fn new(ctx: &Context<'_>) -> Result<Self, Error> {
         Ok(Self {
-            http: Arc::clone(&ctx.http),
-            api: Url::parse(API).map_err(|e| Error::Dns(e.to_string()))?,
-            key: ctx.credentials.require(&SPEC, "Ali_Key")?.to_owned(),
-            secret: ctx.credentials.require(&SPEC, "Ali_Secret")?.to_owned(),
+            account: Account::new(ctx, &SPEC, API, "Ali_Key", "Ali_Secret")?,
         })
     }
 
     /// The same account at another endpoint (tests).
     #[cfg(test)]
-    pub(crate) fn with_api(mut self, api: Url) -> Self {
-        self.api = api;
+    pub(crate) fn with_api(mut self, api: url::Url) -> Self {
+        self.account.api = api;
         self
     }
 
@@ -123,7 +95,7 @@ impl AliDns {
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
         let mut all = vec![
-            ("AccessKeyId", self.key.as_str()),
+            ("AccessKeyId", self.account.key_id.as_str()),
             ("Action", action),
             ("Format", "JSON"),
             ("SignatureMethod", "HMAC-SHA1"),
@@ -134,45 +106,22 @@ impl AliDns {
         ];
         all.extend_from_slice(params);
         let query = canonical_query(&all);
-        let signature = acs::signature(&self.secret, &acs::string_to_sign("GET", &query));
-        let mut url = self.api.clone();
+        let signature = acs::signature(&self.account.secret, &acs::string_to_sign("GET", &query));
+        let mut url = self.account.api.clone();
         url.set_query(Some(&format!(
             "{query}&Signature={}",
             percent_encode(&signature)
         )));
-        let response = self
-            .http
-            .request(Request::new(Method::GET, url))
-            .await
-            .map_err(|source| Error::Transport {
-                provider: NAME,
-                // The query holds the key ID and the signature.
-                url: self.api.to_string(),
-                source,
-            })?;
+        let response = self.account.send(Request::new(Method::GET, url)).await?;
         match serde_json::from_slice::<Value>(&response.body).ok() {
             Some(body) if response.status == 200 && body.is_object() => Ok(Ok(body)),
-            body => {
-                let text = |key| {
-                    body.as_ref()
-                        .and_then(|b| b[key].as_str())
-                        .map(str::to_owned)
-                };
-                Ok(Err(Refusal {
-                    status: response.status,
-                    code: text("Code").unwrap_or_default(),
-                    message: text("Message")
-                        .unwrap_or_else(|| String::from_utf8_lossy(&response.body).into_owned()),
-                }))
-            }
+            body => Ok(Err(Refusal::new(&response, body.as_ref()))),
         }
     }
 
     /// [`Self::call`], a refusal being an error.
     async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Result<Value, Error> {
-        self.call(action, params)
-            .await?
-            .map_err(Refusal::into_error)
+        self.call(action, params).await?.map_err(into_error)
     }
 
     /// The domain of the account that holds `fqdn` (acme.sh's `_get_root`).
@@ -183,16 +132,10 @@ impl AliDns {
             match self.call("DescribeDomainRecords", &params).await? {
                 Ok(_) => return Ok(candidate),
                 Err(refusal) if refusal.code.contains("Domain") => last = Some(refusal),
-                Err(refusal) => return Err(refusal.into_error()),
+                Err(refusal) => return Err(into_error(refusal)),
             }
         }
-        let last = last.map_or_else(String::new, |r| {
-            format!(
-                " (last answer: {}: {})",
-                sanitize(&r.code),
-                sanitize(&r.message)
-            )
-        });
+        let last = Refusal::last_answer(last.as_ref());
         Err(Error::Api {
             provider: NAME,
             message: format!(
@@ -213,7 +156,7 @@ impl AliDns {
         match self.call("AddDomainRecord", &params).await? {
             Ok(_) => Ok(()),
             Err(refusal) if refusal.code == "DomainRecordDuplicate" => Ok(()),
-            Err(refusal) => Err(refusal.into_error()),
+            Err(refusal) => Err(into_error(refusal)),
         }
     }
 

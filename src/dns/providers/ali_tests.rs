@@ -3,7 +3,9 @@
 //! `InvalidAccessKeyId.NotFound`, `SignatureNonceUsed`), and keeps the records of its domains.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use url::Url;
 
 use super::*;
 use crate::dns::Credentials;

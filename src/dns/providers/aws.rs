@@ -15,16 +15,15 @@
 
 mod xml;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderValue;
-use url::Url;
 
+use super::cloud::{Account, header, refused};
 use super::signing::{canonical_query, host_header, sigv4};
 use super::zone::splits as candidates;
-use crate::acme::http::{HttpClient, Request};
+use crate::acme::http::Request;
 use crate::acme::text::sanitize;
 use crate::dns::{BoxFuture, Context, Error, Provider, Record, Spec, Var};
 
@@ -79,10 +78,7 @@ pub const SPEC: Spec = Spec {
 
 /// A Route 53 account.
 pub struct Route53 {
-    http: Arc<dyn HttpClient>,
-    api: Url,
-    access_key_id: String,
-    secret_access_key: String,
+    account: Account,
     session_token: Option<String>,
     slowrate: Duration,
     /// One read-modify-write of a TXT set at a time: an apex and its wildcard share one set.
@@ -124,12 +120,13 @@ impl Route53 {
             }
         };
         Ok(Self {
-            http: Arc::clone(&ctx.http),
-            api: Url::parse(API).map_err(|e| Error::Dns(e.to_string()))?,
-            access_key_id: credentials.require(&SPEC, "AWS_ACCESS_KEY_ID")?.to_owned(),
-            secret_access_key: credentials
-                .require(&SPEC, "AWS_SECRET_ACCESS_KEY")?
-                .to_owned(),
+            account: Account::new(
+                ctx,
+                &SPEC,
+                API,
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+            )?,
             session_token: credentials.get("AWS_SESSION_TOKEN").map(str::to_owned),
             slowrate,
             writing: tokio::sync::Mutex::new(()),
@@ -138,8 +135,8 @@ impl Route53 {
 
     /// The same account at another endpoint (tests).
     #[cfg(test)]
-    pub(crate) fn with_api(mut self, api: Url) -> Self {
-        self.api = api;
+    pub(crate) fn with_api(mut self, api: url::Url) -> Self {
+        self.account.api = api;
         self
     }
 
@@ -151,7 +148,7 @@ impl Route53 {
         query: &[(&str, &str)],
         body: Option<String>,
     ) -> Result<String, Error> {
-        let mut url = self.api.clone();
+        let mut url = self.account.api.clone();
         url.set_path(path);
         let query = canonical_query(query);
         url.set_query(Some(&query).filter(|q| !q.is_empty()).map(String::as_str));
@@ -171,38 +168,29 @@ impl Route53 {
                 headers: &signed,
                 payload: body.as_deref().unwrap_or_default().as_bytes(),
             },
-            &self.access_key_id,
-            &self.secret_access_key,
+            &self.account.key_id,
+            &self.account.secret,
             &amz_date,
             REGION,
             SERVICE,
         );
-        let endpoint = format!("{}{}", url.origin().ascii_serialization(), url.path());
         let mut request = Request::new(method, url);
         request.headers.insert(
             "authorization",
-            header(&authorization, "AWS_ACCESS_KEY_ID")?,
+            header("AWS_ACCESS_KEY_ID", &authorization)?,
         );
         let amz_date = HeaderValue::from_str(&amz_date).map_err(|e| Error::Dns(e.to_string()))?;
         request.headers.insert("x-amz-date", amz_date);
         if let Some(token) = &self.session_token {
             request
                 .headers
-                .insert("x-amz-security-token", header(token, "AWS_SESSION_TOKEN")?);
+                .insert("x-amz-security-token", header("AWS_SESSION_TOKEN", token)?);
         }
         if let Some(body) = body {
             request.content_type = Some("application/xml");
             request.body = Some(body.into_bytes());
         }
-        let response = self
-            .http
-            .request(request)
-            .await
-            .map_err(|source| Error::Transport {
-                provider: NAME,
-                url: endpoint,
-                source,
-            })?;
+        let response = self.account.send(request).await?;
         let body = String::from_utf8_lossy(&response.body).into_owned();
         if (200..300).contains(&response.status) {
             Ok(body)
@@ -372,16 +360,6 @@ fn public_zone(raw: &str) -> Option<Zone> {
     })
 }
 
-/// A header value made from a variable (`var` is named when it cannot be one).
-fn header(value: &str, var: &'static str) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| Error::Invalid {
-        var,
-        reason: "it holds a character outside printable ASCII".to_owned(),
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
 /// Route 53's `<ErrorResponse>` (or any other answer) as an error, with what to check.
 fn api_error(status: u16, body: &str) -> Error {
     let what = match (xml::text(body, "Code"), xml::text(body, "Message")) {
@@ -389,15 +367,10 @@ fn api_error(status: u16, body: &str) -> Error {
         (Some(text), None) | (None, Some(text)) => text,
         (None, None) => body.trim().to_owned(),
     };
-    let hint = if matches!(status, 401 | 403) {
-        "; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and that the key may use Route 53"
-    } else {
-        ""
-    };
-    Error::Api {
-        provider: NAME,
-        message: format!("Route 53 answered HTTP {status}: {}{hint}", sanitize(&what)),
-    }
+    let check = matches!(status, 401 | 403).then_some(
+        "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and that the key may use Route 53",
+    );
+    refused(NAME, "Route 53", status, &sanitize(&what), check)
 }
 
 #[cfg(test)]

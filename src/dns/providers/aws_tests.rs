@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use url::Url;
+
 use super::*;
 use crate::dns::Credentials;
 use crate::dns::providers::fake::{Answer, FakeApi};

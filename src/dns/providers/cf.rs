@@ -156,8 +156,7 @@ impl Cloudflare {
         url: &Url,
         body: Option<&Value>,
     ) -> Result<T, Error> {
-        let response = self.rest.send(method, url, body).await?;
-        let envelope: Envelope<T> = self.rest.json(what, response)?;
+        let envelope: Envelope<T> = self.rest.call(what, method, url, body).await?;
         match envelope.result {
             Some(result) if envelope.success => Ok(result),
             _ => {

@@ -10,18 +10,16 @@
 //!   "API synchronization delay"): the lookup is tried 5 times, 10 s apart, before the value
 //!   is taken as already gone.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
-use url::Url;
 
+use super::cloud::{Account, Refusal, header};
 use super::signing::{host_header, tc3};
 use super::zone::{Candidate, splits as candidates};
-use crate::acme::http::{HttpClient, Request};
-use crate::acme::text::sanitize;
+use crate::acme::http::Request;
 use crate::dns::{BoxFuture, Context, Error, Provider, Record, Spec, Var};
 
 /// The hook name.
@@ -64,37 +62,16 @@ pub const SPEC: Spec = Spec {
 
 /// A Tencent Cloud account's DNSPod.
 pub struct DnsPod {
-    http: Arc<dyn HttpClient>,
-    api: Url,
-    secret_id: String,
-    secret_key: String,
+    account: Account,
 }
 
-/// An error answer: `{"Response": {"Error": {"Code": …, "Message": …}}}`.
-struct Refusal {
-    status: u16,
-    code: String,
-    message: String,
-}
-
-impl Refusal {
-    fn into_error(self) -> Error {
-        let hint = if self.code.starts_with("AuthFailure") {
-            "; check Tencent_SecretId and Tencent_SecretKey, and the clock (requests more than \
-             5 minutes off are refused)"
-        } else {
-            ""
-        };
-        Error::Api {
-            provider: NAME,
-            message: format!(
-                "DNSPod answered HTTP {}: {}: {}{hint}",
-                self.status,
-                sanitize(&self.code),
-                sanitize(&self.message)
-            ),
-        }
-    }
+/// The error of an API error answer (`{"Response": {"Error": {"Code": …, "Message": …}}}`).
+fn into_error(refusal: Refusal) -> Error {
+    let check = refusal.code.starts_with("AuthFailure").then_some(
+        "check Tencent_SecretId and Tencent_SecretKey, and the clock (requests more than 5 \
+         minutes off are refused)",
+    );
+    refusal.error(NAME, "DNSPod", check)
 }
 
 impl DnsPod {
@@ -105,23 +82,14 @@ impl DnsPod {
     /// [`Error::Missing`] when one of them is not set.
     pub fn new(ctx: &Context<'_>) -> Result<Self, Error> {
         Ok(Self {
-            http: Arc::clone(&ctx.http),
-            api: Url::parse(API).map_err(|e| Error::Dns(e.to_string()))?,
-            secret_id: ctx
-                .credentials
-                .require(&SPEC, "Tencent_SecretId")?
-                .to_owned(),
-            secret_key: ctx
-                .credentials
-                .require(&SPEC, "Tencent_SecretKey")?
-                .to_owned(),
+            account: Account::new(ctx, &SPEC, API, "Tencent_SecretId", "Tencent_SecretKey")?,
         })
     }
 
     /// The same account at another endpoint (tests).
     #[cfg(test)]
-    pub(crate) fn with_api(mut self, api: Url) -> Self {
-        self.api = api;
+    pub(crate) fn with_api(mut self, api: url::Url) -> Self {
+        self.account.api = api;
         self
     }
 
@@ -133,62 +101,38 @@ impl DnsPod {
     ) -> Result<Result<Value, Refusal>, Error> {
         let body = payload.to_string();
         let timestamp = jiff::Timestamp::now().as_second();
-        let host = host_header(&self.api);
+        let account = &self.account;
+        let host = host_header(&account.api);
         let authorization = tc3::sign(
             &[("content-type", CONTENT_TYPE), ("host", &host)],
             body.as_bytes(),
-            &self.secret_id,
-            &self.secret_key,
+            &account.key_id,
+            &account.secret,
             timestamp,
             SERVICE,
         );
-        let mut request = Request::new(Method::POST, self.api.clone());
+        let mut request = Request::new(Method::POST, account.api.clone());
         request.content_type = Some(CONTENT_TYPE);
         request.body = Some(body.into_bytes());
-        let mut authorization =
-            HeaderValue::from_str(&authorization).map_err(|_| Error::Invalid {
-                var: "Tencent_SecretId",
-                reason: "it holds a character outside printable ASCII".to_owned(),
-            })?;
-        authorization.set_sensitive(true);
         let headers = &mut request.headers;
-        headers.insert("authorization", authorization);
+        headers.insert("authorization", header("Tencent_SecretId", &authorization)?);
         headers.insert("x-tc-action", HeaderValue::from_static(action));
         headers.insert("x-tc-timestamp", HeaderValue::from(timestamp));
         headers.insert("x-tc-version", HeaderValue::from_static(VERSION));
-        let response = self
-            .http
-            .request(request)
-            .await
-            .map_err(|source| Error::Transport {
-                provider: NAME,
-                url: self.api.to_string(),
-                source,
-            })?;
+        let response = account.send(request).await?;
         let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
         let answer = parsed.as_ref().map(|v| &v["Response"]);
         match answer.filter(|a| a.is_object()) {
             Some(answer) if response.status == 200 && answer.get("Error").is_none() => {
                 Ok(Ok(answer.clone()))
             }
-            answer => {
-                let error = answer.map(|a| &a["Error"]);
-                let text = |key| error.and_then(|e| e[key].as_str()).map(str::to_owned);
-                Ok(Err(Refusal {
-                    status: response.status,
-                    code: text("Code").unwrap_or_default(),
-                    message: text("Message")
-                        .unwrap_or_else(|| String::from_utf8_lossy(&response.body).into_owned()),
-                }))
-            }
+            answer => Ok(Err(Refusal::new(&response, answer.map(|a| &a["Error"])))),
         }
     }
 
     /// [`Self::call`], a refusal being an error.
     async fn ok(&self, action: &'static str, payload: &Value) -> Result<Value, Error> {
-        self.call(action, payload)
-            .await?
-            .map_err(Refusal::into_error)
+        self.call(action, payload).await?.map_err(into_error)
     }
 
     /// The domain of the account that holds `fqdn` (acme.sh's `_get_root`).
@@ -201,16 +145,10 @@ impl DnsPod {
                 // The domain is there, with no record at all.
                 Err(refusal) if refusal.code == NO_RECORD => return Ok(candidate),
                 Err(refusal) if refusal.code.contains("Domain") => last = Some(refusal),
-                Err(refusal) => return Err(refusal.into_error()),
+                Err(refusal) => return Err(into_error(refusal)),
             }
         }
-        let last = last.map_or_else(String::new, |r| {
-            format!(
-                " (last answer: {}: {})",
-                sanitize(&r.code),
-                sanitize(&r.message)
-            )
-        });
+        let last = Refusal::last_answer(last.as_ref());
         Err(Error::Api {
             provider: NAME,
             message: format!(
@@ -232,7 +170,7 @@ impl DnsPod {
         let listed = match self.call("DescribeRecordFilterList", &payload).await? {
             Ok(listed) => listed,
             Err(refusal) if refusal.code == NO_RECORD => return Ok(Vec::new()),
-            Err(refusal) => return Err(refusal.into_error()),
+            Err(refusal) => return Err(into_error(refusal)),
         };
         let records = listed["RecordList"].as_array();
         Ok(records
@@ -263,7 +201,7 @@ impl DnsPod {
         match self.call("CreateRecord", &payload).await? {
             Ok(_) => Ok(()),
             Err(refusal) if refusal.code.ends_with("DomainRecordExist") => Ok(()),
-            Err(refusal) => Err(refusal.into_error()),
+            Err(refusal) => Err(into_error(refusal)),
         }
     }
 

@@ -2,7 +2,9 @@
 //! header as Tencent Cloud does (`AuthFailure.SecretIdNotFound`,
 //! `AuthFailure.SignatureFailure`), and keeps the records of its domains.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use url::Url;
 
 use super::*;
 use crate::dns::Credentials;
