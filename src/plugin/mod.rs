@@ -26,7 +26,6 @@ pub const LIB: &str = include_str!("lib.sh");
 /// (`acmers --acmers-plugin-helper <op> …`); never shown in `--help`.
 pub const HELPER_FLAG: &str = "--acmers-plugin-helper";
 
-
 /// Why a plugin could not be found or run, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -220,6 +220,32 @@ fn an_acmesh_style_plugin_issues_and_renews_from_its_saved_settings() {
 }
 
 #[test]
+fn dns_and_standalone_mix_per_name() {
+    // BIND's wildcard A record sends Pebble's http-01 check for www to 127.0.0.1.
+    let bind = Bind::start();
+    let pebble = pebble_asking(bind.addr());
+    let site = site();
+    let out = nsupdate_env(acmers(&site, &pebble), &bind)
+        .args(["--issue", "-d", APEX, "--dns", "dns_nsupdate"])
+        .args(["-d", "www.acme.test", "--standalone", "--httpport"])
+        .arg(pebble.http_port().to_string())
+        .args(["--local-address", "127.0.0.1"])
+        .args(["--dns-resolver", &bind.addr().to_string()])
+        .run();
+    out.assert_code(0)
+        .assert_stdout_has(&format!("for domain: {TXT_NAME}"));
+    let lineage = Lineage::new(&site.home, APEX, KeyKind::Ec(256));
+    assert_eq!(read_conf(&lineage.conf)["Le_Webroot"], "dns_nsupdate,no");
+    let mut sans = leaf_sans(&read(&lineage.fullchain));
+    sans.sort();
+    assert_eq!(sans, ["acme.test", "www.acme.test"]);
+    assert!(
+        bind.txt("_acme-challenge.www.acme.test").is_empty(),
+        "www was validated over http-01"
+    );
+}
+
+#[test]
 fn a_challenge_alias_validates_through_the_cname_target() {
     let bind = Bind::start();
     // The user's delegation: _acme-challenge.acme.test is a CNAME to the alias's name.
