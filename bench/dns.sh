@@ -15,7 +15,7 @@
 #   N=10        rounds
 #   OUT=FILE    also write the results as Markdown to FILE
 #   ACMERS=BIN  measure this acmers binary [default: target/release/acmers, built with
-#               `cargo build --release --locked` when missing]; it needs dns_nsupdate and
+#               `cargo build --release --locked` first]; it needs dns_nsupdate and
 #               --dns-resolver
 #   KEEP=1      keep the scratch folder (it is also kept when a run fails)
 #
@@ -89,10 +89,10 @@ case " $clients " in
         acmers=$ACMERS
     else
         acmers=$repo/target/release/acmers
-        if [ ! -x "$acmers" ]; then
-            say "building acmers (cargo build --release --locked)"
-            cargo build --release --locked --bin acmers
-        fi
+        # Always: cargo does nothing when the binary is current, and a stale one is never
+        # measured.
+        say "building acmers (cargo build --release --locked)"
+        cargo build --release --locked --bin acmers
     fi
     [ -x "$acmers" ] || die "no acmers binary at $acmers"
     ;;

@@ -17,7 +17,7 @@
 #               then every timed run issues a new name with it
 #   OUT=FILE    also write the results as Markdown to FILE
 #   ACMERS=BIN  measure this acmers binary [default: target/release/acmers, built with
-#               `cargo build --release --locked` when missing]
+#               `cargo build --release --locked` first]
 #   KEEP=1      keep the scratch folder (it is also kept when a run fails)
 #
 # What is timed: each client's own processes and nothing else. A small launcher (C, built
@@ -122,10 +122,10 @@ case " $clients " in
         acmers=$ACMERS
     else
         acmers=$repo/target/release/acmers
-        if [ ! -x "$acmers" ]; then
-            say "building acmers (cargo build --release --locked)"
-            cargo build --release --locked --bin acmers
-        fi
+        # Always: cargo does nothing when the binary is current, and a stale one is never
+        # measured.
+        say "building acmers (cargo build --release --locked)"
+        cargo build --release --locked --bin acmers
     fi
     [ -x "$acmers" ] || die "no acmers binary at $acmers"
     ;;
