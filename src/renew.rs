@@ -37,7 +37,8 @@ pub enum Decision {
 pub enum Unfinished {
     /// A saved order at the lineage's CA, to resume.
     Order(String),
-    /// A new certificate whose install targets or reload command are still to be done.
+    /// A new certificate whose install targets, reload command or deploy hooks are still to
+    /// be done.
     Install,
 }
 
@@ -67,7 +68,7 @@ pub fn decide(now: i64, record: &DomainRecord, force: bool) -> Decision {
     }
     match record.next_renew_time() {
         Some(at) if now < at => {
-            if record.install_pending() {
+            if record.install_pending() || record.deploy_pending() {
                 return Decision::Finish(Unfinished::Install);
             }
             Decision::Skip {

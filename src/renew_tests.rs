@@ -98,4 +98,10 @@ fn unfinished_work_comes_first() {
         decide(T0 + 10, &install, false),
         Decision::Renew(Because::Due)
     );
+    let deploy = issued(T0 + 10, "Acmers_DeployPending='1'\n");
+    assert_eq!(
+        decide(T0, &deploy, false),
+        Decision::Finish(Unfinished::Install),
+        "a failed deploy is retried without a new order"
+    );
 }

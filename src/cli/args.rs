@@ -42,6 +42,9 @@ pub(crate) struct Args {
         help_heading = "Commands"
     )]
     pub install_cert: bool,
+    /// Run deploy hooks with a certificate's files and save them for its renewals
+    #[arg(long, help_heading = "Commands")]
+    pub deploy: bool,
     /// List the certificates
     #[arg(long, help_heading = "Commands")]
     pub list: bool,
@@ -229,6 +232,9 @@ pub(crate) struct Args {
     /// Run after each successful renewal
     #[arg(long, value_name = "COMMAND", help_heading = "Install")]
     pub renew_hook: Option<String>,
+    /// acme.sh deploy hook for `--deploy` (`haproxy`, `ssh`, … or a path; repeatable, comma-separated)
+    #[arg(long, value_name = "NAME", action = ArgAction::Append, help_heading = "Install")]
+    pub deploy_hook: Vec<String>,
     /// Kill a hook or reload command still running after this many seconds (at least 1)
     #[arg(
         long,
@@ -329,6 +335,8 @@ pub(crate) enum Command {
     Cron,
     /// `-i`/`--install-cert`
     InstallCert,
+    /// `--deploy`
+    Deploy,
     /// `--list`
     List,
     /// `--info`
@@ -360,6 +368,7 @@ impl Command {
             Self::RenewAll => "--renew-all",
             Self::Cron => "--cron",
             Self::InstallCert => "--install-cert",
+            Self::Deploy => "--deploy",
             Self::List => "--list",
             Self::Info => "--info",
             Self::Remove => "--remove",
@@ -463,6 +472,7 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("renew_all", Command::RenewAll),
         ("cron", Command::Cron),
         ("install_cert", Command::InstallCert),
+        ("deploy", Command::Deploy),
         ("list", Command::List),
         ("info", Command::Info),
         ("remove", Command::Remove),

@@ -121,6 +121,10 @@ fn run(
                 command == Command::Cron,
             ))
         }
+        Command::Deploy => {
+            let settings = settings::DeploySettings::resolve(&parsed.args, globals)?;
+            runtime()?.block_on(commands::deploy::run(&settings, globals, printer))
+        }
         Command::InstallCert => {
             let settings = settings::InstallSettings::resolve(&parsed.args)?;
             runtime()?.block_on(commands::install::run(&settings, globals, printer))

@@ -12,7 +12,7 @@ use super::{Error, Request};
 use crate::challenge;
 use crate::dns::providers::plugin::Plugin;
 use crate::dns::{self, Context, Credentials, Provider, Spec};
-use crate::plugin::{self, Category, Lookup, Runner};
+use crate::plugin::Category;
 use crate::store::Lineage;
 use crate::store::record::{AccountConf, Mode};
 use crate::store::trust::Policy;
@@ -56,29 +56,9 @@ fn provider(
     if let Some(spec) = dns::registry::find(entry) {
         return native(session, spec);
     }
-    let exe = std::env::current_exe().ok();
-    let lookup = Lookup {
-        bin_dir: exe.as_deref().and_then(std::path::Path::parent),
-        home: &session.home.working_dir,
-        domain: Some(&lineage.domain),
-    };
-    let plugin_error = |e: plugin::Error| challenge::Error::from(dns::Error::Plugin(e.to_string()));
-    let script = plugin::find(Category::Dnsapi, entry, &lookup).map_err(plugin_error)?;
-    let runner = Runner {
-        helper: exe.ok_or_else(|| {
-            Error::setup(
-                "cannot run dnsapi plugins",
-                "the path of the acmers executable is unknown",
-            )
-        })?,
-        home: session.home.clone(),
-        account_conf: session.home.account_conf(),
-        domain_conf: Some(lineage.conf()),
-        time_limit,
-        debug: session.debug,
-        ca_bundle: session.ca_bundle.clone(),
-        env: Vec::new(),
-    };
+    let script = super::plugins::find(session, lineage, Category::Dnsapi, entry)
+        .map_err(|e| challenge::Error::from(dns::Error::Plugin(e.to_string())))?;
+    let runner = super::plugins::runner(session, lineage, time_limit)?;
     Ok(Built {
         provider: Box::new(Plugin::new(Arc::new(runner), script)),
         save: Credentials::default(),

@@ -130,9 +130,18 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The certificate was renewed and saved, but its saved deploy hooks cannot run yet.
-    #[error("renewed, but deploy hook `{0}` was not run: acmers does not run deploy hooks yet")]
-    DeployNotRun(String),
+    /// A deploy hook could not be found or run, or failed (acme.sh's "Error deploying for
+    /// domain"); the certificate stays saved and the next run retries the deploy.
+    #[error("Error deploying for domain: {domain} (deploy hook `{hook}`)")]
+    Deploy {
+        /// The hook's name (or path).
+        hook: String,
+        /// The lineage's main domain.
+        domain: String,
+        /// Why.
+        #[source]
+        source: crate::plugin::Error,
+    },
     /// Manual dns-01: the records to add were printed and the order saved; the user adds
     /// them and runs `--renew` (acme.sh's exit 3, `CODE_DNS_MANUAL`).
     #[error("Please add the TXT records to the domains, and re-run with --renew.")]

@@ -13,12 +13,14 @@
 
 mod account;
 mod authorize;
+mod deploy;
 mod dns;
 mod error;
 mod files;
 mod hooks;
 mod install;
 mod obtain;
+mod plugins;
 mod progress;
 mod run;
 mod session;
@@ -27,6 +29,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use account::{AccountState, key_hash};
+pub use deploy::deploy;
 pub use error::{AtCa, CaError, Error};
 pub use files::damage;
 pub use install::{install_and_reload, record_install};

@@ -1,5 +1,6 @@
 //! The procedure of one lineage, start to end, under its lock (acme.sh's `issue`).
 
+use super::deploy;
 use super::files::damage;
 use super::hooks::Runner;
 use super::install::install_and_reload;
@@ -56,7 +57,18 @@ pub async fn run(
     if let Some(next) = next {
         match damage(lineage, &record, now) {
             Some(why) => progress.info(&format_args!("Renewing {} now: {why}", lineage.domain)),
-            None => return skip(lineage, &mut record, request, limits, &next, progress).await,
+            None => {
+                return skip(
+                    session,
+                    lineage,
+                    &mut record,
+                    request,
+                    limits,
+                    &next,
+                    progress,
+                )
+                .await;
+            }
         }
     }
     // acme.sh's `issue` refuses manual dns-01 unless the user said they know what it means.
@@ -102,11 +114,16 @@ pub async fn run(
     {
         result = hooks.run("renew hook", renew, &record).await;
     }
-    // acme.sh's `renew` deploys after a renewal; until acmers runs deploy hooks, that
-    // renewal is not complete and must not look so (docs/compat.md).
-    let deploy = record.deploy_hooks();
-    if result.is_ok() && request.is_renewal() && !deploy.is_empty() {
-        result = Err(Error::DeployNotRun(deploy.join(",")));
+    // acme.sh's `renew` deploys after a renewal (not `--issue`): the hooks run from the saved
+    // settings; until they all succeed the lineage stays deploy-pending, and the next run
+    // retries them without a new order.
+    if result.is_ok() && request.is_renewal() && !record.deploy_hooks().is_empty() {
+        record.set_deploy_pending(true);
+        record.save(&lineage.conf())?;
+        result = deploy::run_hooks(session, lineage, &mut record, limits.hook, progress).await;
+        if result.is_ok() {
+            record.save(&lineage.conf())?;
+        }
     }
     // Manual dns-01 stopping for the user's records is no failure: the lineage and its order
     // stay for `--renew`.
@@ -189,8 +206,9 @@ fn warn_unhonoured(record: &DomainRecord, progress: &dyn Progress) {
     }
 }
 
-/// Not due: finish an install a crash or a failing reload left pending, and say so.
+/// Not due: finish an install or deploy a crash or a failure left pending, and say so.
 async fn skip(
+    session: &Session,
     lineage: &Lineage,
     record: &mut DomainRecord,
     request: &Request,
@@ -200,6 +218,14 @@ async fn skip(
 ) -> Result<Outcome, Error> {
     if record.install_pending() {
         install_and_reload(lineage, record, limits.hook, progress).await?;
+    }
+    if record.deploy_pending() {
+        progress.info(&format_args!(
+            "Deploying {} (left pending by an earlier run)",
+            lineage.domain
+        ));
+        deploy::run_hooks(session, lineage, record, limits.hook, progress).await?;
+        record.save(&lineage.conf())?;
     }
     // A next key a `--force` run staged before it was stopped, with no order saved (else the
     // lineage would not be skipped): nothing will use it.

@@ -26,6 +26,16 @@ pub const LIB: &str = include_str!("lib.sh");
 /// (`acmers --acmers-plugin-helper <op> …`); never shown in `--help`.
 pub const HELPER_FLAG: &str = "--acmers-plugin-helper";
 
+/// The prefix of a plugin's functions: its file name without `.sh` (`dns_foo` for
+/// `…/dns_foo.sh`, whose functions are `dns_foo_add` and `dns_foo_rm`).
+pub fn function_prefix(script: &std::path::Path) -> String {
+    let file = script
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    file.strip_suffix(".sh").unwrap_or(&file).to_owned()
+}
+
 /// Why a plugin could not be found or run, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

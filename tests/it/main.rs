@@ -16,6 +16,8 @@
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
 //!   outputs.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
+//! - [`deploy`]: `--deploy` and deploy hooks after renewals: acme.sh's arguments, the new
+//!   files after a renewal with an empty environment, a failed deploy retried alone, a hang.
 //! - [`dns01`]: dns-01 issuance end to end with BIND 9 and PowerDNS as Pebble's DNS:
 //!   apex + wildcard, renewal from the saved conf alone, manual mode, cleanup on failure and
 //!   on a signal.
@@ -41,6 +43,7 @@ mod blackhole;
 mod cli;
 mod crash;
 mod damaged;
+mod deploy;
 mod dns01;
 mod dns_bind;
 mod dns_pdns;

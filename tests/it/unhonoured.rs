@@ -1,6 +1,7 @@
 //! Saved acme.sh settings acmers does not act on yet are never dropped silently: a renewal of
-//! acme.sh's fixture home that holds them names each one, and a lineage with saved deploy
-//! hooks is renewed and saved but exits 1 (docs/compat.md, "Saved settings not honoured yet").
+//! acme.sh's fixture home that holds them names each one (docs/compat.md, "Saved settings not
+//! honoured yet"); a lineage whose saved deploy hooks cannot be found is renewed and saved but
+//! exits 1.
 
 use std::fs;
 use std::path::Path;
@@ -24,7 +25,7 @@ fn renew_a(home: &Path, pebble: &Pebble) -> Output {
 }
 
 #[test]
-fn renewal_names_every_ignored_setting_and_fails_for_deploy_hooks() {
+fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
     let pebble = Pebble::start(PebbleOpts::default());
     let site = site();
     copy_fixture_home(&site.home);
@@ -43,18 +44,22 @@ fn renewal_names_every_ignored_setting_and_fails_for_deploy_hooks() {
 
     let out = renew_a(&site.home, &pebble);
     out.assert_code(1)
-        .assert_stderr_has("`Le_DeployHook` (deploy hooks)")
         .assert_stderr_has("`Le_OCSP_Staple` (OCSP must-staple)")
         .assert_stderr_has("`Le_Preferred_Chain` (a preferred chain)")
         .assert_stderr_has("`Le_LocalAddress` (a list of addresses; only the first is used)")
         .assert_stderr_has("`NOTIFY_HOOK` (notifications)")
         .assert_stderr_has("`USER_PATH` (the PATH for hooks)")
-        .assert_stderr_has("renewed, but deploy hook `haproxy,ssh` was not run")
+        .assert_stderr_has("Error deploying for domain: a.example.test (deploy hook `haproxy`)")
+        .assert_stderr_has("cannot find the deploy plugin `haproxy`")
         .assert_stdout_has("Cert success.");
     // The new certificate is saved all the same, and the settings are kept for later.
     assert_ne!(read(&dir.join("a.example.test.cer")), cert_before);
     let saved = read_conf(&conf);
     assert_eq!(saved["Le_DeployHook"], "haproxy,ssh,");
+    assert_eq!(
+        saved["Acmers_DeployPending"], "1",
+        "retried by the next run"
+    );
     assert_eq!(saved["Le_OCSP_Staple"], "1");
 }
 

@@ -3,12 +3,14 @@
 //! `RenewSettings::resolve`, …). Commands never see [`Args`]. acme.sh's precedence rules live
 //! here, so they can be tested without a CA.
 
+mod deploy;
 mod install;
 mod issue;
 mod list;
 mod renew;
 mod revoke;
 
+pub(crate) use deploy::DeploySettings;
 pub(crate) use install::InstallSettings;
 pub(crate) use issue::IssueSettings;
 pub(crate) use list::{Format, InfoSettings, ListSettings, RemoveSettings};

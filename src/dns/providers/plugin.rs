@@ -20,11 +20,7 @@ pub struct Plugin {
 impl Plugin {
     /// The plugin at `script` (found with [`crate::plugin::find()`]), run by `runner`.
     pub fn new(runner: Arc<Runner>, script: PathBuf) -> Self {
-        let file = script
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let name = file.strip_suffix(".sh").unwrap_or(&file).to_owned();
+        let name = crate::plugin::function_prefix(&script);
         Self {
             runner,
             script,

@@ -48,6 +48,8 @@ const DNS_RESOLVER: &str = "Acmers_DNSResolver";
 /// Files that still have to be installed: set with a new certificate, cleared after the
 /// install targets and the reload command succeeded (acmers' own key).
 const INSTALL_PENDING: &str = "Acmers_InstallPending";
+/// Set while a renewed certificate still has to go through its deploy hooks (acmers' own key).
+const DEPLOY_PENDING: &str = "Acmers_DeployPending";
 /// The last failure's message (base64-wrapped), cleared on success (acmers' own key).
 const LAST_ERROR: &str = "Acmers_LastError";
 /// The last failure's time, unix seconds (acmers' own key).
@@ -56,7 +58,6 @@ const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
 /// Saved acme.sh settings acmers does not act on yet, with what each one does: a renewal that
 /// meets one says so (docs/compat.md, "Saved settings not honoured yet").
 const UNHONOURED: &[(&str, &str)] = &[
-    ("Le_DeployHook", "deploy hooks"),
     ("Le_PFXPassword", "a PFX file"),
     (FORCE_NEW_DOMAIN_KEY, "a new domain key on every renewal"),
     ("Le_Preferred_Chain", "a preferred chain"),
@@ -69,7 +70,7 @@ const UNHONOURED: &[(&str, &str)] = &[
     ("Le_Listen_V6", "listening on IPv6 only"),
 ];
 
-/// The saved deploy hooks key, which makes a renewal fail after the certificate is saved.
+/// The deploy hooks (`--deploy --deploy-hook`), run after every renewal.
 const DEPLOY_HOOK: &str = "Le_DeployHook";
 
 /// The domain record of a lineage, over its parsed conf.
@@ -532,6 +533,20 @@ impl DomainRecord {
         }
     }
 
+    /// Whether a renewed certificate has not been through its deploy hooks yet.
+    pub fn deploy_pending(&self) -> bool {
+        self.conf.get(DEPLOY_PENDING).is_some()
+    }
+
+    /// Mark or clear a pending deploy.
+    pub fn set_deploy_pending(&mut self, pending: bool) {
+        if pending {
+            self.conf.set(DEPLOY_PENDING, "1");
+        } else {
+            self.conf.remove(DEPLOY_PENDING);
+        }
+    }
+
     /// The last failure, for `--list --json`: its message and time (unix seconds).
     pub fn last_error(&self) -> (Option<String>, Option<i64>) {
         (
@@ -579,8 +594,7 @@ impl DomainRecord {
         found
     }
 
-    /// The deploy hooks saved with `--deploy-hook` (`Le_DeployHook`, comma-separated),
-    /// which acmers cannot run yet.
+    /// The deploy hooks saved with `--deploy-hook` (`Le_DeployHook`, comma-separated).
     pub fn deploy_hooks(&self) -> Vec<String> {
         self.get(DEPLOY_HOOK)
             .map(|v| {
@@ -590,6 +604,12 @@ impl DomainRecord {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Save `Le_DeployHook` as acme.sh writes it (every name followed by a comma).
+    pub fn set_deploy_hooks(&mut self, hooks: &[String]) {
+        let value: String = hooks.iter().map(|h| format!("{h},")).collect();
+        self.conf.set(DEPLOY_HOOK, &value);
     }
 }
 

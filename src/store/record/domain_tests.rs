@@ -79,7 +79,6 @@ fn unhonoured_settings_are_named() {
     assert_eq!(
         r.unhonoured(),
         [
-            "`Le_DeployHook` (deploy hooks)",
             "`Le_OCSP_Staple` (OCSP must-staple)",
             "`Le_LocalAddress` (a list of addresses; only the first is used)",
         ]
@@ -126,4 +125,17 @@ fn dns_modes_and_settings_round_trip() {
             .unwrap()
             .contains("Le_Webroot='dns_cf,dns,/srv/www,/etc/acmers/dns_local.sh,dns_persist'")
     );
+}
+
+#[test]
+fn deploy_hooks_and_pending_round_trip() {
+    let mut r = DomainRecord::parse("Le_Domain='a.test'\n");
+    r.set_deploy_hooks(&["haproxy".into(), "ssh".into()]);
+    r.set_deploy_pending(true);
+    assert_eq!(r.deploy_hooks(), ["haproxy", "ssh"]);
+    assert!(r.deploy_pending());
+    let text = String::from_utf8(r.render_bytes()).unwrap();
+    assert!(text.contains("Le_DeployHook='haproxy,ssh,'\n"), "{text}");
+    r.set_deploy_pending(false);
+    assert!(!r.deploy_pending());
 }

@@ -1,0 +1,80 @@
+//! Deploy hooks (acme.sh's `_deploy`): each hook saved in `Le_DeployHook` is found by
+//! acme.sh's lookup (`<home>/deploy/<name>.sh`, …) and its
+//! `<name>_deploy <domain> <keyfile> <certfile> <cafile> <fullchain> <pfxfile>` run with the
+//! lineage's files, after every renewal and by `--deploy`. Until every hook succeeded the
+//! lineage is marked deploy-pending, and the next run retries the hooks without a new order.
+
+use std::time::Duration;
+
+use super::session::Session;
+use super::{Error, Progress, plugins};
+use crate::plugin::Category;
+use crate::store::Lineage;
+use crate::store::record::DomainRecord;
+
+/// Run every deploy hook of `record` in order, stopping at the first failure; then clear the
+/// pending mark (the caller saves the record).
+pub(super) async fn run_hooks(
+    session: &Session,
+    lineage: &Lineage,
+    record: &mut DomainRecord,
+    time_limit: Duration,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    let hooks = record.deploy_hooks();
+    if hooks.is_empty() {
+        record.set_deploy_pending(false);
+        return Ok(());
+    }
+    let runner = plugins::runner(session, lineage, time_limit)?;
+    let domain = record
+        .main_domain()
+        .unwrap_or_else(|| lineage.domain.clone());
+    let files = [
+        lineage.key(),
+        lineage.cer(),
+        lineage.ca_cer(),
+        lineage.fullchain(),
+        lineage.dir.join(format!("{}.pfx", lineage.domain)),
+    ];
+    let mut args = vec![domain.clone()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for hook in &hooks {
+        let failed = |source| Error::Deploy {
+            hook: hook.clone(),
+            domain: domain.clone(),
+            source,
+        };
+        let script = plugins::find(session, lineage, Category::Deploy, hook).map_err(failed)?;
+        let function = format!("{}_deploy", crate::plugin::function_prefix(&script));
+        // Like every hook, a signal stops it (the runner's process group is killed).
+        runner
+            .call(&script, &function, &args)
+            .await
+            .map_err(failed)?;
+        progress.info(&"Success");
+    }
+    record.set_deploy_pending(false);
+    Ok(())
+}
+
+/// `--deploy`: save `hooks` as `Le_DeployHook` (renewals run them again) and run them now.
+///
+/// # Errors
+///
+/// The conf cannot be saved; a hook is missing, untrusted or fails ([`Error::Deploy`]).
+pub async fn deploy(
+    session: &Session,
+    lineage: &Lineage,
+    record: &mut DomainRecord,
+    hooks: &[String],
+    (time_limit, progress): (Duration, &dyn Progress),
+) -> Result<(), Error> {
+    record.set_deploy_hooks(hooks);
+    record.set_deploy_pending(true);
+    record.save(&lineage.conf())?;
+    run_hooks(session, lineage, record, time_limit, progress).await?;
+    record.save(&lineage.conf())?;
+    Ok(())
+}
