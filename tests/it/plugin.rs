@@ -61,6 +61,7 @@ impl Site {
             home: Home::new(self.home(), None, None),
             account_conf: self.account_conf(),
             domain_conf: Some(self.domain_conf()),
+            domain_vars: false,
             time_limit: Duration::from_secs(120),
             debug: 2,
             ca_bundle: None,
