@@ -120,9 +120,7 @@ fn results(output: &Output) -> Vec<(String, String)> {
 }
 
 fn result<'a>(got: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    got.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    got.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 fn b64(text: &str) -> String {
@@ -233,20 +231,43 @@ fn a_deploy_hook_gets_its_helpers_the_domain_conf_and_user_path() {
 
     // The PKCS#12 file holds the certificate under the name given, with the password given.
     let info = Command::new("openssl")
-        .args(["pkcs12", "-in", pfx_text, "-nokeys", "-passin", "pass:pfx pass"])
+        .args([
+            "pkcs12",
+            "-in",
+            pfx_text,
+            "-nokeys",
+            "-passin",
+            "pass:pfx pass",
+        ])
         .output()
         .expect("run openssl");
     let text = String::from_utf8_lossy(&info.stdout);
-    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    assert!(
+        info.status.success(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
     assert!(text.contains("friendlyName: test name"), "{text}");
-    assert!(text.contains("CN=c.example.test") || text.contains("CN = c.example.test"), "{text}");
+    assert!(
+        text.contains("CN=c.example.test") || text.contains("CN = c.example.test"),
+        "{text}"
+    );
 
     // A later run with an empty environment reads the saved setting back, exported.
-    let out = run(&site.runner(&[("DEPLOY_TEST_PFX", pfx_text)]), "helpers", &files(None))
-        .expect("helpers_deploy again");
+    let out = run(
+        &site.runner(&[("DEPLOY_TEST_PFX", pfx_text)]),
+        "helpers",
+        &files(None),
+    )
+    .expect("helpers_deploy again");
     let got = results(&out);
     assert_eq!(result(&got, "token"), Some("t0ken-1"), "{}", out.stdout);
-    assert_eq!(result(&got, "token_exported"), Some("t0ken-1"), "{}", out.stdout);
+    assert_eq!(
+        result(&got, "token_exported"),
+        Some("t0ken-1"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(result(&got, "staple"), Some("0"), "{}", out.stdout);
 }
 
@@ -284,13 +305,20 @@ fn the_record_hook_gets_the_files_in_acme_sh_s_order_and_runs_again_from_the_sav
             "{copy}"
         );
     }
-    assert_eq!(site.conf().get("SAVED_RECORD_DIR").as_deref(), Some(dir_text));
+    assert_eq!(
+        site.conf().get("SAVED_RECORD_DIR").as_deref(),
+        Some(dir_text)
+    );
 
     // Renewal: no environment, no pfx.
     let files = DeployFiles { pfx: None, ..files };
     run(&site.runner(&[]), "record", &files).expect("record_deploy from the saved conf");
     let args = fs::read_to_string(dir.join("args")).expect("args");
-    assert_eq!(args.lines().last(), Some(""), "an empty pfx argument: {args:?}");
+    assert_eq!(
+        args.lines().last(),
+        Some(""),
+        "an empty pfx argument: {args:?}"
+    );
     assert_eq!(args.lines().count(), 6, "{args:?}");
     assert_eq!(
         fs::read_to_string(dir.join("runs")).expect("runs"),
