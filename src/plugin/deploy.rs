@@ -38,8 +38,8 @@ pub struct DeployFiles {
 /// # Errors
 ///
 /// [`Error::NotFound`] or [`Error::Untrusted`] from the lookup; [`Error::Failed`] when the hook
-/// fails (its `_err` lines) or has no `<name>_deploy` (acme.sh's message "It seems that your
-/// API file is not correct. Make sure it has a function named: <name>_deploy");
+/// fails (its `_err` lines) or has no `<name>_deploy` (acme.sh's message `It seems that your
+/// API file is not correct. Make sure it has a function named: <name>_deploy`);
 /// [`Error::TimedOut`] at the runner's time limit; [`Error::Spawn`].
 pub async fn deploy(
     runner: &Runner,

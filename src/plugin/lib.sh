@@ -489,28 +489,12 @@ _isEccKey() {
 
 # _toPkcs pfx key cert ca [password] [name] [caname]: a PKCS#12 file by the user's openssl
 # (ACME_OPENSSL_BIN, else `openssl` on PATH); on success the password is saved as
-# Le_PFXPassword. The password is given to openssl through its environment, not its command
-# line.
+# Le_PFXPassword. The password (empty when not given) reaches openssl through its environment,
+# not its command line.
 _toPkcs() {
-  set -- "$1" "$2" "$3" "$4" "$5" "$6" "$7" -export -out "$1" -inkey "$2" -in "$3" -certfile "$4"
-  if [ "$5" ]; then
-    set -- "$@" -password env:__acmers_pfx_pass
-  else
-    set -- "$@" -password pass:
-  fi
-  if [ "$6" ]; then
-    set -- "$@" -name "$6"
-  fi
-  if [ "$7" ]; then
-    set -- "$@" -caname "$7"
-  fi
-  __acmers_pfx_password=$5
-  shift 7
-  if __acmers_pfx_pass="$__acmers_pfx_password" "${ACME_OPENSSL_BIN:-openssl}" pkcs12 "$@"; then
-    _savedomainconf Le_PFXPassword "$__acmers_pfx_password" base64
-  else
-    return 1
-  fi
+  __acmers_pfx_pass="$5" "${ACME_OPENSSL_BIN:-openssl}" pkcs12 -export -out "$1" -inkey "$2" \
+    -in "$3" -certfile "$4" -password env:__acmers_pfx_pass ${6:+-name "$6"} ${7:+-caname "$7"} &&
+    _savedomainconf Le_PFXPassword "$5" base64
 }
 
 ########  System  ########

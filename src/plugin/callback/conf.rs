@@ -1,8 +1,9 @@
 //! The helper's conf operations, for the library's `_readaccountconf`, `_saveaccountconf`,
 //! `_clearaccountconf` (and their `_mutable` and domain forms), `_migratedomainconf`, and for
-//! the settings of account.conf and the domain conf as shell variables. Files are parsed as data by [`crate::store::Conf`] (never sourced),
-//! written atomically with mode 0600 under their lock ([`crate::store::edit::edit`]), unknown
-//! lines kept; running as root, a conf another user controls is refused.
+//! the settings of account.conf and the domain conf as shell variables. Files are parsed as
+//! data by [`crate::store::Conf`] (never sourced), written atomically with mode 0600 under
+//! their lock ([`crate::store::edit::edit`]), unknown lines kept; running as root, a conf
+//! another user controls is refused.
 
 use std::path::Path;
 
