@@ -4,11 +4,12 @@
 //! lineage's files, after every renewal and by `--deploy`. Until every hook succeeded the
 //! lineage is marked deploy-pending, and the next run retries the hooks without a new order.
 
+use std::path::Path;
 use std::time::Duration;
 
 use super::session::Session;
 use super::{Error, Progress, plugins};
-use crate::plugin::Category;
+use crate::plugin::{self, DeployFiles};
 use crate::store::Lineage;
 use crate::store::record::DomainRecord;
 
@@ -27,32 +28,33 @@ pub(super) async fn run_hooks(
         return Ok(());
     }
     let runner = plugins::runner(session, lineage, time_limit)?;
+    let exe = std::env::current_exe().ok();
     let domain = record
         .main_domain()
         .unwrap_or_else(|| lineage.domain.clone());
-    let files = [
-        lineage.key(),
-        lineage.cer(),
-        lineage.ca_cer(),
-        lineage.fullchain(),
-        lineage.dir.join(format!("{}.pfx", lineage.domain)),
-    ];
-    let mut args = vec![domain.clone()];
-    args.extend(files.iter().map(|f| f.display().to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let files = DeployFiles {
+        key: lineage.key(),
+        cert: lineage.cer(),
+        ca: lineage.ca_cer(),
+        fullchain: lineage.fullchain(),
+        // acme.sh passes its `CERT_PFX_PATH` whether or not a PFX was made.
+        pfx: Some(lineage.dir.join(format!("{}.pfx", lineage.domain))),
+    };
     for hook in &hooks {
-        let failed = |source| Error::Deploy {
+        // Like every hook, a signal stops it (the runner's process group is killed).
+        plugin::deploy(
+            &runner,
+            exe.as_deref().and_then(Path::parent),
+            hook,
+            &domain,
+            &files,
+        )
+        .await
+        .map_err(|source| Error::Deploy {
             hook: hook.clone(),
             domain: domain.clone(),
             source,
-        };
-        let script = plugins::find(session, lineage, Category::Deploy, hook).map_err(failed)?;
-        let function = format!("{}_deploy", crate::plugin::function_prefix(&script));
-        // Like every hook, a signal stops it (the runner's process group is killed).
-        runner
-            .call(&script, &function, &args)
-            .await
-            .map_err(failed)?;
+        })?;
         progress.info(&"Success");
     }
     record.set_deploy_pending(false);

@@ -39,6 +39,7 @@ pub(super) fn runner(
         home: session.home.clone(),
         account_conf: session.home.account_conf(),
         domain_conf: Some(lineage.conf()),
+        domain_vars: false,
         time_limit,
         debug: session.debug,
         ca_bundle: session.ca_bundle.clone(),

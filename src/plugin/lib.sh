@@ -186,8 +186,12 @@ _post() {
   return "$__acmers_ret"
 }
 
-# Nothing is cached between requests.
+# Nothing is cached between requests, and $HTTP_HEADER is made by the runner.
 _resethttp() {
+  :
+}
+
+_inithttp() {
   :
 }
 
@@ -255,6 +259,56 @@ _savedomainconf() {
 
 _cleardomainconf() {
   __acmers_clear_conf "$DOMAIN_CONF" "$1"
+}
+
+# _migratedomainconf old new [base64encode]: the value of `old` moved to `new` in one locked
+# edit; `old` is removed in any case. Fails (quietly) when `old` was empty or `new` already
+# had a value.
+_migratedomainconf() {
+  if [ -z "$DOMAIN_CONF" ]; then
+    _err "Config file is empty, cannot migrate $1"
+    return 1
+  fi
+  [ "$(__acmers conf-move "$DOMAIN_CONF" "$1" "$2" ${3:+base64})" = moved ]
+}
+
+########  Deploy hooks' settings (SAVED_<name> in the domain conf)  ########
+
+# _getdeployconf name: the variable as set (one pair of surrounding double quotes removed), else
+# SAVED_<name> from the domain conf; exported either way.
+_getdeployconf() {
+  case "$1" in
+  '' | [0-9]* | *[!A-Za-z0-9_]*)
+    _usage "Usage: _getdeployconf name"
+    return 1
+    ;;
+  esac
+  eval "__acmers_dv=\"\${$1}\""
+  if [ "$__acmers_dv" ]; then
+    case "$__acmers_dv" in
+    \"*\")
+      __acmers_dv="${__acmers_dv#\"}"
+      __acmers_dv="${__acmers_dv%\"}"
+      ;;
+    esac
+  else
+    __acmers_dv="$(_readdomainconf "SAVED_$1")"
+  fi
+  eval "$1=\"\$__acmers_dv\""
+  export "$1"
+  __acmers_dv=""
+}
+
+# _savedeployconf name value [base64encode]: SAVED_<name> in the domain conf, and a legacy
+# plain <name> line removed.
+_savedeployconf() {
+  _savedomainconf "SAVED_$1" "$2" "$3" && _cleardomainconf "$1"
+}
+
+# _migratedeployconf old new [base64encode]: a value saved under `old` (plain or SAVED_) moved
+# to SAVED_<new>.
+_migratedeployconf() {
+  _migratedomainconf "$1" "SAVED_$2" "$3" || _migratedomainconf "SAVED_$1" "SAVED_$2" "$3"
 }
 
 ########  Strings  ########
@@ -421,6 +475,28 @@ _idn() {
   esac
 }
 
+########  Keys and certificates  ########
+
+# _isEccKey length: whether a key length (Le_Keylength) is not an RSA size.
+_isEccKey() {
+  case "$1" in
+  '' | 1024 | 2048 | 3072 | 4096 | 8192)
+    return 1
+    ;;
+  esac
+  return 0
+}
+
+# _toPkcs pfx key cert ca [password] [name] [caname]: a PKCS#12 file by the user's openssl
+# (ACME_OPENSSL_BIN, else `openssl` on PATH); on success the password is saved as
+# Le_PFXPassword. The password (empty when not given) reaches openssl through its environment,
+# not its command line.
+_toPkcs() {
+  __acmers_pfx_pass="$5" "${ACME_OPENSSL_BIN:-openssl}" pkcs12 -export -out "$1" -inkey "$2" \
+    -in "$3" -certfile "$4" -password env:__acmers_pfx_pass ${6:+-name "$6"} ${7:+-caname "$7"} &&
+    _savedomainconf Le_PFXPassword "$5" base64
+}
+
 ########  System  ########
 
 _sleep() {
@@ -457,24 +533,48 @@ _stat() {
 
 ########  Running a plugin function  ########
 
-# __acmers_main script function args…: account.conf's settings as shell variables (acme.sh
-# sources the file; acmers parses it as data and the helper quotes every value; the
-# environment wins), then the plugin sourced and its function called.
+# A conf file's settings as shell variables: acme.sh sources the file; acmers parses it as data
+# and the helper quotes every value (the environment wins).
+__acmers_conf_vars() {
+  if [ -f "$1" ]; then
+    __acmers_vars="$(__acmers conf-vars "$1")" || return 1
+    eval "$__acmers_vars"
+    __acmers_vars=""
+  fi
+}
+
+# __acmers_main script function args…: account.conf's settings as shell variables, then (when
+# the runner asks, ACMERS_PLUGIN_DOMAIN_VARS) the domain conf's, as acme.sh's deploy sources
+# it; USER_PATH (saved in account.conf) before PATH, as acme.sh does under cron; then the
+# plugin sourced and its function called.
 __acmers_main() {
   __acmers_script=$1
   __acmers_function=$2
   shift 2
-  if [ -f "$ACCOUNT_CONF_PATH" ]; then
-    __acmers_vars="$(__acmers conf-vars "$ACCOUNT_CONF_PATH")" || return 1
-    eval "$__acmers_vars"
-    __acmers_vars=""
+  __acmers_conf_vars "$ACCOUNT_CONF_PATH" || return 1
+  if [ "$DOMAIN_CONF" ]; then
+    DOMAIN_PATH="${DOMAIN_CONF%/*}"
+    DOMAIN_BACKUP_PATH="$DOMAIN_PATH/backup"
+    if [ "$ACMERS_PLUGIN_DOMAIN_VARS" ]; then
+      __acmers_conf_vars "$DOMAIN_CONF" || return 1
+    fi
+  fi
+  unset ACMERS_PLUGIN_DOMAIN_VARS
+  if [ "$USER_PATH" ]; then
+    PATH="$USER_PATH:$PATH"
+    export PATH
   fi
   if ! . "$__acmers_script"; then
     _err "Error loading file $__acmers_script. Please check your API file and try again."
     return 1
   fi
   if ! _exists "$__acmers_function"; then
-    _err "It seems that your API file is incorrect. Make sure it has a function named: $__acmers_function"
+    # acme.sh's words: dnsapi's, then those of _deploy and _send_notify.
+    case "$__acmers_function" in
+    dns_*) __acmers_how="incorrect" ;;
+    *) __acmers_how="not correct" ;;
+    esac
+    _err "It seems that your API file is $__acmers_how. Make sure it has a function named: $__acmers_function"
     return 1
   fi
   "$__acmers_function" "$@"

@@ -1,20 +1,24 @@
-//! acme.sh's shell plugins, run unmodified (docs/plugins.md): dnsapi now, deploy and notify
-//! hooks with the same runner later.
+//! acme.sh's shell plugins, run unmodified (docs/plugins.md): dnsapi plugins and deploy
+//! hooks now, notify hooks with the same runner.
 //!
 //! - [`find`](mod@find): where a plugin file is (acme.sh's `_findHook`), and whether root may run it.
 //! - [`runner`]: [`Runner::call`] runs one function of a plugin with `sh`, after the helper
 //!   library [`LIB`], in its own process group and bounded in time; its output goes to the
 //!   debug log and its `_err` lines into the error.
+//! - [`deploy`](mod@deploy): [`deploy()`] finds a deploy hook and calls its `<name>_deploy`
+//!   with a lineage's files, as acme.sh's `_deploy`.
 //! - [`callback`]: the hidden `acmers --acmers-plugin-helper <op>` the library calls for
 //!   HTTP, digests and HMACs, encodings and conf files.
 
 pub mod callback;
+pub mod deploy;
 pub mod find;
 pub mod runner;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use deploy::{DeployFiles, deploy};
 pub use find::{Category, Lookup, find};
 pub use runner::{Output, Runner};
 

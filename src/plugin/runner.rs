@@ -40,6 +40,11 @@ pub struct Runner {
     pub account_conf: PathBuf,
     /// `DOMAIN_CONF`: the lineage's `<d>.conf` (`_readdomainconf`, `_savedomainconf`).
     pub domain_conf: Option<PathBuf>,
+    /// Whether the settings of [`domain_conf`](Self::domain_conf) (`Le_Keylength`,
+    /// `Le_OCSP_Staple`, `SAVED_*`, …) are shell variables in the plugin, as acme.sh's
+    /// `deploy` and `renew` source the domain conf: parsed as data like account.conf's, after
+    /// them, the environment winning. For deploy hooks.
+    pub domain_vars: bool,
     /// The time limit of one call.
     pub time_limit: Duration,
     /// `DEBUG`: acme.sh's debug level (0 none, 1 to 3 for `_debug`, `_debug2`, `_debug3`).
@@ -131,6 +136,9 @@ impl Runner {
         ];
         if let Some(conf) = &self.domain_conf {
             env.push(("DOMAIN_CONF".into(), path(conf)));
+            if self.domain_vars {
+                env.push(("ACMERS_PLUGIN_DOMAIN_VARS".into(), "1".into()));
+            }
         }
         if let Some(bundle) = &self.ca_bundle {
             env.push(("CA_BUNDLE".into(), path(bundle)));

@@ -52,6 +52,7 @@ mod hostile;
 mod inspect;
 mod issue;
 mod plugin;
+mod plugin_deploy;
 mod renew;
 mod revoke;
 mod schedule;

@@ -61,6 +61,7 @@ impl Site {
             home: Home::new(self.home(), None, None),
             account_conf: self.account_conf(),
             domain_conf: Some(self.domain_conf()),
+            domain_vars: false,
             time_limit: Duration::from_secs(120),
             debug: 2,
             ca_bundle: None,
@@ -542,7 +543,7 @@ fn a_failing_plugin_s_err_lines_are_the_error() {
 }
 
 /// Whether process `pid` is gone (or a zombie waiting for its new parent to reap it).
-fn gone(pid: &str) -> bool {
+pub(crate) fn gone(pid: &str) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
         Ok(stat) => stat

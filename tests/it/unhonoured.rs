@@ -37,7 +37,6 @@ fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
         "Le_DeployHook='haproxy,ssh,'\nLe_OCSP_Staple='1'\n\
          Le_Preferred_Chain='ISRG Root X1'\nLe_LocalAddress='127.0.0.1,127.0.0.2'\n",
     );
-    // The fixture's account.conf already holds USER_PATH, as every installed acme.sh home.
     let account = site.home.join("account.conf");
     fs::write(&account, read(&account) + "NOTIFY_HOOK='mail'\n").expect("write account.conf");
     let cert_before = read(&dir.join("a.example.test.cer"));
@@ -48,7 +47,6 @@ fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
         .assert_stderr_has("`Le_Preferred_Chain` (a preferred chain)")
         .assert_stderr_has("`Le_LocalAddress` (a list of addresses; only the first is used)")
         .assert_stderr_has("`NOTIFY_HOOK` (notifications)")
-        .assert_stderr_has("`USER_PATH` (the PATH for hooks)")
         .assert_stderr_has("Error deploying for domain: a.example.test (deploy hook `haproxy`)")
         .assert_stderr_has("cannot find the deploy plugin `haproxy`")
         .assert_stdout_has("Cert success.");

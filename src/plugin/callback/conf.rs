@@ -1,8 +1,9 @@
 //! The helper's conf operations, for the library's `_readaccountconf`, `_saveaccountconf`,
-//! `_clearaccountconf` (and their `_mutable` and domain forms) and for account.conf's settings
-//! as shell variables. Files are parsed as data by [`crate::store::Conf`] (never sourced),
-//! written atomically with mode 0600 under their lock ([`crate::store::edit::edit`]), unknown
-//! lines kept; running as root, a conf another user controls is refused.
+//! `_clearaccountconf` (and their `_mutable` and domain forms), `_migratedomainconf`, and for
+//! the settings of account.conf and the domain conf as shell variables. Files are parsed as
+//! data by [`crate::store::Conf`] (never sourced), written atomically with mode 0600 under
+//! their lock ([`crate::store::edit::edit`]), unknown lines kept; running as root, a conf
+//! another user controls is refused.
 
 use std::path::Path;
 
@@ -63,6 +64,32 @@ pub(super) fn clear(file: &str, key: &str) -> Result<(), Error> {
     }
     edit(Path::new(file), |conf| conf.remove(key))?;
     Ok(())
+}
+
+/// `conf-move FILE OLD NEW [base64]`: acme.sh's `_migratedomainconf` as one locked edit. `OLD`
+/// is removed; its value goes to `NEW` unless it was empty or `NEW` has a value already.
+/// Whether the value moved.
+pub(super) fn move_key(file: &str, old: &str, new: &str, base64: bool) -> Result<bool, Error> {
+    check_key(old)?;
+    check_key(new)?;
+    if !Path::new(file).exists() {
+        return Ok(false);
+    }
+    let mut moved = false;
+    edit(Path::new(file), |conf| {
+        let value = conf.get(old).unwrap_or_default();
+        conf.remove(old);
+        if value.is_empty() || conf.get(new).is_some_and(|v| !v.is_empty()) {
+            return;
+        }
+        if base64 {
+            conf.set_base64(new, &value);
+        } else {
+            conf.set(new, &value);
+        }
+        moved = true;
+    })?;
+    Ok(moved)
 }
 
 /// `conf-vars FILE`: one `KEY='value'` line per setting of the file that the environment does

@@ -24,6 +24,7 @@
 //! | `conf-get` | FILE KEY | | the value |
 //! | `conf-set` | FILE KEY [`base64`]; value in `ACMERS_VALUE` | | |
 //! | `conf-clear` | FILE KEY | | |
+//! | `conf-move` | FILE OLD NEW [`base64`] | | `moved`, when it did |
 //! | `conf-vars` | FILE | | `KEY='value'` lines |
 
 mod codec;
@@ -161,6 +162,11 @@ fn run(args: &[String]) -> Result<Vec<u8>, Error> {
                 arg(2, "conf-clear FILE KEY")?,
             )?;
             Vec::new()
+        }
+        "conf-move" => {
+            let usage = "conf-move FILE OLD NEW [base64]";
+            let moved = conf::move_key(arg(1, usage)?, arg(2, usage)?, arg(3, usage)?, flag(4))?;
+            if moved { b"moved".to_vec() } else { Vec::new() }
         }
         "conf-vars" => conf::vars(arg(1, "conf-vars FILE")?)?.into_bytes(),
         other => return Err(Error::Usage(format!("unknown operation `{other}`"))),

@@ -14,10 +14,7 @@ const LOG_FILE: &str = "LOG_FILE";
 
 /// Saved settings acmers does not act on yet, with what each one does (docs/compat.md,
 /// "Saved settings not honoured yet").
-const UNHONOURED: &[(&str, &str)] = &[
-    ("NOTIFY_HOOK", "notifications"),
-    ("USER_PATH", "the PATH for hooks"),
-];
+const UNHONOURED: &[(&str, &str)] = &[("NOTIFY_HOOK", "notifications")];
 
 /// `account.conf`, over its parsed conf.
 #[derive(Clone, Debug, Default)]
