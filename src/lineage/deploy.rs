@@ -12,6 +12,7 @@ use super::{Error, Progress, plugins};
 use crate::plugin::{self, DeployFiles};
 use crate::store::Lineage;
 use crate::store::record::DomainRecord;
+use crate::store::trust::Policy;
 
 /// Run every deploy hook of `record` in order, stopping at the first failure; then clear the
 /// pending mark (the caller saves the record).
@@ -56,6 +57,11 @@ pub(super) async fn run_hooks(
             source,
         })?;
         progress.info(&"Success");
+    }
+    // The hooks may have saved settings in the conf (`_savedeployconf`); this run changed
+    // nothing in it since it was last saved, so the file is the record now.
+    if let Some(saved) = DomainRecord::load_trusted(&lineage.conf(), Policy::current())? {
+        *record = saved;
     }
     record.set_deploy_pending(false);
     Ok(())

@@ -26,17 +26,14 @@ fn hook(home: &Path, name: &str, body: &str) {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
-/// A hook that records its arguments and copies the certificate into `out`.
-fn record_hook(home: &Path, out: &Path) {
-    hook(
-        home,
-        "record",
-        &format!(
-            "record_deploy() {{\n  printf '%s\\n' \"$@\" > '{out}/args'\n  cp \"$3\" '{out}/cert'\n  \
-             _info \"deployed $1\"\n}}\n",
-            out = out.display()
-        ),
+/// The test hook `tests/fixtures/deploy/record.sh`: it records its arguments and copies the
+/// files into `$RECORD_DIR`, which it saves with `_savedeployconf`.
+fn record_hook(home: &Path) {
+    let from = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/deploy/record.sh"
     );
+    hook(home, "record", &read(Path::new(from)));
 }
 
 fn conf(home: &Path) -> crate::support::conf::Conf {
@@ -49,10 +46,11 @@ fn deploy_then_every_renewal_runs_the_hook_with_the_new_files() {
     let site = site();
     issue(&site.home, &pebble, NAME, &[]).assert_code(0);
     let out_dir = tempfile::tempdir().expect("tempdir");
-    record_hook(&site.home, out_dir.path());
+    record_hook(&site.home);
     let dir = ecc_dir(&site.home, NAME);
 
     Acmers::new(&site.home)
+        .env("RECORD_DIR", &out_dir.path().display().to_string())
         .args(["--deploy", "-d", NAME, "--ecc", "--deploy-hook", "record"])
         .run()
         .assert_code(0)
@@ -77,9 +75,15 @@ fn deploy_then_every_renewal_runs_the_hook_with_the_new_files() {
         read(&dir.join(format!("{NAME}.cer")))
     );
     assert_eq!(conf(&site.home)["Le_DeployHook"], "record,");
+    assert_eq!(
+        conf(&site.home)["SAVED_RECORD_DIR"],
+        out_dir.path().display().to_string(),
+        "the hook's setting, saved in the domain conf"
+    );
     assert_eq!(conf(&site.home).get("Acmers_DeployPending"), None);
 
-    // A renewal with nothing in the environment deploys the new certificate.
+    // A renewal with nothing in the environment deploys the new certificate (the hook reads
+    // RECORD_DIR back with `_getdeployconf`).
     let before = read(&dir.join(format!("{NAME}.cer")));
     Acmers::new(&site.home)
         .args(["--renew", "-d", NAME, "--force"])
