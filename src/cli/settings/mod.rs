@@ -6,12 +6,14 @@
 mod install;
 mod issue;
 mod list;
+mod notify;
 mod renew;
 mod revoke;
 
 pub(crate) use install::InstallSettings;
 pub(crate) use issue::IssueSettings;
 pub(crate) use list::{Format, InfoSettings, ListSettings, RemoveSettings};
+pub(crate) use notify::{SetNotifySettings, notifier};
 pub(crate) use renew::RenewSettings;
 pub(crate) use revoke::RevokeSettings;
 
