@@ -16,6 +16,8 @@
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
 //!   outputs.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
+//! - [`notify`]: `--set-notify`, notifications of `--cron`/`--renew` at each level and mode
+//!   through test hooks (a fake `sendmail` on PATH), and the native `webhook` over HTTPS.
 //! - [`dns01`]: dns-01 issuance end to end with BIND 9 and PowerDNS as Pebble's DNS:
 //!   apex + wildcard, renewal from the saved conf alone, manual mode, cleanup on failure and
 //!   on a signal.
@@ -48,6 +50,7 @@ mod first_issue;
 mod hostile;
 mod inspect;
 mod issue;
+mod notify;
 mod plugin;
 mod renew;
 mod revoke;

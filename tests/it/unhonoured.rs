@@ -47,7 +47,7 @@ fn renewal_names_every_ignored_setting_and_fails_for_deploy_hooks() {
         .assert_stderr_has("`Le_OCSP_Staple` (OCSP must-staple)")
         .assert_stderr_has("`Le_Preferred_Chain` (a preferred chain)")
         .assert_stderr_has("`Le_LocalAddress` (a list of addresses; only the first is used)")
-        .assert_stderr_has("`NOTIFY_HOOK` (notifications)")
+        .assert_stderr_lacks("`NOTIFY_HOOK`")
         .assert_stderr_has("`USER_PATH` (the PATH for hooks)")
         .assert_stderr_has("renewed, but deploy hook `haproxy,ssh` was not run")
         .assert_stdout_has("Cert success.");

@@ -13,10 +13,10 @@ use futures_util::StreamExt as _;
 
 use crate::acme::order::same_identifiers;
 use crate::cli::commands::issue;
+use crate::cli::commands::set_notify;
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
-use crate::cli::commands::set_notify;
 use crate::cli::settings::{self, Globals, RenewSettings};
 use crate::interrupt::Interrupted;
 use crate::lineage::{self, Outcome, Request, Session};
@@ -57,10 +57,14 @@ pub(crate) async fn run_one(
         printer,
     )
     .await;
-    // acme.sh's `renew` outside `renewAll`: one message for this certificate, at its level.
+    // acme.sh's `renew` outside `renewAll`: one message for this certificate, at its level,
+    // named by its domain (`Le_Domain`).
     let notifier = notifier(settings, globals);
     if notifier.config.active() {
-        let event = event(&lineage, &result);
+        let event = Event {
+            domain: domain.to_owned(),
+            ..event(&lineage, &result)
+        };
         if let Some(message) = notify::for_one(&notifier.config, event) {
             set_notify::deliver(&notifier, &message, printer, "warning").await;
         }

@@ -56,10 +56,14 @@ pub(crate) async fn run(
     if !sent {
         return Err(Failure::from(anyhow!("Cannot set notify hook to: {hook}")));
     }
-    let webhook_url = settings
-        .webhook_url
-        .as_deref()
-        .filter(|_| settings.notifier.config.hooks.iter().any(|h| h == webhook::NAME));
+    let webhook_url = settings.webhook_url.as_deref().filter(|_| {
+        settings
+            .notifier
+            .config
+            .hooks
+            .iter()
+            .any(|h| h == webhook::NAME)
+    });
     AccountConf::update(&path, |conf| {
         save(Some(hook), conf);
         if let Some(url) = webhook_url {
