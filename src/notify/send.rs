@@ -1,7 +1,7 @@
 //! Sending one [`Message`] through each hook of `NOTIFY_HOOK`, in order (acme.sh's
 //! `_send_notify`): a plugin found by acme.sh's lookup in the `notify` category and called as
 //! `<name>_send <subject> <content> <statuscode>` by [`Runner::call`], or the native
-//! [`webhook`](super::webhook). A hook that fails does not stop the others.
+//! [`super::webhook`]. A hook that fails does not stop the others.
 
 use std::path::{Path, PathBuf};
 

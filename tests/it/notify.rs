@@ -182,7 +182,10 @@ fn subject(rest: &str) -> String {
     format!("{rest} by testhost")
 }
 
-fn per_cert(kind: &str, name: &str) -> (String, String) {
+/// A message's subject and status code.
+type Sent = (String, String);
+
+fn per_cert(kind: &str, name: &str) -> Sent {
     let code = match kind {
         "success" => "0",
         "error" => "1",
@@ -224,7 +227,7 @@ fn cron_notifies_at_each_level_and_mode_and_a_failing_hook_changes_nothing() {
              Skipped certs:\n    {SKIPPED}_ecc\n\n"
         ),
     };
-    let cases: [(&str, &str, Vec<(String, String)>); 7] = [
+    let cases: [(&str, &str, Vec<Sent>); 7] = [
         ("0", "0", vec![]),
         ("1", "0", vec![(bulk.subject.clone(), "1".into())]),
         ("2", "0", vec![(bulk.subject.clone(), "1".into())]),
@@ -260,7 +263,7 @@ fn cron_notifies_at_each_level_and_mode_and_a_failing_hook_changes_nothing() {
         let out = acmers().arg("--cron").run();
         out.assert_code(1);
         let calls = take_calls(&record);
-        let mut got: Vec<(String, String)> = calls
+        let mut got: Vec<Sent> = calls
             .iter()
             .map(|c| (c.subject.clone(), c.code.clone()))
             .collect();
