@@ -15,6 +15,8 @@
 //!   reload command and hooks (bounded).
 //! - [`dns`]: dns-01 providers (native and acme.sh plugins) and the propagation check.
 //! - [`plugin`]: acme.sh's shell plugins run unmodified, with a library of its helpers.
+//! - [`notify`]: notifications after renewals (acme.sh's levels, modes and messages) through
+//!   notify plugins and the native webhook.
 //! - [`https`]: the HTTPS settings every client of a run shares (time limits, `--ca-bundle`).
 //! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP turned into a clean stop of every wait.
 //! - [`names`]: domain names from the command line, checked and normalized.
@@ -32,6 +34,7 @@ pub mod interrupt;
 pub mod keys;
 pub mod lineage;
 pub mod names;
+pub mod notify;
 pub mod plugin;
 pub mod renew;
 pub mod store;

@@ -69,6 +69,9 @@ pub(crate) struct Args {
     /// Save `--server` as the default CA in account.conf
     #[arg(long, help_heading = "Commands")]
     pub set_default_ca: bool,
+    /// Save the notification settings (`--notify-*`) and send a test message
+    #[arg(long, help_heading = "Commands")]
+    pub set_notify: bool,
     /// Show this help
     #[arg(short = 'h', long, help_heading = "Commands")]
     pub help: bool,
@@ -265,6 +268,19 @@ pub(crate) struct Args {
     )]
     pub lock_timeout: u64,
 
+    /// Notify hooks (`mail`, `slack`, …, `webhook`), comma-separated; `no` clears them
+    #[arg(long, value_name = "NAME[,NAME…]", help_heading = "Notify")]
+    pub notify_hook: Option<String>,
+    /// 0: none, 1: errors, 2: errors and renewals (default), 3: also skipped certificates
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Notify")]
+    pub notify_level: Option<u8>,
+    /// 0: one message per run (default), 1: one per certificate
+    #[arg(long, value_name = "MODE", value_parser = clap::value_parser!(u8).range(0..=1), help_heading = "Notify")]
+    pub notify_mode: Option<u8>,
+    /// Shown in every subject as `by NAME` [default: the host name]
+    #[arg(long, value_name = "NAME", help_heading = "Notify")]
+    pub notify_source: Option<String>,
+
     /// Working directory [default: ~/.acme.sh]
     #[arg(long, value_name = "DIR", help_heading = "Files")]
     pub home: Option<PathBuf>,
@@ -353,6 +369,8 @@ pub(crate) enum Command {
     InstallSystemdTimer,
     /// `--set-default-ca`
     SetDefaultCa,
+    /// `--set-notify`
+    SetNotify,
     /// `-h`/`--help`, or no arguments at all
     Help,
     /// `-v`/`--version`
@@ -377,6 +395,7 @@ impl Command {
             Self::UninstallCronjob => "--uninstall-cronjob",
             Self::InstallSystemdTimer => "--install-systemd-timer",
             Self::SetDefaultCa => "--set-default-ca",
+            Self::SetNotify => "--set-notify",
             Self::Help => "--help",
             Self::Version => "--version",
         }
@@ -481,6 +500,7 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("uninstall_cronjob", Command::UninstallCronjob),
         ("install_systemd_timer", Command::InstallSystemdTimer),
         ("set_default_ca", Command::SetDefaultCa),
+        ("set_notify", Command::SetNotify),
         ("help", Command::Help),
         ("version", Command::Version),
     ]

@@ -133,6 +133,10 @@ fn run(
             let server = settings::set_default_ca(&parsed.args, globals)?;
             commands::set_default_ca::run(&server, globals, printer)
         }
+        Command::SetNotify => {
+            let settings = settings::SetNotifySettings::resolve(&parsed.args, globals)?;
+            runtime()?.block_on(commands::set_notify::run(&settings, globals, printer))
+        }
         Command::List => {
             let settings = settings::ListSettings::resolve(&parsed.args);
             commands::list::run(&settings, globals, printer)

@@ -18,6 +18,8 @@
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
 //! - [`deploy`]: `--deploy` and deploy hooks after renewals: acme.sh's arguments, the new
 //!   files after a renewal with an empty environment, a failed deploy retried alone, a hang.
+//! - [`notify`]: `--set-notify`, notifications of `--cron`/`--renew` at each level and mode
+//!   through test hooks (a fake `sendmail` on PATH), and the native `webhook` over HTTPS.
 //! - [`dns01`]: dns-01 issuance end to end with BIND 9 and PowerDNS as Pebble's DNS:
 //!   apex + wildcard, renewal from the saved conf alone, manual mode, cleanup on failure and
 //!   on a signal.
@@ -51,6 +53,7 @@ mod first_issue;
 mod hostile;
 mod inspect;
 mod issue;
+mod notify;
 mod plugin;
 mod plugin_deploy;
 mod renew;

@@ -10,6 +10,7 @@ pub(crate) mod renew;
 pub(crate) mod revoke;
 pub(crate) mod schedule;
 pub(crate) mod set_default_ca;
+pub(crate) mod set_notify;
 
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;

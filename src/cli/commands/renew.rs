@@ -5,6 +5,7 @@
 //! are renewed `--parallel` at a time with one shared HTTP client, account and standalone
 //! server; each holds its own lock, so one slow or broken lineage delays no other.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
@@ -12,13 +13,15 @@ use futures_util::StreamExt as _;
 
 use crate::acme::order::same_identifiers;
 use crate::cli::commands::issue;
+use crate::cli::commands::set_notify;
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
-use crate::cli::settings::{Globals, RenewSettings};
+use crate::cli::settings::{self, Globals, RenewSettings};
 use crate::interrupt::Interrupted;
 use crate::lineage::{self, Outcome, Request, Session};
 use crate::names;
+use crate::notify::{self, Event, Kind, Notifier};
 use crate::renew::{self, Decision};
 use crate::store::record::DomainRecord;
 use crate::store::trust::Policy;
@@ -46,14 +49,58 @@ pub(crate) async fn run_one(
     check_folder(&lineage, &request)?;
     printer.info(format_args!("Renewing using Le_API={}", ca.server));
     let job = (&request, &ca, &settings.limits);
-    issue::run_one(
+    let result = issue::run_one(
         job,
         &lineage,
         settings.ca_bundle.as_deref(),
         globals,
         printer,
     )
-    .await
+    .await;
+    // acme.sh's `renew` outside `renewAll`: one message for this certificate, at its level,
+    // named by its domain (`Le_Domain`).
+    let notifier = notifier(settings, globals);
+    if notifier.config.active() {
+        let event = Event {
+            domain: domain.to_owned(),
+            ..event(&lineage, &result)
+        };
+        if let Some(message) = notify::for_one(&notifier.config, event) {
+            set_notify::deliver(&notifier, &message, printer, "warning").await;
+        }
+    }
+    result
+}
+
+/// How the renewal commands notify (`account.conf`'s settings, `--hook-timeout`, the run's
+/// `--ca-bundle`).
+fn notifier(settings: &RenewSettings, globals: &Globals) -> Notifier {
+    settings::notifier(globals, settings.ca_bundle.clone(), settings.limits.hook)
+}
+
+/// The notification event of one lineage's result: named by its folder as acme.sh names it,
+/// with the CA and next renewal time its conf now holds.
+fn event(lineage: &Lineage, result: &Result<Outcome, Failure>) -> Event {
+    let (kind, error) = match result {
+        Ok(Outcome::Done) => (Kind::Renewed, None),
+        Ok(Outcome::Skipped) => (Kind::Skipped, None),
+        Err(failure) => (Kind::Failed, Some(format!("{:#}", failure.error))),
+    };
+    let name = lineage.dir.file_name().map_or_else(
+        || lineage.domain.clone(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let record = DomainRecord::load(&lineage.conf()).ok().flatten();
+    Event {
+        kind,
+        domain: name,
+        ca: record.as_ref().and_then(DomainRecord::api),
+        error,
+        next_attempt: record
+            .filter(|_| kind != Kind::Failed)
+            .map(|r| r.next_renew_time_str())
+            .filter(|t| !t.is_empty()),
+    }
 }
 
 /// What the fleet pass decided for one lineage from its conf.
@@ -106,6 +153,9 @@ pub(crate) async fn run_all(
     let now = jiff::Timestamp::now().as_second();
     let found = scan::lineages(&globals.home.cert_home)?;
     let stop = AtomicBool::new(false);
+    let notifier = notifier(settings, globals);
+    // Every lineage's result, for the notifications sent at the end (acme.sh's `renewAll`).
+    let events = RefCell::new(Vec::new());
     let mut failed = None;
     let mut failures = 0_usize;
     let mut worked = false;
@@ -116,24 +166,35 @@ pub(crate) async fn run_all(
             // After a signal no further lineage is started; those in flight clean up.
             .take_while(|_| std::future::ready(session.interrupt.received().is_none()))
             .filter_map(|found| {
-                let domain = found.main_domain;
+                let lineage = found.lineage.clone();
                 let planned = plan(found.lineage, now, settings.force);
+                let events = &events;
+                let active = notifier.config.active();
                 async move {
                     match planned {
                         Ok(Some(Plan::Skip(line))) => {
                             printer.info(line);
+                            if active {
+                                events
+                                    .borrow_mut()
+                                    .push(event(&lineage, &Ok(Outcome::Skipped)));
+                            }
                             None
                         }
                         Ok(None) => None,
                         Ok(Some(Plan::Work(lineage, record))) => Some(Ok((lineage, record))),
-                        Err(e) => Some(Err((domain, e))),
+                        Err(e) => Some(Err((lineage, e))),
                     }
                 }
             })
             .map(|item| renew_one(&session, item, settings, printer, &stop))
             .buffer_unordered(settings.parallel),
     );
-    while let Some((domain, result)) = work.next().await {
+    while let Some((lineage, result)) = work.next().await {
+        let domain = &lineage.domain;
+        if notifier.config.active() {
+            events.borrow_mut().push(event(&lineage, &result));
+        }
         worked |= !matches!(result, Ok(Outcome::Skipped));
         match result {
             Ok(Outcome::Done) => {}
@@ -155,6 +216,9 @@ pub(crate) async fn run_all(
     if worked {
         super::warn_unhonoured(globals, printer);
     }
+    for message in notify::for_run(&notifier.config, &events.into_inner()) {
+        set_notify::deliver(&notifier, &message, printer, "warning").await;
+    }
     if cron {
         printer.info("===End cron===");
     }
@@ -173,18 +237,18 @@ pub(crate) async fn run_all(
 /// Renew one planned lineage (or report why it cannot be planned).
 async fn renew_one(
     session: &Session,
-    item: Result<(Lineage, DomainRecord), (String, Failure)>,
+    item: Result<(Lineage, DomainRecord), (Lineage, Failure)>,
     settings: &RenewSettings,
     printer: &Printer,
     stop: &AtomicBool,
-) -> (String, Result<Outcome, Failure>) {
+) -> (Lineage, Result<Outcome, Failure>) {
     let (lineage, record) = match item {
         Ok(work) => work,
-        Err((domain, failure)) => return (domain, Err(failure)),
+        Err((lineage, failure)) => return (lineage, Err(failure)),
     };
     let domain = lineage.domain.clone();
     if stop.load(Ordering::Relaxed) {
-        return (domain, Ok(Outcome::Skipped));
+        return (lineage, Ok(Outcome::Skipped));
     }
     let printer = if settings.parallel > 1 {
         printer.prefixed(&domain)
@@ -204,7 +268,7 @@ async fn renew_one(
         },
         Err(e) => Err(Failure::from(e).detail(format!("conf: {}", lineage.conf().display()))),
     };
-    (domain, result)
+    (lineage, result)
 }
 
 /// A conf renews only the lineage of the folder it lives in: its `Le_Domain` and key type

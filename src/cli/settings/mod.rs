@@ -7,6 +7,7 @@ mod deploy;
 mod install;
 mod issue;
 mod list;
+mod notify;
 mod renew;
 mod revoke;
 
@@ -14,6 +15,7 @@ pub(crate) use deploy::DeploySettings;
 pub(crate) use install::InstallSettings;
 pub(crate) use issue::IssueSettings;
 pub(crate) use list::{Format, InfoSettings, ListSettings, RemoveSettings};
+pub(crate) use notify::{SetNotifySettings, notifier};
 pub(crate) use renew::RenewSettings;
 pub(crate) use revoke::RevokeSettings;
 

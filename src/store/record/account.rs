@@ -11,10 +11,14 @@ const CA_BUNDLE: &str = "CA_BUNDLE";
 const EMAIL: &str = "ACCOUNT_EMAIL";
 const CERT_HOME: &str = "CERT_HOME";
 const LOG_FILE: &str = "LOG_FILE";
+const NOTIFY_HOOK: &str = "NOTIFY_HOOK";
+const NOTIFY_LEVEL: &str = "NOTIFY_LEVEL";
+const NOTIFY_MODE: &str = "NOTIFY_MODE";
+const NOTIFY_SOURCE: &str = "NOTIFY_SOURCE";
 
 /// Saved settings acmers does not act on yet, with what each one does (docs/compat.md,
 /// "Saved settings not honoured yet").
-const UNHONOURED: &[(&str, &str)] = &[("NOTIFY_HOOK", "notifications")];
+const UNHONOURED: &[(&str, &str)] = &[];
 
 /// `account.conf`, over its parsed conf.
 #[derive(Clone, Debug, Default)]
@@ -121,6 +125,37 @@ impl AccountConf {
     /// `LOG_FILE`: the log file.
     pub fn log_file(&self) -> Option<PathBuf> {
         self.path(LOG_FILE)
+    }
+
+    /// `NOTIFY_HOOK`, `NOTIFY_LEVEL`, `NOTIFY_MODE`, `NOTIFY_SOURCE` as saved by
+    /// `--set-notify` (acme.sh's `setnotify`), each `None` when missing or empty.
+    pub fn notify(&self) -> [Option<String>; 4] {
+        [NOTIFY_HOOK, NOTIFY_LEVEL, NOTIFY_MODE, NOTIFY_SOURCE].map(|key| self.get(key))
+    }
+
+    /// Save the `--set-notify` settings given (`None`: unchanged); a hook of `Some("")` is
+    /// removed (acme.sh's `_clearaccountconf`).
+    pub fn set_notify(
+        &mut self,
+        hook: Option<&str>,
+        level: Option<u8>,
+        mode: Option<u8>,
+        source: Option<&str>,
+    ) {
+        if let Some(level) = level {
+            self.conf.set(NOTIFY_LEVEL, &level.to_string());
+        }
+        if let Some(mode) = mode {
+            self.conf.set(NOTIFY_MODE, &mode.to_string());
+        }
+        if let Some(source) = source {
+            self.conf.set(NOTIFY_SOURCE, source);
+        }
+        match hook {
+            Some("") => self.conf.remove(NOTIFY_HOOK),
+            Some(hook) => self.conf.set(NOTIFY_HOOK, hook),
+            None => {}
+        }
     }
 
     /// A provider or plugin setting saved after a successful issuance: `SAVED_<name>`, else a

@@ -218,7 +218,7 @@ impl Drop for FakeAcme {
     }
 }
 
-fn server_config(tls: &LocalTls) -> Arc<rustls::ServerConfig> {
+pub(crate) fn server_config(tls: &LocalTls) -> Arc<rustls::ServerConfig> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let chain = vec![CertificateDer::from_pem_slice(tls.cert_pem.as_bytes()).expect("cert")];
