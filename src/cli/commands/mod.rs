@@ -14,7 +14,13 @@ pub(crate) mod set_notify;
 
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
+use anyhow::anyhow;
+
+use crate::cli::error::Failure;
 use crate::cli::settings::Globals;
+use crate::store::record::DomainRecord;
+use crate::store::trust::Policy;
+use crate::store::{Lineage, journal, lock, scan};
 
 pub(crate) use crate::lineage::Outcome;
 
@@ -37,4 +43,37 @@ pub(crate) fn warn_unhonoured(globals: &Globals, printer: &Printer) {
             keys.join(", ")
         ));
     }
+}
+
+/// An issued lineage, locked (waiting up to `lock_timeout`), its interrupted update finished,
+/// and its record: what `--install-cert` and `--deploy` work on.
+///
+/// # Errors
+///
+/// `domain` is not an issued certificate; its lock stays taken; the home cannot be read.
+pub(crate) async fn locked_issued(
+    globals: &Globals,
+    (domain, ecc): (&str, bool),
+    lock_timeout: std::time::Duration,
+) -> Result<(Lineage, lock::Lock, DomainRecord), Failure> {
+    let lineage = scan::resolve(&globals.home.cert_home, domain, ecc)?;
+    let not_issued = || {
+        Failure::from(anyhow!("'{domain}' is not an issued domain"))
+            .hint("issue it first with `--issue`")
+    };
+    let load = || DomainRecord::load_trusted(&lineage.conf(), Policy::current());
+    if !load()?.is_some_and(|r| r.is_issued()) {
+        return Err(not_issued());
+    }
+    let held = lock::lock(&lineage.dir, lock_timeout)
+        .await?
+        .ok_or_else(|| {
+            anyhow!(
+                "another acmers process is working on `{}`; try again later",
+                lineage.dir.display()
+            )
+        })?;
+    journal::roll_forward(&lineage.dir)?;
+    let record = load()?.ok_or_else(not_issued)?;
+    Ok((lineage, held, record))
 }
