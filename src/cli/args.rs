@@ -72,6 +72,15 @@ pub(crate) struct Args {
     /// Save the notification settings (`--notify-*`) and send a test message
     #[arg(long, help_heading = "Commands")]
     pub set_notify: bool,
+    /// Install acmers as `<home>/acme.sh`, with its alias file, profile line and cron line
+    #[arg(long, help_heading = "Commands")]
+    pub install: bool,
+    /// Remove the copy, alias file, profile line and cron line (certificates are kept)
+    #[arg(long, help_heading = "Commands")]
+    pub uninstall: bool,
+    /// Explain how acmers is upgraded (its package or `cargo install`); changes nothing
+    #[arg(long, help_heading = "Commands")]
+    pub upgrade: bool,
     /// Show this help
     #[arg(short = 'h', long, help_heading = "Commands")]
     pub help: bool,
@@ -164,6 +173,9 @@ pub(crate) struct Args {
         help_heading = "CA"
     )]
     pub order_timeout: u64,
+    /// --install: an existing account key to use (saved as ACCOUNT_KEY_PATH)
+    #[arg(long = "accountkey", value_name = "FILE", help_heading = "CA")]
+    pub account_key: Option<PathBuf>,
 
     /// Domain key: ec-256 (default), ec-384, ec-521, 2048, 3072, 4096, 8192
     #[arg(
@@ -295,6 +307,12 @@ pub(crate) struct Args {
         help_heading = "Files"
     )]
     pub cert_home: Option<PathBuf>,
+    /// --install: add no cron line
+    #[arg(long, help_heading = "Files")]
+    pub nocron: bool,
+    /// --install: leave the shell profile alone
+    #[arg(long, help_heading = "Files")]
+    pub noprofile: bool,
 
     /// Show protocol steps on stderr (level 1–3)
     #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", value_parser = clap::value_parser!(u8).range(1..=3), help_heading = "Output")]
@@ -371,6 +389,12 @@ pub(crate) enum Command {
     SetDefaultCa,
     /// `--set-notify`
     SetNotify,
+    /// `--install`
+    Install,
+    /// `--uninstall`
+    Uninstall,
+    /// `--upgrade`
+    Upgrade,
     /// `-h`/`--help`, or no arguments at all
     Help,
     /// `-v`/`--version`
@@ -396,6 +420,9 @@ impl Command {
             Self::InstallSystemdTimer => "--install-systemd-timer",
             Self::SetDefaultCa => "--set-default-ca",
             Self::SetNotify => "--set-notify",
+            Self::Install => "--install",
+            Self::Uninstall => "--uninstall",
+            Self::Upgrade => "--upgrade",
             Self::Help => "--help",
             Self::Version => "--version",
         }
@@ -501,6 +528,9 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("install_systemd_timer", Command::InstallSystemdTimer),
         ("set_default_ca", Command::SetDefaultCa),
         ("set_notify", Command::SetNotify),
+        ("install", Command::Install),
+        ("uninstall", Command::Uninstall),
+        ("upgrade", Command::Upgrade),
         ("help", Command::Help),
         ("version", Command::Version),
     ]

@@ -4,6 +4,7 @@ pub(crate) mod args;
 pub(crate) mod commands;
 pub(crate) mod error;
 pub(crate) mod exit_code;
+pub(crate) mod function_call;
 pub(crate) mod printer;
 pub(crate) mod settings;
 
@@ -34,6 +35,13 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         Printer::default().raw(args::help());
         return ExitCode::SUCCESS;
     }
+    let argv = match function_call::rewrite(argv) {
+        Ok(argv) => argv,
+        Err(e) => {
+            Printer::new(false, &env).error(format_args!("error: {e}"));
+            return ExitCode::from(exit_code::ERROR);
+        }
+    };
     let parsed = match args::parse(argv) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -61,6 +69,10 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
                 "{PROJECT_URL}\nv{}",
                 env!("CARGO_PKG_VERSION")
             ));
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Upgrade) => {
+            printer.info(commands::setup::UPGRADE_NOTE);
             return ExitCode::SUCCESS;
         }
         Some(command) => command,
@@ -113,6 +125,10 @@ fn run(
             runtime()?.block_on(commands::renew::run_one(&settings, globals, printer))
         }
         Command::RenewAll | Command::Cron => {
+            let env = |key: &str| std::env::var(key).ok();
+            if command == Command::Cron && commands::setup::auto_upgrade(globals, &env) {
+                printer.info(commands::setup::UPGRADE_NOTE);
+            }
             let settings = settings::RenewSettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::renew::run_all(
                 &settings,
@@ -156,8 +172,13 @@ fn run(
         Command::InstallCronjob => commands::schedule::cron::install(globals, printer),
         Command::UninstallCronjob => commands::schedule::cron::uninstall(printer),
         Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),
+        Command::Install => {
+            let settings = settings::SetupSettings::resolve(&parsed.args);
+            commands::setup::install(&settings, globals, printer)
+        }
+        Command::Uninstall => commands::setup::uninstall(globals, printer),
         // Handled before settings are resolved.
-        Command::Help | Command::Version => Ok(Outcome::Done),
+        Command::Help | Command::Version | Command::Upgrade => Ok(Outcome::Done),
     }
 }
 

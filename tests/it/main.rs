@@ -9,6 +9,8 @@
 //! - [`revoke`]: `--revoke` against Pebble (account key, reason, domain-key fallback).
 //! - [`schedule`]: `--install-cronjob`/`--uninstall-cronjob` with a fake `crontab`, and
 //!   `--install-systemd-timer` into `ACMERS_SYSTEMD_DIR`.
+//! - [`install`]: `--install`/`--uninstall`/`--upgrade` and the function-call form, into
+//!   throwaway homes with the fake `crontab` and a throwaway `$HOME`.
 //! - [`stuck_order`]: an order stuck in `processing` on the fake server, then resumed.
 //! - [`cli`]: help, version, usage errors, `--set-default-ca` and the output format (no CA).
 //! - [`account`]: the default CA from account.conf, a forgotten account registered again,
@@ -52,6 +54,7 @@ mod dns_pdns;
 mod first_issue;
 mod hostile;
 mod inspect;
+mod install;
 mod issue;
 mod notify;
 mod plugin;

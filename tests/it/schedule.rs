@@ -16,7 +16,7 @@ use crate::support::acmers::Acmers;
 
 /// The fake `crontab`: `-l` prints the stored file (or "no crontab for <user>", exit 1),
 /// `-` stores stdin. `FAKE_CRONTAB_LIST_FAILS` makes `-l` fail another way.
-const FAKE_CRONTAB: &str = r#"#!/bin/sh
+pub(crate) const FAKE_CRONTAB: &str = r#"#!/bin/sh
 # Test double for crontab(1): the crontab lives in $FAKE_CRONTAB_FILE only.
 case "$1" in
 -l)

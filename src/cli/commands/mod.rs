@@ -11,6 +11,7 @@ pub(crate) mod revoke;
 pub(crate) mod schedule;
 pub(crate) mod set_default_ca;
 pub(crate) mod set_notify;
+pub(crate) mod setup;
 
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;

@@ -52,11 +52,12 @@ impl CronCommand {
 
     /// `"<exe>" --cron --home "<home>" [--config-home "<dir>"]`, every path written by `quote`.
     pub(crate) fn render(&self, quote: fn(&str) -> String) -> anyhow::Result<String> {
-        let mut line = format!(
-            "{} --cron --home {}",
-            quote(text(&self.exe)?),
-            quote(text(&self.home)?)
-        );
+        Ok(quote(text(&self.exe)?) + &self.render_args(quote)?)
+    }
+
+    /// What follows the program: ` --cron --home "<home>" [--config-home "<dir>"]`.
+    pub(crate) fn render_args(&self, quote: fn(&str) -> String) -> anyhow::Result<String> {
+        let mut line = format!(" --cron --home {}", quote(text(&self.home)?));
         if let Some(config) = &self.config_home {
             line.push_str(" --config-home ");
             line.push_str(&quote(text(config)?));
@@ -64,6 +65,10 @@ impl CronCommand {
         Ok(line)
     }
 }
+
+/// The name of the copy `--install` makes in the home, which acme.sh's cron line, its alias
+/// and existing scripts run (acme.sh's `PROJECT_ENTRY`).
+pub(crate) const ENTRY: &str = "acme.sh";
 
 /// A path as text that a one-line crontab entry or unit file can hold.
 fn text(path: &Path) -> anyhow::Result<&str> {

@@ -10,6 +10,7 @@ mod list;
 mod notify;
 mod renew;
 mod revoke;
+mod setup;
 
 pub(crate) use deploy::DeploySettings;
 pub(crate) use install::InstallSettings;
@@ -18,6 +19,7 @@ pub(crate) use list::{Format, InfoSettings, ListSettings, RemoveSettings};
 pub(crate) use notify::{SetNotifySettings, notifier};
 pub(crate) use renew::RenewSettings;
 pub(crate) use revoke::RevokeSettings;
+pub(crate) use setup::SetupSettings;
 
 use std::path::{Path, PathBuf};
 

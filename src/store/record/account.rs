@@ -122,6 +122,25 @@ impl AccountConf {
         self.path(CERT_HOME)
     }
 
+    /// Save what `--install` records (acme.sh's `install`): `ACCOUNT_EMAIL`, `CERT_HOME` and
+    /// `ACCOUNT_KEY_PATH`, each only when given.
+    pub fn set_install(
+        &mut self,
+        email: Option<&str>,
+        cert_home: Option<&str>,
+        account_key: Option<&str>,
+    ) {
+        for (key, value) in [
+            (EMAIL, email),
+            (CERT_HOME, cert_home),
+            ("ACCOUNT_KEY_PATH", account_key),
+        ] {
+            if let Some(value) = value {
+                self.conf.set(key, value);
+            }
+        }
+    }
+
     /// `LOG_FILE`: the log file.
     pub fn log_file(&self) -> Option<PathBuf> {
         self.path(LOG_FILE)

@@ -1,7 +1,8 @@
 //! `--install-cronjob` and `--uninstall-cronjob`: the daily line in the user's crontab,
 //! read with `crontab -l` and written back with `crontab -` (acme.sh's `installcronjob`).
 //!
-//! - The line is `<M> <H> * * * "<exe>" --cron --home "<home>" [--config-home "<dir>"] > /dev/null`.
+//! - The line is `<M> <H> * * * "<exe>" --cron --home "<home>" [--config-home "<dir>"] > /dev/null`
+//!   (`"<home>"/acme.sh` for the copy `--install` makes, as acme.sh writes it).
 //! - It is added only when no line runs acmers' or acme.sh's `--cron` already (a line that
 //!   contains `--cron` and `acmers`, `acme.sh` or this executable's path); comment lines do
 //!   not count and are never removed.
@@ -16,7 +17,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, anyhow, bail};
 
-use super::{CronCommand, find_program, spread};
+use super::{CronCommand, ENTRY, find_program, spread, text};
 use crate::cli::commands::Outcome;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
@@ -24,8 +25,12 @@ use crate::cli::settings::Globals;
 
 /// Run `--install-cronjob`.
 pub(crate) fn install(globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
-    let cmd = CronCommand::current(&globals.home)?;
-    let line = cron_line(&cmd, jiff::Timestamp::now().as_second())?;
+    add(&CronCommand::current(&globals.home)?, printer)
+}
+
+/// Add the daily line that runs `cmd` (`--install-cronjob`, and `--install` with its copy).
+pub(crate) fn add(cmd: &CronCommand, printer: &Printer) -> Result<Outcome, Failure> {
+    let line = cron_line(cmd, jiff::Timestamp::now().as_second())?;
     let Some(crontab) = crontab_program() else {
         return Err(Failure::from(anyhow!(
             "crontab/fcrontab doesn't exist, so we cannot install cron jobs"
@@ -80,17 +85,25 @@ pub(crate) fn uninstall(printer: &Printer) -> Result<Outcome, Failure> {
     Ok(Outcome::Done)
 }
 
-fn crontab_program() -> Option<PathBuf> {
+/// `crontab` on `PATH`, else `fcrontab`.
+pub(crate) fn crontab_program() -> Option<PathBuf> {
     let path = std::env::var_os("PATH");
     find_program("crontab", path.as_deref()).or_else(|| find_program("fcrontab", path.as_deref()))
 }
 
-/// The crontab line for `cmd`, at the minute and hour of `epoch` (see [`spread`]).
+/// The crontab line for `cmd`, at the minute and hour of `epoch` (see [`spread`]). When
+/// `cmd` runs the installed copy `<home>/acme.sh`, the program is written as acme.sh's
+/// `installcronjob` writes it: `"<home>"/acme.sh`.
 pub(crate) fn cron_line(cmd: &CronCommand, epoch: i64) -> anyhow::Result<String> {
     let (minute, hour) = spread(epoch);
+    let program = if cmd.exe == cmd.home.join(ENTRY) {
+        format!("{}/{ENTRY}", cron_quote(text(&cmd.home)?))
+    } else {
+        cron_quote(text(&cmd.exe)?)
+    };
     Ok(format!(
-        "{minute} {hour} * * * {} > /dev/null",
-        cmd.render(cron_quote)?
+        "{minute} {hour} * * * {program}{} > /dev/null",
+        cmd.render_args(cron_quote)?
     ))
 }
 

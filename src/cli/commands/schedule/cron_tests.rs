@@ -13,6 +13,17 @@ fn line_has_acmesh_shape() {
     );
 }
 
+/// The copy `--install` makes is written as acme.sh's `installcronjob` writes it.
+#[test]
+fn line_for_the_installed_copy_is_acmesh_exact() {
+    let home = Home::new("/h".into(), Some("/c".into()), None);
+    let cmd = CronCommand::new("/h/acme.sh".into(), &home).unwrap();
+    assert_eq!(
+        cron_line(&cmd, 61).unwrap(),
+        r#"1 1 * * * "/h"/acme.sh --cron --home "/h" --config-home "/c" > /dev/null"#
+    );
+}
+
 #[test]
 fn quoting_survives_the_shell_and_cron() {
     assert_eq!(cron_quote("/a b/c"), r#""/a b/c""#);

@@ -1,0 +1,41 @@
+//! The function-call table: names become flags, helpers and unknown words are refused.
+
+use super::*;
+
+fn argv(words: &[&str]) -> Vec<OsString> {
+    std::iter::once("acmers")
+        .chain(words.iter().copied())
+        .map(OsString::from)
+        .collect()
+}
+
+#[test]
+fn function_names_become_their_flags() {
+    assert_eq!(
+        rewrite(argv(&["install", "--nocron"])),
+        Ok(argv(&["--install", "--nocron"]))
+    );
+    assert_eq!(rewrite(argv(&["renewAll"])), Ok(argv(&["--renew-all"])));
+    assert_eq!(rewrite(argv(&["showhelp"])), Ok(argv(&["--help"])));
+}
+
+#[test]
+fn dashed_lines_are_unchanged() {
+    assert_eq!(
+        rewrite(argv(&["--issue", "install"])),
+        Ok(argv(&["--issue", "install"]))
+    );
+    assert_eq!(rewrite(argv(&[])), Ok(argv(&[])));
+}
+
+#[test]
+fn helpers_and_unknown_words_are_refused() {
+    assert_eq!(
+        rewrite(argv(&["_date2time", "x"])),
+        Err(FunctionCallError::Internal("_date2time".into()))
+    );
+    assert_eq!(
+        rewrite(argv(&["renewall"])),
+        Err(FunctionCallError::Unknown("renewall".into()))
+    );
+}
