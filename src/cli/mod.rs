@@ -176,7 +176,10 @@ fn run(
             let settings = settings::SetupSettings::resolve(&parsed.args);
             commands::setup::install(&settings, globals, printer)
         }
-        Command::Uninstall => commands::setup::uninstall(globals, printer),
+        Command::Uninstall => {
+            let settings = settings::SetupSettings::resolve(&parsed.args);
+            commands::setup::uninstall(&settings, globals, printer)
+        }
         // Handled before settings are resolved.
         Command::Help | Command::Version | Command::Upgrade => Ok(Outcome::Done),
     }

@@ -204,6 +204,17 @@ fn nocron_and_noprofile_leave_crontab_and_profile_alone() {
     assert_eq!(sb.profile(), "export A=1");
     assert!(!sb.env_file().exists());
     assert_eq!(sb.read(&sb.crontab), OTHER_JOBS);
+
+    // `--uninstall --nocron` leaves a cron line alone too.
+    fs::write(sb.bin.join("crontab"), FAKE_CRONTAB).expect("crontab back");
+    fs::set_permissions(sb.bin.join("crontab"), fs::Permissions::from_mode(0o755)).expect("chmod");
+    let jobs =
+        format!("{OTHER_JOBS}1 2 * * * \"{home}\"/acme.sh --cron --home \"{home}\" > /dev/null\n");
+    fs::write(&sb.crontab, &jobs).expect("seed our line");
+    sb.acmers(&["--uninstall", "--home", &home, "--nocron"])
+        .assert_code(0);
+    assert_eq!(sb.read(&sb.crontab), jobs);
+    assert!(!sb.copy().exists());
 }
 
 #[test]

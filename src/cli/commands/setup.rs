@@ -90,11 +90,17 @@ fn install_alias(home: &Home, printer: &Printer) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Run `--uninstall`: the cron line, the profile line, `acme.sh.env` and the copy go;
-/// certificates and confs stay.
-pub(crate) fn uninstall(globals: &Globals, printer: &Printer) -> Result<Outcome, Failure> {
+/// Run `--uninstall`: the cron line (unless `--nocron`, as acme.sh's `uninstall`), the
+/// profile line, `acme.sh.env` and the copy go; certificates and confs stay.
+pub(crate) fn uninstall(
+    settings: &SetupSettings,
+    globals: &Globals,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
     let home = &absolute(&globals.home)?;
-    cron::uninstall(printer)?;
+    if !settings.nocron {
+        cron::uninstall(printer)?;
+    }
     let env_file = profile::env_file(home);
     let env = |key: &str| std::env::var(key).ok();
     if let Some(file) = profile::detect(&env)
@@ -105,9 +111,7 @@ pub(crate) fn uninstall(globals: &Globals, printer: &Printer) -> Result<Outcome,
     for file in [env_file, home.working_dir.join(ENTRY)] {
         match std::fs::remove_file(&file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Failure::from(
-                    anyhow::Error::new(e).context(format!("cannot remove `{}`", file.display())),
-                ));
+                Err(e).with_context(|| format!("cannot remove `{}`", file.display()))?;
             }
             _ => {}
         }

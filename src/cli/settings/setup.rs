@@ -1,13 +1,14 @@
-//! `--install`: what to install besides the copy (acme.sh's `install` arguments).
+//! `--install` and `--uninstall`: what to do besides the copy (acme.sh's `install` and
+//! `uninstall` arguments).
 
 use std::path::PathBuf;
 
 use crate::cli::args::Args;
 
-/// Resolved `--install` options.
+/// Resolved `--install`/`--uninstall` options.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SetupSettings {
-    /// `--nocron`: add no cron line.
+    /// `--nocron`: add (or remove) no cron line.
     pub nocron: bool,
     /// `--noprofile`: leave the shell profile alone.
     pub noprofile: bool,
@@ -21,7 +22,7 @@ pub(crate) struct SetupSettings {
 }
 
 impl SetupSettings {
-    /// Resolve `--install` from the command line.
+    /// Resolve `--install`/`--uninstall` from the command line.
     pub(crate) fn resolve(args: &Args) -> Self {
         Self {
             nocron: args.nocron,
