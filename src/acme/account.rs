@@ -26,6 +26,33 @@ pub struct Eab {
     pub hmac_key: Vec<u8>,
 }
 
+impl Eab {
+    /// Credentials from the text a CA hands out: the HMAC key in base64url or standard
+    /// base64, padded or not (acme.sh's `_regAccount` accepts both). `None` when the key is
+    /// empty or not base64.
+    pub fn from_text(kid: &str, hmac_key: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let url_safe: String = hmac_key
+            .trim()
+            .trim_end_matches('=')
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                c => c,
+            })
+            .collect();
+        let hmac_key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(url_safe)
+            .ok()
+            .filter(|k| !k.is_empty())?;
+        Some(Self {
+            kid: kid.to_owned(),
+            hmac_key,
+        })
+    }
+}
+
 impl std::fmt::Debug for Eab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Eab")
@@ -132,6 +159,18 @@ impl Account {
         contact: Vec<String>,
         url: String,
     ) -> Self {
+        Self::existing_bound(client, key, contact, url, None)
+    }
+
+    /// [`Account::existing`], registered again with `eab` when the CA has forgotten it (a CA
+    /// that requires external account binding).
+    pub fn existing_bound(
+        client: Arc<Client>,
+        key: Arc<dyn Signer>,
+        contact: Vec<String>,
+        url: String,
+        eab: Option<Eab>,
+    ) -> Self {
         let foreign = match (
             Url::parse(&url),
             Url::parse(&client.directory().new_account),
@@ -139,7 +178,7 @@ impl Account {
             (Ok(a), Ok(b)) => a.origin() != b.origin(),
             _ => true,
         };
-        Self::build(client, key, contact, None, url, foreign)
+        Self::build(client, key, contact, eab, url, foreign)
     }
 
     fn build(

@@ -72,6 +72,9 @@ pub(crate) struct Args {
     /// Save the notification settings (`--notify-*`) and send a test message
     #[arg(long, help_heading = "Commands")]
     pub set_notify: bool,
+    /// Register the account at the CA (or find it), and print its key thumbprint
+    #[arg(long, help_heading = "Commands")]
+    pub register_account: bool,
     /// Show this help
     #[arg(short = 'h', long, help_heading = "Commands")]
     pub help: bool,
@@ -164,6 +167,17 @@ pub(crate) struct Args {
         help_heading = "CA"
     )]
     pub order_timeout: u64,
+    /// External account binding key id (with --eab-hmac-key; saved in ca.conf)
+    #[arg(long, value_name = "KID", help_heading = "CA")]
+    pub eab_kid: Option<String>,
+    /// External account binding HMAC key, base64url or base64 (may start with `-`)
+    #[arg(
+        long,
+        value_name = "KEY",
+        allow_hyphen_values = true,
+        help_heading = "CA"
+    )]
+    pub eab_hmac_key: Option<String>,
 
     /// Domain key: ec-256 (default), ec-384, ec-521, 2048, 3072, 4096, 8192
     #[arg(
@@ -371,6 +385,8 @@ pub(crate) enum Command {
     SetDefaultCa,
     /// `--set-notify`
     SetNotify,
+    /// `--register-account`
+    RegisterAccount,
     /// `-h`/`--help`, or no arguments at all
     Help,
     /// `-v`/`--version`
@@ -396,6 +412,7 @@ impl Command {
             Self::InstallSystemdTimer => "--install-systemd-timer",
             Self::SetDefaultCa => "--set-default-ca",
             Self::SetNotify => "--set-notify",
+            Self::RegisterAccount => "--register-account",
             Self::Help => "--help",
             Self::Version => "--version",
         }
@@ -501,6 +518,7 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("install_systemd_timer", Command::InstallSystemdTimer),
         ("set_default_ca", Command::SetDefaultCa),
         ("set_notify", Command::SetNotify),
+        ("register_account", Command::RegisterAccount),
         ("help", Command::Help),
         ("version", Command::Version),
     ]

@@ -124,6 +124,14 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<challenge::Error>() {
             return challenge_hint(e).map(str::to_owned);
         }
+        if let Some(lineage::Error::EabRequired { .. }) = cause.downcast_ref::<lineage::Error>() {
+            return Some(
+                "pass the CA's binding with `--eab-kid KID --eab-hmac-key KEY` (saved in \
+                 ca.conf for later runs), e.g. `--register-account --eab-kid KID --eab-hmac-key \
+                 KEY`"
+                    .into(),
+            );
+        }
         if let Some(store::Error::Untrusted { .. }) = cause.downcast_ref::<store::Error>() {
             return Some(
                 "as root, acmers uses only files and folders that root owns and no other user \

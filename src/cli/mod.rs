@@ -153,6 +153,10 @@ fn run(
             let settings = settings::RevokeSettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::revoke::run(&settings, globals, printer))
         }
+        Command::RegisterAccount => {
+            let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
+            runtime()?.block_on(commands::account::register(&settings, globals, printer))
+        }
         Command::InstallCronjob => commands::schedule::cron::install(globals, printer),
         Command::UninstallCronjob => commands::schedule::cron::uninstall(printer),
         Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),

@@ -121,6 +121,12 @@ pub enum Error {
         /// How long we waited.
         secs: u64,
     },
+    /// The CA's directory says `externalAccountRequired` and no binding is given or saved.
+    #[error("the CA `{server}` requires external account binding for a new account")]
+    EabRequired {
+        /// The directory URL.
+        server: String,
+    },
     /// The run could not be set up (the CA bundle, the TLS configuration, signal handlers).
     #[error("{what}")]
     Setup {

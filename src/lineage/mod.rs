@@ -28,7 +28,7 @@ mod session;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-pub use account::{AccountState, key_hash};
+pub use account::{AccountState, key_hash, register};
 pub use deploy::deploy;
 pub use error::{AtCa, CaError, Error};
 pub use files::damage;
@@ -131,6 +131,9 @@ pub struct Ca {
     pub account_key_type: KeyType,
     /// Account contact email.
     pub email: Option<String>,
+    /// External account binding from the command line (`--eab-kid`, `--eab-hmac-key`),
+    /// saved in `ca.conf` at registration; else the saved one is used.
+    pub eab: Option<crate::acme::Eab>,
 }
 
 /// Where the standalone http-01 server listens.

@@ -128,6 +128,7 @@ impl IssueSettings {
                 server,
                 account_key_type,
                 email: email(args, globals),
+                eab: super::eab(args)?,
             },
             limits: limits(args),
             ca_bundle: ca_bundle(args, globals),

@@ -141,6 +141,7 @@ impl RenewSettings {
             server,
             account_key_type: self.account_key_type,
             email: self.email.clone(),
+            eab: None,
         };
         Ok((request, ca))
     }

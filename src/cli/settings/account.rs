@@ -1,0 +1,59 @@
+//! The account commands (`--register-account`) and the external account binding options
+//! every registering command takes.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Globals, SettingsError, ca_bundle, email, parse_key_type, resolve_server};
+use crate::acme::Eab;
+use crate::cli::args::Args;
+use crate::keys::KeyType;
+use crate::lineage::Ca;
+
+/// Everything an account command needs.
+#[derive(Clone, Debug)]
+pub(crate) struct AccountSettings {
+    /// The CA, the contact and the binding.
+    pub ca: Ca,
+    /// Extra trusted roots for the CA's HTTPS.
+    pub ca_bundle: Option<PathBuf>,
+    /// How long to wait for the account lock another process holds.
+    pub lock_timeout: Duration,
+}
+
+impl AccountSettings {
+    /// Resolve an account command: `--server` (else the default CA), `-m`,
+    /// `--accountkeylength` for a new key, `--eab-kid`/`--eab-hmac-key`.
+    pub(crate) fn resolve(args: &Args, globals: &Globals) -> Result<Self, SettingsError> {
+        let account_key_type = parse_key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
+        let server = resolve_server(
+            args.server.as_deref(),
+            args.staging,
+            &globals.account_conf,
+            KeyType::Ec256,
+        )?;
+        Ok(Self {
+            ca: Ca {
+                server,
+                account_key_type,
+                email: email(args, globals),
+                eab: eab(args)?,
+            },
+            ca_bundle: ca_bundle(args, globals),
+            lock_timeout: Duration::from_secs(args.lock_timeout),
+        })
+    }
+}
+
+/// `--eab-kid` with `--eab-hmac-key` (base64url or base64, padded or not), or neither.
+pub(crate) fn eab(args: &Args) -> Result<Option<Eab>, SettingsError> {
+    match (args.eab_kid.as_deref(), args.eab_hmac_key.as_deref()) {
+        (None, None) => Ok(None),
+        (Some(kid), Some(key)) if !kid.is_empty() => Eab::from_text(kid, key).map(Some).ok_or(
+            SettingsError::Eab("`--eab-hmac-key` is not a base64url or base64 key"),
+        ),
+        _ => Err(SettingsError::Eab(
+            "`--eab-kid` and `--eab-hmac-key` go together: pass both",
+        )),
+    }
+}
