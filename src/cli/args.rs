@@ -75,6 +75,15 @@ pub(crate) struct Args {
     /// Register the account at the CA (or find it), and print its key thumbprint
     #[arg(long, help_heading = "Commands")]
     pub register_account: bool,
+    /// Send the account's contact (`-m`) to the CA
+    #[arg(long, visible_alias = "updateaccount", help_heading = "Commands")]
+    pub update_account: bool,
+    /// Deactivate the account at the CA (its files move to `deactivated/`)
+    #[arg(long, help_heading = "Commands")]
+    pub deactivate_account: bool,
+    /// Roll the account over to a new key (`--accountkeylength`)
+    #[arg(long, help_heading = "Commands")]
+    pub update_account_key: bool,
     /// Show this help
     #[arg(short = 'h', long, help_heading = "Commands")]
     pub help: bool,
@@ -387,6 +396,12 @@ pub(crate) enum Command {
     SetNotify,
     /// `--register-account`
     RegisterAccount,
+    /// `--update-account`
+    UpdateAccount,
+    /// `--deactivate-account`
+    DeactivateAccount,
+    /// `--update-account-key`
+    UpdateAccountKey,
     /// `-h`/`--help`, or no arguments at all
     Help,
     /// `-v`/`--version`
@@ -413,6 +428,9 @@ impl Command {
             Self::SetDefaultCa => "--set-default-ca",
             Self::SetNotify => "--set-notify",
             Self::RegisterAccount => "--register-account",
+            Self::UpdateAccount => "--update-account",
+            Self::DeactivateAccount => "--deactivate-account",
+            Self::UpdateAccountKey => "--update-account-key",
             Self::Help => "--help",
             Self::Version => "--version",
         }
@@ -519,6 +537,9 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("set_default_ca", Command::SetDefaultCa),
         ("set_notify", Command::SetNotify),
         ("register_account", Command::RegisterAccount),
+        ("update_account", Command::UpdateAccount),
+        ("deactivate_account", Command::DeactivateAccount),
+        ("update_account_key", Command::UpdateAccountKey),
         ("help", Command::Help),
         ("version", Command::Version),
     ]

@@ -124,6 +124,11 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<challenge::Error>() {
             return challenge_hint(e).map(str::to_owned);
         }
+        if let Some(lineage::Error::NoAccount { .. }) = cause.downcast_ref::<lineage::Error>() {
+            return Some(
+                "register one first with `--register-account` (and the same `--server`)".into(),
+            );
+        }
         if let Some(lineage::Error::EabRequired { .. }) = cause.downcast_ref::<lineage::Error>() {
             return Some(
                 "pass the CA's binding with `--eab-kid KID --eab-hmac-key KEY` (saved in \

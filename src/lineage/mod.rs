@@ -12,6 +12,7 @@
 //! `deploy`, `keys`, `csr`, `cert`, `renew` and `interrupt`, and never the command layer.
 
 mod account;
+mod account_change;
 mod authorize;
 mod deploy;
 mod dns;
@@ -29,6 +30,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use account::{AccountState, key_hash, register};
+pub use account_change::{change_account_key, deactivate_account, update_account};
 pub use deploy::deploy;
 pub use error::{AtCa, CaError, Error};
 pub use files::damage;

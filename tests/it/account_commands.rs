@@ -1,5 +1,5 @@
 //! The account commands against a real Pebble (docs/accounts.md): `--register-account`,
-//! and external account binding at a Pebble that requires it (`--register-account` and
+//! `--update-account`, `--deactivate-account`, `--update-account-key`, and external account binding at a Pebble that requires it (`--register-account` and
 //! `--issue`, the binding saved in ca.conf, a forgotten account registered again with it).
 
 use std::fs;
@@ -142,4 +142,105 @@ fn reregistration_at_an_eab_ca_uses_the_saved_binding() {
         url.starts_with(&pebble.directory_url().replace("/dir", "/")),
         "ACCOUNT_URL={url}"
     );
+}
+
+#[test]
+fn update_account_sends_the_new_contact() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    at(&site.home, &pebble)
+        .args(["--register-account", "-m", "old@example.test"])
+        .run()
+        .assert_code(0);
+    at(&site.home, &pebble)
+        .args(["--update-account", "-m", "new@example.test"])
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Account update success for")
+        .assert_stdout_has("ACCOUNT_THUMBPRINT='");
+    let ca_dir = site.home.join("ca/127.0.0.1/dir");
+    assert_eq!(
+        read_conf(&ca_dir.join("ca.conf"))["CA_EMAIL"],
+        "new@example.test"
+    );
+    let json = read(&ca_dir.join("account.json"));
+    assert!(
+        json.contains("mailto:new@example.test") && !json.contains("old@"),
+        "the CA's account object: {json}"
+    );
+}
+
+#[test]
+fn deactivate_account_moves_the_account_away() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    at(&site.home, &pebble)
+        .arg("--register-account")
+        .run()
+        .assert_code(0);
+    let ca_dir = site.home.join("ca/127.0.0.1/dir");
+    let url = read_conf(&ca_dir.join("ca.conf"))["ACCOUNT_URL"].clone();
+    let key = read(&ca_dir.join("account.key"));
+    let id = url.rsplit('/').next().expect("id");
+    at(&site.home, &pebble)
+        .arg("--deactivate-account")
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Successfully deactivated account");
+    let moved = ca_dir.join("deactivated").join(id);
+    assert_eq!(read(&moved.join("account.key")), key);
+    assert_eq!(read_conf(&moved.join("ca.conf"))["ACCOUNT_URL"], url);
+    assert!(!ca_dir.join("account.key").exists() && !ca_dir.join("ca.conf").exists());
+
+    // The CA refuses the deactivated key: registering it again fails.
+    fs::copy(moved.join("account.key"), ca_dir.join("account.key")).expect("copy key back");
+    at(&site.home, &pebble)
+        .arg("--register-account")
+        .run()
+        .assert_code(1);
+    // No account left to deactivate.
+    fs::remove_file(ca_dir.join("account.key")).expect("remove key");
+    at(&site.home, &pebble)
+        .arg("--deactivate-account")
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("--register-account");
+}
+
+#[test]
+fn update_account_key_rolls_the_account_over() {
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    at(&site.home, &pebble)
+        .arg("--register-account")
+        .run()
+        .assert_code(0);
+    let ca_dir = site.home.join("ca/127.0.0.1/dir");
+    let before = read_conf(&ca_dir.join("ca.conf"));
+    let old_key = read(&ca_dir.join("account.key"));
+    at(&site.home, &pebble)
+        .arg("--update-account-key")
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("ACCOUNT_THUMBPRINT='");
+    let after = read_conf(&ca_dir.join("ca.conf"));
+    assert_ne!(read(&ca_dir.join("account.key")), old_key);
+    assert_eq!(after["ACCOUNT_URL"], before["ACCOUNT_URL"]);
+    assert_ne!(after["CA_KEY_HASH"], before["CA_KEY_HASH"]);
+    assert!(!ca_dir.join("account.key.next").exists());
+
+    // The CA knows the new key as the same account.
+    at(&site.home, &pebble)
+        .arg("--register-account")
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Already registered");
+    assert_eq!(
+        read_conf(&ca_dir.join("ca.conf"))["ACCOUNT_URL"],
+        before["ACCOUNT_URL"]
+    );
+    issue(&site.home, &pebble, "rolled.example.test")
+        .run()
+        .assert_code(0)
+        .assert_stdout_lacks("Registering account");
 }
