@@ -129,6 +129,11 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
                 "register one first with `--register-account` (and the same `--server`)".into(),
             );
         }
+        if let Some(lineage::Error::ZeroSslEmail) = cause.downcast_ref::<lineage::Error>() {
+            return Some(
+                "give an email address first: `--register-account -m my@example.com`".into(),
+            );
+        }
         if let Some(lineage::Error::EabRequired { .. }) = cause.downcast_ref::<lineage::Error>() {
             return Some(
                 "pass the CA's binding with `--eab-kid KID --eab-hmac-key KEY` (saved in \

@@ -123,6 +123,14 @@ async fn account(
                 .as_ref()
                 .and_then(|m| m.external_account_required)
                 == Some(true);
+            let eab = match (eab, &ca.zerossl_eab) {
+                (None, Some(endpoint)) => {
+                    let eab = zerossl_eab(&client, endpoint, email.as_deref(), progress).await?;
+                    record.set_eab(&eab.kid, &crate::acme::jws::b64(&eab.hmac_key));
+                    Some(eab)
+                }
+                (eab, _) => eab,
+            };
             if required && eab.is_none() {
                 return Err(Error::EabRequired {
                     server: ca.server.clone(),
@@ -153,6 +161,22 @@ async fn account(
         ca_dir,
         key_hash: hash,
     })
+}
+
+/// ZeroSSL's EAB credentials for `email` (acme.sh's `_regAccount`).
+async fn zerossl_eab(
+    client: &Client,
+    endpoint: &str,
+    email: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<Eab, Error> {
+    progress.info(&"No EAB credentials found for ZeroSSL, let's obtain them");
+    let email = email.ok_or(Error::ZeroSslEmail)?;
+    let at_endpoint = |e| Error::at_ca(e, endpoint);
+    let url = client.check_url(endpoint).map_err(at_endpoint)?;
+    crate::acme::zerossl::eab_credentials(client.http(), &url, email)
+        .await
+        .map_err(at_endpoint)
 }
 
 /// Write `account.json` and the account keys of `ca.conf`.

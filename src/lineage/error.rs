@@ -129,6 +129,9 @@ pub enum Error {
         /// The `ca.conf` or `account.key` that is missing or names no account.
         path: PathBuf,
     },
+    /// ZeroSSL needs an email address to hand out EAB credentials.
+    #[error("ZeroSSL needs an account email to register an account")]
+    ZeroSslEmail,
     /// The CA's directory says `externalAccountRequired` and no binding is given or saved.
     #[error("the CA `{server}` requires external account binding for a new account")]
     EabRequired {

@@ -136,6 +136,9 @@ pub struct Ca {
     /// External account binding from the command line (`--eab-kid`, `--eab-hmac-key`),
     /// saved in `ca.conf` at registration; else the saved one is used.
     pub eab: Option<crate::acme::Eab>,
+    /// ZeroSSL's EAB endpoint, when the CA is ZeroSSL: a new account without a binding
+    /// fetches one there for its email (acme.sh's `_regAccount`).
+    pub zerossl_eab: Option<String>,
 }
 
 /// Where the standalone http-01 server listens.

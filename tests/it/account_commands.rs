@@ -4,12 +4,15 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::support::acmers::Acmers;
+use crate::support::certs::LocalTls;
 use crate::support::conf::read_conf;
+use crate::support::fake_acme::server_config;
 use crate::support::home::{read, site};
 use crate::support::pebble::{Pebble, PebbleOpts};
 
@@ -243,4 +246,122 @@ fn update_account_key_rolls_the_account_over() {
         .run()
         .assert_code(0)
         .assert_stdout_lacks("Registering account");
+}
+
+/// ZeroSSL's EAB endpoint on loopback: answers every POST with [`KID`] and [`hmac_key`] as
+/// ZeroSSL does, and keeps the request bodies. A fake because ZeroSSL's endpoint is not a
+/// component that can run here.
+struct ZeroSslEab {
+    url: String,
+    bodies: Arc<Mutex<Vec<String>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl ZeroSslEab {
+    fn start(tls: &LocalTls) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!(
+            "https://127.0.0.1:{}/acme/eab-credentials-email",
+            listener.local_addr().expect("addr").port()
+        );
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let acceptor = tokio_rustls::TlsAcceptor::from(server_config(tls));
+        let shared = Arc::clone(&bodies);
+        let answer = serde_json::json!({
+            "success": true,
+            "eab_kid": KID,
+            "eab_hmac_key": URL_SAFE_NO_PAD.encode(hmac_key()),
+        })
+        .to_string();
+        runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, bodies, answer) =
+                    (acceptor.clone(), Arc::clone(&shared), answer.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper::service::service_fn(
+                        move |req: hyper::Request<hyper::body::Incoming>| {
+                            let (bodies, answer) = (Arc::clone(&bodies), answer.clone());
+                            async move {
+                                use http_body_util::BodyExt as _;
+                                let body = req
+                                    .into_body()
+                                    .collect()
+                                    .await
+                                    .map(|b| b.to_bytes())
+                                    .unwrap_or_default();
+                                bodies
+                                    .lock()
+                                    .expect("lock")
+                                    .push(String::from_utf8_lossy(&body).into_owned());
+                                Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                                    http_body_util::Full::new(hyper::body::Bytes::from(answer)),
+                                ))
+                            }
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            url,
+            bodies,
+            _runtime: runtime,
+        }
+    }
+}
+
+#[test]
+fn zerossl_eab_is_fetched_for_the_account_email() {
+    let pebble = eab_pebble();
+    let site = site();
+    let tls = LocalTls::generate();
+    let endpoint = ZeroSslEab::start(&tls);
+    let bundle = site.home.parent().expect("top").join("bundle.pem");
+    fs::write(
+        &bundle,
+        format!("{}{}", tls.ca_pem, read(pebble.ca_bundle_path())),
+    )
+    .expect("write bundle");
+    let zerossl = || {
+        Acmers::new(&site.home)
+            .env("ACMERS_ZEROSSL_DIRECTORY", &pebble.directory_url())
+            .env("ACMERS_ZEROSSL_EAB_ENDPOINT", &endpoint.url)
+            .args(["--server", &pebble.directory_url(), "--ca-bundle"])
+            .arg(&bundle)
+            .arg("--register-account")
+    };
+
+    // No email: acme.sh's refusal, and nothing asked.
+    zerossl()
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("-m my@example.com");
+    assert!(endpoint.bodies.lock().expect("lock").is_empty());
+
+    zerossl()
+        .args(["-m", "admin@example.test"])
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("No EAB credentials found for ZeroSSL")
+        .assert_stdout_has("Registered");
+    assert_eq!(
+        *endpoint.bodies.lock().expect("lock"),
+        ["email=admin%40example.test"]
+    );
+    let conf = read_conf(&site.home.join("ca/127.0.0.1/dir/ca.conf"));
+    assert_eq!(conf["CA_EAB_KEY_ID"], KID);
+    assert_eq!(conf["CA_EAB_HMAC_KEY"], URL_SAFE_NO_PAD.encode(hmac_key()));
 }

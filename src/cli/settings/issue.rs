@@ -125,6 +125,7 @@ impl IssueSettings {
                 },
             },
             ca: Ca {
+                zerossl_eab: super::zerossl_eab(&server),
                 server,
                 account_key_type,
                 email: email(args, globals),

@@ -12,7 +12,7 @@ mod notify;
 mod renew;
 mod revoke;
 
-pub(crate) use account::{AccountSettings, eab};
+pub(crate) use account::{AccountSettings, eab, zerossl_eab};
 pub(crate) use deploy::DeploySettings;
 pub(crate) use install::InstallSettings;
 pub(crate) use issue::IssueSettings;

@@ -138,6 +138,7 @@ impl RenewSettings {
             },
         };
         let ca = Ca {
+            zerossl_eab: super::zerossl_eab(&server),
             server,
             account_key_type: self.account_key_type,
             email: self.email.clone(),
