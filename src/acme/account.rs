@@ -339,3 +339,7 @@ impl Account {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod tests;

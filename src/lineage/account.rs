@@ -45,7 +45,7 @@ pub(super) async fn load_or_register(
     account(client, home, ca, lock_timeout, progress, false).await
 }
 
-/// `--register-account` (acme.sh's `registeraccount`): like [`load_or_register`], but always
+/// `--register-account` (acme.sh's `registeraccount`): like the registration of a run, but always
 /// sends newAccount, which finds the account of an already registered key.
 ///
 /// # Errors
