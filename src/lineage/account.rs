@@ -123,21 +123,21 @@ async fn account(
                 .as_ref()
                 .and_then(|m| m.external_account_required)
                 == Some(true);
-            let eab = match (eab, &ca.zerossl_eab) {
+            let fetched = match (&eab, &ca.zerossl_eab) {
                 (None, Some(endpoint)) => {
-                    let eab = zerossl_eab(&client, endpoint, email.as_deref(), progress).await?;
-                    record.set_eab(&eab.kid, &crate::acme::jws::b64(&eab.hmac_key));
-                    Some(eab)
+                    Some(zerossl_eab(&client, endpoint, email.as_deref(), progress).await?)
                 }
-                (eab, _) => eab,
+                _ => None,
             };
+            // A binding from the command line or from ZeroSSL is saved with the account.
+            if let Some(new) = ca.eab.as_ref().or(fetched.as_ref()) {
+                record.set_eab(&new.kid, &crate::acme::jws::b64(&new.hmac_key));
+            }
+            let eab = eab.or(fetched);
             if required && eab.is_none() {
                 return Err(Error::EabRequired {
                     server: ca.server.clone(),
                 });
-            }
-            if let Some(eab) = &ca.eab {
-                record.set_eab(&eab.kid, &crate::acme::jws::b64(&eab.hmac_key));
             }
             progress.info(&format_args!(
                 "Registering account: {}",
