@@ -26,6 +26,33 @@ pub struct Eab {
     pub hmac_key: Vec<u8>,
 }
 
+impl Eab {
+    /// Credentials from the text a CA hands out: the HMAC key in base64url or standard
+    /// base64, padded or not (acme.sh's `_regAccount` accepts both). `None` when the key is
+    /// empty or not base64.
+    pub fn from_text(kid: &str, hmac_key: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let url_safe: String = hmac_key
+            .trim()
+            .trim_end_matches('=')
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                c => c,
+            })
+            .collect();
+        let hmac_key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(url_safe)
+            .ok()
+            .filter(|k| !k.is_empty())?;
+        Some(Self {
+            kid: kid.to_owned(),
+            hmac_key,
+        })
+    }
+}
+
 impl std::fmt::Debug for Eab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Eab")
@@ -132,6 +159,18 @@ impl Account {
         contact: Vec<String>,
         url: String,
     ) -> Self {
+        Self::existing_bound(client, key, contact, url, None)
+    }
+
+    /// [`Account::existing`], registered again with `eab` when the CA has forgotten it (a CA
+    /// that requires external account binding).
+    pub fn existing_bound(
+        client: Arc<Client>,
+        key: Arc<dyn Signer>,
+        contact: Vec<String>,
+        url: String,
+        eab: Option<Eab>,
+    ) -> Self {
         let foreign = match (
             Url::parse(&url),
             Url::parse(&client.directory().new_account),
@@ -139,7 +178,7 @@ impl Account {
             (Ok(a), Ok(b)) => a.origin() != b.origin(),
             _ => true,
         };
-        Self::build(client, key, contact, None, url, foreign)
+        Self::build(client, key, contact, eab, url, foreign)
     }
 
     fn build(
@@ -229,6 +268,62 @@ impl Account {
         }
     }
 
+    /// Replace the contact list ([RFC 8555 §7.3.2]); the account object the CA returned.
+    ///
+    /// # Errors
+    ///
+    /// The CA refuses, or cannot be reached.
+    pub async fn update_contact(&self, contact: &[String]) -> Result<Vec<u8>> {
+        let payload = json!({ "contact": contact }).to_string();
+        self.post_to_self(payload).await
+    }
+
+    /// Deactivate the account ([RFC 8555 §7.3.6]); the account object the CA returned.
+    ///
+    /// # Errors
+    ///
+    /// The CA refuses, or cannot be reached.
+    pub async fn deactivate(&self) -> Result<Vec<u8>> {
+        let payload = json!({ "status": "deactivated" }).to_string();
+        self.post_to_self(payload).await
+    }
+
+    async fn post_to_self(&self, payload: String) -> Result<Vec<u8>> {
+        let url = self.inner.client.check_url(&self.url())?;
+        let response = self.post_once(&url, Some(payload.as_bytes()), None).await?;
+        Ok(response.body)
+    }
+
+    /// Roll the account over to `new_key` ([RFC 8555 §7.3.5], keyChange): the inner JWS is
+    /// signed by the new key, the outer one by the current key. This value keeps signing
+    /// with the old key; use a new [`Account`] for the new one.
+    ///
+    /// # Errors
+    ///
+    /// The directory has no keyChange, the new key cannot sign, the CA refuses.
+    pub async fn change_key(&self, new_key: &dyn Signer) -> Result<()> {
+        let client = &self.inner.client;
+        let raw = client.directory().key_change.clone().ok_or_else(|| {
+            Error::bad_response(client.directory_url(), "the directory has no keyChange")
+        })?;
+        let url = client.check_url(&raw)?;
+        let inner_payload = json!({ "account": self.url(), "oldKey": self.inner.key.jwk() });
+        let inner = jws::sign(
+            new_key,
+            KeyId::Jwk,
+            None,
+            url.as_str(),
+            Some(inner_payload.to_string().as_bytes()),
+        )
+        .map_err(|_| Error::bad_response(&url, "the new account key cannot sign"))?;
+        let body = serde_json::to_vec(&inner)
+            .map_err(|_| Error::bad_response(&url, "cannot encode the keyChange request"))?;
+        self.post_once(&url, Some(&body), None)
+            .instrument(info_span!("key_change"))
+            .await?;
+        Ok(())
+    }
+
     /// POST as this account, once: no registration when the CA does not know the account.
     pub(super) async fn post_once(
         &self,
@@ -244,3 +339,7 @@ impl Account {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod tests;

@@ -158,6 +158,12 @@ impl Client {
         &self.directory_url
     }
 
+    /// The HTTP client underneath (for the few requests that are not ACME's, e.g. ZeroSSL's
+    /// EAB endpoint).
+    pub fn http(&self) -> &dyn HttpClient {
+        self.http.as_ref()
+    }
+
     /// The directory object.
     pub fn directory(&self) -> &Directory {
         &self.directory

@@ -37,6 +37,7 @@ pub mod revoke;
 pub mod text;
 mod tls;
 pub mod types;
+pub mod zerossl;
 
 pub use account::{Account, Eab, Registration};
 pub use authorization::{Authorization, ChallengeHandle, Responded};

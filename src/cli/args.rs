@@ -81,6 +81,18 @@ pub(crate) struct Args {
     /// Explain how acmers is upgraded (its package or `cargo install`); changes nothing
     #[arg(long, help_heading = "Commands")]
     pub upgrade: bool,
+    /// Register the account at the CA (or find it), and print its key thumbprint
+    #[arg(long, help_heading = "Commands")]
+    pub register_account: bool,
+    /// Send the account's contact (`-m`) to the CA
+    #[arg(long, visible_alias = "updateaccount", help_heading = "Commands")]
+    pub update_account: bool,
+    /// Deactivate the account at the CA (its files move to `deactivated/`)
+    #[arg(long, help_heading = "Commands")]
+    pub deactivate_account: bool,
+    /// Roll the account over to a new key (`--accountkeylength`)
+    #[arg(long, help_heading = "Commands")]
+    pub update_account_key: bool,
     /// Show this help
     #[arg(short = 'h', long, help_heading = "Commands")]
     pub help: bool,
@@ -176,6 +188,17 @@ pub(crate) struct Args {
     /// --install: an existing account key to use (saved as ACCOUNT_KEY_PATH)
     #[arg(long = "accountkey", value_name = "FILE", help_heading = "CA")]
     pub account_key: Option<PathBuf>,
+    /// External account binding key id (with --eab-hmac-key; saved in ca.conf)
+    #[arg(long, value_name = "KID", help_heading = "CA")]
+    pub eab_kid: Option<String>,
+    /// External account binding HMAC key, base64url or base64 (may start with `-`)
+    #[arg(
+        long,
+        value_name = "KEY",
+        allow_hyphen_values = true,
+        help_heading = "CA"
+    )]
+    pub eab_hmac_key: Option<String>,
 
     /// Domain key: ec-256 (default), ec-384, ec-521, 2048, 3072, 4096, 8192
     #[arg(
@@ -395,6 +418,14 @@ pub(crate) enum Command {
     Uninstall,
     /// `--upgrade`
     Upgrade,
+    /// `--register-account`
+    RegisterAccount,
+    /// `--update-account`
+    UpdateAccount,
+    /// `--deactivate-account`
+    DeactivateAccount,
+    /// `--update-account-key`
+    UpdateAccountKey,
     /// `-h`/`--help`, or no arguments at all
     Help,
     /// `-v`/`--version`
@@ -423,6 +454,10 @@ impl Command {
             Self::Install => "--install",
             Self::Uninstall => "--uninstall",
             Self::Upgrade => "--upgrade",
+            Self::RegisterAccount => "--register-account",
+            Self::UpdateAccount => "--update-account",
+            Self::DeactivateAccount => "--deactivate-account",
+            Self::UpdateAccountKey => "--update-account-key",
             Self::Help => "--help",
             Self::Version => "--version",
         }
@@ -531,6 +566,10 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("install", Command::Install),
         ("uninstall", Command::Uninstall),
         ("upgrade", Command::Upgrade),
+        ("register_account", Command::RegisterAccount),
+        ("update_account", Command::UpdateAccount),
+        ("deactivate_account", Command::DeactivateAccount),
+        ("update_account_key", Command::UpdateAccountKey),
         ("help", Command::Help),
         ("version", Command::Version),
     ]

@@ -124,6 +124,12 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<challenge::Error>() {
             return challenge_hint(e).map(str::to_owned);
         }
+        if let Some(hint) = cause
+            .downcast_ref::<lineage::Error>()
+            .and_then(account_hint)
+        {
+            return Some(hint.into());
+        }
         if let Some(store::Error::Untrusted { .. }) = cause.downcast_ref::<store::Error>() {
             return Some(
                 "as root, acmers uses only files and folders that root owns and no other user \
@@ -134,6 +140,23 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
         }
     }
     None
+}
+
+/// The account commands and registration (docs/accounts.md).
+fn account_hint(e: &lineage::Error) -> Option<&'static str> {
+    match e {
+        lineage::Error::NoAccount { .. } => {
+            Some("register one first with `--register-account` (and the same `--server`)")
+        }
+        lineage::Error::ZeroSslEmail => {
+            Some("give an email address first: `--register-account -m my@example.com`")
+        }
+        lineage::Error::EabRequired { .. } => Some(
+            "pass the CA's binding with `--eab-kid KID --eab-hmac-key KEY` (saved in ca.conf for \
+             later runs), e.g. `--register-account --eab-kid KID --eab-hmac-key KEY`",
+        ),
+        _ => None,
+    }
 }
 
 fn acme_hint(e: &acme::Error) -> Option<String> {

@@ -24,6 +24,9 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("uninstallcronjob", "--uninstall-cronjob"),
     ("setdefaultca", "--set-default-ca"),
     ("setnotify", "--set-notify"),
+    ("registeraccount", "--register-account"),
+    ("updateaccount", "--update-account"),
+    ("deactivateaccount", "--deactivate-account"),
     ("version", "--version"),
     ("showhelp", "--help"),
 ];

@@ -169,6 +169,13 @@ fn run(
             let settings = settings::RevokeSettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::revoke::run(&settings, globals, printer))
         }
+        Command::RegisterAccount
+        | Command::UpdateAccount
+        | Command::DeactivateAccount
+        | Command::UpdateAccountKey => {
+            let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
+            runtime()?.block_on(commands::account::run(command, &settings, globals, printer))
+        }
         Command::InstallCronjob => commands::schedule::cron::install(globals, printer),
         Command::UninstallCronjob => commands::schedule::cron::uninstall(printer),
         Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::{Ca, Error, Progress};
-use crate::acme::{Account, Client, Registration};
+use crate::acme::{Account, Client, Eab, Registration};
 use crate::keys::PrivateKey;
 use crate::store::atomic::create_private_dir_all;
 use crate::store::file;
@@ -41,6 +41,33 @@ pub(super) async fn load_or_register(
     ca: &Ca,
     lock_timeout: Duration,
     progress: &dyn Progress,
+) -> Result<AccountState, Error> {
+    account(client, home, ca, lock_timeout, progress, false).await
+}
+
+/// `--register-account` (acme.sh's `registeraccount`): like the registration of a run, but always
+/// sends newAccount, which finds the account of an already registered key.
+///
+/// # Errors
+///
+/// The account folder cannot be used, the key cannot be created or read, the CA refuses.
+pub async fn register(
+    client: Arc<Client>,
+    home: &Home,
+    ca: &Ca,
+    lock_timeout: Duration,
+    progress: &dyn Progress,
+) -> Result<AccountState, Error> {
+    account(client, home, ca, lock_timeout, progress, true).await
+}
+
+async fn account(
+    client: Arc<Client>,
+    home: &Home,
+    ca: &Ca,
+    lock_timeout: Duration,
+    progress: &dyn Progress,
+    always_register: bool,
 ) -> Result<AccountState, Error> {
     let ca_dir = home.ca_dir(&ca.server)?;
     // As root, the account key and `ca.conf` come only from folders closed to other users.
@@ -79,17 +106,44 @@ pub(super) async fn load_or_register(
     let email = ca.email.clone().or_else(|| record.email());
     let contact: Vec<String> = email.iter().map(|e| format!("mailto:{e}")).collect();
     let key: Arc<dyn crate::acme::jws::Signer> = Arc::new(key);
+    let saved_eab = || {
+        let (kid, hmac_key) = record.eab()?;
+        Eab::from_text(&kid, &hmac_key)
+    };
+    let eab = ca.eab.clone().or_else(saved_eab);
 
     let account = match record.account_url() {
-        Some(url) if record.key_hash().as_deref() == Some(hash.as_str()) => {
-            Account::existing(client, key, contact, url)
+        Some(url) if !always_register && record.key_hash().as_deref() == Some(hash.as_str()) => {
+            Account::existing_bound(client, key, contact, url, eab)
         }
         _ => {
+            let required = client
+                .directory()
+                .meta
+                .as_ref()
+                .and_then(|m| m.external_account_required)
+                == Some(true);
+            let fetched = match (&eab, &ca.zerossl_eab) {
+                (None, Some(endpoint)) => {
+                    Some(zerossl_eab(&client, endpoint, email.as_deref(), progress).await?)
+                }
+                _ => None,
+            };
+            // A binding from the command line or from ZeroSSL is saved with the account.
+            if let Some(new) = ca.eab.as_ref().or(fetched.as_ref()) {
+                record.set_eab(&new.kid, &crate::acme::jws::b64(&new.hmac_key));
+            }
+            let eab = eab.or(fetched);
+            if required && eab.is_none() {
+                return Err(Error::EabRequired {
+                    server: ca.server.clone(),
+                });
+            }
             progress.info(&format_args!(
                 "Registering account: {}",
                 client.directory().new_account
             ));
-            let (account, registration) = Account::register(client, key, contact, None)
+            let (account, registration) = Account::register(client, key, contact, eab)
                 .await
                 .map_err(|e| Error::at_ca(e, &ca.server))?;
             save_registration(&ca_dir, &mut record, &registration, &hash, email.as_deref())?;
@@ -107,6 +161,22 @@ pub(super) async fn load_or_register(
         ca_dir,
         key_hash: hash,
     })
+}
+
+/// ZeroSSL's EAB credentials for `email` (acme.sh's `_regAccount`).
+async fn zerossl_eab(
+    client: &Client,
+    endpoint: &str,
+    email: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<Eab, Error> {
+    progress.info(&"No EAB credentials found for ZeroSSL, let's obtain them");
+    let email = email.ok_or(Error::ZeroSslEmail)?;
+    let at_endpoint = |e| Error::at_ca(e, endpoint);
+    let url = client.check_url(endpoint).map_err(at_endpoint)?;
+    crate::acme::zerossl::eab_credentials(client.http(), &url, email)
+        .await
+        .map_err(at_endpoint)
 }
 
 /// Write `account.json` and the account keys of `ca.conf`.

@@ -121,6 +121,23 @@ pub enum Error {
         /// How long we waited.
         secs: u64,
     },
+    /// An account command found no registered account for the CA in this home.
+    #[error("no account is registered at the CA `{server}` in this home (`{}`)", path.display())]
+    NoAccount {
+        /// The directory URL.
+        server: String,
+        /// The `ca.conf` or `account.key` that is missing or names no account.
+        path: PathBuf,
+    },
+    /// ZeroSSL needs an email address to hand out EAB credentials.
+    #[error("ZeroSSL needs an account email to register an account")]
+    ZeroSslEmail,
+    /// The CA's directory says `externalAccountRequired` and no binding is given or saved.
+    #[error("the CA `{server}` requires external account binding for a new account")]
+    EabRequired {
+        /// The directory URL.
+        server: String,
+    },
     /// The run could not be set up (the CA bundle, the TLS configuration, signal handlers).
     #[error("{what}")]
     Setup {

@@ -12,6 +12,7 @@
 //! `deploy`, `keys`, `csr`, `cert`, `renew` and `interrupt`, and never the command layer.
 
 mod account;
+mod account_change;
 mod authorize;
 mod deploy;
 mod dns;
@@ -28,7 +29,8 @@ mod session;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-pub use account::{AccountState, key_hash};
+pub use account::{AccountState, key_hash, register};
+pub use account_change::{change_account_key, deactivate_account, update_account};
 pub use deploy::deploy;
 pub use error::{AtCa, CaError, Error};
 pub use files::damage;
@@ -131,6 +133,12 @@ pub struct Ca {
     pub account_key_type: KeyType,
     /// Account contact email.
     pub email: Option<String>,
+    /// External account binding from the command line (`--eab-kid`, `--eab-hmac-key`),
+    /// saved in `ca.conf` at registration; else the saved one is used.
+    pub eab: Option<crate::acme::Eab>,
+    /// ZeroSSL's EAB endpoint, when the CA is ZeroSSL: a new account without a binding
+    /// fetches one there for its email (acme.sh's `_regAccount`).
+    pub zerossl_eab: Option<String>,
 }
 
 /// Where the standalone http-01 server listens.

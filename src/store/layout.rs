@@ -124,6 +124,11 @@ impl CaDir {
         self.dir.join("account.key")
     }
 
+    /// `account.key.next`: the new key of a key rollover, kept until `account.key` holds it.
+    pub fn account_key_next(&self) -> PathBuf {
+        self.dir.join("account.key.next")
+    }
+
     /// `account.json`: the newAccount response body.
     pub fn account_json(&self) -> PathBuf {
         self.dir.join("account.json")

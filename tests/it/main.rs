@@ -15,6 +15,8 @@
 //! - [`cli`]: help, version, usage errors, `--set-default-ca` and the output format (no CA).
 //! - [`account`]: the default CA from account.conf, a forgotten account registered again,
 //!   and acme.sh's fixture home moved to a new Pebble.
+//! - [`account_commands`]: `--register-account` and external account binding against a
+//!   Pebble that requires it.
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
 //!   outputs.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
@@ -41,6 +43,7 @@
 )]
 
 mod account;
+mod account_commands;
 mod acmesh_home;
 mod bad_cert;
 mod blackhole;

@@ -1,5 +1,6 @@
 //! One module per command; each takes resolved settings and a printer.
 
+pub(crate) mod account;
 pub(crate) mod deploy;
 pub(crate) mod info;
 pub(crate) mod install;

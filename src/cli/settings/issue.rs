@@ -125,9 +125,11 @@ impl IssueSettings {
                 },
             },
             ca: Ca {
+                zerossl_eab: super::zerossl_eab(&server),
                 server,
                 account_key_type,
                 email: email(args, globals),
+                eab: super::eab(args)?,
             },
             limits: limits(args),
             ca_bundle: ca_bundle(args, globals),

@@ -3,6 +3,7 @@
 //! `RenewSettings::resolve`, …). Commands never see [`Args`]. acme.sh's precedence rules live
 //! here, so they can be tested without a CA.
 
+mod account;
 mod deploy;
 mod install;
 mod issue;
@@ -12,6 +13,7 @@ mod renew;
 mod revoke;
 mod setup;
 
+pub(crate) use account::{AccountSettings, eab, zerossl_eab};
 pub(crate) use deploy::DeploySettings;
 pub(crate) use install::InstallSettings;
 pub(crate) use issue::IssueSettings;
@@ -154,6 +156,9 @@ pub(crate) enum SettingsError {
     /// account.conf could not be read.
     #[error("cannot read `account.conf`")]
     Store(#[from] crate::store::Error),
+    /// `--eab-kid` / `--eab-hmac-key` cannot be used.
+    #[error("{0}")]
+    Eab(&'static str),
 }
 
 /// Settings every command shares.

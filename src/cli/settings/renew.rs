@@ -138,9 +138,11 @@ impl RenewSettings {
             },
         };
         let ca = Ca {
+            zerossl_eab: super::zerossl_eab(&server),
             server,
             account_key_type: self.account_key_type,
             email: self.email.clone(),
+            eab: None,
         };
         Ok((request, ca))
     }

@@ -8,6 +8,8 @@ use crate::store::{Conf, Error};
 const ACCOUNT_URL: &str = "ACCOUNT_URL";
 const KEY_HASH: &str = "CA_KEY_HASH";
 const EMAIL: &str = "CA_EMAIL";
+const EAB_KEY_ID: &str = "CA_EAB_KEY_ID";
+const EAB_HMAC_KEY: &str = "CA_EAB_HMAC_KEY";
 
 /// The account record of one CA folder, over its parsed conf.
 #[derive(Clone, Debug, Default)]
@@ -80,5 +82,17 @@ impl CaRecord {
         if let Some(email) = email {
             self.conf.set(EMAIL, email);
         }
+    }
+
+    /// `CA_EAB_KEY_ID` and `CA_EAB_HMAC_KEY`: the external account binding for this CA, as
+    /// given (acme.sh's `_regAccount` saves and reads them); `None` unless both are set.
+    pub fn eab(&self) -> Option<(String, String)> {
+        Some((self.get(EAB_KEY_ID)?, self.get(EAB_HMAC_KEY)?))
+    }
+
+    /// Record the external account binding credentials.
+    pub fn set_eab(&mut self, kid: &str, hmac_key: &str) {
+        self.conf.set(EAB_KEY_ID, kid);
+        self.conf.set(EAB_HMAC_KEY, hmac_key);
     }
 }

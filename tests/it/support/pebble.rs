@@ -26,6 +26,9 @@ pub(crate) struct PebbleOpts {
     /// A real DNS server (BIND, PowerDNS) Pebble asks instead of `pebble-challtestsrv`,
     /// which is then not started.
     pub(crate) dns_server: Option<SocketAddr>,
+    /// External account binding keys (key id, base64url HMAC key): when given, Pebble
+    /// requires a binding for every new account (`externalAccountBindingRequired`).
+    pub(crate) eab_keys: Vec<(String, String)>,
 }
 
 impl Default for PebbleOpts {
@@ -34,6 +37,7 @@ impl Default for PebbleOpts {
             nonce_reject: 0,
             http_port: free_port(),
             dns_server: None,
+            eab_keys: Vec::new(),
         }
     }
 }
@@ -85,6 +89,11 @@ impl Pebble {
 
         let listen = loopback(free_port());
         let management = loopback(free_port());
+        let mac_keys: serde_json::Map<String, serde_json::Value> = opts
+            .eab_keys
+            .iter()
+            .map(|(kid, key)| (kid.clone(), key.clone().into()))
+            .collect();
         let config = serde_json::json!({
             "pebble": {
                 "listenAddress": listen.to_string(),
@@ -94,7 +103,8 @@ impl Pebble {
                 "httpPort": opts.http_port,
                 "tlsPort": free_port(),
                 "ocspResponderURL": "",
-                "externalAccountBindingRequired": false
+                "externalAccountBindingRequired": !mac_keys.is_empty(),
+                "externalAccountMACKeys": mac_keys
             }
         });
         let config_path = dir.path().join("pebble-config.json");
