@@ -34,17 +34,26 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         Printer::default().raw(args::help());
         return ExitCode::SUCCESS;
     }
-    let parsed = match args::parse(argv) {
+    let mut parsed = match args::parse(argv) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let printer = Printer::new(false, &env);
+            let printer = Printer::new(false, false, &env);
             usage_error(&printer, &e);
             return ExitCode::from(exit_code::ERROR);
         }
     };
-    let mut printer = Printer::new(parsed.args.no_color, &env);
+    let mut printer = Printer::new(parsed.args.no_color, parsed.args.force_color, &env);
     if let Some(warning) = parsed.command_warning() {
         printer.error(warning);
+    }
+    // acme.sh's `DEBUG` from the environment; `--debug 0` is off.
+    parsed.args.debug = parsed
+        .args
+        .debug
+        .or_else(|| env("DEBUG").and_then(|d| d.parse().ok()))
+        .filter(|level| (1..=3).contains(level));
+    if parsed.args.insecure || env("HTTPS_INSECURE").is_some_and(|v| v == "1") {
+        printer.error(args::INSECURE_WARNING);
     }
     let command = match parsed.command {
         None => {
@@ -86,6 +95,9 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     );
     if let Some(file) = log_file {
         printer = printer.with_log(file);
+    }
+    for note in parsed.accepted_only() {
+        tracing::debug!("{note}");
     }
     let code = match run(command, &parsed, &mut globals, &printer) {
         Ok(outcome) => commands::exit(outcome),

@@ -507,3 +507,38 @@ fn a_refused_server_leaves_no_lineage() {
         assert!(left.is_empty(), "{server}: left {left:?} behind");
     }
 }
+
+/// acme.sh options acmers does not need run as usual; `--debug` (or `DEBUG`) explains each,
+/// `--debug 0` is off, and `--insecure`/`HTTPS_INSECURE=1` say that TLS is still verified.
+#[test]
+fn acmesh_only_flags_are_accepted_and_explained() {
+    let top = top();
+    let run = |env: Option<(&str, &str)>, args: &[&str]| {
+        let mut acmers = Acmers::new(&top.home).env("NO_TIMESTAMP", "1");
+        if let Some((key, value)) = env {
+            acmers = acmers.env(key, value);
+        }
+        acmers.args(args).run()
+    };
+    let note = "`--use-wget` is ignored";
+
+    let out = run(None, &["--cron", "--debug", "--use-wget", "--insecure"]);
+    out.assert_code(0);
+    out.assert_stderr_has(note);
+    out.assert_stderr_has("acmers still verifies the CA's TLS certificate");
+
+    let out = run(Some(("DEBUG", "1")), &["--cron", "--use-wget"]);
+    out.assert_code(0);
+    out.assert_stderr_has(note);
+
+    let out = run(
+        Some(("HTTPS_INSECURE", "1")),
+        &["--cron", "--debug", "0", "--use-wget"],
+    );
+    out.assert_code(0);
+    assert_eq!(
+        out.stderr,
+        "warning: `--insecure`/`HTTPS_INSECURE` is ignored: acmers still verifies the CA's TLS \
+         certificate (trust a private CA with `--ca-bundle FILE`)\n"
+    );
+}
