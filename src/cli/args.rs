@@ -349,12 +349,8 @@ pub(crate) struct Args {
         help_heading = "Accepted for acme.sh compatibility"
     )]
     pub branch: Option<String>,
-    /// acme.sh's User-Agent; accepted, acmers sends `acmers/<version>`
-    #[arg(
-        long,
-        value_name = "UA",
-        help_heading = "Accepted for acme.sh compatibility"
-    )]
+    /// The `User-Agent` of this run's HTTPS requests [default: acmers/<version>]; not saved
+    #[arg(long, value_name = "UA", help_heading = "CA")]
     pub useragent: Option<String>,
     /// acme.sh's directory of trusted roots; accepted and unused (use `--ca-bundle FILE`)
     #[arg(
@@ -546,7 +542,6 @@ impl Parsed {
             (a.openssl_bin.is_some(), "`--openssl-bin` is ignored: acmers does not run openssl"),
             (a.use_wget, "`--use-wget` is ignored: acmers has its own HTTP client"),
             (a.branch.is_some(), "`--branch` is ignored: acmers does not upgrade itself"),
-            (a.useragent.is_some(), "`--useragent` is ignored: acmers sends `User-Agent: acmers/<version>`"),
             (a.ca_path.is_some(), "`--ca-path` is ignored: give extra roots with `--ca-bundle FILE`"),
             (a.log_level.is_some(), "`--log-level` is ignored: the log's detail follows `--debug`"),
             (a.syslog.is_some(), "`--syslog` is ignored: acmers does not write to syslog"),

@@ -394,7 +394,7 @@ fn acmesh_flags_acmers_does_not_need_are_accepted() {
     assert_eq!(a.log_level.as_deref(), Some("2"));
     assert_eq!(a.syslog.as_deref(), Some("6"));
     assert!(a.use_wget && a.force_color && a.no_color && a.insecure);
-    assert_eq!(p.accepted_only().len(), 8);
+    assert_eq!(p.accepted_only().len(), 7);
     assert_eq!(
         line("--branch x").unwrap().args.branch.as_deref(),
         Some("x")

@@ -55,6 +55,9 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     if parsed.args.insecure || env("HTTPS_INSECURE").is_some_and(|v| v == "1") {
         printer.error(args::INSECURE_WARNING);
     }
+    if let Some(user_agent) = &parsed.args.useragent {
+        crate::https::set_user_agent(user_agent.clone());
+    }
     let command = match parsed.command {
         None => {
             printer.raw(args::help());

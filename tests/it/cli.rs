@@ -542,3 +542,44 @@ fn acmesh_only_flags_are_accepted_and_explained() {
          certificate (trust a private CA with `--ca-bundle FILE`)\n"
     );
 }
+
+/// `--useragent UA` is the `User-Agent` of the run's requests to the CA. The CA is a fake:
+/// a loopback listener that keeps the first request's head and closes (pebble does not show
+/// the headers it receives).
+#[test]
+fn useragent_is_sent_to_the_ca() {
+    use std::io::{BufRead as _, BufReader};
+    let top = top();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = format!("http://{addr}/directory");
+    let head = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        BufReader::new(tcp)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let out = Acmers::new(&top.home)
+        .args([
+            "--issue",
+            "-d",
+            "a.example",
+            "--standalone",
+            "--server",
+            &server,
+            "--useragent",
+            "probe-agent/1.0",
+        ])
+        .run();
+    out.assert_code(1);
+    // Should acmers never have connected, this empty connection ends the wait.
+    let _ = std::net::TcpStream::connect(addr);
+    let head = head.join().expect("listener thread");
+    assert!(
+        head.iter()
+            .any(|line| line.eq_ignore_ascii_case("user-agent: probe-agent/1.0")),
+        "{head:?}"
+    );
+}
