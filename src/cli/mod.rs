@@ -220,6 +220,7 @@ struct LogError {
 
 /// The run's log file, opened after the config home exists (created 0700 first, as acme.sh's
 /// `__initHome` does on every run), so a first run into a new home logs from its first line.
+/// A `--log` file that is opened is saved as `LOG_FILE` (made absolute) in account.conf.
 /// A `--log` file that cannot be opened (e.g. its folder does not exist: acmers creates no
 /// folder for it) stops the run before it does anything; a `LOG_FILE` from account.conf only
 /// warns, so a cron run is never stopped by its log.
@@ -233,6 +234,14 @@ fn run_log(
     };
     create_private_dir_all(&globals.home.config_home)?;
     match open_log(&path) {
+        Ok(file) if requested => {
+            // Later runs keep logging there, as acme.sh's `main` saves `LOG_FILE`.
+            let path = std::path::absolute(&path).unwrap_or(path);
+            crate::store::record::AccountConf::update(&globals.home.account_conf(), |conf| {
+                conf.set_log_file(&path);
+            })?;
+            Ok(Some(file))
+        }
         Ok(file) => Ok(Some(file)),
         Err(source) if requested => {
             let folder = path.parent().filter(|p| !p.as_os_str().is_empty());

@@ -583,3 +583,31 @@ fn useragent_is_sent_to_the_ca() {
         "{head:?}"
     );
 }
+
+/// `--log FILE` is saved as `LOG_FILE` in account.conf (as acme.sh's `main` does), so the next
+/// run without `--log` appends to the same file.
+#[test]
+fn log_file_is_saved_for_later_runs() {
+    let top = top();
+    let log_path = top.dir.path().join("acmers.log");
+    Acmers::new(&top.home)
+        .env("NO_TIMESTAMP", "1")
+        .args(["--cron", "--log"])
+        .arg(&log_path)
+        .run()
+        .assert_code(0);
+    assert_eq!(
+        read_conf(&top.home.join("account.conf"))["LOG_FILE"],
+        log_path.to_str().expect("UTF-8 path")
+    );
+    fs::write(&log_path, "").expect("empty the log");
+    Acmers::new(&top.home)
+        .env("NO_TIMESTAMP", "1")
+        .args(["--cron"])
+        .run()
+        .assert_code(0);
+    assert_contains(
+        &fs::read_to_string(&log_path).expect("the log file"),
+        "===End cron===",
+    );
+}
