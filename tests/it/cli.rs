@@ -544,22 +544,32 @@ fn acmesh_only_flags_are_accepted_and_explained() {
 }
 
 /// `--useragent UA` is the `User-Agent` of the run's requests to the CA. The CA is a fake:
-/// a loopback listener that keeps the first request's head and closes (pebble does not show
+/// a loopback listener that keeps each request's head and answers 404 (pebble does not show
 /// the headers it receives).
 #[test]
 fn useragent_is_sent_to_the_ca() {
-    use std::io::{BufRead as _, BufReader};
+    use std::io::{BufRead as _, BufReader, Write as _};
     let top = top();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = format!("http://{addr}/directory");
-    let head = std::thread::spawn(move || {
-        let (tcp, _) = listener.accept().expect("accept");
-        BufReader::new(tcp)
-            .lines()
-            .map_while(Result::ok)
-            .take_while(|line| !line.is_empty())
-            .collect::<Vec<_>>()
+    // Every request head until an empty one: the connection made below once acmers is done.
+    let heads = std::thread::spawn(move || {
+        let mut heads = Vec::new();
+        for tcp in listener.incoming() {
+            let mut tcp = tcp.expect("accept");
+            let head: Vec<String> = BufReader::new(&tcp)
+                .lines()
+                .map_while(Result::ok)
+                .take_while(|line| !line.is_empty())
+                .collect();
+            if head.is_empty() {
+                break;
+            }
+            let _ = tcp.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            heads.extend(head);
+        }
+        heads
     });
     let out = Acmers::new(&top.home)
         .args([
@@ -574,13 +584,13 @@ fn useragent_is_sent_to_the_ca() {
         ])
         .run();
     out.assert_code(1);
-    // Should acmers never have connected, this empty connection ends the wait.
-    let _ = std::net::TcpStream::connect(addr);
-    let head = head.join().expect("listener thread");
+    drop(std::net::TcpStream::connect(addr).expect("connect"));
+    let heads = heads.join().expect("listener thread");
     assert!(
-        head.iter()
+        heads
+            .iter()
             .any(|line| line.eq_ignore_ascii_case("user-agent: probe-agent/1.0")),
-        "{head:?}"
+        "{heads:?}"
     );
 }
 
