@@ -526,14 +526,7 @@ impl Parsed {
             last.flag()
         ))
     }
-}
 
-/// What `--insecure` (or `HTTPS_INSECURE=1`) gets: acmers keeps verifying the CA's TLS
-/// certificate, and the setting is never saved (docs/differences.md).
-pub(crate) const INSECURE_WARNING: &str = "warning: `--insecure`/`HTTPS_INSECURE` is ignored: \
-     acmers still verifies the CA's TLS certificate (trust a private CA with `--ca-bundle FILE`)";
-
-impl Parsed {
     /// One line per acme.sh option given that acmers accepts but does not need, shown at
     /// `--debug`.
     pub(crate) fn accepted_only(&self) -> Vec<&'static str> {
@@ -554,7 +547,34 @@ impl Parsed {
         .filter_map(|(given, note)| given.then_some(note))
         .collect()
     }
+
+    /// Fill options from the environment variables acme.sh reads in their place: `DEBUG`
+    /// (`--debug`; 0 is off), `ACCOUNT_EMAIL` (`-m`), `CA_BUNDLE` (`--ca-bundle`), and for
+    /// `--issue` `ACME_DIRECTORY` (`--server`) and `STAGE` (`--staging`), as acme.sh's
+    /// `_initAPI` (a renewal keeps its saved CA). Options on the command line win.
+    pub(crate) fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        let env = |key: &str| env(key).filter(|v| !v.is_empty());
+        let a = &mut self.args;
+        a.debug = a
+            .debug
+            .or_else(|| env("DEBUG").and_then(|d| d.parse().ok()))
+            .filter(|level| (1..=3).contains(level));
+        a.email = a.email.take().or_else(|| env("ACCOUNT_EMAIL"));
+        a.ca_bundle = a
+            .ca_bundle
+            .take()
+            .or_else(|| env("CA_BUNDLE").map(PathBuf::from));
+        if self.command == Some(Command::Issue) && a.server.is_none() && !a.staging {
+            a.server = env("ACME_DIRECTORY");
+            a.staging = a.server.is_none() && env("STAGE").is_some();
+        }
+    }
 }
+
+/// What `--insecure` (or `HTTPS_INSECURE=1`) gets: acmers keeps verifying the CA's TLS
+/// certificate, and the setting is never saved (docs/differences.md).
+pub(crate) const INSECURE_WARNING: &str = "warning: `--insecure`/`HTTPS_INSECURE` is ignored: \
+     acmers still verifies the CA's TLS certificate (trust a private CA with `--ca-bundle FILE`)";
 
 /// The command flags given, in command-line order.
 fn commands_in_order(m: &ArgMatches) -> Vec<Command> {

@@ -439,3 +439,46 @@ fn repeated_options_as_in_acmesh() {
     assert_eq!(a.deploy_hook, ["x", "y"]);
     assert_eq!(a.notify_hook, ["mail", "slack"]);
 }
+
+/// The environment variables acme.sh reads in place of options; the command line wins.
+#[test]
+fn environment_as_in_acmesh() {
+    let vars = [
+        ("DEBUG", "2"),
+        ("ACCOUNT_EMAIL", "env@a.com"),
+        ("CA_BUNDLE", "/env.pem"),
+        ("ACME_DIRECTORY", "https://ca.example/dir"),
+        ("STAGE", "1"),
+    ];
+    let env = |key: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let mut p = line("--issue -d a.com").unwrap();
+    p.apply_env(&env);
+    let a = &p.args;
+    assert_eq!(a.debug, Some(2));
+    assert_eq!(a.email.as_deref(), Some("env@a.com"));
+    assert_eq!(a.ca_bundle, Some(PathBuf::from("/env.pem")));
+    assert_eq!(a.server.as_deref(), Some("https://ca.example/dir"));
+    assert!(!a.staging, "ACME_DIRECTORY wins over STAGE");
+
+    let mut p = line("--issue --debug 0 -m cli@a.com --ca-bundle /cli.pem --staging").unwrap();
+    p.apply_env(&env);
+    let a = &p.args;
+    assert_eq!(a.debug, None, "--debug 0 is off");
+    assert_eq!(a.email.as_deref(), Some("cli@a.com"));
+    assert_eq!(a.ca_bundle, Some(PathBuf::from("/cli.pem")));
+    assert_eq!((a.server.as_deref(), a.staging), (None, true));
+
+    // A renewal keeps its saved CA.
+    let mut p = line("--renew -d a.com").unwrap();
+    p.apply_env(&env);
+    assert_eq!((p.args.server.as_deref(), p.args.staging), (None, false));
+
+    let stage = |key: &str| (key == "STAGE").then(|| "1".to_owned());
+    let mut p = line("--issue -d a.com").unwrap();
+    p.apply_env(&stage);
+    assert!(p.args.staging);
+}

@@ -46,12 +46,7 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Some(warning) = parsed.command_warning() {
         printer.error(warning);
     }
-    // acme.sh's `DEBUG` from the environment; `--debug 0` is off.
-    parsed.args.debug = parsed
-        .args
-        .debug
-        .or_else(|| env("DEBUG").and_then(|d| d.parse().ok()))
-        .filter(|level| (1..=3).contains(level));
+    parsed.apply_env(&env);
     if parsed.args.insecure || env("HTTPS_INSECURE").is_some_and(|v| v == "1") {
         printer.error(args::INSECURE_WARNING);
     }

@@ -621,3 +621,16 @@ fn log_file_is_saved_for_later_runs() {
         "===End cron===",
     );
 }
+
+/// `ACME_DIRECTORY` in the environment chooses the CA of `--issue` (acme.sh's `_initAPI`).
+#[test]
+fn acme_directory_from_the_environment() {
+    let top = top();
+    let server = "ftp://env.example/dir";
+    let out = Acmers::new(&top.home)
+        .env("ACME_DIRECTORY", server)
+        .args(["--issue", "-d", "x.example", "--standalone"])
+        .run();
+    out.assert_code(1);
+    out.assert_stderr_has(server);
+}
