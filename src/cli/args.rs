@@ -326,7 +326,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "", help_heading = "Accepted for acme.sh compatibility")]
     pub syslog: Option<String>,
     /// Colours even when stderr is not a terminal (also `ACME_FORCE_COLOR=1`)
-    #[arg(long, help_heading = "Accepted for acme.sh compatibility")]
+    #[arg(long, help_heading = "Output")]
     pub force_color: bool,
     /// Accepted, but acmers still verifies the CA's TLS certificate (use `--ca-bundle`)
     #[arg(long, help_heading = "Accepted for acme.sh compatibility")]

@@ -2,8 +2,8 @@
 //!
 //! Lines look like acme.sh's: `[<date(1) output>] message` (acme.sh's `_printargs`). Info goes to
 //! stdout, errors to stderr (red on a terminal unless `NO_COLOR`, `ACME_NO_COLOR` or
-//! `--no-color`; always with `--force-color` or `ACME_FORCE_COLOR=1`). `NO_TIMESTAMP=1` drops the date prefix. With `--log`, every line is also
-//! appended to the log file.
+//! `--no-color`; always with `--force-color` or `ACME_FORCE_COLOR=1`). `NO_TIMESTAMP=1` drops
+//! the date prefix. With `--log`, every line is also appended to the log file.
 //!
 //! Info and error lines carry text from the command line, conf files and the network, so
 //! their control characters are shown as `?` (see [`escape_controls`]): a typed `-d` cannot
