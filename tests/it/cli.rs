@@ -584,7 +584,7 @@ fn useragent_is_sent_to_the_ca() {
         ])
         .run();
     out.assert_code(1);
-    drop(std::net::TcpStream::connect(addr).expect("connect"));
+    let _ = std::net::TcpStream::connect(addr);
     let heads = heads.join().expect("listener thread");
     assert!(
         heads
