@@ -4,7 +4,7 @@
 //! same choices.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::acme::http::{HttpClient, HttpConfig, ReqwestClient};
 use crate::store::trust::Policy;
@@ -33,8 +33,18 @@ impl SetupError {
     }
 }
 
+/// The `User-Agent` that replaces acmers' own for the whole run (acme.sh's `--useragent`).
+static USER_AGENT: OnceLock<String> = OnceLock::new();
+
+/// Send `user_agent` instead of `acmers/<version>` from every client [`config`] makes from
+/// now on (acme.sh's `--useragent`). Set once, by the command line, before any client is
+/// made; a later call changes nothing.
+pub fn set_user_agent(user_agent: String) {
+    let _ = USER_AGENT.set(user_agent);
+}
+
 /// The configuration of an HTTPS client: [`HttpConfig::standard`] plus the roots of
-/// `ca_bundle`, read and checked.
+/// `ca_bundle`, read and checked, and the run's `--useragent` if given.
 ///
 /// # Errors
 ///
@@ -58,7 +68,10 @@ pub fn config(ca_bundle: Option<&Path>) -> Result<HttpConfig, SetupError> {
         ),
         None => None,
     };
-    let config = HttpConfig::standard(extra_roots_pem);
+    let mut config = HttpConfig::standard(extra_roots_pem);
+    if let Some(user_agent) = USER_AGENT.get() {
+        config.user_agent.clone_from(user_agent);
+    }
     ReqwestClient::check(&config).map_err(|e| SetupError::new("cannot set up HTTPS", e))?;
     Ok(config)
 }

@@ -58,10 +58,10 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Commands")]
     pub revoke: bool,
     /// Add the daily cron line to the crontab
-    #[arg(long, help_heading = "Commands")]
+    #[arg(long, visible_alias = "installcronjob", help_heading = "Commands")]
     pub install_cronjob: bool,
     /// Remove the cron line from the crontab
-    #[arg(long, help_heading = "Commands")]
+    #[arg(long, visible_alias = "uninstallcronjob", help_heading = "Commands")]
     pub uninstall_cronjob: bool,
     /// Write a systemd service and timer that run `--cron` daily
     #[arg(long, help_heading = "Commands")]
@@ -287,10 +287,10 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), help_heading = "Renewal")]
     pub parallel: u16,
     /// Stop --renew-all at the first failure
-    #[arg(long, help_heading = "Renewal")]
+    #[arg(long, visible_aliases = ["stopRenewOnError", "stoprenewonerror"], help_heading = "Renewal")]
     pub stop_renew_on_error: bool,
     /// Accepted for acme.sh compatibility (--renew-all never exits 2)
-    #[arg(long, hide = true)]
+    #[arg(long, alias = "treatskipassuccess", hide = true)]
     pub treat_skip_as_success: bool,
     /// Wait this long for a certificate another acmers is working on, then skip it (0: skip
     /// it at once)
@@ -303,9 +303,9 @@ pub(crate) struct Args {
     )]
     pub lock_timeout: u64,
 
-    /// Notify hooks (`mail`, `slack`, …, `webhook`), comma-separated; `no` clears them
-    #[arg(long, value_name = "NAME[,NAME…]", help_heading = "Notify")]
-    pub notify_hook: Option<String>,
+    /// Notify hooks (`mail`, `slack`, …, `webhook`), repeatable or comma-separated; `no` clears them
+    #[arg(long, value_name = "NAME[,NAME…]", action = ArgAction::Append, help_heading = "Notify")]
+    pub notify_hook: Vec<String>,
     /// 0: none, 1: errors, 2: errors and renewals (default), 3: also skipped certificates
     #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Notify")]
     pub notify_level: Option<u8>,
@@ -337,8 +337,8 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Files")]
     pub noprofile: bool,
 
-    /// Show protocol steps on stderr (level 1–3)
-    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", value_parser = clap::value_parser!(u8).range(1..=3), help_heading = "Output")]
+    /// Show protocol steps on stderr (level 1–3; 0: off)
+    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Output")]
     pub debug: Option<u8>,
     /// Append output to a log file [default: CONFIG_HOME/acme.sh.log]
     #[arg(long, visible_alias = "logfile", value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Output")]
@@ -355,6 +355,51 @@ pub(crate) struct Args {
     /// --info: show saved secrets instead of masking them
     #[arg(long, help_heading = "Output")]
     pub output_insecure: bool,
+
+    /// acme.sh's log level (1 or 2); accepted, acmers' log detail follows `--debug`
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        help_heading = "Accepted for acme.sh compatibility"
+    )]
+    pub log_level: Option<String>,
+    /// acme.sh's syslog level; accepted, acmers does not write to syslog
+    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "", help_heading = "Accepted for acme.sh compatibility")]
+    pub syslog: Option<String>,
+    /// Colours even when stderr is not a terminal (also `ACME_FORCE_COLOR=1`)
+    #[arg(long, help_heading = "Output")]
+    pub force_color: bool,
+    /// Accepted, but acmers still verifies the CA's TLS certificate (use `--ca-bundle`)
+    #[arg(long, help_heading = "Accepted for acme.sh compatibility")]
+    pub insecure: bool,
+    /// acme.sh's openssl binary; accepted and unused (acmers needs no openssl)
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Accepted for acme.sh compatibility"
+    )]
+    pub openssl_bin: Option<String>,
+    /// acme.sh's switch to wget; accepted and unused (acmers has its own HTTP client)
+    #[arg(long, help_heading = "Accepted for acme.sh compatibility")]
+    pub use_wget: bool,
+    /// acme.sh's upgrade branch; accepted and unused (acmers does not upgrade itself)
+    #[arg(
+        short = 'b',
+        long,
+        value_name = "BRANCH",
+        help_heading = "Accepted for acme.sh compatibility"
+    )]
+    pub branch: Option<String>,
+    /// The `User-Agent` of this run's HTTPS requests [default: acmers/<version>]; not saved
+    #[arg(long, value_name = "UA", help_heading = "CA")]
+    pub useragent: Option<String>,
+    /// acme.sh's directory of trusted roots; accepted and unused (use `--ca-bundle FILE`)
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Accepted for acme.sh compatibility"
+    )]
+    pub ca_path: Option<PathBuf>,
 }
 
 /// The longest wait an option accepts: one week. It keeps every deadline computable.
@@ -543,7 +588,55 @@ impl Parsed {
             last.flag()
         ))
     }
+
+    /// One line per acme.sh option given that acmers accepts but does not need, shown at
+    /// `--debug`.
+    pub(crate) fn accepted_only(&self) -> Vec<&'static str> {
+        let a = &self.args;
+        [
+            (a.openssl_bin.is_some(), "`--openssl-bin` is ignored: acmers does not run openssl"),
+            (a.use_wget, "`--use-wget` is ignored: acmers has its own HTTP client"),
+            (a.branch.is_some(), "`--branch` is ignored: acmers does not upgrade itself"),
+            (a.ca_path.is_some(), "`--ca-path` is ignored: give extra roots with `--ca-bundle FILE`"),
+            (a.log_level.is_some(), "`--log-level` is ignored: the log's detail follows `--debug`"),
+            (a.syslog.is_some(), "`--syslog` is ignored: acmers does not write to syslog"),
+            (
+                a.treat_skip_as_success,
+                "`--treat-skip-as-success` has no effect: acmers never exits 2 for skipped certificates",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(given, note)| given.then_some(note))
+        .collect()
+    }
+
+    /// Fill options from the environment variables acme.sh reads in their place: `DEBUG`
+    /// (`--debug`; 0 is off), `ACCOUNT_EMAIL` (`-m`), `CA_BUNDLE` (`--ca-bundle`), and for
+    /// `--issue` `ACME_DIRECTORY` (`--server`) and `STAGE` (`--staging`), as acme.sh's
+    /// `_initAPI` (a renewal keeps its saved CA). Options on the command line win.
+    pub(crate) fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        let env = |key: &str| env(key).filter(|v| !v.is_empty());
+        let a = &mut self.args;
+        a.debug = a
+            .debug
+            .or_else(|| env("DEBUG").and_then(|d| d.parse().ok()))
+            .filter(|level| (1..=3).contains(level));
+        a.email = a.email.take().or_else(|| env("ACCOUNT_EMAIL"));
+        a.ca_bundle = a
+            .ca_bundle
+            .take()
+            .or_else(|| env("CA_BUNDLE").map(PathBuf::from));
+        if self.command == Some(Command::Issue) && a.server.is_none() && !a.staging {
+            a.server = env("ACME_DIRECTORY");
+            a.staging = a.server.is_none() && env("STAGE").is_some();
+        }
+    }
 }
+
+/// What `--insecure` (or `HTTPS_INSECURE=1`) gets: acmers keeps verifying the CA's TLS
+/// certificate, and the setting is never saved (docs/differences.md).
+pub(crate) const INSECURE_WARNING: &str = "warning: `--insecure`/`HTTPS_INSECURE` is ignored: \
+     acmers still verifies the CA's TLS certificate (trust a private CA with `--ca-bundle FILE`)";
 
 /// The command flags given, in command-line order.
 fn commands_in_order(m: &ArgMatches) -> Vec<Command> {

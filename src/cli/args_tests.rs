@@ -169,6 +169,15 @@ fn optional_values() {
     assert_eq!(line("--issue --debug").unwrap().args.debug, Some(1));
     assert_eq!(line("--issue --debug 2").unwrap().args.debug, Some(2));
     assert_eq!(line("--debug --issue").unwrap().args.debug, Some(1));
+    assert_eq!(line("--issue --debug 0").unwrap().args.debug, Some(0));
+    assert_eq!(
+        line("--issue --syslog").unwrap().args.syslog.as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        line("--issue --syslog 7").unwrap().args.syslog.as_deref(),
+        Some("7")
+    );
     assert_eq!(line("--issue --log").unwrap().args.log.as_deref(), Some(""));
     assert_eq!(
         line("--issue --log /tmp/x.log")
@@ -201,7 +210,6 @@ fn rejected_lines() {
             "--issue --validation-timeout 99999999999999999999",
             ErrorKind::ValueValidation,
         ),
-        ("--issue --debug 0", ErrorKind::ValueValidation),
         ("--issue --debug 4", ErrorKind::ValueValidation),
         ("--issue --debug 9", ErrorKind::ValueValidation),
         ("issue -d a.com", ErrorKind::UnknownArgument),
@@ -287,4 +295,190 @@ fn lifecycle_lines() {
     let p = line("--list --listraw --json --info --output-insecure").unwrap();
     assert_eq!(p.command, Some(Command::Info));
     assert!(p.args.listraw && p.args.json && p.args.output_insecure);
+}
+
+/// Every spelling acme.sh's `_process` accepts for a command acmers has.
+#[test]
+fn acmesh_command_aliases() {
+    for (text, command) in [
+        ("--installcronjob", Command::InstallCronjob),
+        ("--uninstallcronjob", Command::UninstallCronjob),
+        ("--installcert -d a.com", Command::InstallCert),
+        ("--renewAll", Command::RenewAll),
+        ("--renewall", Command::RenewAll),
+        ("-r -d a.com", Command::Renew),
+        ("-i -d a.com", Command::InstallCert),
+        ("-h", Command::Help),
+        ("-v", Command::Version),
+    ] {
+        assert_eq!(line(text).unwrap().command, Some(command), "{text}");
+    }
+}
+
+/// Every spelling acme.sh's `_process` accepts for an option acmers has.
+#[test]
+fn acmesh_option_aliases() {
+    for text in [
+        "-se",
+        "--stop-renew-on-error",
+        "--stopRenewOnError",
+        "--stoprenewonerror",
+    ] {
+        let p = line(&format!("--renew-all {text}")).unwrap();
+        assert!(p.args.stop_renew_on_error, "{text}");
+    }
+    for text in ["--treat-skip-as-success", "--treatskipassuccess"] {
+        let p = line(&format!("--renew-all {text}")).unwrap();
+        assert!(p.args.treat_skip_as_success, "{text}");
+    }
+    for text in ["-m", "--email", "--accountemail"] {
+        let p = line(&format!("--issue {text} me@a.com")).unwrap();
+        assert_eq!(p.args.email.as_deref(), Some("me@a.com"), "{text}");
+    }
+    for text in ["-k", "--keylength"] {
+        let p = line(&format!("--issue {text} ec-384")).unwrap();
+        assert_eq!(p.args.key_length.as_deref(), Some("ec-384"), "{text}");
+    }
+    for text in ["-ak", "--accountkeylength"] {
+        let p = line(&format!("--issue {text} 2048")).unwrap();
+        assert_eq!(p.args.account_key_length.as_deref(), Some("2048"), "{text}");
+    }
+    for text in ["--log", "--logfile"] {
+        let p = line(&format!("--issue {text} /l")).unwrap();
+        assert_eq!(p.args.log.as_deref(), Some("/l"), "{text}");
+    }
+    for text in ["--cert-home", "--certhome"] {
+        let p = line(&format!("--list {text} /h")).unwrap();
+        assert_eq!(p.args.cert_home, Some(PathBuf::from("/h")), "{text}");
+    }
+    for text in ["--staging", "--test"] {
+        assert!(
+            line(&format!("--issue {text}")).unwrap().args.staging,
+            "{text}"
+        );
+    }
+    for text in ["-d", "--domain"] {
+        let p = line(&format!("--issue {text} a.com")).unwrap();
+        assert_eq!(p.args.domains, ["a.com"], "{text}");
+    }
+    for text in ["-w", "--webroot"] {
+        let p = line(&format!("--issue {text} /w")).unwrap();
+        assert_eq!(p.args.webroot, [PathBuf::from("/w")], "{text}");
+    }
+    for text in ["-f", "--force"] {
+        assert!(
+            line(&format!("--issue {text}")).unwrap().args.force,
+            "{text}"
+        );
+    }
+    for text in ["--reloadcmd", "--reloadCmd"] {
+        let p = line(&format!("--install-cert {text} true")).unwrap();
+        assert_eq!(p.args.reloadcmd.as_deref(), Some("true"), "{text}");
+    }
+}
+
+/// acme.sh options acmers does not need are accepted, and each is explained at `--debug`.
+#[test]
+fn acmesh_flags_acmers_does_not_need_are_accepted() {
+    let p = line(
+        "--issue --openssl-bin /usr/bin/openssl --use-wget -b dev --force-color --no-color \
+         --insecure --useragent UA --ca-path /etc/ssl/certs --log-level 2 --syslog 6 \
+         --treat-skip-as-success",
+    )
+    .unwrap();
+    let a = &p.args;
+    assert_eq!(a.openssl_bin.as_deref(), Some("/usr/bin/openssl"));
+    assert_eq!(a.branch.as_deref(), Some("dev"));
+    assert_eq!(a.useragent.as_deref(), Some("UA"));
+    assert_eq!(a.ca_path, Some(PathBuf::from("/etc/ssl/certs")));
+    assert_eq!(a.log_level.as_deref(), Some("2"));
+    assert_eq!(a.syslog.as_deref(), Some("6"));
+    assert!(a.use_wget && a.force_color && a.no_color && a.insecure);
+    assert_eq!(p.accepted_only().len(), 7);
+    assert_eq!(
+        line("--branch x").unwrap().args.branch.as_deref(),
+        Some("x")
+    );
+    assert!(line("--issue -d a.com").unwrap().accepted_only().is_empty());
+}
+
+/// An option given twice: the last value wins; the options acme.sh appends keep appending.
+#[test]
+fn repeated_options_as_in_acmesh() {
+    let p = line(
+        "--issue --server a --server b -m a@x -m b@x -k 2048 -k ec-384 --days 1 --days 2 \
+         --httpport 81 --httpport 82 --debug 2 --debug 1 --log /a --log /b --home /a --home /b \
+         --reloadcmd a --reloadcmd b --cert-file /a --cert-file /b --useragent a --useragent b \
+         --notify-level 1 --notify-level 2 --dns-timeout 5 --dns-timeout 6",
+    )
+    .unwrap();
+    let a = &p.args;
+    assert_eq!(a.server.as_deref(), Some("b"));
+    assert_eq!(a.email.as_deref(), Some("b@x"));
+    assert_eq!(a.key_length.as_deref(), Some("ec-384"));
+    assert_eq!((a.days, a.http_port, a.debug), (Some(2), Some(82), Some(1)));
+    assert_eq!(a.log.as_deref(), Some("/b"));
+    assert_eq!(a.home, Some(PathBuf::from("/b")));
+    assert_eq!(a.reloadcmd.as_deref(), Some("b"));
+    assert_eq!(a.cert_file, Some(PathBuf::from("/b")));
+    assert_eq!(a.useragent.as_deref(), Some("b"));
+    assert_eq!((a.notify_level, a.dns_timeout), (Some(2), 6));
+
+    let p = line(
+        "--issue -d a -d b -w /a -w /b --standalone --standalone --local-address 127.0.0.1 \
+         --local-address ::1 --dns dns_cf --dns --challenge-alias c --domain-alias d \
+         --deploy-hook x --deploy-hook y --notify-hook mail --notify-hook slack",
+    )
+    .unwrap();
+    let a = &p.args;
+    assert_eq!(a.domains, ["a", "b"]);
+    assert_eq!(a.webroot.len() + a.standalone.len() + a.dns.len(), 6);
+    assert_eq!(a.local_address, ["127.0.0.1", "::1"]);
+    assert_eq!(a.dns, ["dns_cf", "dns"]);
+    assert_eq!(p.aliases, ["c", "=d"]);
+    assert_eq!(a.deploy_hook, ["x", "y"]);
+    assert_eq!(a.notify_hook, ["mail", "slack"]);
+}
+
+/// The environment variables acme.sh reads in place of options; the command line wins.
+#[test]
+fn environment_as_in_acmesh() {
+    let vars = [
+        ("DEBUG", "2"),
+        ("ACCOUNT_EMAIL", "env@a.com"),
+        ("CA_BUNDLE", "/env.pem"),
+        ("ACME_DIRECTORY", "https://ca.example/dir"),
+        ("STAGE", "1"),
+    ];
+    let env = |key: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let mut p = line("--issue -d a.com").unwrap();
+    p.apply_env(&env);
+    let a = &p.args;
+    assert_eq!(a.debug, Some(2));
+    assert_eq!(a.email.as_deref(), Some("env@a.com"));
+    assert_eq!(a.ca_bundle, Some(PathBuf::from("/env.pem")));
+    assert_eq!(a.server.as_deref(), Some("https://ca.example/dir"));
+    assert!(!a.staging, "ACME_DIRECTORY wins over STAGE");
+
+    let mut p = line("--issue --debug 0 -m cli@a.com --ca-bundle /cli.pem --staging").unwrap();
+    p.apply_env(&env);
+    let a = &p.args;
+    assert_eq!(a.debug, None, "--debug 0 is off");
+    assert_eq!(a.email.as_deref(), Some("cli@a.com"));
+    assert_eq!(a.ca_bundle, Some(PathBuf::from("/cli.pem")));
+    assert_eq!((a.server.as_deref(), a.staging), (None, true));
+
+    // A renewal keeps its saved CA.
+    let mut p = line("--renew -d a.com").unwrap();
+    p.apply_env(&env);
+    assert_eq!((p.args.server.as_deref(), p.args.staging), (None, false));
+
+    let stage = |key: &str| (key == "STAGE").then(|| "1".to_owned());
+    let mut p = line("--issue -d a.com").unwrap();
+    p.apply_env(&stage);
+    assert!(p.args.staging);
 }

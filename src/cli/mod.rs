@@ -38,21 +38,28 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let argv = match function_call::rewrite(argv) {
         Ok(argv) => argv,
         Err(e) => {
-            Printer::new(false, &env).error(format_args!("error: {e}"));
+            Printer::new(false, false, &env).error(format_args!("error: {e}"));
             return ExitCode::from(exit_code::ERROR);
         }
     };
-    let parsed = match args::parse(argv) {
+    let mut parsed = match args::parse(argv) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let printer = Printer::new(false, &env);
+            let printer = Printer::new(false, false, &env);
             usage_error(&printer, &e);
             return ExitCode::from(exit_code::ERROR);
         }
     };
-    let mut printer = Printer::new(parsed.args.no_color, &env);
+    let mut printer = Printer::new(parsed.args.no_color, parsed.args.force_color, &env);
     if let Some(warning) = parsed.command_warning() {
         printer.error(warning);
+    }
+    parsed.apply_env(&env);
+    if parsed.args.insecure || env("HTTPS_INSECURE").is_some_and(|v| v == "1") {
+        printer.error(args::INSECURE_WARNING);
+    }
+    if let Some(user_agent) = &parsed.args.useragent {
+        crate::https::set_user_agent(user_agent.clone());
     }
     let command = match parsed.command {
         None => {
@@ -98,6 +105,9 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     );
     if let Some(file) = log_file {
         printer = printer.with_log(file);
+    }
+    for note in parsed.accepted_only() {
+        tracing::debug!("{note}");
     }
     let code = match run(command, &parsed, &mut globals, &printer) {
         Ok(outcome) => commands::exit(outcome),
@@ -236,6 +246,7 @@ struct LogError {
 
 /// The run's log file, opened after the config home exists (created 0700 first, as acme.sh's
 /// `__initHome` does on every run), so a first run into a new home logs from its first line.
+/// A `--log` file that is opened is saved as `LOG_FILE` (made absolute) in account.conf.
 /// A `--log` file that cannot be opened (e.g. its folder does not exist: acmers creates no
 /// folder for it) stops the run before it does anything; a `LOG_FILE` from account.conf only
 /// warns, so a cron run is never stopped by its log.
@@ -249,6 +260,14 @@ fn run_log(
     };
     create_private_dir_all(&globals.home.config_home)?;
     match open_log(&path) {
+        Ok(file) if requested => {
+            // Later runs keep logging there, as acme.sh's `main` saves `LOG_FILE`.
+            let path = std::path::absolute(&path).unwrap_or(path);
+            crate::store::record::AccountConf::update(&globals.home.account_conf(), |conf| {
+                conf.set_log_file(&path);
+            })?;
+            Ok(Some(file))
+        }
         Ok(file) => Ok(Some(file)),
         Err(source) if requested => {
             let folder = path.parent().filter(|p| !p.as_os_str().is_empty());

@@ -2,8 +2,8 @@
 //!
 //! Lines look like acme.sh's: `[<date(1) output>] message` (acme.sh's `_printargs`). Info goes to
 //! stdout, errors to stderr (red on a terminal unless `NO_COLOR`, `ACME_NO_COLOR` or
-//! `--no-color`). `NO_TIMESTAMP=1` drops the date prefix. With `--log`, every line is also
-//! appended to the log file.
+//! `--no-color`; always with `--force-color` or `ACME_FORCE_COLOR=1`). `NO_TIMESTAMP=1` drops
+//! the date prefix. With `--log`, every line is also appended to the log file.
 //!
 //! Info and error lines carry text from the command line, conf files and the network, so
 //! their control characters are shown as `?` (see [`escape_controls`]): a typed `-d` cannot
@@ -54,13 +54,20 @@ pub(crate) struct Printer {
 
 impl Printer {
     /// A printer configured from the environment (`NO_COLOR`, `ACME_NO_COLOR`,
-    /// `NO_TIMESTAMP`) and `--no-color`.
-    pub(crate) fn new(no_color_flag: bool, env: &dyn Fn(&str) -> Option<String>) -> Self {
+    /// `ACME_FORCE_COLOR`, `NO_TIMESTAMP`), `--no-color` and `--force-color`. Forcing wins,
+    /// as in acme.sh's `__green`.
+    pub(crate) fn new(
+        no_color_flag: bool,
+        force_color_flag: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
         let set = |k: &str| env(k).is_some_and(|v| !v.is_empty() && v != "0");
-        let color = !no_color_flag
-            && !set("NO_COLOR")
-            && !set("ACME_NO_COLOR")
-            && std::io::stderr().is_terminal();
+        let color = force_color_flag
+            || set("ACME_FORCE_COLOR")
+            || (!no_color_flag
+                && !set("NO_COLOR")
+                && !set("ACME_NO_COLOR")
+                && std::io::stderr().is_terminal());
         Self {
             color,
             timestamp: !set("NO_TIMESTAMP"),

@@ -507,3 +507,130 @@ fn a_refused_server_leaves_no_lineage() {
         assert!(left.is_empty(), "{server}: left {left:?} behind");
     }
 }
+
+/// acme.sh options acmers does not need run as usual; `--debug` (or `DEBUG`) explains each,
+/// `--debug 0` is off, and `--insecure`/`HTTPS_INSECURE=1` say that TLS is still verified.
+#[test]
+fn acmesh_only_flags_are_accepted_and_explained() {
+    let top = top();
+    let run = |env: Option<(&str, &str)>, args: &[&str]| {
+        let mut acmers = Acmers::new(&top.home).env("NO_TIMESTAMP", "1");
+        if let Some((key, value)) = env {
+            acmers = acmers.env(key, value);
+        }
+        acmers.args(args).run()
+    };
+    let note = "`--use-wget` is ignored";
+
+    let out = run(None, &["--cron", "--debug", "--use-wget", "--insecure"]);
+    out.assert_code(0);
+    out.assert_stderr_has(note);
+    out.assert_stderr_has("acmers still verifies the CA's TLS certificate");
+
+    let out = run(Some(("DEBUG", "1")), &["--cron", "--use-wget"]);
+    out.assert_code(0);
+    out.assert_stderr_has(note);
+
+    let out = run(
+        Some(("HTTPS_INSECURE", "1")),
+        &["--cron", "--debug", "0", "--use-wget"],
+    );
+    out.assert_code(0);
+    assert_eq!(
+        out.stderr,
+        "warning: `--insecure`/`HTTPS_INSECURE` is ignored: acmers still verifies the CA's TLS \
+         certificate (trust a private CA with `--ca-bundle FILE`)\n"
+    );
+}
+
+/// `--useragent UA` is the `User-Agent` of the run's requests to the CA. The CA is a fake:
+/// a loopback listener that keeps each request's head and answers 404 (pebble does not show
+/// the headers it receives).
+#[test]
+fn useragent_is_sent_to_the_ca() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let top = top();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = format!("http://{addr}/directory");
+    // Every request head until an empty one: the connection made below once acmers is done.
+    let heads = std::thread::spawn(move || {
+        let mut heads = Vec::new();
+        for tcp in listener.incoming() {
+            let mut tcp = tcp.expect("accept");
+            let head: Vec<String> = BufReader::new(&tcp)
+                .lines()
+                .map_while(Result::ok)
+                .take_while(|line| !line.is_empty())
+                .collect();
+            if head.is_empty() {
+                break;
+            }
+            let _ = tcp.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            heads.extend(head);
+        }
+        heads
+    });
+    let out = Acmers::new(&top.home)
+        .args([
+            "--issue",
+            "-d",
+            "a.example",
+            "--standalone",
+            "--server",
+            &server,
+            "--useragent",
+            "probe-agent/1.0",
+        ])
+        .run();
+    out.assert_code(1);
+    let _ = std::net::TcpStream::connect(addr);
+    let heads = heads.join().expect("listener thread");
+    assert!(
+        heads
+            .iter()
+            .any(|line| line.eq_ignore_ascii_case("user-agent: probe-agent/1.0")),
+        "{heads:?}"
+    );
+}
+
+/// `--log FILE` is saved as `LOG_FILE` in account.conf (as acme.sh's `main` does), so the next
+/// run without `--log` appends to the same file.
+#[test]
+fn log_file_is_saved_for_later_runs() {
+    let top = top();
+    let log_path = top.dir.path().join("acmers.log");
+    Acmers::new(&top.home)
+        .env("NO_TIMESTAMP", "1")
+        .args(["--cron", "--log"])
+        .arg(&log_path)
+        .run()
+        .assert_code(0);
+    assert_eq!(
+        read_conf(&top.home.join("account.conf"))["LOG_FILE"],
+        log_path.to_str().expect("UTF-8 path")
+    );
+    fs::write(&log_path, "").expect("empty the log");
+    Acmers::new(&top.home)
+        .env("NO_TIMESTAMP", "1")
+        .args(["--cron"])
+        .run()
+        .assert_code(0);
+    assert_contains(
+        &fs::read_to_string(&log_path).expect("the log file"),
+        "===End cron===",
+    );
+}
+
+/// `ACME_DIRECTORY` in the environment chooses the CA of `--issue` (acme.sh's `_initAPI`).
+#[test]
+fn acme_directory_from_the_environment() {
+    let top = top();
+    let server = "ftp://env.example/dir";
+    let out = Acmers::new(&top.home)
+        .env("ACME_DIRECTORY", server)
+        .args(["--issue", "-d", "x.example", "--standalone"])
+        .run();
+    out.assert_code(1);
+    out.assert_stderr_has(server);
+}

@@ -38,7 +38,7 @@ impl SetNotifySettings {
     ///
     /// None of the four options is given.
     pub(crate) fn resolve(args: &Args, globals: &Globals) -> Result<Self, SettingsError> {
-        if args.notify_hook.is_none()
+        if args.notify_hook.is_empty()
             && args.notify_level.is_none()
             && args.notify_mode.is_none()
             && args.notify_source.is_none()
@@ -48,10 +48,10 @@ impl SetNotifySettings {
                  `--notify-mode 0|1` or `--notify-source NAME`",
             ));
         }
-        let hook = args
-            .notify_hook
-            .as_deref()
-            .map(|h| if h == NO_VALUE { "" } else { h }.to_owned());
+        // Repeated `--notify-hook`s add up, as in acme.sh's `_process`.
+        let hook = (!args.notify_hook.is_empty())
+            .then(|| args.notify_hook.join(","))
+            .map(|h| if h == NO_VALUE { String::new() } else { h });
         let mut notifier = notifier(
             globals,
             ca_bundle(args, globals),

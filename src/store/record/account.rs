@@ -146,6 +146,11 @@ impl AccountConf {
         self.path(LOG_FILE)
     }
 
+    /// Save `LOG_FILE` (`--log FILE`, as acme.sh's `main` does).
+    pub fn set_log_file(&mut self, path: &Path) {
+        self.conf.set(LOG_FILE, &path.to_string_lossy());
+    }
+
     /// `NOTIFY_HOOK`, `NOTIFY_LEVEL`, `NOTIFY_MODE`, `NOTIFY_SOURCE` as saved by
     /// `--set-notify` (acme.sh's `setnotify`), each `None` when missing or empty.
     pub fn notify(&self) -> [Option<String>; 4] {

@@ -168,6 +168,11 @@ impl Acmers {
             "ACCOUNT_EMAIL",
             "DEFAULT_RENEW",
             "RUST_LOG",
+            "DEBUG",
+            "STAGE",
+            "CA_BUNDLE",
+            "HTTPS_INSECURE",
+            "ACME_FORCE_COLOR",
         ] {
             cmd.env_remove(var);
         }
