@@ -571,12 +571,19 @@ fn useragent_is_sent_to_the_ca() {
         }
         heads
     });
+    // The standalone server needs a free port (port 80 may be taken by a test running at
+    // the same time, which would end the run before it asked the CA anything).
+    let port = crate::support::net::free_port().to_string();
     let out = Acmers::new(&top.home)
         .args([
             "--issue",
             "-d",
             "a.example",
             "--standalone",
+            "--httpport",
+            &port,
+            "--local-address",
+            "127.0.0.1",
             "--server",
             &server,
             "--useragent",
@@ -590,7 +597,7 @@ fn useragent_is_sent_to_the_ca() {
         heads
             .iter()
             .any(|line| line.eq_ignore_ascii_case("user-agent: probe-agent/1.0")),
-        "{heads:?}"
+        "{heads:?}\n{out:?}"
     );
 }
 
