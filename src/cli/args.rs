@@ -99,6 +99,12 @@ pub(crate) struct Args {
     /// Show the version
     #[arg(short = 'v', long, help_heading = "Commands")]
     pub version: bool,
+    /// Print completions for a shell (bash, zsh, fish, elvish, powershell)
+    #[arg(long, value_name = "SHELL", help_heading = "Commands")]
+    pub completions: Option<clap_complete::Shell>,
+    /// Print the man page (roff): `acmers --man-page > acmers.1`
+    #[arg(long, help_heading = "Commands")]
+    pub man_page: bool,
 
     /// A domain (repeatable, or comma-separated); the first is the main domain
     #[arg(short = 'd', long = "domain", value_name = "DOMAIN", action = ArgAction::Append)]
@@ -712,6 +718,21 @@ fn aliases_in_order(m: &ArgMatches, args: &Args) -> Vec<String> {
     );
     aliases.sort_by_key(|(i, _)| *i);
     aliases.into_iter().map(|(_, alias)| alias).collect()
+}
+
+/// The completions for `shell`, from the one command-line definition.
+pub(crate) fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Args::command(), "acmers", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The man page (roff), from the one command-line definition.
+pub(crate) fn man_page() -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = clap_mangen::Man::new(Args::command()).render(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The help text.

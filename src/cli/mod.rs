@@ -61,6 +61,14 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Some(user_agent) = &parsed.args.useragent {
         crate::https::set_user_agent(user_agent.clone());
     }
+    if let Some(shell) = parsed.args.completions {
+        printer.raw(args::completions(shell).trim_end());
+        return ExitCode::SUCCESS;
+    }
+    if parsed.args.man_page {
+        printer.raw(args::man_page().trim_end());
+        return ExitCode::SUCCESS;
+    }
     let command = match parsed.command {
         None => {
             printer.raw(args::help());

@@ -641,3 +641,31 @@ fn acme_directory_from_the_environment() {
     out.assert_code(1);
     out.assert_stderr_has(server);
 }
+
+/// Completions and the man page come from the one command-line definition: bash loads the
+/// completion script and registers it, and the man page is roff naming acmers' options.
+#[test]
+fn completions_and_man_page_are_generated() {
+    let top = top();
+    let out = bare(&top, &["--completions", "bash"]);
+    out.assert_code(0).assert_stdout_has("--dns-resolver");
+    let script = top.dir.path().join("acmers.bash");
+    std::fs::write(&script, &out.stdout).expect("write completion");
+    let loaded = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(". '{}' && complete -p acmers", script.display()))
+        .output()
+        .expect("run bash");
+    assert!(loaded.status.success(), "{loaded:?}");
+    assert!(String::from_utf8_lossy(&loaded.stdout).contains("acmers"));
+    for shell in ["zsh", "fish"] {
+        bare(&top, &["--completions", shell])
+            .assert_code(0)
+            .assert_stdout_has("deploy-hook");
+    }
+    bare(&top, &["--man-page"])
+        .assert_code(0)
+        .assert_stdout_has(".TH acmers 1")
+        .assert_stdout_has("\\-\\-set\\-notify");
+    assert!(!top.home.exists(), "nothing written to a home");
+}
