@@ -650,7 +650,7 @@ fn completions_and_man_page_are_generated() {
     let out = bare(&top, &["--completions", "bash"]);
     out.assert_code(0).assert_stdout_has("--dns-resolver");
     let script = top.dir.path().join("acmers.bash");
-    std::fs::write(&script, &out.stdout).expect("write completion");
+    fs::write(&script, &out.stdout).expect("write completion");
     let loaded = std::process::Command::new("bash")
         .arg("-c")
         .arg(format!(". '{}' && complete -p acmers", script.display()))
