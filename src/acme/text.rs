@@ -47,6 +47,17 @@ pub fn one_line(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Lower-case hex of `bytes` (digests, HMACs and signatures as openssl prints them).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
 #[cfg(test)]
 #[path = "text_tests.rs"]
 mod tests;

@@ -61,6 +61,21 @@ pub async fn register(
     account(client, home, ca, lock_timeout, progress, true).await
 }
 
+/// The CA folder's lock (registration, account changes), waiting up to `timeout`.
+pub(super) async fn lock_ca_dir(ca_dir: &CaDir, timeout: Duration) -> Result<lock::Lock, Error> {
+    lock::lock(&ca_dir.dir, timeout)
+        .await?
+        .ok_or_else(|| Error::AccountLocked {
+            path: ca_dir.dir.join(lock::LOCK_FILE),
+            secs: timeout.as_secs(),
+        })
+}
+
+/// The account's contact for the CA: `mailto:<email>`, or none.
+pub(super) fn contact(email: Option<&str>) -> Vec<String> {
+    email.iter().map(|e| format!("mailto:{e}")).collect()
+}
+
 async fn account(
     client: Arc<Client>,
     home: &Home,
@@ -74,12 +89,7 @@ async fn account(
     let policy = Policy::current();
     policy.check_dir(&ca_dir.dir)?;
     create_private_dir_all(&ca_dir.dir)?;
-    let _lock = lock::lock(&ca_dir.dir, lock_timeout)
-        .await?
-        .ok_or_else(|| Error::AccountLocked {
-            path: ca_dir.dir.join(lock::LOCK_FILE),
-            secs: lock_timeout.as_secs(),
-        })?;
+    let _lock = lock_ca_dir(&ca_dir, lock_timeout).await?;
     let key_path = ca_dir.account_key();
     let key_pem = match file::read(&key_path, file::MAX_FILE)? {
         Some(loaded) => {
@@ -104,7 +114,7 @@ async fn account(
     let hash = key_hash(key_pem.as_bytes());
     let mut record = CaRecord::load_trusted(&ca_dir.ca_conf(), policy)?;
     let email = ca.email.clone().or_else(|| record.email());
-    let contact: Vec<String> = email.iter().map(|e| format!("mailto:{e}")).collect();
+    let contact = contact(email.as_deref());
     let key: Arc<dyn crate::acme::jws::Signer> = Arc::new(key);
     let saved_eab = || {
         let (kid, hmac_key) = record.eab()?;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::account::key_hash;
+use super::account::{contact, key_hash, lock_ca_dir};
 use super::{Ca, Error, Progress};
 use crate::acme::jws::Signer;
 use crate::acme::{Account, Client};
@@ -44,12 +44,7 @@ async fn saved(
     if !ca_dir.dir.is_dir() {
         return Err(no_account(ca_dir.ca_conf()));
     }
-    let held = lock::lock(&ca_dir.dir, lock_timeout)
-        .await?
-        .ok_or_else(|| Error::AccountLocked {
-            path: ca_dir.dir.join(lock::LOCK_FILE),
-            secs: lock_timeout.as_secs(),
-        })?;
+    let held = lock_ca_dir(&ca_dir, lock_timeout).await?;
     let key_path = ca_dir.account_key();
     let loaded =
         file::read(&key_path, file::MAX_FILE)?.ok_or_else(|| no_account(key_path.clone()))?;
@@ -66,10 +61,7 @@ async fn saved(
         .account_url()
         .ok_or_else(|| no_account(ca_dir.ca_conf()))?;
     let contact_email = ca.email.clone().or_else(|| record.email());
-    let contact = contact_email
-        .iter()
-        .map(|e| format!("mailto:{e}"))
-        .collect();
+    let contact = contact(contact_email.as_deref());
     Ok(Saved {
         account: Account::existing(client, Arc::new(key), contact, url),
         ca_dir,
@@ -93,11 +85,7 @@ pub async fn update_account(
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let mut saved = saved(client, home, ca, lock_timeout).await?;
-    let contact: Vec<String> = saved
-        .contact_email
-        .iter()
-        .map(|e| format!("mailto:{e}"))
-        .collect();
+    let contact = contact(saved.contact_email.as_deref());
     let body = saved
         .account
         .update_contact(&contact)

@@ -59,16 +59,13 @@ pub(crate) fn eab(args: &Args) -> Result<Option<Eab>, SettingsError> {
     }
 }
 
-/// ZeroSSL's directory, as acme.sh's `CA_ZEROSSL`.
-const ZEROSSL: &str = "https://acme.zerossl.com/v2/DV90";
-
 /// ZeroSSL's EAB endpoint when `server` is ZeroSSL's directory (acme.sh compares the
 /// directory URL the same way). Two variables let the tests stand in for ZeroSSL:
 /// `ACMERS_ZEROSSL_DIRECTORY` names another directory treated as ZeroSSL, and
 /// `ACMERS_ZEROSSL_EAB_ENDPOINT` another endpoint (docs/testing.md).
 pub(crate) fn zerossl_eab(server: &str) -> Option<String> {
     let env = |key| std::env::var(key).ok().filter(|v| !v.is_empty());
-    let is_zerossl = server.eq_ignore_ascii_case(ZEROSSL)
+    let is_zerossl = server.eq_ignore_ascii_case(super::ZEROSSL)
         || env("ACMERS_ZEROSSL_DIRECTORY").is_some_and(|d| d == server);
     is_zerossl.then(|| {
         env("ACMERS_ZEROSSL_EAB_ENDPOINT")

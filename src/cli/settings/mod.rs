@@ -38,6 +38,8 @@ pub(crate) const DEFAULT_SERVER: &str = LETSENCRYPT;
 
 /// Let's Encrypt's directory (also what acme.sh assumes for an empty `Le_API`).
 pub(crate) const LETSENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+/// ZeroSSL's directory, as acme.sh's `CA_ZEROSSL`.
+pub(crate) const ZEROSSL: &str = "https://acme.zerossl.com/v2/DV90";
 const LETSENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
 const SSLCOM_URLS: [&str; 2] = [
     "https://acme.ssl.com/sslcom-dv-rsa",
@@ -48,10 +50,7 @@ const SSLCOM_URLS: [&str; 2] = [
 /// and their directory URLs. SSL.com's URL depends on the key type and is handled in
 /// [`resolve_server`] and [`ca_display_name`].
 const CA_NAMES: &[(&[&str], &str)] = &[
-    (
-        &["ZeroSSL.com", "zerossl"],
-        "https://acme.zerossl.com/v2/DV90",
-    ),
+    (&["ZeroSSL.com", "zerossl"], ZEROSSL),
     (&["LetsEncrypt.org", "letsencrypt"], LETSENCRYPT),
     (
         &[

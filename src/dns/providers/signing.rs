@@ -17,15 +17,7 @@ use std::fmt::Write as _;
 
 use aws_lc_rs::{digest, hmac};
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-}
+pub use crate::acme::text::hex;
 
 /// Lower-case hex of SHA-256(`data`).
 pub fn sha256_hex(data: &[u8]) -> String {

@@ -71,10 +71,7 @@ pub(super) fn dbase64(text: &[u8]) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Invalid(format!("the input is not base64: {e}")))
 }
 
-/// Lower-case hex without separators (digests and HMACs in hex, as openssl prints them).
-pub(super) fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(super) use crate::acme::text::hex;
 
 /// `_hex_dump`: every byte as ` xx` (` 61 62 63` for `abc`).
 pub(super) fn hex_dump(data: &[u8]) -> String {
