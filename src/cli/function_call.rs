@@ -1,7 +1,10 @@
 //! acme.sh's function-call form: a first argument without a leading dash names one of
 //! acme.sh's functions (acme.sh's `main` runs `"$@"`), e.g. `acme.sh install` from a checkout
 //! or `acme.sh renewAll`. [`rewrite`] turns the function name into the matching command flag
-//! before clap sees the line; the arguments after it are kept as they are.
+//! before clap sees the line. The positional parameters some of those functions take
+//! (`acme.sh install nocron "" "" me@example.com`, `acme.sh renew example.com ecc`) become
+//! the matching options ([`POSITIONAL`]); the arguments from the first option on are kept as
+//! they are.
 
 use std::ffi::OsString;
 
@@ -30,6 +33,81 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("version", "--version"),
     ("showhelp", "--help"),
 ];
+
+/// What a positional parameter of an acme.sh function means.
+#[derive(Clone, Copy)]
+enum Param {
+    /// A flag, set when the parameter is not empty (acme.sh tests `[ "$1" ]`).
+    Flag(&'static str),
+    /// An option taking the parameter as its value, when not empty.
+    Value(&'static str),
+    /// `--ecc` when the parameter is an EC key length (`ecc`, `ec-256`, …), as acme.sh's
+    /// `_isEccKey` reads an `_isEcc` parameter.
+    Ecc,
+}
+
+/// The positional parameters of the functions that take them, in acme.sh's order (`install`,
+/// `uninstall`, `renew`, `list`, `remove`, `revoke`, `installcronjob`).
+const POSITIONAL: &[(&str, &[Param])] = &[
+    (
+        "install",
+        &[
+            Param::Flag("--nocron"),
+            Param::Value("--config-home"),
+            Param::Flag("--noprofile"),
+            Param::Value("--accountemail"),
+        ],
+    ),
+    ("uninstall", &[Param::Flag("--nocron")]),
+    ("renew", &[Param::Value("--domain"), Param::Ecc]),
+    (
+        "list",
+        &[Param::Flag("--listraw"), Param::Value("--domain")],
+    ),
+    ("remove", &[Param::Value("--domain"), Param::Ecc]),
+    (
+        "revoke",
+        &[
+            Param::Value("--domain"),
+            Param::Ecc,
+            Param::Value("--revoke-reason"),
+        ],
+    ),
+    ("installcronjob", &[Param::Value("--config-home")]),
+];
+
+/// The options for `function`'s positional parameters at the front of `rest`, and how many
+/// parameters they took (up to the first word starting with a dash).
+fn positional(function: &str, rest: &[OsString]) -> (Vec<OsString>, usize) {
+    let params = POSITIONAL
+        .iter()
+        .find(|(name, _)| *name == function)
+        .map_or(&[][..], |(_, params)| *params);
+    let given = rest
+        .iter()
+        .take(params.len())
+        .take_while(|a| !a.to_string_lossy().starts_with('-'))
+        .count();
+    let mut options = Vec::new();
+    for (param, value) in params.iter().zip(&rest[..given]) {
+        let text = value.to_string_lossy();
+        if text.is_empty() {
+            continue;
+        }
+        match param {
+            Param::Flag(flag) => options.push(OsString::from(flag)),
+            Param::Value(option) => options.extend([OsString::from(option), value.clone()]),
+            Param::Ecc => {
+                if crate::keys::KeyType::parse_acmesh(&text).is_ok_and(|k| k.is_ecc())
+                    || text == "ecc"
+                {
+                    options.push(OsString::from("--ecc"));
+                }
+            }
+        }
+    }
+    (options, given)
+}
 
 /// A first argument that names no acme.sh command function acmers runs.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -68,8 +146,10 @@ pub(crate) fn rewrite(mut argv: Vec<OsString>) -> Result<Vec<OsString>, Function
     let (_, flag) = FUNCTIONS
         .iter()
         .find(|(name, _)| *name == word)
-        .ok_or(FunctionCallError::Unknown(word))?;
+        .ok_or_else(|| FunctionCallError::Unknown(word.clone()))?;
+    let (options, taken) = positional(&word, &argv[2..]);
     argv[1] = OsString::from(flag);
+    argv.splice(2..2 + taken, options);
     Ok(argv)
 }
 

@@ -20,6 +20,53 @@ fn function_names_become_their_flags() {
 }
 
 #[test]
+fn positional_parameters_become_options() {
+    assert_eq!(
+        rewrite(argv(&[
+            "install",
+            "1",
+            "",
+            "",
+            "me@example.com",
+            "--home",
+            "/h"
+        ])),
+        Ok(argv(&[
+            "--install",
+            "--nocron",
+            "--accountemail",
+            "me@example.com",
+            "--home",
+            "/h"
+        ]))
+    );
+    assert_eq!(
+        rewrite(argv(&["renew", "example.com", "ecc"])),
+        Ok(argv(&["--renew", "--domain", "example.com", "--ecc"]))
+    );
+    assert_eq!(
+        rewrite(argv(&["renew", "example.com", "2048"])),
+        Ok(argv(&["--renew", "--domain", "example.com"]))
+    );
+    assert_eq!(
+        rewrite(argv(&["revoke", "a.example", "ec-256", "4"])),
+        Ok(argv(&[
+            "--revoke",
+            "--domain",
+            "a.example",
+            "--ecc",
+            "--revoke-reason",
+            "4"
+        ]))
+    );
+    // More words than parameters stay for clap to refuse.
+    assert_eq!(
+        rewrite(argv(&["uninstall", "1", "extra"])),
+        Ok(argv(&["--uninstall", "--nocron", "extra"]))
+    );
+}
+
+#[test]
 fn dashed_lines_are_unchanged() {
     assert_eq!(
         rewrite(argv(&["--issue", "install"])),

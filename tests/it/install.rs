@@ -93,6 +93,13 @@ impl Sandbox {
         self.home.join("acme.sh.env")
     }
 
+    /// The line of `acme.sh.env` that loads the bash completions.
+    fn completion_line(&self) -> String {
+        let file = self.home.join("acmers.bash");
+        let file = file.display();
+        format!("if [ -n \"${{BASH_VERSION-}}\" ] && [ -f \"{file}\" ]; then . \"{file}\"; fi\n")
+    }
+
     fn copy(&self) -> PathBuf {
         self.home.join("acme.sh")
     }
@@ -135,11 +142,20 @@ fn install_writes_acmesh_files_and_reinstall_replaces_the_copy() {
     );
     assert_eq!(
         sb.read(&sb.env_file()),
-        format!("export LE_WORKING_DIR=\"{home}\"\nalias acme.sh=\"{home}/acme.sh\"\n")
+        format!(
+            "export LE_WORKING_DIR=\"{home}\"\nalias acme.sh=\"{home}/acme.sh\"\n{}",
+            sb.completion_line()
+        )
+    );
+    // acme.sh's commented template, then the saved email.
+    let account_conf = sb.read(&sb.home.join("account.conf"));
+    assert!(
+        account_conf.contains("#AUTO_UPGRADE=\"1\"\n"),
+        "{account_conf}"
     );
     assert!(
-        sb.read(&sb.home.join("account.conf"))
-            .contains("ACCOUNT_EMAIL='a@example.com'")
+        account_conf.contains("ACCOUNT_EMAIL='a@example.com'"),
+        "{account_conf}"
     );
     let mode = fs::metadata(&sb.home).expect("home").permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
@@ -180,7 +196,8 @@ fn install_takes_the_folders_from_the_environment() {
         sb.read(&sb.env_file()),
         format!(
             "export LE_WORKING_DIR=\"{home}\"\nexport LE_CONFIG_HOME=\"{config}\"\n\
-             alias acme.sh=\"{home}/acme.sh --config-home '{config}'\"\n"
+             alias acme.sh=\"{home}/acme.sh --config-home '{config}'\"\n{}",
+            sb.completion_line()
         )
     );
     assert!(Path::new(&config).is_dir());
@@ -245,6 +262,73 @@ fn uninstall_keeps_certificates_and_confs() {
     );
     assert_eq!(sb.read(&lineage.join("example.com.cer")), "cert");
     assert!(lineage.join("example.com.conf").is_file());
+}
+
+/// bash sourcing `acme.sh.env` (as the profile line does) gets the alias and completions for
+/// both names; csh and tcsh users get acme.sh's `acme.sh.csh`; the plugin folders of the
+/// current directory are copied; `--uninstall` takes all of it away again.
+#[test]
+fn install_sets_up_bash_completion_csh_and_plugins() {
+    let sb = sandbox();
+    let home = sb.home_arg();
+    fs::write(sb.user.join(".cshrc"), "set a=1\n").expect("cshrc");
+    let checkout = sb.top.path().join("checkout");
+    fs::create_dir_all(checkout.join("dnsapi")).expect("mkdir dnsapi");
+    fs::write(checkout.join("dnsapi/dns_x.sh"), "dns_x_add() { :; }\n").expect("plugin");
+    let out = Acmers::bare(sb.top.path())
+        .args(["--install", "--home", &home])
+        .current_dir(&checkout)
+        .env("PATH", &sb.bin.display().to_string())
+        .env("FAKE_CRONTAB_FILE", &sb.crontab.display().to_string())
+        .env("SHELL", "/bin/sh")
+        .env("PROFILE", "")
+        .run();
+    out.assert_code(0);
+    assert_eq!(
+        sb.read(&sb.home.join("dnsapi/dns_x.sh")),
+        "dns_x_add() { :; }\n"
+    );
+    let csh = sb.home.join("acme.sh.csh");
+    assert_eq!(
+        sb.read(&csh),
+        format!("setenv LE_WORKING_DIR \"{home}\"\nalias acme.sh \"{home}/acme.sh\"\n")
+    );
+    assert_eq!(
+        sb.read(&sb.user.join(".cshrc")),
+        format!("set a=1\nsource \"{}\"\n", csh.display())
+    );
+    let script = format!(
+        ". \"{}\"; alias acme.sh; complete -p acme.sh; complete -p acmers",
+        sb.env_file().display()
+    );
+    let bash = std::process::Command::new("bash")
+        .args(["--norc", "-c", &script])
+        .output()
+        .expect("run bash");
+    let stdout = String::from_utf8_lossy(&bash.stdout);
+    assert!(bash.status.success(), "{bash:?}");
+    assert!(
+        stdout.contains(&format!("alias acme.sh='{home}/acme.sh'")),
+        "{stdout}"
+    );
+    for name in ["acme.sh", "acmers"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("complete ") && l.ends_with(&format!("-F _acmers {name}"))),
+            "{stdout}"
+        );
+    }
+
+    sb.acmers(&["--uninstall", "--home", &home]).assert_code(0);
+    assert_eq!(sb.read(&sb.user.join(".cshrc")), "set a=1\n");
+    for gone in [csh, sb.home.join("acmers.bash"), sb.env_file()] {
+        assert!(!gone.exists(), "{} kept", gone.display());
+    }
+    assert!(
+        sb.home.join("dnsapi/dns_x.sh").is_file(),
+        "plugins are kept"
+    );
 }
 
 #[test]

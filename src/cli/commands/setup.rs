@@ -50,6 +50,11 @@ pub(crate) fn install(
     if !settings.noprofile {
         install_alias(home, printer)?;
     }
+    copy_plugin_folders(home, printer)?;
+    let account_conf = home.account_conf();
+    if !account_conf.exists() {
+        write_atomic(&account_conf, account_conf_template(home).as_bytes(), 0o600)?;
+    }
 
     let text = |p: &std::path::Path| p.to_string_lossy().into_owned();
     let cert_home = (home.cert_home != home.config_home).then(|| text(&home.cert_home));
@@ -71,9 +76,15 @@ pub(crate) fn install(
     Ok(Outcome::Done)
 }
 
-/// `acme.sh.env` and the profile line (acme.sh's `_installalias`).
+/// `acme.sh.env` and the profile line, the csh alias file and its `source` lines (acme.sh's
+/// `_installalias`), and the bash completions `acme.sh.env` loads.
 fn install_alias(home: &Home, printer: &Printer) -> anyhow::Result<()> {
-    profile::write_env(home)?;
+    write_atomic(
+        &profile::completion_file(home),
+        profile::completion_text().as_bytes(),
+        0o644,
+    )?;
+    profile::write_alias_file(&profile::env_file(home), |t| profile::env_text(t, home))?;
     let env = |key: &str| std::env::var(key).ok();
     match profile::detect(&env) {
         Some(file) => {
@@ -86,6 +97,49 @@ fn install_alias(home: &Home, printer: &Printer) -> anyhow::Result<()> {
              to use acme.sh",
             home.working_dir.display()
         )),
+    }
+    let csh_file = profile::csh_file(home);
+    for file in profile::csh_profiles(&env) {
+        printer.info(format_args!("Installing alias to '{}'", file.display()));
+        profile::write_alias_file(&csh_file, |t| profile::csh_text(t, home))?;
+        profile::add_line(&file, &format!("source \"{}\"", csh_file.display()))?;
+    }
+    Ok(())
+}
+
+/// acme.sh's `_initconf`: a new `account.conf` starts with its commented settings.
+fn account_conf_template(home: &Home) -> String {
+    format!(
+        "\n\n#LOG_FILE=\"{}\"\n#LOG_LEVEL=1\n\n#AUTO_UPGRADE=\"1\"\n\n#NO_TIMESTAMP=1\n\n",
+        home.config_home.join("acme.sh.log").display()
+    )
+}
+
+/// acme.sh's `install` copies the plugin folders (`dnsapi`, `deploy`, `notify`) of the
+/// checkout it runs from: the ones in the current directory are copied into the home, so
+/// `acmers --install` run from an acme.sh checkout keeps its plugins next to the copy.
+fn copy_plugin_folders(home: &Home, printer: &Printer) -> anyhow::Result<()> {
+    for folder in ["dnsapi", "deploy", "notify"] {
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            continue;
+        };
+        let target = home.working_dir.join(folder);
+        create_private_dir_all(&target)?;
+        let mut copied = 0;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot read `{folder}`"))?;
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let bytes = std::fs::read(entry.path())
+                .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
+            write_atomic(&target.join(entry.file_name()), &bytes, 0o755)?;
+            copied += 1;
+        }
+        printer.info(format_args!(
+            "Copied {copied} file(s) of `{folder}` to {}",
+            target.display()
+        ));
     }
     Ok(())
 }
@@ -102,13 +156,23 @@ pub(crate) fn uninstall(
         cron::uninstall(printer)?;
     }
     let env_file = profile::env_file(home);
+    let csh_file = profile::csh_file(home);
     let env = |key: &str| std::env::var(key).ok();
-    if let Some(file) = profile::detect(&env)
-        && profile::remove_line(&file, &env_file)?
-    {
-        printer.info(format_args!("Uninstalled alias from: '{}'", file.display()));
+    let profiles = profile::detect(&env).map(|p| (p, &env_file));
+    let csh_profiles = profile::csh_profiles(&env)
+        .into_iter()
+        .map(|p| (p, &csh_file));
+    for (file, alias_file) in profiles.into_iter().chain(csh_profiles) {
+        if profile::remove_line(&file, alias_file)? {
+            printer.info(format_args!("Uninstalled alias from: '{}'", file.display()));
+        }
     }
-    for file in [env_file, home.working_dir.join(ENTRY)] {
+    for file in [
+        env_file.clone(),
+        csh_file.clone(),
+        profile::completion_file(home),
+        home.working_dir.join(ENTRY),
+    ] {
         match std::fs::remove_file(&file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove `{}`", file.display()))?;

@@ -15,21 +15,138 @@ pub(crate) fn env_file(home: &Home) -> PathBuf {
     home.working_dir.join(format!("{ENTRY}.env"))
 }
 
-/// The text of `acme.sh.env` as acme.sh's `_installalias` writes it into a new file:
-/// `LE_WORKING_DIR`, `LE_CONFIG_HOME` when the config home differs, and the `acme.sh` alias.
-pub(crate) fn env_text(home: &Home) -> String {
-    let working = home.working_dir.display();
-    let mut text = format!("export LE_WORKING_DIR=\"{working}\"\n");
-    let mut config_entry = String::new();
-    if home.config_home != home.working_dir {
-        let config = home.config_home.display();
-        text.push_str(&format!("export LE_CONFIG_HOME=\"{config}\"\n"));
-        config_entry = format!(" --config-home '{config}'");
-    }
+/// `<home>/acme.sh.csh`: the alias file for csh and tcsh.
+pub(crate) fn csh_file(home: &Home) -> PathBuf {
+    home.working_dir.join(format!("{ENTRY}.csh"))
+}
+
+/// `<home>/acmers.bash`: bash completions for `acmers` and `acme.sh`, loaded by
+/// `acme.sh.env` in bash (acme.sh has none).
+pub(crate) fn completion_file(home: &Home) -> PathBuf {
+    home.working_dir.join("acmers.bash")
+}
+
+/// The bash completion script `--install` writes: `acmers --completions bash`, registered
+/// for the `acme.sh` alias too.
+pub(crate) fn completion_text() -> String {
+    let mut text = crate::cli::args::completions(clap_complete::Shell::Bash);
     text.push_str(&format!(
-        "alias {ENTRY}=\"{working}/{ENTRY}{config_entry}\"\n"
+        "complete -F _acmers -o bashdefault -o default {ENTRY}\n"
     ));
     text
+}
+
+/// One line acme.sh's `_setopt` keeps in a file: the line starting with `prefix` is replaced
+/// in place, else appended; `None` removes it.
+type Setting = (String, Option<String>);
+
+/// `text` with `settings` applied as acme.sh's `_setopt` applies them (a commented-out
+/// `#prefix` line is replaced too); every other line is kept.
+fn set_lines(text: &str, settings: &[Setting]) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    for (prefix, line) in settings {
+        let at = lines.iter().position(|l| {
+            l.strip_prefix('#')
+                .unwrap_or(l)
+                .starts_with(prefix.as_str())
+        });
+        match (at, line) {
+            (Some(i), Some(line)) => lines[i].clone_from(line),
+            (Some(i), None) => {
+                lines.remove(i);
+            }
+            (None, Some(line)) => lines.push(line.clone()),
+            (None, None) => {}
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+/// ` --config-home '<c>'` when the config home is not the working dir.
+fn config_entry(home: &Home) -> Option<String> {
+    (home.config_home != home.working_dir)
+        .then(|| format!(" --config-home '{}'", home.config_home.display()))
+}
+
+/// `acme.sh.env` as acme.sh's `_installalias` leaves it, from its current text (empty when
+/// new): `LE_WORKING_DIR`, `LE_CONFIG_HOME` when the config home differs, the `acme.sh` alias,
+/// and (acmers only) the line that loads the bash completions; other lines are kept.
+pub(crate) fn env_text(current: &str, home: &Home) -> String {
+    let working = home.working_dir.display();
+    let config = config_entry(home);
+    let completion = completion_file(home);
+    let completion = completion.display();
+    set_lines(
+        current,
+        &[
+            (
+                "export LE_WORKING_DIR=".into(),
+                Some(format!("export LE_WORKING_DIR=\"{working}\"")),
+            ),
+            (
+                "export LE_CONFIG_HOME=".into(),
+                config
+                    .as_ref()
+                    .map(|_| format!("export LE_CONFIG_HOME=\"{}\"", home.config_home.display())),
+            ),
+            (
+                format!("alias {ENTRY}="),
+                Some(format!(
+                    "alias {ENTRY}=\"{working}/{ENTRY}{}\"",
+                    config.as_deref().unwrap_or_default()
+                )),
+            ),
+            (
+                "if [ -n \"${BASH_VERSION-}\" ]".into(),
+                Some(format!(
+                    "if [ -n \"${{BASH_VERSION-}}\" ] && [ -f \"{completion}\" ]; then . \"{completion}\"; fi"
+                )),
+            ),
+        ],
+    )
+}
+
+/// `acme.sh.csh` as `_installalias` leaves it, from its current text.
+pub(crate) fn csh_text(current: &str, home: &Home) -> String {
+    let working = home.working_dir.display();
+    let config = config_entry(home);
+    set_lines(
+        current,
+        &[
+            (
+                "setenv LE_WORKING_DIR ".into(),
+                Some(format!("setenv LE_WORKING_DIR \"{working}\"")),
+            ),
+            (
+                "setenv LE_CONFIG_HOME ".into(),
+                config
+                    .as_ref()
+                    .map(|_| format!("setenv LE_CONFIG_HOME \"{}\"", home.config_home.display())),
+            ),
+            (
+                format!("alias {ENTRY} "),
+                Some(format!(
+                    "alias {ENTRY} \"{working}/{ENTRY}{}\"",
+                    config.as_deref().unwrap_or_default()
+                )),
+            ),
+        ],
+    )
+}
+
+/// The csh profiles acme.sh's `_installalias` adds its `source` line to: `~/.cshrc` and
+/// `~/.tcshrc`, each only when it exists.
+pub(crate) fn csh_profiles(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    let Some(user_home) = env("HOME").filter(|h| !h.is_empty()) else {
+        return Vec::new();
+    };
+    [".cshrc", ".tcshrc"]
+        .into_iter()
+        .map(|name| Path::new(&user_home).join(name))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 /// The profile line: `. "<home>/acme.sh.env"`.
@@ -59,13 +176,21 @@ pub(crate) fn detect(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     })
 }
 
-/// Write `acme.sh.env` (0600, replaced whole).
+/// Write `file` (0600) from its current text (empty when new) through `update`.
 ///
 /// # Errors
 ///
-/// The file cannot be written.
-pub(crate) fn write_env(home: &Home) -> anyhow::Result<()> {
-    write_atomic(&env_file(home), env_text(home).as_bytes(), 0o600)?;
+/// The file cannot be read or written.
+pub(crate) fn write_alias_file(
+    file: &Path,
+    update: impl FnOnce(&str) -> String,
+) -> anyhow::Result<()> {
+    let current = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", file.display())),
+    };
+    write_atomic(file, update(&current).as_bytes(), 0o600)?;
     Ok(())
 }
 

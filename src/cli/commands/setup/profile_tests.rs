@@ -1,17 +1,47 @@
 use super::*;
 
+const COMPLETION: &str =
+    "if [ -n \"${BASH_VERSION-}\" ] && [ -f \"/h/acmers.bash\" ]; then . \"/h/acmers.bash\"; fi\n";
+
 #[test]
 fn env_text_is_acmesh_exact() {
     let home = Home::new("/h".into(), None, None);
     assert_eq!(
-        env_text(&home),
-        "export LE_WORKING_DIR=\"/h\"\nalias acme.sh=\"/h/acme.sh\"\n"
+        env_text("", &home),
+        format!("export LE_WORKING_DIR=\"/h\"\nalias acme.sh=\"/h/acme.sh\"\n{COMPLETION}")
     );
     let home = Home::new("/h".into(), Some("/c".into()), None);
     assert_eq!(
-        env_text(&home),
-        "export LE_WORKING_DIR=\"/h\"\nexport LE_CONFIG_HOME=\"/c\"\n\
-         alias acme.sh=\"/h/acme.sh --config-home '/c'\"\n"
+        env_text("", &home),
+        format!(
+            "export LE_WORKING_DIR=\"/h\"\nexport LE_CONFIG_HOME=\"/c\"\n\
+             alias acme.sh=\"/h/acme.sh --config-home '/c'\"\n{COMPLETION}"
+        )
+    );
+}
+
+#[test]
+fn env_text_keeps_other_lines_and_replaces_its_own() {
+    let old = "export LE_WORKING_DIR=\"/old\"\nexport LE_CONFIG_HOME=\"/c\"\nexport MINE=1\n\
+               alias acme.sh=\"/old/acme.sh --config-home '/c'\"\n";
+    let home = Home::new("/h".into(), None, None);
+    assert_eq!(
+        env_text(old, &home),
+        format!(
+            "export LE_WORKING_DIR=\"/h\"\nexport MINE=1\nalias acme.sh=\"/h/acme.sh\"\n{COMPLETION}"
+        )
+    );
+    let again = env_text(&env_text(old, &home), &home);
+    assert_eq!(again, env_text(old, &home));
+}
+
+#[test]
+fn csh_text_is_acmesh_exact() {
+    let home = Home::new("/h".into(), Some("/c".into()), None);
+    assert_eq!(
+        csh_text("", &home),
+        "setenv LE_WORKING_DIR \"/h\"\nsetenv LE_CONFIG_HOME \"/c\"\n\
+         alias acme.sh \"/h/acme.sh --config-home '/c'\"\n"
     );
 }
 
