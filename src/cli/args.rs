@@ -73,7 +73,8 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Commands")]
     pub set_notify: bool,
     /// Install acmers as `<home>/acme.sh`, with its alias file, profile line and cron line
-    #[arg(long, help_heading = "Commands")]
+    /// (`--install-online` installs this binary the same way: nothing is downloaded)
+    #[arg(long, alias = "install-online", help_heading = "Commands")]
     pub install: bool,
     /// Remove the copy, alias file, profile line and cron line (certificates are kept)
     #[arg(long, help_heading = "Commands")]
@@ -82,7 +83,7 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Commands")]
     pub upgrade: bool,
     /// Register the account at the CA (or find it), and print its key thumbprint
-    #[arg(long, help_heading = "Commands")]
+    #[arg(long, visible_alias = "registeraccount", help_heading = "Commands")]
     pub register_account: bool,
     /// Send the account's contact (`-m`) to the CA
     #[arg(long, visible_alias = "updateaccount", help_heading = "Commands")]
@@ -337,11 +338,15 @@ pub(crate) struct Args {
     )]
     pub cert_home: Option<PathBuf>,
     /// --install: add no cron line
-    #[arg(long, help_heading = "Files")]
+    #[arg(long, visible_alias = "no-cron", help_heading = "Files")]
     pub nocron: bool,
     /// --install: leave the shell profile alone
-    #[arg(long, help_heading = "Files")]
+    #[arg(long, visible_alias = "no-profile", help_heading = "Files")]
     pub noprofile: bool,
+    /// Save `AUTO_UPGRADE` (0 or 1, default 1) in account.conf; under `--cron`, 1 prints how
+    /// to upgrade acmers (it never replaces itself)
+    #[arg(long, value_name = "0|1", num_args = 0..=1, default_missing_value = "1", value_parser = ["0", "1"], help_heading = "Files")]
+    pub auto_upgrade: Option<String>,
 
     /// Show protocol steps on stderr (level 1–3; 0: off)
     #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1", value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Output")]

@@ -99,6 +99,10 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(exit_code::ERROR);
         }
     };
+    if let Err(failure) = save_auto_upgrade(&parsed, &mut globals) {
+        failure.render(&printer);
+        return ExitCode::from(exit_code::ERROR);
+    }
     let log_file = match run_log(&parsed, &globals, &printer) {
         Ok(file) => file,
         Err(failure) => {
@@ -231,6 +235,19 @@ fn usage_error(printer: &Printer, e: &clap::Error) {
         printer.error(first.trim_start_matches("error: ").trim());
     }
     printer.error("hint: see `acmers --help`");
+}
+
+/// `--auto-upgrade [0|1]` is saved in account.conf by every command it is given to, as
+/// acme.sh's `_processAccountConf`, and holds for this run too.
+fn save_auto_upgrade(parsed: &Parsed, globals: &mut Globals) -> Result<(), Failure> {
+    if let Some(value) = &parsed.args.auto_upgrade {
+        create_private_dir_all(&globals.home.config_home)?;
+        crate::store::record::AccountConf::update(&globals.home.account_conf(), |conf| {
+            conf.set_auto_upgrade(value);
+        })?;
+        globals.account_conf.set_auto_upgrade(value);
+    }
+    Ok(())
 }
 
 /// `--log [FILE]` (empty: `<config-home>/acme.sh.log`), else `LOG_FILE` from account.conf;

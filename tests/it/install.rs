@@ -356,6 +356,29 @@ fn auto_upgrade_under_cron_explains_and_renews() {
         .assert_stdout_has("===End cron===");
 }
 
+/// `--auto-upgrade` is saved by any command and then read by `--cron`; `0` turns it off.
+#[test]
+fn auto_upgrade_is_saved_and_read_by_cron() {
+    let sb = sandbox();
+    let home = sb.home_arg();
+    let cron = |extra: &[&str]| {
+        Acmers::bare(sb.top.path())
+            .args(["--cron", "--home", &home])
+            .args(extra)
+            .run()
+    };
+    cron(&["--auto-upgrade"]).assert_stdout_has("cargo install");
+    assert!(
+        sb.read(&sb.home.join("account.conf"))
+            .contains("AUTO_UPGRADE='1'")
+    );
+    cron(&[]).assert_code(0).assert_stdout_has("cargo install");
+    cron(&["--auto-upgrade", "0"]).assert_stdout_lacks("cargo install");
+    cron(&[])
+        .assert_code(0)
+        .assert_stdout_lacks("cargo install");
+}
+
 #[test]
 fn function_call_form() {
     let sb = sandbox();

@@ -203,6 +203,6 @@ fn absolute(home: &Home) -> anyhow::Result<Home> {
 /// `account.conf` (acme.sh's `cron`).
 pub(crate) fn auto_upgrade(globals: &Globals, env: &dyn Fn(&str) -> Option<String>) -> bool {
     env("AUTO_UPGRADE")
-        .or_else(|| globals.account_conf.saved("AUTO_UPGRADE"))
+        .or_else(|| globals.account_conf.auto_upgrade())
         .is_some_and(|v| v == "1")
 }

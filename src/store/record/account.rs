@@ -11,6 +11,8 @@ const CA_BUNDLE: &str = "CA_BUNDLE";
 const EMAIL: &str = "ACCOUNT_EMAIL";
 const CERT_HOME: &str = "CERT_HOME";
 const LOG_FILE: &str = "LOG_FILE";
+/// acme.sh's self-upgrade switch (`--auto-upgrade`).
+const AUTO_UPGRADE: &str = "AUTO_UPGRADE";
 const NOTIFY_HOOK: &str = "NOTIFY_HOOK";
 const NOTIFY_LEVEL: &str = "NOTIFY_LEVEL";
 const NOTIFY_MODE: &str = "NOTIFY_MODE";
@@ -149,6 +151,16 @@ impl AccountConf {
     /// Save `LOG_FILE` (`--log FILE`, as acme.sh's `main` does).
     pub fn set_log_file(&mut self, path: &Path) {
         self.conf.set(LOG_FILE, &path.to_string_lossy());
+    }
+
+    /// `AUTO_UPGRADE` (`1`: `--cron` says how to upgrade acmers).
+    pub fn auto_upgrade(&self) -> Option<String> {
+        self.get(AUTO_UPGRADE)
+    }
+
+    /// Save `AUTO_UPGRADE` (`--auto-upgrade [0|1]`, as acme.sh's `_processAccountConf`).
+    pub fn set_auto_upgrade(&mut self, value: &str) {
+        self.conf.set(AUTO_UPGRADE, value);
     }
 
     /// `NOTIFY_HOOK`, `NOTIFY_LEVEL`, `NOTIFY_MODE`, `NOTIFY_SOURCE` as saved by
