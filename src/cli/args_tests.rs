@@ -515,7 +515,7 @@ fn commands_md_lists_every_acmesh_option_truthfully() {
         };
         let unknown = line(spelling)
             .err()
-            .is_some_and(|e| e.kind() == clap::error::ErrorKind::UnknownArgument);
+            .is_some_and(|e| e.kind() == ErrorKind::UnknownArgument);
         if unknown != (*state == "not yet") {
             wrong.push(format!("{spelling}: docs/commands.md says {state}"));
         }
