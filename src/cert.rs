@@ -277,6 +277,21 @@ pub fn check_installed(pem: &[u8], key: &PrivateKey, now: i64) -> Result<(), Cer
     Ok(())
 }
 
+/// The certificates of PEM files on disk as DER, in order (other text and blocks are
+/// skipped), for an export that pairs them with `key`: each must parse, and the first must
+/// carry `key`'s public key (as `openssl pkcs12 -export` requires). Expiry is not checked.
+pub fn chain_for_key(pem: &[u8], key: &PrivateKey) -> Result<Vec<Vec<u8>>, CertError> {
+    let blocks = pem::certificates(pem, Mode::Lenient)?;
+    let first = blocks.first().ok_or(CertError::NoCertificate)?;
+    for (n, block) in blocks.iter().enumerate() {
+        parse(&block.der, n + 1)?;
+    }
+    if parse(&first.der, 1)?.public_key().raw != key.spki_der().as_slice() {
+        return Err(CertError::KeyMismatch);
+    }
+    Ok(blocks.into_iter().map(|b| b.der).collect())
+}
+
 /// Read the first certificate of a PEM file (other text and blocks are skipped).
 pub fn read_leaf(pem: &[u8]) -> Result<CertInfo, CertError> {
     let blocks = pem::certificates(pem, Mode::Lenient)?;

@@ -469,3 +469,27 @@ fn an_installed_certificate_is_checked_against_its_key_and_the_clock() {
         assert!(check_installed(broken, &f.key, NOW).is_err());
     }
 }
+
+/// The export's chain: every certificate in order, the first paired with the key; an
+/// expired one is still exported, another key's is not.
+#[test]
+fn chain_for_key_pairs_the_leaf_with_the_key() {
+    let f = load(0);
+    let text = format!("{}\n{}", f.leaf, f.ca);
+    let chain = chain_for_key(text.as_bytes(), &f.key).unwrap();
+    let expected: Vec<Vec<u8>> = pem::certificates(f.fullchain.as_bytes(), Mode::Strict)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.der)
+        .collect();
+    assert_eq!(chain, expected);
+    let other = load(2);
+    assert!(matches!(
+        chain_for_key(text.as_bytes(), &other.key),
+        Err(CertError::KeyMismatch)
+    ));
+    assert!(matches!(
+        chain_for_key(b"\n", &f.key),
+        Err(CertError::Empty)
+    ));
+}

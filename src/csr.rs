@@ -107,6 +107,22 @@ pub fn build(key: &PrivateKey, identifiers: &[Identifier]) -> Result<Csr, CsrErr
     Ok(Csr { der, pem })
 }
 
+/// The line acme.sh's `_createcsr` prints about the names of a CSR: `Single domain='<main>'`
+/// for one name, else `Multi domain='DNS:a,DNS:b,IP:…'` (every identifier, in order).
+pub fn describe(main: &str, identifiers: &[Identifier]) -> String {
+    if identifiers.len() == 1 {
+        return format!("Single domain='{main}'");
+    }
+    let list: Vec<String> = identifiers
+        .iter()
+        .map(|id| match id {
+            Identifier::Dns(d) => format!("DNS:{d}"),
+            Identifier::Ip(ip) => format!("IP:{ip}"),
+        })
+        .collect();
+    format!("Multi domain='{}'", list.join(","))
+}
+
 /// The signature algorithm for a key: ECDSA with the curve's hash, RSA with SHA-256.
 fn alg(kind: KeyType) -> &'static SignatureAlgorithm {
     match kind {

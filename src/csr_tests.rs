@@ -153,3 +153,15 @@ fn bad_identifiers_are_refused() {
         Err(CsrError::InvalidIp { .. })
     ));
 }
+
+#[test]
+fn describe_names_one_or_many_as_acmesh() {
+    assert_eq!(
+        describe("bücher.test", &[dns("xn--bcher-kva.test")]),
+        "Single domain='bücher.test'"
+    );
+    assert_eq!(
+        describe("a.test", &[dns("a.test"), dns("*.a.test"), ip("192.0.2.1")]),
+        "Multi domain='DNS:a.test,DNS:*.a.test,IP:192.0.2.1'"
+    );
+}

@@ -302,6 +302,11 @@ impl PrivateKey {
         pem_encode(label, &self.native_der.0)
     }
 
+    /// The key as unencrypted PKCS#8 `PRIVATE KEY` PEM (`openssl pkcs8 -topk8 -nocrypt`).
+    pub fn to_pkcs8_pem(&self) -> String {
+        pem_encode(PKCS8_LABEL, &self.pkcs8_der.0)
+    }
+
     /// The key type (a loaded RSA key reports its real modulus size).
     pub fn key_type(&self) -> KeyType {
         self.kind

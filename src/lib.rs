@@ -35,6 +35,7 @@ pub mod keys;
 pub mod lineage;
 pub mod names;
 pub mod notify;
+pub mod pkcs12;
 pub mod plugin;
 pub mod renew;
 pub mod store;

@@ -94,6 +94,25 @@ pub(crate) struct Args {
     /// Roll the account over to a new key (`--accountkeylength`)
     #[arg(long, help_heading = "Commands")]
     pub update_account_key: bool,
+    /// Create the account key of the CA (`--server`) if there is none (`-ak` for its type)
+    #[arg(long, visible_aliases = ["createAccountKey", "createaccountkey"], help_heading = "Commands")]
+    pub create_account_key: bool,
+    /// Create the domain key `<d>.key` (`-d`, `-k`; `--force` replaces one)
+    #[arg(long, visible_aliases = ["createDomainKey", "createdomainkey"], help_heading = "Commands")]
+    pub create_domain_key: bool,
+    /// Create `<d>.csr` for the `-d` names with the existing domain key
+    #[arg(long = "create-csr", visible_aliases = ["createCSR", "createcsr"], help_heading = "Commands")]
+    pub create_csr: bool,
+    /// Export key, certificate and CA to `<d>.pfx` (`--password`); again after each renewal
+    #[arg(long = "to-pkcs12", visible_aliases = ["to-pkcs", "toPkcs"], help_heading = "Commands")]
+    pub to_pkcs12: bool,
+    /// Write the domain key as unencrypted PKCS#8 to `<d>.pkcs8`
+    #[arg(
+        long = "to-pkcs8",
+        visible_alias = "toPkcs8",
+        help_heading = "Commands"
+    )]
+    pub to_pkcs8: bool,
     /// Show this help
     #[arg(short = 'h', long, help_heading = "Commands")]
     pub help: bool,
@@ -224,6 +243,14 @@ pub(crate) struct Args {
     /// Use the EC lineage (`<domain>_ecc/`) for renew, install-cert, info, remove, revoke
     #[arg(long, help_heading = "Certificate")]
     pub ecc: bool,
+    /// --to-pkcs12: the PFX file's password (saved) [default: empty]
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        allow_hyphen_values = true,
+        help_heading = "Certificate"
+    )]
+    pub password: Option<String>,
     /// Revocation reason (RFC 5280 code, 0–10) [default: 0]
     #[arg(long, value_name = "CODE", value_parser = clap::value_parser!(u8).range(0..=10), help_heading = "Certificate")]
     pub revoke_reason: Option<u8>,
@@ -482,6 +509,16 @@ pub(crate) enum Command {
     DeactivateAccount,
     /// `--update-account-key`
     UpdateAccountKey,
+    /// `--create-account-key`
+    CreateAccountKey,
+    /// `--create-domain-key`
+    CreateDomainKey,
+    /// `--create-csr`
+    CreateCsr,
+    /// `--to-pkcs12`
+    ToPkcs12,
+    /// `--to-pkcs8`
+    ToPkcs8,
     /// `-h`/`--help`, or no arguments at all
     Help,
     /// `-v`/`--version`
@@ -514,6 +551,11 @@ impl Command {
             Self::UpdateAccount => "--update-account",
             Self::DeactivateAccount => "--deactivate-account",
             Self::UpdateAccountKey => "--update-account-key",
+            Self::CreateAccountKey => "--create-account-key",
+            Self::CreateDomainKey => "--create-domain-key",
+            Self::CreateCsr => "--create-csr",
+            Self::ToPkcs12 => "--to-pkcs12",
+            Self::ToPkcs8 => "--to-pkcs8",
             Self::Help => "--help",
             Self::Version => "--version",
         }
@@ -551,6 +593,9 @@ pub(crate) struct Parsed {
 const SHORT_ALIASES: &[(&str, &str)] = &[
     ("-ak", "--accountkeylength"),
     ("-se", "--stop-renew-on-error"),
+    ("-cak", "--create-account-key"),
+    ("-cdk", "--create-domain-key"),
+    ("-ccr", "--create-csr"),
 ];
 
 /// Rewrite acme.sh's multi-letter short options to long options clap understands.
@@ -674,6 +719,11 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("update_account", Command::UpdateAccount),
         ("deactivate_account", Command::DeactivateAccount),
         ("update_account_key", Command::UpdateAccountKey),
+        ("create_account_key", Command::CreateAccountKey),
+        ("create_domain_key", Command::CreateDomainKey),
+        ("create_csr", Command::CreateCsr),
+        ("to_pkcs12", Command::ToPkcs12),
+        ("to_pkcs8", Command::ToPkcs8),
         ("help", Command::Help),
         ("version", Command::Version),
     ]

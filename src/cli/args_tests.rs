@@ -310,6 +310,23 @@ fn acmesh_command_aliases() {
         ("-i -d a.com", Command::InstallCert),
         ("-h", Command::Help),
         ("-v", Command::Version),
+        ("--create-account-key", Command::CreateAccountKey),
+        ("--createAccountKey", Command::CreateAccountKey),
+        ("--createaccountkey", Command::CreateAccountKey),
+        ("-cak -ak 2048", Command::CreateAccountKey),
+        ("--create-domain-key -d a.com", Command::CreateDomainKey),
+        ("--createDomainKey -d a.com", Command::CreateDomainKey),
+        ("--createdomainkey -d a.com", Command::CreateDomainKey),
+        ("-cdk -d a.com -k 2048", Command::CreateDomainKey),
+        ("--create-csr -d a.com", Command::CreateCsr),
+        ("--createCSR -d a.com", Command::CreateCsr),
+        ("--createcsr -d a.com", Command::CreateCsr),
+        ("-ccr -d a.com", Command::CreateCsr),
+        ("--to-pkcs12 -d a.com", Command::ToPkcs12),
+        ("--to-pkcs -d a.com", Command::ToPkcs12),
+        ("--toPkcs -d a.com", Command::ToPkcs12),
+        ("--to-pkcs8 -d a.com", Command::ToPkcs8),
+        ("--toPkcs8 -d a.com", Command::ToPkcs8),
     ] {
         assert_eq!(line(text).unwrap().command, Some(command), "{text}");
     }
@@ -370,6 +387,11 @@ fn acmesh_option_aliases() {
             line(&format!("--issue {text}")).unwrap().args.force,
             "{text}"
         );
+    }
+    // A password may start with a dash.
+    for password in ["s3cret", "-x-"] {
+        let p = line(&format!("--to-pkcs12 -d a.com --password {password}")).unwrap();
+        assert_eq!(p.args.password.as_deref(), Some(password));
     }
     for text in ["--reloadcmd", "--reloadCmd"] {
         let p = line(&format!("--install-cert {text} true")).unwrap();

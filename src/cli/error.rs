@@ -126,7 +126,7 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
         }
         if let Some(hint) = cause
             .downcast_ref::<lineage::Error>()
-            .and_then(account_hint)
+            .and_then(|e| account_hint(e).or_else(|| key_file_hint(e)))
         {
             return Some(hint.into());
         }
@@ -140,6 +140,18 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
         }
     }
     None
+}
+
+/// The local key and format commands (docs/keys.md), in acme.sh's words where it has some.
+fn key_file_hint(e: &lineage::Error) -> Option<&'static str> {
+    match e {
+        lineage::Error::DomainKeyExists { .. } => Some("If so, add '--force' and try again."),
+        lineage::Error::NotFound {
+            what: "key file", ..
+        } => Some("Please create it first (`--create-domain-key -d <domain>`)."),
+        lineage::Error::NotFound { .. } => Some("issue a certificate first with `--issue`"),
+        _ => None,
+    }
 }
 
 /// The account commands and registration (docs/accounts.md).

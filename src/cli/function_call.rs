@@ -30,6 +30,11 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("registeraccount", "--register-account"),
     ("updateaccount", "--update-account"),
     ("deactivateaccount", "--deactivate-account"),
+    ("createAccountKey", "--create-account-key"),
+    ("createDomainKey", "--create-domain-key"),
+    ("createCSR", "--create-csr"),
+    ("toPkcs", "--to-pkcs12"),
+    ("toPkcs8", "--to-pkcs8"),
     ("version", "--version"),
     ("showhelp", "--help"),
 ];

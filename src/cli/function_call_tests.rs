@@ -17,6 +17,18 @@ fn function_names_become_their_flags() {
     );
     assert_eq!(rewrite(argv(&["renewAll"])), Ok(argv(&["--renew-all"])));
     assert_eq!(rewrite(argv(&["showhelp"])), Ok(argv(&["--help"])));
+    for (name, flag) in [
+        ("createAccountKey", "--create-account-key"),
+        ("createDomainKey", "--create-domain-key"),
+        ("createCSR", "--create-csr"),
+        ("toPkcs", "--to-pkcs12"),
+        ("toPkcs8", "--to-pkcs8"),
+    ] {
+        assert_eq!(
+            rewrite(argv(&[name, "-d", "a.test"])),
+            Ok(argv(&[flag, "-d", "a.test"]))
+        );
+    }
 }
 
 #[test]

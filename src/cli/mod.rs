@@ -198,6 +198,16 @@ fn run(
             let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::account::run(command, &settings, globals, printer))
         }
+        Command::CreateAccountKey => {
+            let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
+            runtime()?.block_on(commands::keys::create_account_key(
+                &settings, globals, printer,
+            ))
+        }
+        Command::CreateDomainKey | Command::CreateCsr | Command::ToPkcs12 | Command::ToPkcs8 => {
+            let settings = settings::KeyFileSettings::resolve(command, &parsed.args)?;
+            runtime()?.block_on(commands::keys::run(command, &settings, globals, printer))
+        }
         Command::InstallCronjob => commands::schedule::cron::install(globals, printer),
         Command::UninstallCronjob => commands::schedule::cron::uninstall(printer),
         Command::InstallSystemdTimer => commands::schedule::systemd::install(globals, printer),

@@ -84,26 +84,14 @@ async fn account(
     progress: &dyn Progress,
     always_register: bool,
 ) -> Result<AccountState, Error> {
-    let ca_dir = home.ca_dir(&ca.server)?;
-    // As root, the account key and `ca.conf` come only from folders closed to other users.
+    let (ca_dir, _lock) = open_ca_dir(home, &ca.server, lock_timeout).await?;
     let policy = Policy::current();
-    policy.check_dir(&ca_dir.dir)?;
-    create_private_dir_all(&ca_dir.dir)?;
-    let _lock = lock_ca_dir(&ca_dir, lock_timeout).await?;
     let key_path = ca_dir.account_key();
-    let key_pem = match file::read(&key_path, file::MAX_FILE)? {
-        Some(loaded) => {
-            policy.check_file(&key_path, loaded.origin)?;
-            String::from_utf8_lossy(&loaded.bytes).into_owned()
-        }
+    let key_pem = match saved_account_key(&ca_dir, policy)? {
+        Some(pem) => pem,
         None => {
             progress.info(&"Creating account key");
-            let pem = PrivateKey::generate(ca.account_key_type)
-                .map_err(Error::KeyGen)?
-                .to_pem();
-            ca_dir.save_account_key(&pem)?;
-            progress.info(&"Account key creation OK.");
-            pem
+            new_account_key(&ca_dir, ca, progress)?
         }
     };
     let key = PrivateKey::from_pem(&key_pem).map_err(|source| Error::Key {
@@ -171,6 +159,64 @@ async fn account(
         ca_dir,
         key_hash: hash,
     })
+}
+
+/// `--create-account-key` (acme.sh's `createAccountKey`): the account key of `ca`, where a run
+/// would use it, created with `ca.account_key_type` when there is none; under the CA folder's
+/// lock.
+///
+/// # Errors
+///
+/// The CA folder cannot be used or locked, the key cannot be made or written.
+pub async fn create_account_key(
+    home: &Home,
+    ca: &Ca,
+    lock_timeout: Duration,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    let (ca_dir, _lock) = open_ca_dir(home, &ca.server, lock_timeout).await?;
+    progress.info(&"Creating account key");
+    if saved_account_key(&ca_dir, Policy::current())?.is_some() {
+        progress.info(&"Account key exists, skipping");
+    } else {
+        new_account_key(&ca_dir, ca, progress)?;
+    }
+    Ok(())
+}
+
+/// The folder of the CA `server`, created (0700) and locked. As root, the account key and
+/// `ca.conf` come only from folders closed to other users.
+async fn open_ca_dir(
+    home: &Home,
+    server: &str,
+    lock_timeout: Duration,
+) -> Result<(CaDir, lock::Lock), Error> {
+    let ca_dir = home.ca_dir(server)?;
+    Policy::current().check_dir(&ca_dir.dir)?;
+    create_private_dir_all(&ca_dir.dir)?;
+    let lock = lock_ca_dir(&ca_dir, lock_timeout).await?;
+    Ok((ca_dir, lock))
+}
+
+/// The text of the saved account key, `None` when there is none (as root, a file another
+/// user controls is refused).
+fn saved_account_key(ca_dir: &CaDir, policy: Policy) -> Result<Option<String>, Error> {
+    let key_path = ca_dir.account_key();
+    let Some(loaded) = file::read(&key_path, file::MAX_FILE)? else {
+        return Ok(None);
+    };
+    policy.check_file(&key_path, loaded.origin)?;
+    Ok(Some(String::from_utf8_lossy(&loaded.bytes).into_owned()))
+}
+
+/// Make and save (0600, atomically) a new account key of `ca.account_key_type`; its text.
+fn new_account_key(ca_dir: &CaDir, ca: &Ca, progress: &dyn Progress) -> Result<String, Error> {
+    let pem = PrivateKey::generate(ca.account_key_type)
+        .map_err(Error::KeyGen)?
+        .to_pem();
+    ca_dir.save_account_key(&pem)?;
+    progress.info(&"Account key creation OK.");
+    Ok(pem)
 }
 
 /// ZeroSSL's EAB credentials for `email` (acme.sh's `_regAccount`).

@@ -39,7 +39,7 @@ pub(super) async fn run_hooks(
         ca: lineage.ca_cer(),
         fullchain: lineage.fullchain(),
         // acme.sh passes its `CERT_PFX_PATH` whether or not a PFX was made.
-        pfx: Some(lineage.dir.join(format!("{}.pfx", lineage.domain))),
+        pfx: Some(lineage.pfx()),
     };
     for hook in &hooks {
         // Like every hook, a signal stops it (the runner's process group is killed).

@@ -104,6 +104,49 @@ pub enum Error {
         /// The requested type.
         want: String,
     },
+    /// `--create-domain-key` found a key and `--force` was not given (acme.sh's words).
+    #[error("Domain key exists, do you want to overwrite it? (`{}`)", path.display())]
+    DomainKeyExists {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// A file a local command needs is missing (acme.sh's words for the key file).
+    #[error("This {what} was not found: {}", path.display())]
+    NotFound {
+        /// "key file" or "certificate".
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The certificate files cannot be exported with the key.
+    #[error("cannot export the certificate `{}` with `ca.cer` and the domain key", path.display())]
+    Chain {
+        /// `<d>.cer`.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: CertError,
+    },
+    /// The PKCS#12 file could not be built.
+    #[error("cannot build the PKCS#12 file `{}`", path.display())]
+    Pkcs12 {
+        /// `<d>.pfx`.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::pkcs12::Pkcs12Error,
+    },
+    /// The lineage lock stayed taken (a local command on the lineage's files).
+    #[error(
+        "another acmers process has held the lock `{}` for {secs} s; try again later",
+        path.display()
+    )]
+    LineageLocked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        secs: u64,
+    },
     /// The CSR could not be built.
     #[error(transparent)]
     Csr(#[from] CsrError),

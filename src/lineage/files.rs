@@ -79,7 +79,7 @@ impl KeyOrigin {
 }
 
 /// The domain key at `path`, `None` when there is none.
-fn load_key(path: &Path) -> Result<Option<PrivateKey>, Error> {
+pub(super) fn load_key(path: &Path) -> Result<Option<PrivateKey>, Error> {
     let Some(loaded) = file::read(path, file::MAX_FILE)? else {
         return Ok(None);
     };

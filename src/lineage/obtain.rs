@@ -44,18 +44,7 @@ pub(super) async fn obtain(
     let (key, origin) = files::domain_key(lineage, request.key_type, request.force, progress)?;
     let identifiers = request.identifiers();
     let csr = csr::build(&key, &identifiers)?;
-    if identifiers.len() == 1 {
-        progress.info(&format_args!("Single domain='{}'", request.main));
-    } else {
-        let list: Vec<String> = identifiers
-            .iter()
-            .map(|id| match id {
-                Identifier::Dns(d) => format!("DNS:{d}"),
-                Identifier::Ip(ip) => format!("IP:{ip}"),
-            })
-            .collect();
-        progress.info(&format_args!("Multi domain='{}'", list.join(",")));
-    }
+    progress.info(&csr::describe(&request.main, &identifiers));
     let at_ca = |e| Error::at_ca(e, &ca.server);
 
     let (mut order, resumed) = session

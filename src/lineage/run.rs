@@ -95,6 +95,7 @@ pub async fn run(
                 progress,
             )
             .await?;
+            super::local::export_pfx_again(lineage, &record, progress);
             install_and_reload(lineage, &mut record, limits.hook, progress).await
         }
         .await;

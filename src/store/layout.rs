@@ -234,6 +234,16 @@ impl Lineage {
         self.dir.join("fullchain.cer")
     }
 
+    /// `<d>.pfx`: the PKCS#12 export (`--to-pkcs12`).
+    pub fn pfx(&self) -> PathBuf {
+        self.domain_file(".pfx")
+    }
+
+    /// `<d>.pkcs8`: the domain key as unencrypted PKCS#8 (`--to-pkcs8`).
+    pub fn pkcs8(&self) -> PathBuf {
+        self.domain_file(".pkcs8")
+    }
+
     /// `<d>.conf`: the domain conf.
     pub fn conf(&self) -> PathBuf {
         self.domain_file(".conf")

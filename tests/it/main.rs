@@ -24,6 +24,9 @@
 //!   files after a renewal with an empty environment, a failed deploy retried alone, a hang.
 //! - [`notify`]: `--set-notify`, notifications of `--cron`/`--renew` at each level and mode
 //!   through test hooks (a fake `sendmail` on PATH), and the native `webhook` over HTTPS.
+//! - [`keys`]: the local key and format commands (`--create-account-key`,
+//!   `--create-domain-key`, `--create-csr`, `--to-pkcs12` read back by `openssl pkcs12` and
+//!   exported again by a renewal, `--to-pkcs8`).
 //! - [`dns01`]: dns-01 issuance end to end with BIND 9 and PowerDNS as Pebble's DNS:
 //!   apex + wildcard, renewal from the saved conf alone, manual mode, cleanup on failure and
 //!   on a signal.
@@ -59,6 +62,7 @@ mod hostile;
 mod inspect;
 mod install;
 mod issue;
+mod keys;
 mod notify;
 mod plugin;
 mod plugin_deploy;

@@ -5,6 +5,7 @@ pub(crate) mod deploy;
 pub(crate) mod info;
 pub(crate) mod install;
 pub(crate) mod issue;
+pub(crate) mod keys;
 pub(crate) mod list;
 pub(crate) mod remove;
 pub(crate) mod renew;

@@ -43,6 +43,7 @@ const FORCE_NEW_DOMAIN_KEY: &str = "Le_ForceNewDomainKey";
 const DNS_SLEEP: &str = "Le_DNSSleep";
 const CHALLENGE_ALIAS: &str = "Le_ChallengeAlias";
 const VLIST: &str = "Le_Vlist";
+const PFX_PASSWORD: &str = "Le_PFXPassword";
 /// acmers' `--dns-resolver`, saved so renewals ask the same server.
 const DNS_RESOLVER: &str = "Acmers_DNSResolver";
 /// Files that still have to be installed: set with a new certificate, cleared after the
@@ -58,7 +59,6 @@ const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
 /// Saved acme.sh settings acmers does not act on yet, with what each one does: a renewal that
 /// meets one says so (docs/compat.md, "Saved settings not honoured yet").
 const UNHONOURED: &[(&str, &str)] = &[
-    ("Le_PFXPassword", "a PFX file"),
     (FORCE_NEW_DOMAIN_KEY, "a new domain key on every renewal"),
     ("Le_Preferred_Chain", "a preferred chain"),
     (CERT_PROFILE, "a certificate profile"),
@@ -460,6 +460,17 @@ impl DomainRecord {
         self.conf.remove(LAST_ERROR);
         self.conf.remove(LAST_ERROR_TIME);
         self.conf.remove(VLIST);
+    }
+
+    /// `Le_PFXPassword`: present (even empty) when `--to-pkcs12` exported the lineage, which
+    /// then exports it again after every new certificate (docs/keys.md).
+    pub fn pfx_password(&self) -> Option<String> {
+        self.conf.get(PFX_PASSWORD)
+    }
+
+    /// Save `Le_PFXPassword` in acme.sh's base64 wrapper (acme.sh's `_toPkcs`).
+    pub fn set_pfx_password(&mut self, password: &str) {
+        self.conf.set_base64(PFX_PASSWORD, password);
     }
 
     /// The hooks (`Le_PreHook`, `Le_PostHook`, `Le_RenewHook`; empty means none).

@@ -139,3 +139,25 @@ fn deploy_hooks_and_pending_round_trip() {
     r.set_deploy_pending(false);
     assert!(!r.deploy_pending());
 }
+
+/// `Le_PFXPassword` is saved base64-wrapped as acme.sh's `_toPkcs` does; an empty one is
+/// still a password (the lineage is exported again after each new certificate).
+#[test]
+fn pfx_password_round_trips() {
+    let mut r = DomainRecord::parse("Le_Domain='a.test'\n");
+    assert_eq!(r.pfx_password(), None);
+    r.set_pfx_password("s3cret");
+    assert_eq!(
+        r.conf().render(),
+        "Le_Domain='a.test'\nLe_PFXPassword='__ACME_BASE64__START_czNjcmV0__ACME_BASE64__END_'\n"
+    );
+    assert_eq!(
+        DomainRecord::parse(&r.conf().render())
+            .pfx_password()
+            .as_deref(),
+        Some("s3cret")
+    );
+    r.set_pfx_password("");
+    assert_eq!(r.conf().render(), "Le_Domain='a.test'\nLe_PFXPassword=''\n");
+    assert_eq!(r.pfx_password().as_deref(), Some(""));
+}
