@@ -52,7 +52,8 @@ enum Param {
 }
 
 /// The positional parameters of the functions that take them, in acme.sh's order (`install`,
-/// `uninstall`, `renew`, `list`, `remove`, `revoke`, `installcronjob`).
+/// `uninstall`, `renew`, `list`, `remove`, `revoke`, `installcronjob` and the key and format
+/// functions).
 const POSITIONAL: &[(&str, &[Param])] = &[
     (
         "install",
@@ -79,6 +80,28 @@ const POSITIONAL: &[(&str, &[Param])] = &[
         ],
     ),
     ("installcronjob", &[Param::Value("--config-home")]),
+    ("createAccountKey", &[Param::Value("--accountkeylength")]),
+    (
+        "createDomainKey",
+        &[Param::Value("--domain"), Param::Value("--keylength")],
+    ),
+    (
+        "createCSR",
+        &[
+            Param::Value("--domain"),
+            Param::Value("--domain"),
+            Param::Ecc,
+        ],
+    ),
+    (
+        "toPkcs",
+        &[
+            Param::Value("--domain"),
+            Param::Value("--password"),
+            Param::Ecc,
+        ],
+    ),
+    ("toPkcs8", &[Param::Value("--domain"), Param::Ecc]),
 ];
 
 /// The options for `function`'s positional parameters at the front of `rest`, and how many

@@ -71,6 +71,16 @@ fn positional_parameters_become_options() {
             "4"
         ]))
     );
+    assert_eq!(
+        rewrite(argv(&["createDomainKey", "a.example", "2048"])),
+        Ok(argv(&[
+            "--create-domain-key",
+            "--domain",
+            "a.example",
+            "--keylength",
+            "2048"
+        ]))
+    );
     // More words than parameters stay for clap to refuse.
     assert_eq!(
         rewrite(argv(&["uninstall", "1", "extra"])),
