@@ -113,11 +113,18 @@ pub struct HttpConfig {
     pub read_idle_timeout: Duration,
     /// Whole-request timeout, however steadily the bytes come.
     pub request_timeout: Duration,
+    /// Accept any server certificate (acme.sh's `--insecure`): the connection is still
+    /// encrypted, but whom it reaches is not checked.
+    pub insecure: bool,
+    /// The local address outgoing connections are made from; an unspecified address
+    /// (`0.0.0.0`, `::`) keeps them to its family (acme.sh's `--request-v4`/`--request-v6`).
+    pub local_address: Option<std::net::IpAddr>,
 }
 
 impl HttpConfig {
     /// acmers' settings for every HTTPS client it makes: `User-Agent: acmers/<version>`,
-    /// 10 s connect, 15 s read-idle and 60 s total timeouts, plus `extra_roots_pem`.
+    /// 10 s connect, 15 s read-idle and 60 s total timeouts, plus `extra_roots_pem`;
+    /// certificates verified, either address family.
     pub fn standard(extra_roots_pem: Option<Vec<u8>>) -> Self {
         Self {
             user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
@@ -125,6 +132,8 @@ impl HttpConfig {
             connect_timeout: Duration::from_secs(10),
             read_idle_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(60),
+            insecure: false,
+            local_address: None,
         }
     }
 }
@@ -181,7 +190,8 @@ fn roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
 }
 
 /// The real client: reqwest with rustls (aws-lc-rs), trusting the `--ca-bundle` roots and the
-/// platform's store, the platform's loaded only when the bundle does not verify the CA.
+/// platform's store, the platform's loaded only when the bundle does not verify the CA (or,
+/// with [`HttpConfig::insecure`], any certificate).
 #[derive(Clone, Debug)]
 pub struct ReqwestClient {
     client: reqwest::Client,
@@ -201,13 +211,15 @@ impl ReqwestClient {
             .read_timeout(config.read_idle_timeout)
             .timeout(config.request_timeout)
             .redirect(redirect_policy())
+            .local_address(config.local_address)
             .https_only(false);
         let bundle = match &config.extra_roots_pem {
             Some(pem) => roots(pem)?,
             None => Vec::new(),
         };
-        builder = builder
-            .tls_backend_preconfigured(super::tls::client_config(bundle).map_err(BuildError::Tls)?);
+        builder = builder.tls_backend_preconfigured(
+            super::tls::client_config(bundle, config.insecure).map_err(BuildError::Tls)?,
+        );
         let client = builder.build().map_err(BuildError::Build)?;
         Ok(Self { client })
     }
