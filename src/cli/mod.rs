@@ -95,9 +95,6 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     crate::https::set_run_options(globals.run.https.clone());
-    if globals.run.https.insecure {
-        printer.error(args::INSECURE_WARNING);
-    }
     let syslog = match syslog::Syslog::connect(globals.run.syslog, &env) {
         Ok(syslog) => syslog,
         Err(e) => {
@@ -128,6 +125,9 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
     if let Some(syslog) = syslog {
         printer = printer.with_syslog(syslog);
+    }
+    if globals.run.https.insecure {
+        printer.error(args::INSECURE_WARNING);
     }
     for note in parsed.accepted_only() {
         tracing::debug!("{note}");
