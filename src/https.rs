@@ -4,10 +4,10 @@
 //! [`RunOptions`] (`--useragent`, `--insecure`, `--request-v4`/`--request-v6`). Used by the
 //! engine and by the plugin helper, which must make the same choices.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+pub use crate::acme::http::IpFamily as Family;
 use crate::acme::http::{HttpClient, HttpConfig, ReqwestClient};
 use crate::store::trust::Policy;
 use crate::store::{self, file};
@@ -35,15 +35,6 @@ impl SetupError {
     }
 }
 
-/// The address family outgoing connections use (acme.sh's `--request-v4`/`--request-v6`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    /// IPv4 only (`ACME_USE_IPV4_REQUESTS`).
-    V4,
-    /// IPv6 only (`ACME_USE_IPV6_REQUESTS`).
-    V6,
-}
-
 /// What the command line (or the environment, or account.conf) chose for every HTTPS client
 /// of the run: acme.sh's `USER_AGENT`, `HTTPS_INSECURE`, `CA_PATH` and
 /// `ACME_USE_IPV4_REQUESTS`/`ACME_USE_IPV6_REQUESTS` (docs/environment.md).
@@ -55,7 +46,7 @@ pub struct RunOptions {
     pub insecure: bool,
     /// A folder of PEM files whose certificates are extra trusted roots, like `--ca-bundle`.
     pub ca_path: Option<PathBuf>,
-    /// Connect over this address family only.
+    /// Connect over this address family only (`--request-v4`/`--request-v6`).
     pub family: Option<Family>,
 }
 
@@ -163,10 +154,7 @@ pub fn config_for(ca_bundle: Option<&Path>, run: &RunOptions) -> Result<HttpConf
         config.user_agent.clone_from(user_agent);
     }
     config.insecure = run.insecure;
-    config.local_address = run.family.map(|family| match family {
-        Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    });
+    config.family = run.family;
     ReqwestClient::check(&config).map_err(|e| SetupError::new("cannot set up HTTPS", e))?;
     Ok(config)
 }

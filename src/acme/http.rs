@@ -10,6 +10,7 @@ use std::future::Future;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -116,9 +117,40 @@ pub struct HttpConfig {
     /// Accept any server certificate (acme.sh's `--insecure`): the connection is still
     /// encrypted, but whom it reaches is not checked.
     pub insecure: bool,
-    /// The local address outgoing connections are made from; an unspecified address
-    /// (`0.0.0.0`, `::`) keeps them to its family (acme.sh's `--request-v4`/`--request-v6`).
-    pub local_address: Option<std::net::IpAddr>,
+    /// Connect to the addresses of this family only (acme.sh's `--request-v4`/`-v6`): a host
+    /// name is resolved to them alone; an IP address in a URL is used as written.
+    pub family: Option<IpFamily>,
+}
+
+/// An address family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpFamily {
+    /// IPv4.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+/// The system resolver (`getaddrinfo`), keeping the addresses of one family.
+struct FamilyResolver(IpFamily);
+
+impl reqwest::dns::Resolve for FamilyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let family = self.0;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let kept: Vec<std::net::SocketAddr> = found
+                .filter(|addr| addr.is_ipv6() == (family == IpFamily::V6))
+                .collect();
+            if kept.is_empty() {
+                let v = if family == IpFamily::V6 { 6 } else { 4 };
+                return Err(format!("`{host}` has no IPv{v} address").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 impl HttpConfig {
@@ -133,7 +165,7 @@ impl HttpConfig {
             read_idle_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(60),
             insecure: false,
-            local_address: None,
+            family: None,
         }
     }
 }
@@ -211,8 +243,10 @@ impl ReqwestClient {
             .read_timeout(config.read_idle_timeout)
             .timeout(config.request_timeout)
             .redirect(redirect_policy())
-            .local_address(config.local_address)
             .https_only(false);
+        if let Some(family) = config.family {
+            builder = builder.dns_resolver(Arc::new(FamilyResolver(family)));
+        }
         let bundle = match &config.extra_roots_pem {
             Some(pem) => roots(pem)?,
             None => Vec::new(),

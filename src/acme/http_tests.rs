@@ -112,7 +112,7 @@ fn client(read_idle: Duration, total: Duration, roots: Option<String>) -> Reqwes
         read_idle_timeout: read_idle,
         request_timeout: total,
         insecure: false,
-        local_address: None,
+        family: None,
     })
     .unwrap()
 }

@@ -33,7 +33,7 @@ fn provider(pdns: &PowerDns, token: &str) -> Box<dyn Provider> {
         read_idle_timeout: Duration::from_secs(30),
         request_timeout: Duration::from_secs(60),
         insecure: false,
-        local_address: None,
+        family: None,
     })
     .expect("HTTP client");
     (spec.build)(&Context {

@@ -371,3 +371,35 @@ fn cron_puts_the_saved_user_path_first() {
         .assert_code(0);
     assert!(marker.exists(), "the cron's reload found the program");
 }
+
+/// `--request-v6` keeps connections to IPv6: `localhost`'s IPv4 address is not used, so a CA
+/// listening on 127.0.0.1 gets no request; `--request-v4` reaches it, and is saved in place of
+/// the other.
+#[test]
+fn request_family_limits_the_addresses_used() {
+    let site = site();
+    let ask = |family: &str| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let heads = std::thread::spawn(move || request_heads(listener));
+        let out = Acmers::new(&site.home)
+            .args(["--issue", "-d", "a.example", "--standalone", "--httpport"])
+            .arg(crate::support::net::free_port().to_string())
+            .args(["--local-address", "127.0.0.1", family, "--server"])
+            .arg(format!("http://localhost:{}/directory", addr.port()))
+            .run();
+        out.assert_code(1);
+        let _ = std::net::TcpStream::connect(addr);
+        (heads.join().expect("listener thread"), out)
+    };
+    let (heads, out) = ask("--request-v6");
+    assert!(heads.is_empty(), "{heads:?}\n{out:?}");
+    let conf = read_conf(&site.home.join("account.conf"));
+    assert_eq!(conf["ACME_USE_IPV6_REQUESTS"], "1");
+
+    let (heads, out) = ask("--request-v4");
+    assert!(!heads.is_empty(), "{out:?}");
+    let conf = read_conf(&site.home.join("account.conf"));
+    assert_eq!(conf["ACME_USE_IPV4_REQUESTS"], "1");
+    assert_eq!(conf.get("ACME_USE_IPV6_REQUESTS"), None);
+}
