@@ -27,10 +27,7 @@ const NOTIFY_SOURCE: &str = "NOTIFY_SOURCE";
 
 /// Saved settings acmers does not act on yet, with what each one does (docs/compat.md,
 /// "Saved settings not honoured yet").
-const UNHONOURED: &[(&str, &str)] = &[(
-    "HTTPS_INSECURE",
-    "skip TLS verification: acmers does so only for a run given `--insecure`",
-)];
+const UNHONOURED: &[(&str, &str)] = &[];
 
 /// `account.conf`, over its parsed conf.
 #[derive(Clone, Debug, Default)]
