@@ -144,9 +144,11 @@ pub fn config_for(ca_bundle: Option<&Path>, run: &RunOptions) -> Result<HttpConf
         None => None,
     };
     if let Some(dir) = &run.ca_path {
-        let pem = read_ca_path(dir).map_err(|e| {
-            SetupError::new(format!("cannot read the CA folder `{}`", dir.display()), e)
-        })?;
+        let what = || format!("cannot read the CA folder `{}`", dir.display());
+        let pem = read_ca_path(dir).map_err(|e| SetupError::new(what(), e))?;
+        if pem.is_empty() {
+            return Err(SetupError::new(what(), "it holds no PEM certificate"));
+        }
         extra_roots_pem.get_or_insert_with(Vec::new).extend(pem);
     }
     let mut config = HttpConfig::standard(extra_roots_pem);
@@ -216,3 +218,7 @@ pub fn client(config: &HttpConfig) -> Result<Arc<dyn HttpClient>, SetupError> {
         ReqwestClient::new(config).map_err(|e| SetupError::new("cannot set up HTTPS", e))?;
     Ok(Arc::new(client))
 }
+
+#[cfg(test)]
+#[path = "https_tests.rs"]
+mod tests;

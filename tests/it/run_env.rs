@@ -403,3 +403,44 @@ fn request_family_limits_the_addresses_used() {
     assert_eq!(conf["ACME_USE_IPV4_REQUESTS"], "1");
     assert_eq!(conf.get("ACME_USE_IPV6_REQUESTS"), None);
 }
+
+/// As root, a `--ca-path` folder, or a file in it, that another user (`nobody`) owns is
+/// refused before any request, as a `--ca-bundle` is (docs/security.md). Runs as root only
+/// (CI does); as another user it says so and stops.
+#[test]
+fn ca_path_another_user_controls_is_refused_as_root() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("NOT RUN: this test gives files to another user, which needs root");
+        return;
+    }
+    let give_to_nobody = |path: &Path| {
+        rustix::fs::chownat(
+            rustix::fs::CWD,
+            path,
+            Some(rustix::fs::Uid::from_raw(65_534)),
+            None,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .expect("chown");
+    };
+    let site = site();
+    let certs = site.home.parent().expect("top").join("certs");
+    fs::create_dir(&certs).expect("mkdir");
+    let pem = certs.join("root.pem");
+    fs::write(&pem, "-----BEGIN CERTIFICATE-----\n").expect("write");
+    let refused = |expected: &Path| {
+        Acmers::new(&site.home)
+            .args(["--issue", "-d", "a.example", "--standalone", "--ca-path"])
+            .arg(&certs)
+            .args(["--server", "https://127.0.0.1:9/dir"])
+            .run()
+            .assert_code(1)
+            .assert_stderr_has(&format!("cannot read the CA folder `{}`", certs.display()))
+            .assert_stderr_has(&format!("refusing `{}` as root", expected.display()))
+            .assert_stderr_lacks("Using CA");
+    };
+    give_to_nobody(&pem);
+    refused(&pem);
+    give_to_nobody(&certs);
+    refused(&certs);
+}
