@@ -444,3 +444,29 @@ fn ca_path_another_user_controls_is_refused_as_root() {
     give_to_nobody(&certs);
     refused(&certs);
 }
+
+/// `--install --accountconf FILE` names the file in the default account.conf (acme.sh's
+/// `install`), so later runs without the option read and write it.
+#[test]
+fn install_names_the_account_conf_for_later_runs() {
+    let site = site();
+    let conf = site.home.parent().expect("top").join("named.conf");
+    Acmers::new(&site.home)
+        .args(["--install", "--nocron", "--noprofile", "--accountconf"])
+        .arg(&conf)
+        .run()
+        .assert_code(0);
+    assert_eq!(
+        read_conf(&site.home.join("account.conf"))["ACCOUNT_CONF_PATH"],
+        conf.to_str().expect("UTF-8")
+    );
+    Acmers::new(&site.home)
+        .args(["--set-default-ca", "--server", "letsencrypt_test"])
+        .run()
+        .assert_code(0);
+    assert!(read_conf(&conf)["DEFAULT_ACME_SERVER"].contains("staging"));
+    assert_eq!(
+        read_conf(&site.home.join("account.conf")).get("DEFAULT_ACME_SERVER"),
+        None
+    );
+}

@@ -213,6 +213,11 @@ impl AccountConf {
         self.path(ACCOUNT_CONF_PATH)
     }
 
+    /// Save `ACCOUNT_CONF_PATH` (in the default account.conf, by `--install --accountconf`).
+    pub fn set_account_conf_path(&mut self, path: &Path) {
+        self.conf.set(ACCOUNT_CONF_PATH, &path.to_string_lossy());
+    }
+
     /// `ACCOUNT_KEY_PATH`: the account key to use instead of the CA folder's `account.key`.
     pub fn account_key_path(&self) -> Option<PathBuf> {
         self.path(ACCOUNT_KEY_PATH)
