@@ -91,6 +91,10 @@ async fn account(
     create_private_dir_all(&ca_dir.dir)?;
     let _lock = lock_ca_dir(&ca_dir, lock_timeout).await?;
     let key_path = ca_dir.account_key();
+    // An `ACCOUNT_KEY_PATH` outside the CA folder: its folder is judged too.
+    if let Some(folder) = key_path.parent() {
+        policy.check_dir(folder)?;
+    }
     let key_pem = match file::read(&key_path, file::MAX_FILE)? {
         Some(loaded) => {
             policy.check_file(&key_path, loaded.origin)?;

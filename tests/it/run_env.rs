@@ -404,25 +404,35 @@ fn request_family_limits_the_addresses_used() {
     assert_eq!(conf.get("ACME_USE_IPV6_REQUESTS"), None);
 }
 
+/// Whether the test can give files away; says so loudly when not.
+fn running_as_root() -> bool {
+    let root = rustix::process::geteuid().is_root();
+    if !root {
+        eprintln!("NOT RUN: this test gives files to another user, which needs root");
+    }
+    root
+}
+
+/// Give `path` to `nobody`.
+fn give_to_nobody(path: &Path) {
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        path,
+        Some(rustix::fs::Uid::from_raw(65_534)),
+        None,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .expect("chown");
+}
+
 /// As root, a `--ca-path` folder, or a file in it, that another user (`nobody`) owns is
 /// refused before any request, as a `--ca-bundle` is (docs/security.md). Runs as root only
 /// (CI does); as another user it says so and stops.
 #[test]
 fn ca_path_another_user_controls_is_refused_as_root() {
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("NOT RUN: this test gives files to another user, which needs root");
+    if !running_as_root() {
         return;
     }
-    let give_to_nobody = |path: &Path| {
-        rustix::fs::chownat(
-            rustix::fs::CWD,
-            path,
-            Some(rustix::fs::Uid::from_raw(65_534)),
-            None,
-            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-        )
-        .expect("chown");
-    };
     let site = site();
     let certs = site.home.parent().expect("top").join("certs");
     fs::create_dir(&certs).expect("mkdir");
@@ -469,4 +479,30 @@ fn install_names_the_account_conf_for_later_runs() {
         read_conf(&site.home.join("account.conf")).get("DEFAULT_ACME_SERVER"),
         None
     );
+}
+
+/// As root, an `--accountkey` in a folder another user owns is refused: the account is not
+/// used, no key is written there.
+#[test]
+fn accountkey_in_a_folder_another_user_owns_is_refused_as_root() {
+    if !running_as_root() {
+        return;
+    }
+    let pebble = Pebble::start(PebbleOpts::default());
+    let site = site();
+    let keys = site.home.parent().expect("top").join("keys");
+    fs::create_dir(&keys).expect("mkdir");
+    give_to_nobody(&keys);
+    let key = keys.join("account.key");
+    Acmers::new(&site.home)
+        .args(["--register-account", "--server"])
+        .arg(pebble.directory_url())
+        .arg("--ca-bundle")
+        .arg(pebble.ca_bundle_path())
+        .arg("--accountkey")
+        .arg(&key)
+        .run()
+        .assert_code(1)
+        .assert_stderr_has(&format!("refusing `{}` as root", keys.display()));
+    assert!(!key.exists());
 }
