@@ -50,8 +50,8 @@ pub struct RunOptions {
     pub family: Option<Family>,
 }
 
-/// The variables a plugin gets so that the helper's requests ([`RunOptions::from_env`])
-/// make the same choices as the run's own.
+// The variables a plugin gets so that the helper's requests ([`RunOptions::from_env`]) make
+// the same choices as the run's own (acme.sh's names).
 const USER_AGENT: &str = "USER_AGENT";
 const HTTPS_INSECURE: &str = "HTTPS_INSECURE";
 const CA_PATH: &str = "CA_PATH";
