@@ -10,6 +10,7 @@ use std::future::Future;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -113,11 +114,49 @@ pub struct HttpConfig {
     pub read_idle_timeout: Duration,
     /// Whole-request timeout, however steadily the bytes come.
     pub request_timeout: Duration,
+    /// Accept any server certificate (acme.sh's `--insecure`): the connection is still
+    /// encrypted, but whom it reaches is not checked.
+    pub insecure: bool,
+    /// Connect to the addresses of this family only (acme.sh's `--request-v4`/`-v6`): a host
+    /// name is resolved to them alone; an IP address in a URL is used as written.
+    pub family: Option<IpFamily>,
+}
+
+/// An address family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpFamily {
+    /// IPv4.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+/// The system resolver (`getaddrinfo`), keeping the addresses of one family.
+struct FamilyResolver(IpFamily);
+
+impl reqwest::dns::Resolve for FamilyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let family = self.0;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let kept: Vec<std::net::SocketAddr> = found
+                .filter(|addr| addr.is_ipv6() == (family == IpFamily::V6))
+                .collect();
+            if kept.is_empty() {
+                let v = if family == IpFamily::V6 { 6 } else { 4 };
+                return Err(format!("`{host}` has no IPv{v} address").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(kept.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 impl HttpConfig {
     /// acmers' settings for every HTTPS client it makes: `User-Agent: acmers/<version>`,
-    /// 10 s connect, 15 s read-idle and 60 s total timeouts, plus `extra_roots_pem`.
+    /// 10 s connect, 15 s read-idle and 60 s total timeouts, plus `extra_roots_pem`;
+    /// certificates verified, either address family.
     pub fn standard(extra_roots_pem: Option<Vec<u8>>) -> Self {
         Self {
             user_agent: format!("acmers/{}", env!("CARGO_PKG_VERSION")),
@@ -125,6 +164,8 @@ impl HttpConfig {
             connect_timeout: Duration::from_secs(10),
             read_idle_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(60),
+            insecure: false,
+            family: None,
         }
     }
 }
@@ -181,7 +222,8 @@ fn roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
 }
 
 /// The real client: reqwest with rustls (aws-lc-rs), trusting the `--ca-bundle` roots and the
-/// platform's store, the platform's loaded only when the bundle does not verify the CA.
+/// platform's store, the platform's loaded only when the bundle does not verify the CA (or,
+/// with [`HttpConfig::insecure`], any certificate).
 #[derive(Clone, Debug)]
 pub struct ReqwestClient {
     client: reqwest::Client,
@@ -202,12 +244,16 @@ impl ReqwestClient {
             .timeout(config.request_timeout)
             .redirect(redirect_policy())
             .https_only(false);
+        if let Some(family) = config.family {
+            builder = builder.dns_resolver(Arc::new(FamilyResolver(family)));
+        }
         let bundle = match &config.extra_roots_pem {
             Some(pem) => roots(pem)?,
             None => Vec::new(),
         };
-        builder = builder
-            .tls_backend_preconfigured(super::tls::client_config(bundle).map_err(BuildError::Tls)?);
+        builder = builder.tls_backend_preconfigured(
+            super::tls::client_config(bundle, config.insecure).map_err(BuildError::Tls)?,
+        );
         let client = builder.build().map_err(BuildError::Build)?;
         Ok(Self { client })
     }

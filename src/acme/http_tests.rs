@@ -111,6 +111,8 @@ fn client(read_idle: Duration, total: Duration, roots: Option<String>) -> Reqwes
         connect_timeout: Duration::from_secs(5),
         read_idle_timeout: read_idle,
         request_timeout: total,
+        insecure: false,
+        family: None,
     })
     .unwrap()
 }

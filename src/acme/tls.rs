@@ -4,6 +4,7 @@
 //! `/etc/ssl/certs`, ~8 ms to load and parse) is loaded only when the bundle's roots do not
 //! verify the CA's chain: a run against a private CA given with `--ca-bundle` never pays for
 //! it (docs/benchmarks.md). Without a bundle the platform verifier is used directly.
+//! `--insecure` replaces both with [`AnyCertificate`].
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,7 +16,7 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_platform_verifier::Verifier as Platform;
 
 /// The TLS configuration of the run's client (HTTP/1.1 ALPN), trusting `bundle` (DER roots)
-/// and the platform's store.
+/// and the platform's store, or with `insecure` any certificate.
 ///
 /// # Errors
 ///
@@ -23,9 +24,12 @@ use rustls_platform_verifier::Verifier as Platform;
 /// made.
 pub(super) fn client_config(
     bundle: Vec<CertificateDer<'static>>,
+    insecure: bool,
 ) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = if bundle.is_empty() {
+    let verifier: Arc<dyn ServerCertVerifier> = if insecure {
+        Arc::new(AnyCertificate(provider.clone()))
+    } else if bundle.is_empty() {
         Arc::new(Platform::new(provider.clone())?)
     } else {
         Arc::new(BundleFirst::new(bundle, provider.clone())?)
@@ -73,6 +77,57 @@ impl BundleFirst {
             .get_or_init(|| Platform::new(self.provider.clone()))
             .as_ref()
             .map_err(Clone::clone)
+    }
+}
+
+/// `--insecure` (acme.sh's `HTTPS_INSECURE`, curl's `-k`): every server certificate is
+/// accepted, whoever issued it and whatever name it holds. The handshake signatures are still
+/// checked, so the connection is encrypted to the holder of the certificate shown.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -211,7 +211,7 @@ pub(crate) struct Args {
         help_heading = "CA"
     )]
     pub order_timeout: u64,
-    /// --install: an existing account key to use (saved as ACCOUNT_KEY_PATH)
+    /// The account key file to use instead of the CA folder's account.key (--install saves it)
     #[arg(long = "accountkey", value_name = "FILE", help_heading = "CA")]
     pub account_key: Option<PathBuf>,
     /// External account binding key id (with --eab-hmac-key; saved in ca.conf)
@@ -394,21 +394,17 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Output")]
     pub output_insecure: bool,
 
-    /// acme.sh's log level (1 or 2); accepted, acmers' log detail follows `--debug`
-    #[arg(
-        long,
-        value_name = "LEVEL",
-        help_heading = "Accepted for acme.sh compatibility"
-    )]
-    pub log_level: Option<String>,
-    /// acme.sh's syslog level; accepted, acmers does not write to syslog
-    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "", help_heading = "Accepted for acme.sh compatibility")]
-    pub syslog: Option<String>,
+    /// Debug detail in the log file: 0 none, 1 debug, 2 also the finer steps (saved) [default: 2]
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Output")]
+    pub log_level: Option<u8>,
+    /// Also send lines to syslog: 0 off, 3 errors, 6 also info, 7 also debug (saved) [default: 3]
+    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "3", value_parser = clap::value_parser!(u8).range(0..=9), help_heading = "Output")]
+    pub syslog: Option<u8>,
     /// Colours even when stderr is not a terminal (also `ACME_FORCE_COLOR=1`)
     #[arg(long, help_heading = "Output")]
     pub force_color: bool,
-    /// Accepted, but acmers still verifies the CA's TLS certificate (use `--ca-bundle`)
-    #[arg(long, help_heading = "Accepted for acme.sh compatibility")]
+    /// Do not verify TLS certificates in this run (CA, DNS and notification APIs; never saved)
+    #[arg(long, help_heading = "CA")]
     pub insecure: bool,
     /// acme.sh's openssl binary; accepted and unused (acmers needs no openssl)
     #[arg(
@@ -428,16 +424,21 @@ pub(crate) struct Args {
         help_heading = "Accepted for acme.sh compatibility"
     )]
     pub branch: Option<String>,
-    /// The `User-Agent` of this run's HTTPS requests [default: acmers/<version>]; not saved
+    /// The `User-Agent` of HTTPS requests (saved) [default: acmers/<version>]
     #[arg(long, value_name = "UA", help_heading = "CA")]
     pub useragent: Option<String>,
-    /// acme.sh's directory of trusted roots; accepted and unused (use `--ca-bundle FILE`)
-    #[arg(
-        long,
-        value_name = "DIR",
-        help_heading = "Accepted for acme.sh compatibility"
-    )]
+    /// A folder of extra trusted root certificates (PEM files) for HTTPS
+    #[arg(long, value_name = "DIR", help_heading = "CA")]
     pub ca_path: Option<PathBuf>,
+    /// The account.conf to read and write instead of CONFIG_HOME/account.conf
+    #[arg(long = "accountconf", value_name = "FILE", help_heading = "Files")]
+    pub account_conf: Option<PathBuf>,
+    /// Make HTTPS requests over IPv4 only (saved)
+    #[arg(long, overrides_with = "request_v6", help_heading = "CA")]
+    pub request_v4: bool,
+    /// Make HTTPS requests over IPv6 only (saved)
+    #[arg(long, overrides_with = "request_v4", help_heading = "CA")]
+    pub request_v6: bool,
 }
 
 /// The longest wait an option accepts: one week. It keeps every deadline computable.
@@ -653,9 +654,6 @@ impl Parsed {
             (a.openssl_bin.is_some(), "`--openssl-bin` is ignored: acmers does not run openssl"),
             (a.use_wget, "`--use-wget` is ignored: acmers has its own HTTP client"),
             (a.branch.is_some(), "`--branch` is ignored: acmers does not upgrade itself"),
-            (a.ca_path.is_some(), "`--ca-path` is ignored: give extra roots with `--ca-bundle FILE`"),
-            (a.log_level.is_some(), "`--log-level` is ignored: the log's detail follows `--debug`"),
-            (a.syslog.is_some(), "`--syslog` is ignored: acmers does not write to syslog"),
             (
                 a.treat_skip_as_success,
                 "`--treat-skip-as-success` has no effect: acmers never exits 2 for skipped certificates",
@@ -667,8 +665,10 @@ impl Parsed {
     }
 
     /// Fill options from the environment variables acme.sh reads in their place: `DEBUG`
-    /// (`--debug`; 0 is off), `ACCOUNT_EMAIL` (`-m`), `CA_BUNDLE` (`--ca-bundle`), and for
-    /// `--issue` `ACME_DIRECTORY` (`--server`) and `STAGE` (`--staging`), as acme.sh's
+    /// (`--debug`; 0 is off), `ACCOUNT_EMAIL` (`-m`), `CA_BUNDLE` (`--ca-bundle`), `CA_PATH`
+    /// (`--ca-path`), `USER_AGENT` (`--useragent`), `HTTPS_INSECURE` (`--insecure`; empty or
+    /// 0 is off), `ACME_USE_IPV6_REQUESTS`/`ACME_USE_IPV4_REQUESTS` (`--request-v6`/`-v4`),
+    /// and for `--issue` `ACME_DIRECTORY` (`--server`) and `STAGE` (`--staging`), as acme.sh's
     /// `_initAPI` (a renewal keeps its saved CA). Options on the command line win.
     pub(crate) fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
         let env = |key: &str| env(key).filter(|v| !v.is_empty());
@@ -682,6 +682,17 @@ impl Parsed {
             .ca_bundle
             .take()
             .or_else(|| env("CA_BUNDLE").map(PathBuf::from));
+        a.ca_path = a
+            .ca_path
+            .take()
+            .or_else(|| env("CA_PATH").map(PathBuf::from));
+        a.useragent = a.useragent.take().or_else(|| env("USER_AGENT"));
+        let on = |key: &str| env(key).is_some_and(|v| v != "0");
+        a.insecure |= on("HTTPS_INSECURE");
+        if !a.request_v4 && !a.request_v6 {
+            a.request_v6 = on("ACME_USE_IPV6_REQUESTS");
+            a.request_v4 = !a.request_v6 && on("ACME_USE_IPV4_REQUESTS");
+        }
         if self.command == Some(Command::Issue) && a.server.is_none() && !a.staging {
             a.server = env("ACME_DIRECTORY");
             a.staging = a.server.is_none() && env("STAGE").is_some();
@@ -689,10 +700,11 @@ impl Parsed {
     }
 }
 
-/// What `--insecure` (or `HTTPS_INSECURE=1`) gets: acmers keeps verifying the CA's TLS
-/// certificate, and the setting is never saved (docs/differences.md).
-pub(crate) const INSECURE_WARNING: &str = "warning: `--insecure`/`HTTPS_INSECURE` is ignored: \
-     acmers still verifies the CA's TLS certificate (trust a private CA with `--ca-bundle FILE`)";
+/// What `--insecure` (or `HTTPS_INSECURE`) says on every run it is given: TLS is not verified,
+/// and the setting is never saved (docs/differences.md).
+pub(crate) const INSECURE_WARNING: &str = "warning: `--insecure`/`HTTPS_INSECURE`: TLS \
+     certificates (of the CA, the DNS API and the notification hooks) are NOT verified in this \
+     run; acmers does not save this setting";
 
 /// The command flags given, in command-line order.
 fn commands_in_order(m: &ArgMatches) -> Vec<Command> {

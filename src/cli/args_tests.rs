@@ -170,13 +170,12 @@ fn optional_values() {
     assert_eq!(line("--issue --debug 2").unwrap().args.debug, Some(2));
     assert_eq!(line("--debug --issue").unwrap().args.debug, Some(1));
     assert_eq!(line("--issue --debug 0").unwrap().args.debug, Some(0));
+    // acme.sh's `SYSLOG_LEVEL_DEFAULT`: errors.
+    assert_eq!(line("--issue --syslog").unwrap().args.syslog, Some(3));
+    assert_eq!(line("--issue --syslog 7").unwrap().args.syslog, Some(7));
     assert_eq!(
-        line("--issue --syslog").unwrap().args.syslog.as_deref(),
-        Some("")
-    );
-    assert_eq!(
-        line("--issue --syslog 7").unwrap().args.syslog.as_deref(),
-        Some("7")
+        line("--issue --syslog --debug").unwrap().args.syslog,
+        Some(3)
     );
     assert_eq!(line("--issue --log").unwrap().args.log.as_deref(), Some(""));
     assert_eq!(
@@ -405,7 +404,7 @@ fn acmesh_flags_acmers_does_not_need_are_accepted() {
     let p = line(
         "--issue --openssl-bin /usr/bin/openssl --use-wget -b dev --force-color --no-color \
          --insecure --useragent UA --ca-path /etc/ssl/certs --log-level 2 --syslog 6 \
-         --treat-skip-as-success",
+         --accountconf /a.conf --accountkey /a.key --request-v4 --treat-skip-as-success",
     )
     .unwrap();
     let a = &p.args;
@@ -413,10 +412,12 @@ fn acmesh_flags_acmers_does_not_need_are_accepted() {
     assert_eq!(a.branch.as_deref(), Some("dev"));
     assert_eq!(a.useragent.as_deref(), Some("UA"));
     assert_eq!(a.ca_path, Some(PathBuf::from("/etc/ssl/certs")));
-    assert_eq!(a.log_level.as_deref(), Some("2"));
-    assert_eq!(a.syslog.as_deref(), Some("6"));
-    assert!(a.use_wget && a.force_color && a.no_color && a.insecure);
-    assert_eq!(p.accepted_only().len(), 7);
+    assert_eq!((a.log_level, a.syslog), (Some(2), Some(6)));
+    assert_eq!(a.account_conf, Some(PathBuf::from("/a.conf")));
+    assert_eq!(a.account_key, Some(PathBuf::from("/a.key")));
+    assert!(a.use_wget && a.force_color && a.no_color && a.insecure && a.request_v4);
+    // `--openssl-bin`, `--use-wget`, `--branch`, `--treat-skip-as-success`: the others work.
+    assert_eq!(p.accepted_only().len(), 4);
     assert_eq!(
         line("--branch x").unwrap().args.branch.as_deref(),
         Some("x")
@@ -543,4 +544,44 @@ fn commands_md_lists_every_acmesh_option_truthfully() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The run-environment variables fill their options; the command line wins; an empty or `0`
+/// switch is off; IPv6 wins over IPv4 as in acme.sh's `_processAccountConf`.
+#[test]
+fn run_environment_variables_fill_their_options() {
+    let vars = [
+        ("CA_PATH", "/env-certs"),
+        ("USER_AGENT", "env-agent"),
+        ("HTTPS_INSECURE", "1"),
+        ("ACME_USE_IPV4_REQUESTS", "1"),
+        ("ACME_USE_IPV6_REQUESTS", "1"),
+    ];
+    let env = |key: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let mut p = line("--cron").unwrap();
+    p.apply_env(&env);
+    let a = &p.args;
+    assert_eq!(a.ca_path, Some(PathBuf::from("/env-certs")));
+    assert_eq!(a.useragent.as_deref(), Some("env-agent"));
+    assert!(a.insecure && a.request_v6 && !a.request_v4);
+
+    let mut p = line("--cron --ca-path /cli --useragent cli --request-v4").unwrap();
+    p.apply_env(&env);
+    let a = &p.args;
+    assert_eq!(a.ca_path, Some(PathBuf::from("/cli")));
+    assert_eq!(a.useragent.as_deref(), Some("cli"));
+    assert!(a.request_v4 && !a.request_v6);
+
+    let off = |key: &str| (key == "HTTPS_INSECURE").then(|| "0".to_owned());
+    let mut p = line("--cron").unwrap();
+    p.apply_env(&off);
+    assert!(!p.args.insecure);
+
+    // The last of `--request-v4`/`--request-v6` wins.
+    let p = line("--cron --request-v4 --request-v6").unwrap();
+    assert!(p.args.request_v6 && !p.args.request_v4);
 }

@@ -7,6 +7,7 @@ pub(crate) mod exit_code;
 pub(crate) mod function_call;
 pub(crate) mod printer;
 pub(crate) mod settings;
+pub(crate) mod syslog;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -55,12 +56,6 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         printer.error(warning);
     }
     parsed.apply_env(&env);
-    if parsed.args.insecure || env("HTTPS_INSECURE").is_some_and(|v| v == "1") {
-        printer.error(args::INSECURE_WARNING);
-    }
-    if let Some(user_agent) = &parsed.args.useragent {
-        crate::https::set_user_agent(user_agent.clone());
-    }
     if let Some(shell) = parsed.args.completions {
         printer.raw(args::completions(shell).trim_end());
         return ExitCode::SUCCESS;
@@ -99,11 +94,17 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(exit_code::ERROR);
         }
     };
-    if let Err(failure) = save_auto_upgrade(&parsed, &mut globals) {
-        failure.render(&printer);
-        return ExitCode::from(exit_code::ERROR);
-    }
-    let log_file = match run_log(&parsed, &globals, &printer) {
+    crate::https::set_run_options(globals.run.https.clone());
+    let syslog = match syslog::Syslog::connect(globals.run.syslog, &env) {
+        Ok(syslog) => syslog,
+        Err(e) => {
+            printer.error(format_args!("warning: {e}"));
+            None
+        }
+    };
+    let log_file = match run_log(&parsed, &globals, &printer)
+        .and_then(|file| remember(&parsed, &mut globals).map(|()| file))
+    {
         Ok(file) => file,
         Err(failure) => {
             failure.render(&printer);
@@ -113,10 +114,20 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     // Tracing and the printer append to the same open file.
     init_tracing(
         parsed.args.debug,
-        log_file.as_ref().and_then(|f| f.try_clone().ok()),
+        log_file
+            .as_ref()
+            .and_then(|f| f.try_clone().ok())
+            .map(|f| (f, globals.run.log_level)),
+        syslog.clone(),
     );
     if let Some(file) = log_file {
         printer = printer.with_log(file);
+    }
+    if let Some(syslog) = syslog {
+        printer = printer.with_syslog(syslog);
+    }
+    if globals.run.https.insecure {
+        printer.error(args::INSECURE_WARNING);
     }
     for note in parsed.accepted_only() {
         tracing::debug!("{note}");
@@ -147,6 +158,9 @@ fn run(
             runtime()?.block_on(commands::renew::run_one(&settings, globals, printer))
         }
         Command::RenewAll | Command::Cron => {
+            if command == Command::Cron {
+                export_user_path(globals);
+            }
             let env = |key: &str| std::env::var(key).ok();
             if command == Command::Cron && commands::setup::auto_upgrade(globals, &env) {
                 printer.info(commands::setup::UPGRADE_NOTE);
@@ -247,26 +261,51 @@ fn usage_error(printer: &Printer, e: &clap::Error) {
     printer.error("hint: see `acmers --help`");
 }
 
-/// `--auto-upgrade [0|1]` is saved in account.conf by every command it is given to, as
-/// acme.sh's `_processAccountConf`, and holds for this run too.
-fn save_auto_upgrade(parsed: &Parsed, globals: &mut Globals) -> Result<(), Failure> {
-    if let Some(value) = &parsed.args.auto_upgrade {
+/// `--cron`: put the `PATH` of the last interactive `--issue` (`USER_PATH`) in front of the
+/// process's own, so hooks, reload commands and plugins find what they found then (acme.sh's
+/// `_initpath` under cron). Done before the runtime starts any thread or child.
+fn export_user_path(globals: &Globals) {
+    let Some(user_path) = globals.account_conf.user_path() else {
+        return;
+    };
+    let path = match std::env::var_os("PATH") {
+        Some(own) if !own.is_empty() => {
+            let mut joined = OsString::from(user_path);
+            joined.push(":");
+            joined.push(own);
+            joined
+        }
+        _ => user_path.into(),
+    };
+    // SAFETY: called on the main thread before the command's runtime is built: no other
+    // thread exists that could read the environment at the same time.
+    unsafe { std::env::set_var("PATH", path) };
+}
+
+/// Save in account.conf what this run was given for later runs ([`settings::remember`]),
+/// under the file's lock; the config home is created first (0700) as for the log.
+fn remember(parsed: &Parsed, globals: &mut Globals) -> Result<(), Failure> {
+    if settings::remember(&parsed.args, &mut globals.account_conf) {
         create_private_dir_all(&globals.home.config_home)?;
         crate::store::record::AccountConf::update(&globals.home.account_conf(), |conf| {
-            conf.set_auto_upgrade(value);
+            settings::remember(&parsed.args, conf);
         })?;
-        globals.account_conf.set_auto_upgrade(value);
     }
     Ok(())
 }
 
-/// `--log [FILE]` (empty: `<config-home>/acme.sh.log`), else `LOG_FILE` from account.conf;
-/// `true` when it comes from `--log`.
+/// `--log [FILE]` (empty: `<config-home>/acme.sh.log`), else `LOG_FILE` from the environment,
+/// else from account.conf; `true` when it comes from `--log`.
 fn log_path(parsed: &Parsed, globals: &Globals) -> Option<(PathBuf, bool)> {
     match parsed.args.log.as_deref() {
         Some("") => Some((globals.home.config_home.join("acme.sh.log"), true)),
         Some(path) => Some((PathBuf::from(path), true)),
-        None => globals.account_conf.log_file().map(|p| (p, false)),
+        None => globals
+            .run
+            .log_file
+            .clone()
+            .or_else(|| globals.account_conf.log_file())
+            .map(|p| (p, false)),
     }
 }
 
@@ -333,34 +372,76 @@ fn open_log(path: &std::path::Path) -> Result<std::fs::File, crate::store::Error
     Policy::current().open_append(path)
 }
 
-/// `--debug [1-3]`: protocol steps on stderr (1: acmers' steps; 2: plus trace detail; 3: plus
-/// the HTTP stack's own events); `--log`: the same into the log file.
-fn init_tracing(debug: Option<u8>, log_file: Option<std::fs::File>) {
+/// The tracing filter of a detail level: 1 acmers' debug lines, 2 also its finer (trace)
+/// lines, 3 also the HTTP stack's own debug events; `None` at 0.
+fn detail(level: u8) -> Option<tracing_subscriber::filter::Targets> {
     use tracing::level_filters::LevelFilter;
-    use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriterExt as _};
+    use tracing_subscriber::filter::Targets;
+    match level {
+        0 => None,
+        1 => Some(Targets::new().with_target("acmers", LevelFilter::DEBUG)),
+        2 => Some(Targets::new().with_target("acmers", LevelFilter::TRACE)),
+        _ => Some(
+            Targets::new()
+                .with_target("acmers", LevelFilter::TRACE)
+                .with_default(LevelFilter::DEBUG),
+        ),
+    }
+}
+
+/// Where protocol steps go, each with its own detail: stderr at `--debug [1-3]`, the log file
+/// at its `--log-level` (acme.sh's `_debug*` into `_log`, independent of `--debug`), and
+/// syslog from `--syslog 7` (7: debug, 8: finer, 9: the HTTP stack's).
+fn init_tracing(
+    debug: Option<u8>,
+    log: Option<(std::fs::File, u8)>,
+    syslog: Option<std::sync::Arc<syslog::Syslog>>,
+) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    use tracing_subscriber::{Layer as _, filter::Targets};
 
-    let filter = match debug {
-        Some(3..) => Targets::new()
-            .with_target("acmers", LevelFilter::TRACE)
-            .with_default(LevelFilter::DEBUG),
-        Some(2) => Targets::new().with_target("acmers", LevelFilter::TRACE),
-        Some(_) => Targets::new().with_target("acmers", LevelFilter::DEBUG),
-        None if log_file.is_some() => Targets::new().with_target("acmers", LevelFilter::DEBUG),
-        None => return,
+    type Boxed = Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>;
+    let lines = |writer: BoxMakeWriter, filter| -> Boxed {
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_ansi(false)
+            .with_writer(writer)
+            .with_filter(filter)
+            .boxed()
     };
-    let writer = match (debug.is_some(), log_file) {
-        (true, Some(file)) => BoxMakeWriter::new(std::io::stderr.and(std::sync::Mutex::new(file))),
-        (false, Some(file)) => BoxMakeWriter::new(std::sync::Mutex::new(file)),
-        _ => BoxMakeWriter::new(std::io::stderr),
-    };
-    let layer = tracing_subscriber::fmt::layer()
-        .with_target(false)
-        .with_ansi(false)
-        .with_writer(writer)
-        .with_filter(filter);
+    let mut layers: Vec<Boxed> = Vec::new();
+    if let Some(filter) = debug.and_then(detail) {
+        layers.push(lines(BoxMakeWriter::new(std::io::stderr), filter));
+    }
+    if let Some((file, level)) = log
+        && let Some(filter) = detail(level)
+    {
+        layers.push(lines(
+            BoxMakeWriter::new(std::sync::Mutex::new(file)),
+            filter,
+        ));
+    }
+    if let Some(syslog) = syslog
+        && let Some(filter) = detail(syslog.level().saturating_sub(6))
+    {
+        // syslog stamps its own time; the line is only the message.
+        let writer = move || syslog::DebugLines(syslog.clone());
+        layers.push(
+            tracing_subscriber::fmt::layer()
+                .without_time()
+                .with_level(false)
+                .with_target(false)
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(filter)
+                .boxed(),
+        );
+    }
+    if layers.is_empty() {
+        return;
+    }
     // A second init (in tests) keeps the first subscriber.
-    let _ = tracing_subscriber::registry().with(layer).try_init();
+    let _ = tracing_subscriber::registry().with(layers).try_init();
 }

@@ -3,7 +3,8 @@
 //! Lines look like acme.sh's: `[<date(1) output>] message` (acme.sh's `_printargs`). Info goes to
 //! stdout, errors to stderr (red on a terminal unless `NO_COLOR`, `ACME_NO_COLOR` or
 //! `--no-color`; always with `--force-color` or `ACME_FORCE_COLOR=1`). `NO_TIMESTAMP=1` drops
-//! the date prefix. With `--log`, every line is also appended to the log file.
+//! the date prefix. With `--log`, every line is also appended to the log file; with `--syslog`,
+//! sent to syslog (errors from level 1, info from level 6: [`super::syslog`]).
 //!
 //! Info and error lines carry text from the command line, conf files and the network, so
 //! their control characters are shown as `?` (see [`escape_controls`]): a typed `-d` cannot
@@ -15,12 +16,13 @@ use std::fs::File;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex};
 
+use super::syslog::{Severity, Syslog};
 use crate::acme::text::escape_controls;
 
 /// The local time zone for `date(1)`-style stamps: `TZ` when set, else `/etc/localtime`
 /// read directly (jiff's system lookup scans the whole zoneinfo tree to name the zone, which
 /// costs ~10 ms per run), else UTC.
-fn local_zone() -> &'static jiff::tz::TimeZone {
+pub(crate) fn local_zone() -> &'static jiff::tz::TimeZone {
     static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
     ZONE.get_or_init(|| {
         use jiff::tz::TimeZone;
@@ -49,6 +51,7 @@ pub(crate) struct Printer {
     color: bool,
     timestamp: bool,
     log: Option<Arc<Mutex<File>>>,
+    syslog: Option<Arc<Syslog>>,
     prefix: Option<Arc<str>>,
 }
 
@@ -72,6 +75,7 @@ impl Printer {
             color,
             timestamp: !set("NO_TIMESTAMP"),
             log: None,
+            syslog: None,
             prefix: None,
         }
     }
@@ -79,6 +83,12 @@ impl Printer {
     /// Also append every line to `file`.
     pub(crate) fn with_log(mut self, file: File) -> Self {
         self.log = Some(Arc::new(Mutex::new(file)));
+        self
+    }
+
+    /// Also send lines to syslog, as its level wants them.
+    pub(crate) fn with_syslog(mut self, syslog: Arc<Syslog>) -> Self {
+        self.syslog = Some(syslog);
         self
     }
 
@@ -104,7 +114,10 @@ impl Printer {
         }
     }
 
-    fn to_log(&self, line: &str) {
+    fn to_log(&self, severity: Severity, line: &str) {
+        if let Some(syslog) = &self.syslog {
+            syslog.send(severity, line);
+        }
         if let Some(log) = &self.log
             && let Ok(mut file) = log.lock()
         {
@@ -117,7 +130,7 @@ impl Printer {
     pub(crate) fn info(&self, text: impl Display) {
         let line = self.line(&text);
         out(&mut std::io::stdout().lock(), format_args!("{line}"));
-        self.to_log(&line);
+        self.to_log(Severity::Info, &line);
     }
 
     /// acme.sh's two-argument form: `name='value'`.
@@ -136,7 +149,7 @@ impl Printer {
         } else {
             out(&mut std::io::stderr().lock(), format_args!("{line}"));
         }
-        self.to_log(&line);
+        self.to_log(Severity::Error, &line);
     }
 
     /// Text as is on stdout (help, version, a PEM block).

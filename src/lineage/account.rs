@@ -202,6 +202,10 @@ async fn open_ca_dir(
 /// user controls is refused).
 fn saved_account_key(ca_dir: &CaDir, policy: Policy) -> Result<Option<String>, Error> {
     let key_path = ca_dir.account_key();
+    // An `ACCOUNT_KEY_PATH` outside the CA folder: its folder is judged too.
+    if let Some(folder) = key_path.parent() {
+        policy.check_dir(folder)?;
+    }
     let Some(loaded) = file::read(&key_path, file::MAX_FILE)? else {
         return Ok(None);
     };

@@ -46,6 +46,10 @@ async fn saved(
     }
     let held = lock_ca_dir(&ca_dir, lock_timeout).await?;
     let key_path = ca_dir.account_key();
+    // An `ACCOUNT_KEY_PATH` outside the CA folder: its folder is judged too.
+    if let Some(folder) = key_path.parent() {
+        policy.check_dir(folder)?;
+    }
     let loaded =
         file::read(&key_path, file::MAX_FILE)?.ok_or_else(|| no_account(key_path.clone()))?;
     policy.check_file(&key_path, loaded.origin)?;

@@ -143,6 +143,8 @@ impl Runner {
         if let Some(bundle) = &self.ca_bundle {
             env.push(("CA_BUNDLE".into(), path(bundle)));
         }
+        // `--ca-path`, `--insecure`, `--useragent`, `--request-v4`/`-v6` for the helper.
+        env.extend(crate::https::run_options().plugin_env());
         env.extend(self.env.iter().cloned());
         env.extend([
             ("ACMERS_PLUGIN_HELPER".into(), path(&self.helper)),

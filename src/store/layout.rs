@@ -14,6 +14,12 @@ pub struct Home {
     pub config_home: PathBuf,
     /// `CERT_HOME`: one folder per certificate lineage.
     pub cert_home: PathBuf,
+    /// `ACCOUNT_CONF_PATH` (`--accountconf`): the account.conf used instead of
+    /// `<config_home>/account.conf`.
+    pub account_conf_path: Option<PathBuf>,
+    /// `ACCOUNT_KEY_PATH` (`--accountkey`): the account key used instead of each CA folder's
+    /// `account.key`.
+    pub account_key_path: Option<PathBuf>,
 }
 
 impl Home {
@@ -30,12 +36,23 @@ impl Home {
             working_dir,
             config_home,
             cert_home,
+            account_conf_path: None,
+            account_key_path: None,
         }
     }
 
-    /// `<config_home>/account.conf`.
-    pub fn account_conf(&self) -> PathBuf {
+    /// `<config_home>/account.conf`, where acme.sh looks first (and where an
+    /// `ACCOUNT_CONF_PATH` pointing elsewhere is kept).
+    pub fn default_account_conf(&self) -> PathBuf {
         self.config_home.join("account.conf")
+    }
+
+    /// The account.conf of the run: [`account_conf_path`](Self::account_conf_path), else
+    /// [`default_account_conf`](Self::default_account_conf).
+    pub fn account_conf(&self) -> PathBuf {
+        self.account_conf_path
+            .clone()
+            .unwrap_or_else(|| self.default_account_conf())
     }
 
     /// `<config_home>/ca`, the parent of every CA folder.
@@ -59,7 +76,10 @@ impl Home {
         })?;
         let mut dir = self.ca_home();
         dir.extend(segments);
-        Ok(CaDir { dir })
+        Ok(CaDir {
+            dir,
+            key: self.account_key_path.clone(),
+        })
     }
 
     /// The folder of the lineage whose main domain is `main_domain`: `<cert_home>/<d>` for RSA,
@@ -116,12 +136,17 @@ fn squeeze_slashes(s: &str) -> String {
 pub struct CaDir {
     /// The folder.
     pub dir: PathBuf,
+    /// The account key used instead of `account.key` ([`Home::account_key_path`]).
+    key: Option<PathBuf>,
 }
 
 impl CaDir {
-    /// `account.key`: the account private key (mode 0600).
+    /// The account private key (mode 0600): `account.key`, unless the home names another
+    /// file (acme.sh's `ACCOUNT_KEY_PATH`, `--accountkey`).
     pub fn account_key(&self) -> PathBuf {
-        self.dir.join("account.key")
+        self.key
+            .clone()
+            .unwrap_or_else(|| self.dir.join("account.key"))
     }
 
     /// `account.key.next`: the new key of a key rollover, kept until `account.key` holds it.

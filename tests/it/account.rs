@@ -166,14 +166,20 @@ fn acmesh_fixture_home_account_moves_to_a_new_ca() {
         "the account key is kept"
     );
 
-    // account.conf: acmers replaces CA_BUNDLE in place with the bundle that worked (as
-    // acme.sh does) and keeps every other line byte for byte.
+    // account.conf: acmers replaces CA_BUNDLE in place with the bundle that worked and
+    // USER_PATH with the run's PATH (as acme.sh does) and keeps every other line byte for byte.
     let bundle = pebble.ca_bundle_path().display().to_string();
+    let path = std::env::var("PATH").expect("PATH");
     let expected: String = account_conf_before
         .lines()
-        .map(|line| match line.strip_prefix("CA_BUNDLE=") {
-            Some(_) => format!("CA_BUNDLE='{bundle}'\n"),
-            None => format!("{line}\n"),
+        .map(|line| {
+            if line.starts_with("CA_BUNDLE=") {
+                format!("CA_BUNDLE='{bundle}'\n")
+            } else if line.starts_with("USER_PATH=") {
+                format!("USER_PATH='{path}'\n")
+            } else {
+                format!("{line}\n")
+            }
         })
         .collect();
     let account_conf = read(&site.home.join("account.conf"));

@@ -509,7 +509,7 @@ fn a_refused_server_leaves_no_lineage() {
 }
 
 /// acme.sh options acmers does not need run as usual; `--debug` (or `DEBUG`) explains each,
-/// `--debug 0` is off, and `--insecure`/`HTTPS_INSECURE=1` say that TLS is still verified.
+/// `--debug 0` is off, and `--insecure`/`HTTPS_INSECURE=1` say that TLS is not verified.
 #[test]
 fn acmesh_only_flags_are_accepted_and_explained() {
     let top = top();
@@ -525,7 +525,7 @@ fn acmesh_only_flags_are_accepted_and_explained() {
     let out = run(None, &["--cron", "--debug", "--use-wget", "--insecure"]);
     out.assert_code(0);
     out.assert_stderr_has(note);
-    out.assert_stderr_has("acmers still verifies the CA's TLS certificate");
+    out.assert_stderr_has("are NOT verified in this run");
 
     let out = run(Some(("DEBUG", "1")), &["--cron", "--use-wget"]);
     out.assert_code(0);
@@ -538,8 +538,8 @@ fn acmesh_only_flags_are_accepted_and_explained() {
     out.assert_code(0);
     assert_eq!(
         out.stderr,
-        "warning: `--insecure`/`HTTPS_INSECURE` is ignored: acmers still verifies the CA's TLS \
-         certificate (trust a private CA with `--ca-bundle FILE`)\n"
+        "warning: `--insecure`/`HTTPS_INSECURE`: TLS certificates (of the CA, the DNS API and the \
+         notification hooks) are NOT verified in this run; acmers does not save this setting\n"
     );
 }
 

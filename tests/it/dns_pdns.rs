@@ -32,6 +32,8 @@ fn provider(pdns: &PowerDns, token: &str) -> Box<dyn Provider> {
         connect_timeout: Duration::from_secs(10),
         read_idle_timeout: Duration::from_secs(30),
         request_timeout: Duration::from_secs(60),
+        insecure: false,
+        family: None,
     })
     .expect("HTTP client");
     (spec.build)(&Context {

@@ -34,6 +34,9 @@
 //!   BIND 9 ([`support::bind`]).
 //! - [`dns_pdns`]: the native `dns_pdns` provider against a real PowerDNS
 //!   ([`support::pdns`]): values side by side at one name, removal by value, a wrong key.
+//! - [`run_env`]: the run environment: syslog lines on a test socket, the log's detail,
+//!   `LOG_FILE` from the environment, `--ca-path` and `--insecure` against an untrusted
+//!   Pebble, a saved `USER_AGENT`, `--accountconf`/`--accountkey`, `USER_PATH` under cron.
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
 //!   rate limit, failed or endless validation, certificates that must not be installed).
 //!
@@ -68,6 +71,7 @@ mod plugin;
 mod plugin_deploy;
 mod renew;
 mod revoke;
+mod run_env;
 mod schedule;
 mod signals;
 mod smoke;

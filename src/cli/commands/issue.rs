@@ -1,4 +1,5 @@
-//! `--issue`: resolve the lineage folder, run the engine on it, remember the CA bundle.
+//! `--issue`: resolve the lineage folder, run the engine on it, remember the CA bundle, CA
+//! folder and `PATH`.
 
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
@@ -27,8 +28,8 @@ pub(crate) async fn run(
 }
 
 /// Run the engine on one lineage in a session of its own (`--issue`, `--renew`): afterwards
-/// name the ignored account settings when it worked, and remember the CA bundle when it
-/// issued.
+/// name the ignored account settings when it worked, and remember the CA bundle, CA folder
+/// and `PATH` when it issued.
 pub(crate) async fn run_one(
     job: (&Request, &Ca, &Limits),
     lineage: &Lineage,
@@ -45,7 +46,7 @@ pub(crate) async fn run_one(
     }
     let outcome = result?;
     if outcome == Outcome::Done {
-        save_ca_bundle(globals, ca_bundle)?;
+        save_after_issue(globals, ca_bundle)?;
     }
     Ok(outcome)
 }
@@ -65,23 +66,36 @@ fn folder(home: &Home, settings: &IssueSettings) -> Result<Lineage, Failure> {
     Ok(typed)
 }
 
-/// After a successful issue acme.sh saves the CA bundle in account.conf, so later runs (cron)
-/// trust the same CA.
-pub(crate) fn save_ca_bundle(
+/// After a successful issue acme.sh saves the CA bundle and CA folder in account.conf, so
+/// later runs (cron) trust the same CA, and the `PATH` as `USER_PATH`, which `--cron` puts in
+/// front of its own so hooks find the same programs (acme.sh's `issue`). This never runs
+/// under `--cron`.
+pub(crate) fn save_after_issue(
     globals: &mut Globals,
     bundle: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    let value = bundle.map(|p| {
+    let absolute = |p: &std::path::Path| {
         std::path::absolute(p)
             .unwrap_or_else(|_| p.to_owned())
             .display()
             .to_string()
-    });
-    if globals.account_conf.set_ca_bundle(value.as_deref()) {
+    };
+    let bundle = bundle.map(absolute);
+    let ca_path = globals.run.https.ca_path.as_deref().map(absolute);
+    let user_path = std::env::var("PATH").ok().filter(|p| !p.is_empty());
+    let change = |conf: &mut AccountConf| {
+        let mut changed = conf.set_ca_bundle(bundle.as_deref());
+        changed |= conf.set_ca_path(ca_path.as_deref());
+        if let Some(path) = &user_path {
+            changed |= conf.set_user_path(path);
+        }
+        changed
+    };
+    if change(&mut globals.account_conf) {
         create_private_dir_all(&globals.home.config_home)?;
         // Under the lock, over the file as it is now: the run may have saved keys in it.
         AccountConf::update(&globals.home.account_conf(), |conf| {
-            conf.set_ca_bundle(value.as_deref());
+            change(conf);
         })?;
     }
     Ok(())

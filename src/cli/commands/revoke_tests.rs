@@ -14,6 +14,7 @@ fn resolve(line: &str, account_conf: &str) -> RevokeSettings {
         home: Home::new("/h".into(), None, None),
         account_conf: crate::store::record::AccountConf::parse(account_conf),
         debug: 0,
+        run: crate::cli::settings::RunEnv::default(),
     };
     RevokeSettings::resolve(&parsed.args, &globals).unwrap()
 }
@@ -56,6 +57,7 @@ fn missing_domain_prints_usage() {
         home: Home::new("/h".into(), None, None),
         account_conf: Default::default(),
         debug: 0,
+        run: crate::cli::settings::RunEnv::default(),
     };
     let err = RevokeSettings::resolve(&parsed.args, &globals).unwrap_err();
     assert!(err.error.to_string().starts_with("Usage:"), "{}", err.error);

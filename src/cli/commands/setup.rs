@@ -59,6 +59,17 @@ pub(crate) fn install(
     let text = |p: &std::path::Path| p.to_string_lossy().into_owned();
     let cert_home = (home.cert_home != home.config_home).then(|| text(&home.cert_home));
     let account_key = settings.account_key.as_deref().map(text);
+    // Later runs find the account.conf given with `--accountconf` through the default one
+    // (acme.sh's `install`).
+    if let Some(path) = home
+        .account_conf_path
+        .as_ref()
+        .filter(|p| **p != home.default_account_conf())
+    {
+        AccountConf::update(&home.default_account_conf(), |conf| {
+            conf.set_account_conf_path(path);
+        })?;
+    }
     AccountConf::update(&home.account_conf(), |conf| {
         conf.set_install(
             settings.email.as_deref(),
@@ -192,11 +203,18 @@ fn absolute(home: &Home) -> anyhow::Result<Home> {
     let absolute = |p: &std::path::Path| {
         std::path::absolute(p).with_context(|| format!("cannot make `{}` absolute", p.display()))
     };
-    Ok(Home::new(
+    let mut absolute_home = Home::new(
         absolute(&home.working_dir)?,
         Some(absolute(&home.config_home)?),
         Some(absolute(&home.cert_home)?),
-    ))
+    );
+    absolute_home.account_conf_path = home
+        .account_conf_path
+        .as_deref()
+        .map(absolute)
+        .transpose()?;
+    absolute_home.account_key_path = home.account_key_path.as_deref().map(absolute).transpose()?;
+    Ok(absolute_home)
 }
 
 /// Whether acme.sh's upgrade hook would run: `AUTO_UPGRADE=1` in the environment or in

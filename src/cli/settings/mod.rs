@@ -12,6 +12,7 @@ mod list;
 mod notify;
 mod renew;
 mod revoke;
+mod run_env;
 mod setup;
 
 pub(crate) use account::{AccountSettings, eab, zerossl_eab};
@@ -23,6 +24,7 @@ pub(crate) use list::{Format, InfoSettings, ListSettings, RemoveSettings};
 pub(crate) use notify::{SetNotifySettings, notifier};
 pub(crate) use renew::RenewSettings;
 pub(crate) use revoke::RevokeSettings;
+pub(crate) use run_env::{RunEnv, remember};
 pub(crate) use setup::SetupSettings;
 
 use std::path::{Path, PathBuf};
@@ -171,11 +173,16 @@ pub(crate) struct Globals {
     pub account_conf: AccountConf,
     /// `--debug` level (0 without it), passed on to plugins.
     pub debug: u8,
+    /// Log level, syslog and the HTTPS options of the run.
+    pub run: RunEnv,
 }
 
 /// Resolve the home folders: `--home` > `LE_WORKING_DIR` > `~/.acme.sh`; config home:
 /// `--config-home` > `LE_CONFIG_HOME` > home; cert home: `--cert-home` > `CERT_HOME` (env,
-/// then account.conf) > config home.
+/// then account.conf) > config home; account.conf: `--accountconf` > `ACCOUNT_CONF_PATH`
+/// (env, then the default account.conf) > `<config home>/account.conf`; account key:
+/// `--accountkey` > `ACCOUNT_KEY_PATH` (env, then account.conf) > each CA folder's; and the
+/// run's environment ([`RunEnv`]).
 pub(crate) fn globals(
     args: &Args,
     env: &dyn Fn(&str) -> Option<String>,
@@ -198,7 +205,19 @@ pub(crate) fn globals(
     let probe = Home::new(working_dir.clone(), config_home.clone(), None);
     // As root, `account.conf` chooses the CA, the certificate home, the log file and the CA
     // bundle: one another user controls is refused (docs/security.md).
-    let account_conf = AccountConf::load_trusted(&probe.account_conf(), Policy::current())?;
+    let load = |path: &Path| AccountConf::load_trusted(path, Policy::current());
+    let mut default_conf = None;
+    let account_conf_path = run_env::account_conf_path(args, env, || {
+        let conf = load(&probe.default_account_conf());
+        let named = conf.as_ref().ok().and_then(AccountConf::account_conf_path);
+        default_conf = Some(conf);
+        named
+    });
+    let account_conf = match (&account_conf_path, default_conf) {
+        (Some(path), _) => load(path)?,
+        (None, Some(conf)) => conf?,
+        (None, None) => load(&probe.default_account_conf())?,
+    };
     let cert_home = args
         .cert_home
         .clone()
@@ -208,8 +227,12 @@ pub(crate) fn globals(
                 .map(PathBuf::from)
         })
         .or_else(|| account_conf.cert_home());
+    let mut home = Home::new(working_dir, config_home, cert_home);
+    home.account_key_path = run_env::account_key_path(args, env, &account_conf);
+    home.account_conf_path = account_conf_path;
     Ok(Globals {
-        home: Home::new(working_dir, config_home, cert_home),
+        home,
+        run: RunEnv::resolve(args, env, &account_conf),
         account_conf,
         debug: args.debug.unwrap_or(0),
     })

@@ -9,6 +9,7 @@ fn settings(line: &str) -> RenewSettings {
         home: Home::new("/h".into(), None, None),
         account_conf: AccountConf::default(),
         debug: 0,
+        run: crate::cli::settings::RunEnv::default(),
     };
     let args = Args::parse_from(std::iter::once("acmers").chain(line.split_whitespace()));
     RenewSettings::resolve(&args, &globals).unwrap()

@@ -21,6 +21,7 @@ fn globals_with(conf: &str) -> Globals {
         home: Home::new("/h".into(), None, None),
         account_conf: Conf::parse(conf),
         debug: 0,
+        run: RunEnv::default(),
     }
 }
 

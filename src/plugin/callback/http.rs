@@ -116,7 +116,8 @@ fn add_extra_headers(headers: &mut HeaderMap) -> Result<(), Error> {
 /// One request on a private runtime; a failure as curl's exit code and a message.
 fn send(request: Request) -> Result<Response, (u8, String)> {
     let ca_bundle = std::env::var_os("CA_BUNDLE").filter(|v| !v.is_empty());
-    let config = crate::https::config(ca_bundle.as_deref().map(std::path::Path::new))
+    let run = crate::https::RunOptions::from_env(&|key| std::env::var(key).ok());
+    let config = crate::https::config_for(ca_bundle.as_deref().map(std::path::Path::new), &run)
         .map_err(|e| (curl::BAD_CA_BUNDLE, one_line(&e)))?;
     let client = ReqwestClient::new(&config).map_err(|e| (curl::BAD_CA_BUNDLE, one_line(&e)))?;
     let runtime = tokio::runtime::Builder::new_current_thread()

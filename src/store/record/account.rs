@@ -13,6 +13,15 @@ const CERT_HOME: &str = "CERT_HOME";
 const LOG_FILE: &str = "LOG_FILE";
 /// acme.sh's self-upgrade switch (`--auto-upgrade`).
 const AUTO_UPGRADE: &str = "AUTO_UPGRADE";
+const LOG_LEVEL: &str = "LOG_LEVEL";
+const SYS_LOG: &str = "SYS_LOG";
+const USER_AGENT: &str = "USER_AGENT";
+const CA_PATH: &str = "CA_PATH";
+const USER_PATH: &str = "USER_PATH";
+const ACCOUNT_CONF_PATH: &str = "ACCOUNT_CONF_PATH";
+const ACCOUNT_KEY_PATH: &str = "ACCOUNT_KEY_PATH";
+const IPV4_REQUESTS: &str = "ACME_USE_IPV4_REQUESTS";
+const IPV6_REQUESTS: &str = "ACME_USE_IPV6_REQUESTS";
 const NOTIFY_HOOK: &str = "NOTIFY_HOOK";
 const NOTIFY_LEVEL: &str = "NOTIFY_LEVEL";
 const NOTIFY_MODE: &str = "NOTIFY_MODE";
@@ -21,6 +30,21 @@ const NOTIFY_SOURCE: &str = "NOTIFY_SOURCE";
 /// Saved settings acmers does not act on yet, with what each one does (docs/compat.md,
 /// "Saved settings not honoured yet").
 const UNHONOURED: &[(&str, &str)] = &[];
+
+/// What a run was given that account.conf keeps for later runs ([`AccountConf::set_run_env`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunEnvGiven<'a> {
+    /// `--log-level`.
+    pub log_level: Option<&'a str>,
+    /// `--syslog` (`"0"` clears it).
+    pub sys_log: Option<&'a str>,
+    /// `--useragent`.
+    pub user_agent: Option<&'a str>,
+    /// `--auto-upgrade`.
+    pub auto_upgrade: Option<&'a str>,
+    /// `--request-v6` (`true`) or `--request-v4` (`false`).
+    pub ipv6: Option<bool>,
+}
 
 /// `account.conf`, over its parsed conf.
 #[derive(Clone, Debug, Default)]
@@ -135,7 +159,7 @@ impl AccountConf {
         for (key, value) in [
             (EMAIL, email),
             (CERT_HOME, cert_home),
-            ("ACCOUNT_KEY_PATH", account_key),
+            (ACCOUNT_KEY_PATH, account_key),
         ] {
             if let Some(value) = value {
                 self.conf.set(key, value);
@@ -158,9 +182,112 @@ impl AccountConf {
         self.get(AUTO_UPGRADE)
     }
 
-    /// Save `AUTO_UPGRADE` (`--auto-upgrade [0|1]`, as acme.sh's `_processAccountConf`).
-    pub fn set_auto_upgrade(&mut self, value: &str) {
-        self.conf.set(AUTO_UPGRADE, value);
+    /// `LOG_LEVEL`: how much debug detail goes into the log file (acme.sh's `--log-level`).
+    pub fn log_level(&self) -> Option<String> {
+        self.get(LOG_LEVEL)
+    }
+
+    /// `SYS_LOG`: what goes to syslog (acme.sh's `--syslog`).
+    pub fn sys_log(&self) -> Option<String> {
+        self.get(SYS_LOG)
+    }
+
+    /// `USER_AGENT`: the `User-Agent` of every request (acme.sh's `--useragent`).
+    pub fn user_agent(&self) -> Option<String> {
+        self.get(USER_AGENT)
+    }
+
+    /// `CA_PATH`: a folder of extra trusted roots (acme.sh's `--ca-path`).
+    pub fn ca_path(&self) -> Option<PathBuf> {
+        self.path(CA_PATH)
+    }
+
+    /// Save or clear `CA_PATH`; `false` when it already held the value (nothing to save).
+    pub fn set_ca_path(&mut self, path: Option<&str>) -> bool {
+        if self.get(CA_PATH).as_deref() == path {
+            return false;
+        }
+        match path {
+            Some(p) => self.conf.set(CA_PATH, p),
+            None => self.conf.remove(CA_PATH),
+        }
+        true
+    }
+
+    /// `USER_PATH`: the `PATH` of the last interactive `--issue`, put in front of `PATH` by
+    /// `--cron`.
+    pub fn user_path(&self) -> Option<String> {
+        self.get(USER_PATH)
+    }
+
+    /// Save `USER_PATH`; `false` when it already held the value.
+    pub fn set_user_path(&mut self, path: &str) -> bool {
+        if self.get(USER_PATH).as_deref() == Some(path) {
+            return false;
+        }
+        self.conf.set(USER_PATH, path);
+        true
+    }
+
+    /// `ACCOUNT_CONF_PATH`: in the default account.conf, the account.conf to use instead
+    /// (acme.sh's `--accountconf`).
+    pub fn account_conf_path(&self) -> Option<PathBuf> {
+        self.path(ACCOUNT_CONF_PATH)
+    }
+
+    /// Save `ACCOUNT_CONF_PATH` (in the default account.conf, by `--install --accountconf`).
+    pub fn set_account_conf_path(&mut self, path: &Path) {
+        self.conf.set(ACCOUNT_CONF_PATH, &path.to_string_lossy());
+    }
+
+    /// `ACCOUNT_KEY_PATH`: the account key to use instead of the CA folder's `account.key`.
+    pub fn account_key_path(&self) -> Option<PathBuf> {
+        self.path(ACCOUNT_KEY_PATH)
+    }
+
+    /// `ACME_USE_IPV4_REQUESTS` and `ACME_USE_IPV6_REQUESTS`: whether each is set.
+    pub fn request_families(&self) -> (bool, bool) {
+        (
+            self.get(IPV4_REQUESTS).is_some(),
+            self.get(IPV6_REQUESTS).is_some(),
+        )
+    }
+
+    /// Save what a run was given for its environment (acme.sh's `main` and
+    /// `_processAccountConf`), each only when `Some`: `LOG_LEVEL`; `SYS_LOG` (`"0"` clears
+    /// it); `USER_AGENT`; `AUTO_UPGRADE`; `ACME_USE_IPV6_REQUESTS=1` (`true`) or
+    /// `ACME_USE_IPV4_REQUESTS=1` (`false`), clearing the other.
+    pub fn set_run_env(&mut self, given: &RunEnvGiven<'_>) {
+        let RunEnvGiven {
+            log_level,
+            sys_log,
+            user_agent,
+            auto_upgrade,
+            ipv6,
+        } = *given;
+        if let Some(level) = log_level {
+            self.conf.set(LOG_LEVEL, level);
+        }
+        if let Some(value) = auto_upgrade {
+            self.conf.set(AUTO_UPGRADE, value);
+        }
+        match sys_log {
+            Some("0") => self.conf.remove(SYS_LOG),
+            Some(level) => self.conf.set(SYS_LOG, level),
+            None => {}
+        }
+        if let Some(user_agent) = user_agent {
+            self.conf.set(USER_AGENT, user_agent);
+        }
+        if let Some(ipv6) = ipv6 {
+            let (set, clear) = if ipv6 {
+                (IPV6_REQUESTS, IPV4_REQUESTS)
+            } else {
+                (IPV4_REQUESTS, IPV6_REQUESTS)
+            };
+            self.conf.set(set, "1");
+            self.conf.remove(clear);
+        }
     }
 
     /// `NOTIFY_HOOK`, `NOTIFY_LEVEL`, `NOTIFY_MODE`, `NOTIFY_SOURCE` as saved by

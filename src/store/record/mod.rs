@@ -15,7 +15,7 @@ mod domain;
 
 use std::path::PathBuf;
 
-pub use account::AccountConf;
+pub use account::{AccountConf, RunEnvGiven};
 pub use ca::CaRecord;
 pub use domain::{DomainRecord, SavedOrder};
 

@@ -173,6 +173,16 @@ impl Acmers {
             "CA_BUNDLE",
             "HTTPS_INSECURE",
             "ACME_FORCE_COLOR",
+            "CA_PATH",
+            "USER_AGENT",
+            "LOG_FILE",
+            "LOG_LEVEL",
+            "SYS_LOG",
+            "ACCOUNT_CONF_PATH",
+            "ACCOUNT_KEY_PATH",
+            "ACME_USE_IPV4_REQUESTS",
+            "ACME_USE_IPV6_REQUESTS",
+            "ACMERS_SYSLOG_SOCKET",
         ] {
             cmd.env_remove(var);
         }
