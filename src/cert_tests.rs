@@ -4,8 +4,8 @@ use rcgen::{
 };
 
 use super::*;
-use crate::keys::{KeyType, PrivateKey};
 use crate::keys::tests::fixture;
+use crate::keys::{KeyType, PrivateKey};
 
 /// Between the fixture certificates' notBefore (2026-11-28) and notAfter (2027-02-26).
 const NOW: i64 = 1_796_000_000;
