@@ -143,7 +143,7 @@ pub(super) fn signing(
                     path: lineage.key(),
                 });
             }
-            Some(csr.clone())
+            Some(CsrFile::clone(csr))
         }
         Kind::Renewal if signs_csr(lineage, record) => Some(load_csr(&lineage.csr())?),
         Kind::Issue(_) | Kind::Renewal => None,

@@ -115,7 +115,7 @@ pub struct Given {
     pub install: Install,
     /// `--signcsr`: the CSR to sign instead of a domain key's (docs/csr.md); written as
     /// `<d>.csr` with the certificate.
-    pub csr: Option<CsrFile>,
+    pub csr: Option<Box<CsrFile>>,
 }
 
 impl Request {

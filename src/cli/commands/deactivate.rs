@@ -33,10 +33,7 @@ pub(crate) async fn run(
         }
     }
     session.finish(printer).await?;
-    result.map_err(|failure| {
-        printer.error("Deactivation failed.");
-        failure
-    })?;
+    result.inspect_err(|_| printer.error("Deactivation failed."))?;
     Ok(Outcome::Done)
 }
 

@@ -46,7 +46,7 @@ impl IssueSettings {
             .collect();
         let mut settings = Self::resolve_for(parsed, globals, &domains, csr.key_type)?;
         if let Kind::Issue(given) = &mut settings.request.kind {
-            given.csr = Some(csr);
+            given.csr = Some(Box::new(csr));
         }
         Ok(settings)
     }
