@@ -23,22 +23,28 @@ impl DeactivateSettings {
     ///
     /// No `-d`, an invalid name, or as [`AccountSettings::resolve`].
     pub(crate) fn resolve(args: &Args, globals: &Globals) -> Result<Self, SettingsError> {
-        let typed: Vec<String> = args
+        let mut wanted: Vec<(String, Identifier)> = Vec::new();
+        for typed in args
             .domains
             .iter()
             .flat_map(|d| d.split(','))
             .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if typed.is_empty() {
+        {
+            if typed.is_empty() {
+                continue;
+            }
+            let identifier = names::parse_one(typed)?;
+            if !wanted.iter().any(|(_, seen)| *seen == identifier) {
+                wanted.push((typed.to_owned(), identifier));
+            }
+        }
+        if wanted.is_empty() {
             return Err(SettingsError::Missing(
                 "Usage: acmers --deactivate --domain <domain.tld> [--domain <domain2.tld> ...]",
             ));
         }
-        let identifiers = names::parse_domains(&typed)?;
         Ok(Self {
-            names: typed.into_iter().zip(identifiers).collect(),
+            names: wanted,
             ecc: args.ecc,
             account: AccountSettings::resolve(args, globals)?,
         })
