@@ -59,12 +59,6 @@ pub enum CsrError {
         #[source]
         source: rcgen::Error,
     },
-    /// A lineage that signs a CSR made elsewhere has lost it.
-    #[error("the CSR `{}` is missing", path.display())]
-    Missing {
-        /// The `<d>.csr` file.
-        path: std::path::PathBuf,
-    },
     /// rcgen failed to serialize or sign the request.
     #[error("failed to sign the CSR for `{main}`")]
     Sign {

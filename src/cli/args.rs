@@ -639,8 +639,8 @@ impl Parsed {
 
     /// Fill options from the environment variables acme.sh reads in their place: `DEBUG`
     /// (`--debug`; 0 is off), `ACCOUNT_EMAIL` (`-m`), `CA_BUNDLE` (`--ca-bundle`), and for
-    /// `--issue` (and `--sign-csr`) `ACME_DIRECTORY` (`--server`) and `STAGE` (`--staging`), as acme.sh's
-    /// `_initAPI` (a renewal keeps its saved CA). Options on the command line win.
+    /// `--issue` and `--sign-csr` `ACME_DIRECTORY` (`--server`) and `STAGE` (`--staging`), as
+    /// acme.sh's `_initAPI` (a renewal keeps its saved CA). Options on the command line win.
     pub(crate) fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
         let env = |key: &str| env(key).filter(|v| !v.is_empty());
         let a = &mut self.args;

@@ -9,15 +9,6 @@ use crate::acme::Error as AcmeError;
 use crate::acme::text::sanitize;
 use crate::acme::types::{AuthorizationStatus, ChallengeStatus, Identifier};
 
-/// What [`deactivate`] found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Deactivation {
-    /// The authorization was valid and is now deactivated.
-    Deactivated,
-    /// The authorization was not valid (this status): nothing to deactivate.
-    NotValid(AuthorizationStatus),
-}
-
 /// Ask `ca` for a new order for `identifier` alone and deactivate its authorization when it
 /// is `valid` (one the CA reuses from an earlier validation). An authorization that is not
 /// valid is left alone, and so is the order (acme.sh then starts a validation; acmers does
@@ -32,7 +23,7 @@ pub async fn deactivate(
     identifier: &Identifier,
     lock_timeout: Duration,
     progress: &dyn Progress,
-) -> Result<Deactivation, Error> {
+) -> Result<(), Error> {
     let state = session
         .interrupt
         .guard(session.ca(ca, lock_timeout, progress))
@@ -61,7 +52,7 @@ pub async fn deactivate(
                     "Nothing to deactivate for {name}: its authorization is '{}'",
                     authz.status()
                 ));
-                return Ok(Deactivation::NotValid(authz.status()));
+                return Ok(());
             }
             let kind = authz
                 .challenges()
@@ -85,7 +76,7 @@ pub async fn deactivate(
             }
             progress.info(&format_args!("Successfully deactivated {kind}."));
             progress.info(&"Successfully deactivated!");
-            Ok(Deactivation::Deactivated)
+            Ok(())
         })
         .await
 }

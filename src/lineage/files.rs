@@ -8,7 +8,7 @@ use super::{Error, Given, Kind, Progress, Request};
 use crate::acme::order::same_identifiers;
 use crate::acme::types::Identifier;
 use crate::cert::IssuedChain;
-use crate::csr::{CsrError, CsrFile, MAX_CSR};
+use crate::csr::{CsrFile, MAX_CSR};
 use crate::keys::{KeyType, PrivateKey};
 use crate::renew;
 use crate::store::atomic::create_private_dir_all;
@@ -26,7 +26,7 @@ const WRITE_SLACK: i64 = 10;
 /// CSR."), unless `Le_Keylength` has acme.sh's `ec-N` form, which only a lineage with a key of
 /// its own saves (a CSR lineage saves openssl's curve name), so a missing EC key stays damage
 /// (docs/csr.md).
-pub fn signs_csr(lineage: &Lineage, record: &DomainRecord) -> bool {
+pub(super) fn signs_csr(lineage: &Lineage, record: &DomainRecord) -> bool {
     let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
     exists(&lineage.csr())
         && !exists(&lineage.key())
@@ -41,11 +41,11 @@ pub fn signs_csr(lineage: &Lineage, record: &DomainRecord) -> bool {
 /// untouched lineages stays cheap.
 pub fn damage(lineage: &Lineage, record: &DomainRecord, now: i64) -> Option<String> {
     let from_csr = signs_csr(lineage, record);
-    let (cer, key) = (lineage.cer(), lineage.key());
+    let cer = lineage.cer();
     let (own, what) = if from_csr {
         (lineage.csr(), "CSR")
     } else {
-        (key, "domain key")
+        (lineage.key(), "domain key")
     };
     let mtime = |path: &Path, what: &str| match std::fs::metadata(path) {
         Ok(meta) => Ok(std::os::unix::fs::MetadataExt::mtime(&meta)),
@@ -83,14 +83,13 @@ pub fn damage(lineage: &Lineage, record: &DomainRecord, now: i64) -> Option<Stri
         .map(|e| format!("the certificate `{}` is not usable: {e}", cer.display()))
 }
 
-/// The CSR of a lineage that [`signs_csr`].
-pub(super) fn load_csr(path: &Path) -> Result<CsrFile, Error> {
-    let loaded = file::read(path, MAX_CSR as u64)?.ok_or_else(|| {
-        Error::Csr(CsrError::Missing {
-            path: path.to_owned(),
-        })
-    })?;
-    CsrFile::parse(&loaded.bytes).map_err(|source| Error::CsrFile {
+/// The CSR of a lineage that [`signs_csr`] (one removed meanwhile reads as empty, which is
+/// no CSR).
+fn load_csr(path: &Path) -> Result<CsrFile, Error> {
+    let bytes = file::read(path, MAX_CSR as u64)?
+        .map(|loaded| loaded.bytes)
+        .unwrap_or_default();
+    CsrFile::parse(&bytes).map_err(|source| Error::CsrFile {
         path: path.to_owned(),
         source,
     })

@@ -32,10 +32,10 @@ use std::time::Duration;
 
 pub use account::{AccountState, key_hash, register};
 pub use account_change::{change_account_key, deactivate_account, update_account};
-pub use deactivate::{Deactivation, deactivate};
+pub use deactivate::deactivate;
 pub use deploy::deploy;
 pub use error::{AtCa, CaError, Error};
-pub use files::{damage, signs_csr};
+pub use files::damage;
 pub use install::{install_and_reload, record_install};
 pub use progress::{Progress, one_line, warn_error};
 pub use run::run;

@@ -9,7 +9,7 @@ use crate::cli::args::{Args, Parsed};
 use crate::csr::CsrFile;
 use crate::lineage::Kind;
 
-/// `--csr FILE`, which `command` needs.
+/// `--csr FILE`; without it, the command's `usage` line as the error.
 pub(crate) fn csr_path<'a>(args: &'a Args, usage: &'static str) -> Result<&'a Path, SettingsError> {
     args.csr.as_deref().ok_or(SettingsError::Missing(usage))
 }
