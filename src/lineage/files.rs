@@ -35,7 +35,7 @@ pub(super) fn signs_csr(lineage: &Lineage, record: &DomainRecord) -> bool {
 
 /// Why the files of an issued lineage cannot be served, if so; such a lineage is due now,
 /// whatever its saved renewal time (docs/renewal.md). A missing certificate or key (the CSR,
-/// for a lineage that [`signs_csr`]) is found with one `stat` each; the certificate is read
+/// for a lineage that signs one made elsewhere: docs/csr.md) is found with one `stat` each; the certificate is read
 /// and checked against the key (it must parse, carry the key's public key and not be
 /// expired) only when either file changed after `Le_CertCreateTime`, so a pass over
 /// untouched lineages stays cheap.
