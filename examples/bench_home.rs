@@ -388,8 +388,13 @@ fn check_lineage(plan: &Plan<'_>, i: u64) -> Result<()> {
     let key_pem = fs::read_to_string(dir.join(format!("{domain}.key")))?;
     let key = PrivateKey::from_pem(&key_pem)?;
     let fullchain = fs::read(dir.join("fullchain.cer"))?;
-    let chain = verify_chain(&fullchain, &key, &[Identifier::Dns(domain)], plan.now)
-        .with_context(|| format!("the chain of lineage {i} does not verify"))?;
+    let chain = verify_chain(
+        &fullchain,
+        &key.spki_der(),
+        &[Identifier::Dns(domain)],
+        plan.now,
+    )
+    .with_context(|| format!("the chain of lineage {i} does not verify"))?;
     ensure!(
         chain.issuers_pem == plan.ca_pem,
         "lineage {i}: ca.cer is not the run's CA"

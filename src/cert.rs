@@ -12,6 +12,7 @@ mod pem;
 mod tests;
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use x509_parser::asn1_rs::BitString;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::error::X509Error;
 use x509_parser::nom;
@@ -20,10 +21,10 @@ use x509_parser::oid_registry::{
     OID_SIG_ECDSA_WITH_SHA256, OID_SIG_ECDSA_WITH_SHA384, OID_SIG_ECDSA_WITH_SHA512,
 };
 use x509_parser::prelude::FromDer;
+use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 
 use crate::acme::text::sanitize;
 use crate::acme::types::Identifier;
-use crate::keys::PrivateKey;
 use names::{Name, check_names, san_names};
 use pem::Mode;
 
@@ -206,14 +207,15 @@ fn ts(t: &i64) -> String {
 
 /// Check a chain downloaded from the CA and split it into acme.sh's three files.
 ///
-/// Refuses anything but whitespace-separated `CERTIFICATE` blocks, a leaf whose key is not
-/// `key` or whose DNS/IP names are not exactly `requested`, an expired leaf, and any
+/// Refuses anything but whitespace-separated `CERTIFICATE` blocks, a leaf whose
+/// SubjectPublicKeyInfo is not `spki` (the domain key's, or a user CSR's) or whose DNS/IP
+/// names are not exactly `requested`, an expired leaf, and any
 /// certificate not issued and signed by the next one. The root need not be present.
 /// A notBefore in the future is not refused; the caller may warn about clock skew using
 /// [`IssuedChain::not_before`].
 pub fn verify_chain(
     pem: &[u8],
-    key: &PrivateKey,
+    spki: &[u8],
     requested: &[Identifier],
     now: i64,
 ) -> Result<IssuedChain, CertError> {
@@ -230,7 +232,7 @@ pub fn verify_chain(
         .collect::<Result<Vec<_>, _>>()?;
     let leaf = certs.first().ok_or(CertError::NoCertificate)?;
 
-    if leaf.public_key().raw != key.spki_der().as_slice() {
+    if leaf.public_key().raw != spki {
         return Err(CertError::KeyMismatch);
     }
     let not_before = leaf.validity().not_before.timestamp();
@@ -261,13 +263,14 @@ pub fn verify_chain(
     })
 }
 
-/// Check a certificate already on disk against its domain key: the first certificate of
-/// `pem` must parse, carry `key`'s public key and not be expired at `now`.
-pub fn check_installed(pem: &[u8], key: &PrivateKey, now: i64) -> Result<(), CertError> {
+/// Check a certificate already on disk against its key: the first certificate of `pem` must
+/// parse, carry the public key `spki` (SubjectPublicKeyInfo DER of the domain key, or of the
+/// CSR of a lineage without one) and not be expired at `now`.
+pub fn check_installed(pem: &[u8], spki: &[u8], now: i64) -> Result<(), CertError> {
     let blocks = pem::certificates(pem, Mode::Lenient)?;
     let first = blocks.first().ok_or(CertError::NoCertificate)?;
     let leaf = parse(&first.der, 1)?;
-    if leaf.public_key().raw != key.spki_der().as_slice() {
+    if leaf.public_key().raw != spki {
         return Err(CertError::KeyMismatch);
     }
     let not_after = leaf.validity().not_after.timestamp();
@@ -278,15 +281,16 @@ pub fn check_installed(pem: &[u8], key: &PrivateKey, now: i64) -> Result<(), Cer
 }
 
 /// The certificates of PEM files on disk as DER, in order (other text and blocks are
-/// skipped), for an export that pairs them with `key`: each must parse, and the first must
-/// carry `key`'s public key (as `openssl pkcs12 -export` requires). Expiry is not checked.
-pub fn chain_for_key(pem: &[u8], key: &PrivateKey) -> Result<Vec<Vec<u8>>, CertError> {
+/// skipped), for an export that pairs them with a key: each must parse, and the first must
+/// carry that key's public key `spki` (DER, as `openssl pkcs12 -export` requires). Expiry is
+/// not checked.
+pub fn chain_for_key(pem: &[u8], spki: &[u8]) -> Result<Vec<Vec<u8>>, CertError> {
     let blocks = pem::certificates(pem, Mode::Lenient)?;
     let first = blocks.first().ok_or(CertError::NoCertificate)?;
     for (n, block) in blocks.iter().enumerate() {
         parse(&block.der, n + 1)?;
     }
-    if parse(&first.der, 1)?.public_key().raw != key.spki_der().as_slice() {
+    if parse(&first.der, 1)?.public_key().raw != spki {
         return Err(CertError::KeyMismatch);
     }
     Ok(blocks.into_iter().map(|b| b.der).collect())
@@ -353,11 +357,27 @@ fn verify_signature(
     cert: &X509Certificate<'_>,
     issuer: &X509Certificate<'_>,
 ) -> Result<(), X509Error> {
-    let spki = issuer.public_key();
+    verify_signed(
+        issuer.public_key(),
+        &cert.signature_algorithm,
+        &cert.signature_value,
+        cert.tbs_certificate.as_ref(),
+    )
+}
+
+/// Verify `signature` over `signed` with the signer's key `spki` (a certificate's issuer, or
+/// a CSR's own key): x509-parser's check, plus the ECDSA combinations it does not know
+/// (P-521 keys and ECDSA with SHA-512), which aws-lc-rs verifies.
+pub(crate) fn verify_signed(
+    spki: &SubjectPublicKeyInfo<'_>,
+    algorithm: &AlgorithmIdentifier<'_>,
+    signature: &BitString<'_>,
+    signed: &[u8],
+) -> Result<(), X509Error> {
     let curve = (spki.algorithm.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY)
         .then(|| spki.algorithm.parameters.as_ref()?.as_oid().ok())
         .flatten();
-    let sig = &cert.signature_algorithm.algorithm;
+    let sig = &algorithm.algorithm;
     let extra: Option<&'static dyn VerificationAlgorithm> = match curve {
         Some(c) if c == OID_NIST_EC_P521 => {
             if *sig == OID_SIG_ECDSA_WITH_SHA256 {
@@ -380,8 +400,8 @@ fn verify_signature(
     };
     match extra {
         Some(alg) => UnparsedPublicKey::new(alg, &spki.subject_public_key.data)
-            .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+            .verify(signed, &signature.data)
             .map_err(|_| X509Error::SignatureVerificationError),
-        None => cert.verify_signature(Some(spki)),
+        None => x509_parser::verify::verify_signature(spki, algorithm, signature, signed),
     }
 }

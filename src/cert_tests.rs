@@ -4,8 +4,8 @@ use rcgen::{
 };
 
 use super::*;
-use crate::keys::KeyType;
 use crate::keys::tests::fixture;
+use crate::keys::{KeyType, PrivateKey};
 
 /// Between the fixture certificates' notBefore (2026-11-28) and notAfter (2027-02-26).
 const NOW: i64 = 1_796_000_000;
@@ -54,7 +54,7 @@ fn load(n: usize) -> Fixture {
 fn fixture_chains_are_accepted_and_split_like_acmesh() {
     for n in 0..FIXTURES.len() {
         let f = load(n);
-        let chain = verify_chain(f.fullchain.as_bytes(), &f.key, &f.ids, NOW).unwrap();
+        let chain = verify_chain(f.fullchain.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap();
         assert_eq!(chain.leaf_pem, f.leaf);
         assert_eq!(chain.issuers_pem, f.ca);
         assert_eq!(chain.fullchain_pem, f.fullchain);
@@ -66,14 +66,14 @@ fn fixture_chains_are_accepted_and_split_like_acmesh() {
 fn names_compare_case_insensitively_and_in_any_order() {
     let f = load(1);
     let ids = [dns("WWW.B.example.TEST"), dns("b.example.test")];
-    verify_chain(f.fullchain.as_bytes(), &f.key, &ids, NOW).unwrap();
+    verify_chain(f.fullchain.as_bytes(), &f.key.spki_der(), &ids, NOW).unwrap();
 }
 
 #[test]
 fn wrong_key_is_refused() {
     let f = load(0);
     let other = load(2).key;
-    let err = verify_chain(f.fullchain.as_bytes(), &other, &f.ids, NOW).unwrap_err();
+    let err = verify_chain(f.fullchain.as_bytes(), &other.spki_der(), &f.ids, NOW).unwrap_err();
     assert!(matches!(err, CertError::KeyMismatch), "{err}");
 }
 
@@ -81,7 +81,7 @@ fn wrong_key_is_refused() {
 fn missing_san_is_refused() {
     let f = load(0);
     let ids = [dns("a.example.test"), dns("www.a.example.test")];
-    let err = verify_chain(f.fullchain.as_bytes(), &f.key, &ids, NOW).unwrap_err();
+    let err = verify_chain(f.fullchain.as_bytes(), &f.key.spki_der(), &ids, NOW).unwrap_err();
     let CertError::SanMismatch { missing, extra } = &err else {
         panic!("{err:?}");
     };
@@ -98,7 +98,7 @@ fn extra_san_is_refused() {
     let f = load(1);
     let err = verify_chain(
         f.fullchain.as_bytes(),
-        &f.key,
+        &f.key.spki_der(),
         &[dns("b.example.test")],
         NOW,
     )
@@ -113,7 +113,7 @@ fn extra_san_is_refused() {
 #[test]
 fn expired_leaf_is_refused() {
     let f = load(0);
-    let err = verify_chain(f.fullchain.as_bytes(), &f.key, &f.ids, LATER).unwrap_err();
+    let err = verify_chain(f.fullchain.as_bytes(), &f.key.spki_der(), &f.ids, LATER).unwrap_err();
     assert!(
         matches!(err, CertError::Expired { now: LATER, .. }),
         "{err}"
@@ -131,7 +131,7 @@ fn private_key_block_is_refused() {
         format!("{}{pkcs8}{}", f.leaf, f.ca),
         format!("{key_pem}{}", f.fullchain),
     ] {
-        let err = verify_chain(body.as_bytes(), &f.key, &f.ids, NOW).unwrap_err();
+        let err = verify_chain(body.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap_err();
         assert!(matches!(err, CertError::ForeignBlock { .. }), "{err}");
         assert!(err.to_string().contains("PRIVATE KEY"), "{err}");
     }
@@ -141,7 +141,7 @@ fn private_key_block_is_refused() {
 fn empty_and_whitespace_bodies_are_refused() {
     let f = load(0);
     for body in [&b""[..], b" ", b"\n\r\n\t  \n"] {
-        let err = verify_chain(body, &f.key, &f.ids, NOW).unwrap_err();
+        let err = verify_chain(body, &f.key.spki_der(), &f.ids, NOW).unwrap_err();
         assert!(matches!(err, CertError::Empty), "{err}");
     }
 }
@@ -151,7 +151,7 @@ fn der_and_other_non_pem_bodies_are_refused() {
     let f = load(0);
     let der = ::pem::parse(&f.leaf).unwrap().into_contents();
     for body in [der, b"<html>502 Bad Gateway</html>".to_vec(), b"x".to_vec()] {
-        let err = verify_chain(&body, &f.key, &f.ids, NOW).unwrap_err();
+        let err = verify_chain(&body, &f.key.spki_der(), &f.ids, NOW).unwrap_err();
         assert!(matches!(err, CertError::NotPem), "{err}");
     }
 }
@@ -162,14 +162,14 @@ fn truncated_pem_is_refused_at_every_cut() {
     let full = f.fullchain.as_bytes();
     let leaf_end = f.leaf.trim_end().len();
     for cut in 1..full.len() {
-        let result = verify_chain(&full[..cut], &f.key, &f.ids, NOW);
+        let result = verify_chain(&full[..cut], &f.key.spki_der(), &f.ids, NOW);
         // Cutting right after an END line leaves complete blocks (leaf only, or the whole
         // chain without its final newline).
         let complete =
             (leaf_end..=f.leaf.len()).contains(&cut) || cut >= f.fullchain.trim_end().len();
         assert_eq!(result.is_ok(), complete, "cut at {cut}: {result:?}");
     }
-    let err = verify_chain(&full[..full.len() / 3], &f.key, &f.ids, NOW).unwrap_err();
+    let err = verify_chain(&full[..full.len() / 3], &f.key.spki_der(), &f.ids, NOW).unwrap_err();
     assert!(matches!(err, CertError::Truncated { line_no: 1 }), "{err}");
 }
 
@@ -182,12 +182,12 @@ fn text_between_or_around_blocks_is_refused() {
         format!("{}trailer", f.fullchain),
         format!("{}-----END CERTIFICATE-----\n", f.fullchain),
     ] {
-        let err = verify_chain(body.as_bytes(), &f.key, &f.ids, NOW).unwrap_err();
+        let err = verify_chain(body.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap_err();
         assert!(matches!(err, CertError::TextOutsideBlocks { .. }), "{err}");
     }
     // Blank lines and CRLF between blocks are fine.
     let body = format!("\r\n{}\r\n\r\n{}\n\n", f.leaf.replace('\n', "\r\n"), f.ca);
-    let chain = verify_chain(body.as_bytes(), &f.key, &f.ids, NOW).unwrap();
+    let chain = verify_chain(body.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap();
     assert_eq!(chain.fullchain_pem, f.fullchain, "output is canonical");
 }
 
@@ -218,13 +218,13 @@ fn malformed_blocks_are_refused() {
         ),
     ];
     for (body, expected) in cases {
-        let err = verify_chain(body.as_bytes(), &f.key, &f.ids, NOW).unwrap_err();
+        let err = verify_chain(body.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap_err();
         assert!(expected(&err), "{err:?}");
     }
     let mut der = ::pem::parse(&f.leaf).unwrap().into_contents();
     der.push(0);
     let body = format!("{}{}", crate::keys::pem_encode("CERTIFICATE", &der), f.ca);
-    let err = verify_chain(body.as_bytes(), &f.key, &f.ids, NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap_err();
     assert!(
         matches!(err, CertError::TrailingData { position: 1 }),
         "{err}"
@@ -235,7 +235,7 @@ fn malformed_blocks_are_refused() {
 fn reversed_fixture_chain_is_refused() {
     let f = load(0);
     let body = format!("{}{}", f.ca, f.leaf);
-    let err = verify_chain(body.as_bytes(), &f.key, &f.ids, NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap_err();
     assert!(matches!(err, CertError::KeyMismatch), "{err}");
 }
 
@@ -243,7 +243,7 @@ fn reversed_fixture_chain_is_refused() {
 fn too_many_certificates_are_refused() {
     let f = load(0);
     let body = f.leaf.repeat(MAX_CHAIN_LEN + 1);
-    let err = verify_chain(body.as_bytes(), &f.key, &f.ids, NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &f.key.spki_der(), &f.ids, NOW).unwrap_err();
     assert!(
         matches!(err, CertError::TooManyCertificates { count: 17 }),
         "{err}"
@@ -303,14 +303,14 @@ fn rcgen_chain_with_ip_and_wildcard_names() {
         ip("192.0.2.1"),
         ip("2001:0db8:0000::0001"),
     ];
-    let chain = verify_chain(body.as_bytes(), &key, &ids, NOW).unwrap();
+    let chain = verify_chain(body.as_bytes(), &key.spki_der(), &ids, NOW).unwrap();
     assert_eq!(chain.issuers_pem, inter.pem());
     // With the root too.
     let body = format!("{leaf}{}{}", inter.pem(), root.pem());
-    verify_chain(body.as_bytes(), &key, &ids, NOW).unwrap();
+    verify_chain(body.as_bytes(), &key.spki_der(), &ids, NOW).unwrap();
     // A different IP is both missing and unexpected.
     let wrong = [dns("*.example.test"), ip("192.0.2.2"), ip("2001:db8::1")];
-    let err = verify_chain(body.as_bytes(), &key, &wrong, NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &key.spki_der(), &wrong, NOW).unwrap_err();
     let CertError::SanMismatch { missing, extra } = err else {
         panic!("{err:?}");
     };
@@ -332,10 +332,11 @@ fn p521_and_rsa_issuers_are_verified() {
             inter.pem(),
             root.pem()
         );
-        verify_chain(body.as_bytes(), &key, &[dns("a.test")], NOW).unwrap();
+        verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap();
         let impostor = intermediate("Test Intermediate", alg, &root);
         let body = format!("{}{}", leaf(&key, &["a.test"], &inter), impostor.pem());
-        let err = verify_chain(body.as_bytes(), &key, &[dns("a.test")], NOW).unwrap_err();
+        let err =
+            verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap_err();
         assert!(
             matches!(err, CertError::BadSignature { position: 1, .. }),
             "{err}"
@@ -350,7 +351,7 @@ fn out_of_order_chain_is_refused() {
     let key = PrivateKey::generate(KeyType::Ec256).unwrap();
     let leaf = leaf(&key, &["a.test"], &inter);
     let body = format!("{leaf}{}{}", root.pem(), inter.pem());
-    let err = verify_chain(body.as_bytes(), &key, &[dns("a.test")], NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap_err();
     let CertError::IssuerMismatch {
         position,
         issuer,
@@ -376,7 +377,7 @@ fn leaf_not_signed_by_next_is_refused() {
     let impostor = intermediate("Test Intermediate", &rcgen::PKCS_ECDSA_P256_SHA256, &root);
     let key = PrivateKey::generate(KeyType::Ec256).unwrap();
     let body = format!("{}{}", leaf(&key, &["a.test"], &real), impostor.pem());
-    let err = verify_chain(body.as_bytes(), &key, &[dns("a.test")], NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap_err();
     assert!(
         matches!(err, CertError::BadSignature { position: 1, .. }),
         "{err}"
@@ -389,7 +390,7 @@ fn leaf_not_signed_by_next_is_refused() {
         real.pem(),
         other_root.pem()
     );
-    let err = verify_chain(body.as_bytes(), &key, &[dns("a.test")], NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap_err();
     assert!(
         matches!(err, CertError::BadSignature { position: 2, .. }),
         "{err}"
@@ -405,7 +406,7 @@ fn inverted_validity_is_refused() {
     params.not_after = rcgen::date_time_ymd(2026, 11, 1);
     let spki = rcgen::SubjectPublicKeyInfo::from_der(&key.spki_der()).unwrap();
     let body = params.signed_by(&spki, &root).unwrap().pem();
-    let err = verify_chain(body.as_bytes(), &key, &[dns("a.test")], NOW).unwrap_err();
+    let err = verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap_err();
     assert!(matches!(err, CertError::InvalidValidity { .. }), "{err}");
 }
 
@@ -414,7 +415,7 @@ fn leaf_only_chain_is_accepted_with_empty_issuers() {
     let root = root(&rcgen::PKCS_ECDSA_P256_SHA256);
     let key = PrivateKey::generate(KeyType::Ec256).unwrap();
     let body = leaf(&key, &["a.test"], &root);
-    let chain = verify_chain(body.as_bytes(), &key, &[dns("a.test")], NOW).unwrap();
+    let chain = verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap();
     assert_eq!(chain.issuers_pem, "");
     assert_eq!(chain.fullchain_pem, chain.leaf_pem);
 }
@@ -453,20 +454,20 @@ fn read_leaf_skips_other_text_and_blocks() {
 #[test]
 fn an_installed_certificate_is_checked_against_its_key_and_the_clock() {
     let f = load(0);
-    check_installed(f.leaf.as_bytes(), &f.key, NOW).unwrap();
-    check_installed(f.fullchain.as_bytes(), &f.key, NOW).unwrap();
+    check_installed(f.leaf.as_bytes(), &f.key.spki_der(), NOW).unwrap();
+    check_installed(f.fullchain.as_bytes(), &f.key.spki_der(), NOW).unwrap();
     let other = load(2).key;
     assert!(matches!(
-        check_installed(f.leaf.as_bytes(), &other, NOW),
+        check_installed(f.leaf.as_bytes(), &other.spki_der(), NOW),
         Err(CertError::KeyMismatch)
     ));
     assert!(matches!(
-        check_installed(f.leaf.as_bytes(), &f.key, LATER),
+        check_installed(f.leaf.as_bytes(), &f.key.spki_der(), LATER),
         Err(CertError::Expired { .. })
     ));
     let half = &f.leaf.as_bytes()[..f.leaf.len() / 2];
     for broken in [b"".as_slice(), b"garbage", half] {
-        assert!(check_installed(broken, &f.key, NOW).is_err());
+        assert!(check_installed(broken, &f.key.spki_der(), NOW).is_err());
     }
 }
 
@@ -476,7 +477,7 @@ fn an_installed_certificate_is_checked_against_its_key_and_the_clock() {
 fn chain_for_key_pairs_the_leaf_with_the_key() {
     let f = load(0);
     let text = format!("{}\n{}", f.leaf, f.ca);
-    let chain = chain_for_key(text.as_bytes(), &f.key).unwrap();
+    let chain = chain_for_key(text.as_bytes(), &f.key.spki_der()).unwrap();
     let expected: Vec<Vec<u8>> = pem::certificates(f.fullchain.as_bytes(), Mode::Strict)
         .unwrap()
         .into_iter()
@@ -485,11 +486,11 @@ fn chain_for_key_pairs_the_leaf_with_the_key() {
     assert_eq!(chain, expected);
     let other = load(2);
     assert!(matches!(
-        chain_for_key(text.as_bytes(), &other.key),
+        chain_for_key(text.as_bytes(), &other.key.spki_der()),
         Err(CertError::KeyMismatch)
     ));
     assert!(matches!(
-        chain_for_key(b"\n", &f.key),
+        chain_for_key(b"\n", &f.key.spki_der()),
         Err(CertError::Empty)
     ));
 }

@@ -2,7 +2,10 @@
 //!
 //! Subject `CN=<first identifier>` (or `O=acme.sh` when the first identifier is an IP
 //! address), every identifier as a SAN in order, extended key usage
-//! `serverAuth,clientAuth`, signed with the domain key's own algorithm.
+//! `serverAuth,clientAuth`, signed with the domain key's own algorithm. A CSR made elsewhere
+//! (`--signcsr`) is read and checked by [`CsrFile`].
+
+mod read;
 
 use std::net::IpAddr;
 
@@ -14,6 +17,8 @@ use rcgen::{
 use crate::acme::text::sanitize;
 use crate::acme::types::Identifier;
 use crate::keys::{KeyType, PrivateKey, pem_encode};
+
+pub use read::{CsrFile, MAX_CSR, ReadError};
 
 /// A CSR in DER (for the finalize request) and PEM (acme.sh's `<d>.csr`).
 #[derive(Clone, Debug, PartialEq, Eq)]

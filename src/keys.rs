@@ -36,12 +36,14 @@ pub enum KeyType {
 const VALID_KEY_TYPES: &str = "ec-256, ec-384, ec-521, 2048, 3072, 4096, 8192";
 
 impl KeyType {
-    /// Parse acme.sh's spelling. An empty value (very old domain confs) means RSA 2048.
+    /// Parse acme.sh's spelling. An empty value (very old domain confs) means RSA 2048. The
+    /// curve names acme.sh's `signcsr` saves as `Le_Keylength` (openssl's, from
+    /// `_readKeyLengthFromCSR`) are read as the EC key of that curve.
     pub fn parse_acmesh(s: &str) -> Result<Self, KeyError> {
         Ok(match s {
-            "ec-256" => Self::Ec256,
-            "ec-384" => Self::Ec384,
-            "ec-521" => Self::Ec521,
+            "ec-256" | "prime256v1" => Self::Ec256,
+            "ec-384" | "secp384r1" => Self::Ec384,
+            "ec-521" | "secp521r1" => Self::Ec521,
             "" | "2048" => Self::Rsa(2048),
             "3072" => Self::Rsa(3072),
             "4096" => Self::Rsa(4096),
@@ -60,6 +62,17 @@ impl KeyType {
             Self::Ec256 => "ec-256".to_owned(),
             Self::Ec384 => "ec-384".to_owned(),
             Self::Ec521 => "ec-521".to_owned(),
+            Self::Rsa(bits) => bits.to_string(),
+        }
+    }
+
+    /// The key length acme.sh's `_readKeyLengthFromCSR` gives for a key of this type:
+    /// openssl's curve name (`prime256v1`, `secp384r1`, `secp521r1`) or the RSA bits.
+    pub fn as_openssl(&self) -> String {
+        match self {
+            Self::Ec256 => "prime256v1".to_owned(),
+            Self::Ec384 => "secp384r1".to_owned(),
+            Self::Ec521 => "secp521r1".to_owned(),
             Self::Rsa(bits) => bits.to_string(),
         }
     }

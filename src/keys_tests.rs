@@ -39,6 +39,16 @@ fn key_type_strings() {
         assert_eq!(kind.is_ecc(), s.starts_with("ec-"));
     }
     assert_eq!(KeyType::parse_acmesh("").unwrap(), KeyType::Rsa(2048));
+    // What acme.sh's `signcsr` saves: openssl's curve names.
+    for (s, kind) in [
+        ("prime256v1", KeyType::Ec256),
+        ("secp384r1", KeyType::Ec384),
+        ("secp521r1", KeyType::Ec521),
+        ("2048", KeyType::Rsa(2048)),
+    ] {
+        assert_eq!(KeyType::parse_acmesh(s).unwrap(), kind);
+        assert_eq!(kind.as_openssl(), s);
+    }
     for bad in ["ec-192", "1024", "EC-256", " 2048", "rsa", "ed25519"] {
         let err = KeyType::parse_acmesh(bad).unwrap_err().to_string();
         assert!(err.contains("ec-256, ec-384, ec-521, 2048"), "{err}");

@@ -50,6 +50,11 @@ impl Authorization {
         self.state.status
     }
 
+    /// The challenges offered, as the CA reported them.
+    pub fn challenges(&self) -> &[ChallengeObject] {
+        &self.state.challenges
+    }
+
     /// Why an invalid authorization failed: the first challenge error the CA reported.
     pub fn problem(&self) -> Option<&Problem> {
         self.state.challenges.iter().find_map(|c| c.error.as_ref())
@@ -159,7 +164,26 @@ impl Account {
     pub async fn authorization(&self, url: &str) -> Result<Authorization> {
         let url = self.client().check_url(url)?;
         let response = self.post(&url, None, None).await?;
-        let state: AuthorizationObject = parse(&response, &url)?;
+        self.authorization_from(url, &response)
+    }
+
+    /// Deactivate an authorization (POST `{"status":"deactivated"}`, [RFC 8555 §7.5.2]): the
+    /// CA stops accepting it for new orders. Returns the authorization as the CA answered.
+    ///
+    /// [RFC 8555 §7.5.2]: https://www.rfc-editor.org/rfc/rfc8555#section-7.5.2
+    pub async fn deactivate_authorization(&self, url: &Url) -> Result<Authorization> {
+        let response = self
+            .post(url, Some(br#"{"status":"deactivated"}"#), None)
+            .await?;
+        self.authorization_from(url.clone(), &response)
+    }
+
+    fn authorization_from(
+        &self,
+        url: Url,
+        response: &super::http::Response,
+    ) -> Result<Authorization> {
+        let state: AuthorizationObject = parse(response, &url)?;
         let identifier = match (&state.identifier, state.wildcard) {
             (Identifier::Dns(name), true) => Identifier::Dns(format!("*.{name}")),
             (identifier, _) => identifier.clone(),
@@ -168,7 +192,7 @@ impl Account {
             url,
             identifier,
             state,
-            retry_after: retry_after_of(&response),
+            retry_after: retry_after_of(response),
             took: response.elapsed,
             account: self.clone(),
         })

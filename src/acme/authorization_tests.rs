@@ -245,3 +245,28 @@ async fn waiting_starts_from_the_answer_to_respond() {
     // Neither needed a request: only the directory was fetched.
     assert_eq!(script.seen().len(), 1);
 }
+
+#[tokio::test]
+async fn deactivating_posts_the_deactivated_status_to_the_authorization() {
+    let (account, script) = account(vec![reply(
+        200,
+        &[("replay-nonce", "n1")],
+        r#"{"identifier":{"type":"dns","value":"example.com"},"status":"deactivated",
+            "challenges":[]}"#,
+    )])
+    .await;
+    let url = Url::parse(AUTHZ).unwrap();
+    let authz = account.deactivate_authorization(&url).await.unwrap();
+    assert_eq!(authz.status(), AuthorizationStatus::Deactivated);
+    assert_eq!(authz.identifier(), &Identifier::Dns("example.com".into()));
+
+    let seen = script.seen();
+    let post = seen.last().unwrap();
+    assert_eq!(post.url.as_str(), AUTHZ);
+    let jws: serde_json::Value = serde_json::from_slice(post.body.as_ref().unwrap()).unwrap();
+    let payload = URL_SAFE_NO_PAD
+        .decode(jws["payload"].as_str().unwrap())
+        .unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(payload, serde_json::json!({"status": "deactivated"}));
+}

@@ -42,6 +42,12 @@ pub(crate) struct Args {
         help_heading = "Commands"
     )]
     pub install_cert: bool,
+    /// Issue a certificate for a CSR made elsewhere (`--csr FILE` and a validation mode)
+    #[arg(long, visible_alias = "signcsr", help_heading = "Commands")]
+    pub sign_csr: bool,
+    /// Show the names and key length of a CSR (`--csr FILE`)
+    #[arg(long, visible_alias = "showcsr", help_heading = "Commands")]
+    pub show_csr: bool,
     /// Run deploy hooks with a certificate's files and save them for its renewals
     #[arg(long, help_heading = "Commands")]
     pub deploy: bool,
@@ -88,6 +94,9 @@ pub(crate) struct Args {
     /// Send the account's contact (`-m`) to the CA
     #[arg(long, visible_alias = "updateaccount", help_heading = "Commands")]
     pub update_account: bool,
+    /// Deactivate the valid authorizations of the `-d` names at the CA
+    #[arg(long, help_heading = "Commands")]
+    pub deactivate: bool,
     /// Deactivate the account at the CA (its files move to `deactivated/`)
     #[arg(long, help_heading = "Commands")]
     pub deactivate_account: bool,
@@ -234,6 +243,9 @@ pub(crate) struct Args {
         help_heading = "Certificate"
     )]
     pub key_length: Option<String>,
+    /// The CSR file for `--signcsr` and `--showcsr` (PEM or DER)
+    #[arg(long, value_name = "FILE", help_heading = "Certificate")]
+    pub csr: Option<PathBuf>,
     /// Renew N days after issuance (negative: N days before expiry)
     #[arg(long, value_name = "DAYS", help_heading = "Certificate")]
     pub days: Option<i64>,
@@ -478,6 +490,12 @@ pub(crate) enum Command {
     InstallCert,
     /// `--deploy`
     Deploy,
+    /// `--sign-csr`/`--signcsr`
+    SignCsr,
+    /// `--show-csr`/`--showcsr`
+    ShowCsr,
+    /// `--deactivate`
+    Deactivate,
     /// `--list`
     List,
     /// `--info`
@@ -536,6 +554,9 @@ impl Command {
             Self::Cron => "--cron",
             Self::InstallCert => "--install-cert",
             Self::Deploy => "--deploy",
+            Self::SignCsr => "--sign-csr",
+            Self::ShowCsr => "--show-csr",
+            Self::Deactivate => "--deactivate",
             Self::List => "--list",
             Self::Info => "--info",
             Self::Remove => "--remove",
@@ -668,8 +689,9 @@ impl Parsed {
     /// (`--debug`; 0 is off), `ACCOUNT_EMAIL` (`-m`), `CA_BUNDLE` (`--ca-bundle`), `CA_PATH`
     /// (`--ca-path`), `USER_AGENT` (`--useragent`), `HTTPS_INSECURE` (`--insecure`; empty or
     /// 0 is off), `ACME_USE_IPV6_REQUESTS`/`ACME_USE_IPV4_REQUESTS` (`--request-v6`/`-v4`),
-    /// and for `--issue` `ACME_DIRECTORY` (`--server`) and `STAGE` (`--staging`), as acme.sh's
-    /// `_initAPI` (a renewal keeps its saved CA). Options on the command line win.
+    /// and for `--issue` and `--sign-csr` `ACME_DIRECTORY` (`--server`) and `STAGE`
+    /// (`--staging`), as acme.sh's `_initAPI` (a renewal keeps its saved CA). Options on the
+    /// command line win.
     pub(crate) fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
         let env = |key: &str| env(key).filter(|v| !v.is_empty());
         let a = &mut self.args;
@@ -693,7 +715,10 @@ impl Parsed {
             a.request_v6 = on("ACME_USE_IPV6_REQUESTS");
             a.request_v4 = !a.request_v6 && on("ACME_USE_IPV4_REQUESTS");
         }
-        if self.command == Some(Command::Issue) && a.server.is_none() && !a.staging {
+        if matches!(self.command, Some(Command::Issue | Command::SignCsr))
+            && a.server.is_none()
+            && !a.staging
+        {
             a.server = env("ACME_DIRECTORY");
             a.staging = a.server.is_none() && env("STAGE").is_some();
         }
@@ -715,6 +740,9 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("cron", Command::Cron),
         ("install_cert", Command::InstallCert),
         ("deploy", Command::Deploy),
+        ("sign_csr", Command::SignCsr),
+        ("show_csr", Command::ShowCsr),
+        ("deactivate", Command::Deactivate),
         ("list", Command::List),
         ("info", Command::Info),
         ("remove", Command::Remove),

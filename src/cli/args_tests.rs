@@ -326,9 +326,17 @@ fn acmesh_command_aliases() {
         ("--toPkcs -d a.com", Command::ToPkcs12),
         ("--to-pkcs8 -d a.com", Command::ToPkcs8),
         ("--toPkcs8 -d a.com", Command::ToPkcs8),
+        ("--sign-csr --csr a.csr -w /w", Command::SignCsr),
+        ("--signcsr --csr a.csr --standalone", Command::SignCsr),
+        ("--show-csr --csr a.csr", Command::ShowCsr),
+        ("--showcsr --csr a.csr", Command::ShowCsr),
+        ("--deactivate -d a.com -d b.com", Command::Deactivate),
     ] {
         assert_eq!(line(text).unwrap().command, Some(command), "{text}");
     }
+    let p = line("--signcsr --csr /tmp/a.csr --dns dns_cf").unwrap();
+    assert_eq!(p.args.csr, Some(PathBuf::from("/tmp/a.csr")));
+    assert_eq!(p.modes, [ModeArg::Dns("dns_cf".into())]);
 }
 
 /// Every spelling acme.sh's `_process` accepts for an option acmers has.

@@ -153,6 +153,12 @@ fn run(
             let settings = settings::IssueSettings::resolve(parsed, globals)?;
             runtime()?.block_on(commands::issue::run(&settings, globals, printer))
         }
+        Command::SignCsr => runtime()?.block_on(commands::csr::sign(parsed, globals, printer)),
+        Command::ShowCsr => commands::csr::show(parsed, printer),
+        Command::Deactivate => {
+            let settings = settings::DeactivateSettings::resolve(&parsed.args, globals)?;
+            runtime()?.block_on(commands::deactivate::run(&settings, globals, printer))
+        }
         Command::Renew => {
             let settings = settings::RenewSettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::renew::run_one(&settings, globals, printer))

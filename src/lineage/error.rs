@@ -150,6 +150,47 @@ pub enum Error {
     /// The CSR could not be built.
     #[error(transparent)]
     Csr(#[from] CsrError),
+    /// A CSR made elsewhere cannot be used.
+    #[error("cannot use the CSR `{}`", path.display())]
+    CsrFile {
+        /// The CSR file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::csr::ReadError,
+    },
+    /// A lineage's saved CSR names other identifiers than its conf.
+    #[error(
+        "the CSR `{}` is for {csr}, but the certificate is for {saved}", path.display()
+    )]
+    CsrNames {
+        /// The CSR file.
+        path: PathBuf,
+        /// The CSR's names, comma-separated.
+        csr: String,
+        /// The names saved in the conf, comma-separated.
+        saved: String,
+    },
+    /// `--signcsr` into a folder whose certificate has a domain key of its own.
+    #[error(
+        "`{}` exists: this certificate has a domain key of its own, and `--signcsr` would leave \
+         it beside a certificate for another key", path.display()
+    )]
+    KeyExists {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// A lineage that signs a CSR made elsewhere has no private key to install.
+    #[error(
+        "`{}` was issued from a CSR (`--signcsr`): acmers has no private key to install at `{}`",
+        lineage.display(), target.display()
+    )]
+    NoKeyToInstall {
+        /// The lineage folder.
+        lineage: PathBuf,
+        /// The key target.
+        target: PathBuf,
+    },
     /// The issued chain failed verification; nothing was replaced.
     #[error("the CA's certificate failed verification; nothing was replaced")]
     Verify(#[source] CertError),

@@ -1,11 +1,14 @@
 //! The files of one lineage: the domain key (reused, first, or a next key kept beside the
-//! current one), the health check of what is served, and the journalled switch of a verified
-//! issuance (acme.sh's `_initpath` names the files).
+//! current one) or the CSR of a lineage without one, the health check of what is served, and
+//! the journalled switch of a verified issuance (acme.sh's `_initpath` names the files).
 
 use std::path::Path;
 
-use super::{Error, Progress};
+use super::{Error, Given, Kind, Progress, Request};
+use crate::acme::order::same_identifiers;
+use crate::acme::types::Identifier;
 use crate::cert::IssuedChain;
+use crate::csr::{CsrFile, MAX_CSR};
 use crate::keys::{KeyType, PrivateKey};
 use crate::renew;
 use crate::store::atomic::create_private_dir_all;
@@ -18,13 +21,32 @@ use crate::store::{Lineage, file};
 /// and key files (the time is taken before the journal writes them).
 const WRITE_SLACK: i64 = 10;
 
+/// Whether the lineage signs a CSR made elsewhere instead of a domain key of its own: its
+/// `<d>.csr` exists and its `<d>.key` does not (acme.sh's `issue`, "Signing from existing
+/// CSR."), unless `Le_Keylength` has acme.sh's `ec-N` form, which only a lineage with a key of
+/// its own saves (a CSR lineage saves openssl's curve name), so a missing EC key stays damage
+/// (docs/csr.md).
+pub(super) fn signs_csr(lineage: &Lineage, record: &DomainRecord) -> bool {
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    exists(&lineage.csr())
+        && !exists(&lineage.key())
+        && !record.key_length().is_some_and(|k| k.starts_with("ec-"))
+}
+
 /// Why the files of an issued lineage cannot be served, if so; such a lineage is due now,
-/// whatever its saved renewal time (docs/renewal.md). A missing certificate or key is found
-/// with one `stat` each; the certificate is read and checked against the key (it must parse,
-/// carry the key's public key and not be expired) only when either file changed after
-/// `Le_CertCreateTime`, so a pass over untouched lineages stays cheap.
+/// whatever its saved renewal time (docs/renewal.md). A missing certificate or key (the CSR,
+/// for a lineage that signs one made elsewhere: docs/csr.md) is found with one `stat` each; the certificate is read
+/// and checked against the key (it must parse, carry the key's public key and not be
+/// expired) only when either file changed after `Le_CertCreateTime`, so a pass over
+/// untouched lineages stays cheap.
 pub fn damage(lineage: &Lineage, record: &DomainRecord, now: i64) -> Option<String> {
-    let (cer, key) = (lineage.cer(), lineage.key());
+    let from_csr = signs_csr(lineage, record);
+    let cer = lineage.cer();
+    let (own, what) = if from_csr {
+        (lineage.csr(), "CSR")
+    } else {
+        (lineage.key(), "domain key")
+    };
     let mtime = |path: &Path, what: &str| match std::fs::metadata(path) {
         Ok(meta) => Ok(std::os::unix::fs::MetadataExt::mtime(&meta)),
         Err(e) => Err(format!(
@@ -32,28 +54,45 @@ pub fn damage(lineage: &Lineage, record: &DomainRecord, now: i64) -> Option<Stri
             path.display()
         )),
     };
-    let times = mtime(&cer, "certificate").and_then(|c| Ok((c, mtime(&key, "domain key")?)));
-    let (cer_time, key_time) = match times {
+    let times = mtime(&cer, "certificate").and_then(|c| Ok((c, mtime(&own, what)?)));
+    let (cer_time, own_time) = match times {
         Ok(times) => times,
         Err(why) => return Some(why),
     };
     let created = record.cert_create_time().unwrap_or(0);
-    if cer_time.max(key_time) <= created.saturating_add(WRITE_SLACK) {
+    if cer_time.max(own_time) <= created.saturating_add(WRITE_SLACK) {
         return None;
     }
     let checked = (|| {
-        let key = load_key(&key)
-            .map_err(|e| super::one_line(&e))?
-            .ok_or_else(|| "the domain key is missing".to_owned())?;
+        let spki = if from_csr {
+            load_csr(&own).map_err(|e| super::one_line(&e))?.spki_der
+        } else {
+            load_key(&own)
+                .map_err(|e| super::one_line(&e))?
+                .ok_or_else(|| "the domain key is missing".to_owned())?
+                .spki_der()
+        };
         let pem = file::read(&cer, file::MAX_FILE)
             .map_err(|e| super::one_line(&e))?
             .map(|f| f.bytes)
             .unwrap_or_default();
-        crate::cert::check_installed(&pem, &key, now).map_err(|e| super::one_line(&e))
+        crate::cert::check_installed(&pem, &spki, now).map_err(|e| super::one_line(&e))
     })();
     checked
         .err()
         .map(|e| format!("the certificate `{}` is not usable: {e}", cer.display()))
+}
+
+/// The CSR of a lineage that [`signs_csr`] (one removed meanwhile reads as empty, which is
+/// no CSR).
+fn load_csr(path: &Path) -> Result<CsrFile, Error> {
+    let bytes = file::read(path, MAX_CSR as u64)?
+        .map(|loaded| loaded.bytes)
+        .unwrap_or_default();
+    CsrFile::parse(&bytes).map_err(|source| Error::CsrFile {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Where the domain key of an attempt comes from.
@@ -78,6 +117,62 @@ impl KeyOrigin {
     }
 }
 
+/// What an attempt finalizes with.
+pub(super) enum Signing {
+    /// A domain key of the lineage (acmers builds the CSR), and where it came from.
+    Key(PrivateKey, KeyOrigin),
+    /// A CSR made elsewhere, sent unchanged: `--signcsr`'s, or the saved one of a lineage
+    /// that [`signs_csr`].
+    Csr(CsrFile),
+}
+
+/// What this attempt signs with: `--signcsr`'s CSR (the folder must have no key of its own),
+/// on a renewal the saved CSR of a lineage that [`signs_csr`], else the domain key
+/// ([`domain_key`]). A CSR must name exactly the request's identifiers.
+pub(super) fn signing(
+    lineage: &Lineage,
+    record: &DomainRecord,
+    request: &Request,
+    progress: &dyn Progress,
+) -> Result<Signing, Error> {
+    let csr = match &request.kind {
+        Kind::Issue(Given { csr: Some(csr), .. }) => {
+            if std::fs::symlink_metadata(lineage.key()).is_ok() {
+                return Err(Error::KeyExists {
+                    path: lineage.key(),
+                });
+            }
+            Some(CsrFile::clone(csr))
+        }
+        Kind::Renewal if signs_csr(lineage, record) => Some(load_csr(&lineage.csr())?),
+        Kind::Issue(_) | Kind::Renewal => None,
+    };
+    let Some(csr) = csr else {
+        let (key, origin) = domain_key(lineage, request.key_type, request.force, progress)?;
+        return Ok(Signing::Key(key, origin));
+    };
+    progress.info(&"Signing from existing CSR.");
+    let named: Vec<Identifier> = csr
+        .main_and_others()
+        .map(|(main, others)| [vec![main], others].concat())
+        .unwrap_or_default();
+    let wanted = request.identifiers();
+    if !same_identifiers(&named, &wanted) {
+        let list = |ids: &[Identifier]| {
+            ids.iter()
+                .map(Identifier::value)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        return Err(Error::CsrNames {
+            path: lineage.csr(),
+            csr: list(&named),
+            saved: list(&wanted),
+        });
+    }
+    Ok(Signing::Csr(csr))
+}
+
 /// The domain key at `path`, `None` when there is none.
 pub(super) fn load_key(path: &Path) -> Result<Option<PrivateKey>, Error> {
     let Some(loaded) = file::read(path, file::MAX_FILE)? else {
@@ -97,7 +192,7 @@ pub(super) fn load_key(path: &Path) -> Result<Option<PrivateKey>, Error> {
 /// a next key until [`write_issued`] switches it in with its certificate, so a crash never
 /// pairs the old certificate with the new key. Without `force` a key of another type is an
 /// error, as in acme.sh.
-pub(super) fn domain_key(
+fn domain_key(
     lineage: &Lineage,
     key_type: KeyType,
     force: bool,
@@ -146,10 +241,10 @@ pub(super) fn domain_key(
 pub(super) struct Issued<'a> {
     /// The verified chain.
     pub chain: &'a IssuedChain,
-    /// The key it certifies, and where that key came from.
-    pub key: (&'a PrivateKey, KeyOrigin),
-    /// The CSR (PEM).
-    pub csr_pem: &'a str,
+    /// The key it certifies, and where that key came from (none for a CSR made elsewhere).
+    pub key: Option<(&'a PrivateKey, KeyOrigin)>,
+    /// The CSR file (acmers' PEM, or the CSR as given).
+    pub csr: &'a [u8],
     /// `Le_LinkCert`.
     pub cert_url: &'a str,
     /// `Le_RenewalDays`, when set.
@@ -168,8 +263,8 @@ pub(super) fn write_issued(
 ) -> Result<(), Error> {
     let Issued {
         chain,
-        key: (key, origin),
-        csr_pem,
+        key,
+        csr,
         cert_url,
         days,
         now,
@@ -180,10 +275,10 @@ pub(super) fn write_issued(
         record.set_install_pending(true);
     }
     let mut tx = Transaction::new(&lineage.dir);
-    if matches!(origin, KeyOrigin::Next { .. }) {
+    if let Some((key, KeyOrigin::Next { .. })) = key {
         tx.stage(&lineage.key(), key.to_pem().as_bytes(), KEY_MODE)?;
     }
-    tx.stage(&lineage.csr(), csr_pem.as_bytes(), 0o644)?;
+    tx.stage(&lineage.csr(), csr, 0o644)?;
     tx.stage(&lineage.cer(), chain.leaf_pem.as_bytes(), 0o644)?;
     tx.stage(&lineage.ca_cer(), chain.issuers_pem.as_bytes(), 0o644)?;
     tx.stage(&lineage.fullchain(), chain.fullchain_pem.as_bytes(), 0o644)?;
@@ -193,16 +288,18 @@ pub(super) fn write_issued(
     Ok(())
 }
 
-/// Print acme.sh's closing lines: where each file is.
+/// Print acme.sh's closing lines: where each file is (the key only when there is one).
 pub(super) fn print_paths(progress: &dyn Progress, lineage: &Lineage) {
     progress.info(&format_args!(
         "Your cert is in: {}",
         lineage.cer().display()
     ));
-    progress.info(&format_args!(
-        "Your cert key is in: {}",
-        lineage.key().display()
-    ));
+    if lineage.key().exists() {
+        progress.info(&format_args!(
+            "Your cert key is in: {}",
+            lineage.key().display()
+        ));
+    }
     progress.info(&format_args!(
         "The intermediate CA cert is in: {}",
         lineage.ca_cer().display()

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use super::files::signs_csr;
 use super::hooks::Runner;
 use super::{Error, Progress};
 use crate::deploy::install;
@@ -28,6 +29,7 @@ pub async fn install_and_reload(
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let saved = record.install();
+    refuse_key_target(lineage, record, &saved)?;
     if !saved.is_empty() {
         for done in install::install(&Files::issued(lineage), &saved.files)? {
             progress.info(&format_args!(
@@ -63,14 +65,32 @@ pub async fn install_and_reload(
 ///
 /// # Errors
 ///
-/// The record cannot be saved.
+/// A key target for a lineage without a key ([`Error::NoKeyToInstall`]); the record cannot be
+/// saved.
 pub fn record_install(
     lineage: &Lineage,
     record: &mut DomainRecord,
     install: &Install,
 ) -> Result<(), Error> {
+    refuse_key_target(lineage, record, install)?;
     record.set_install(install);
     record.set_install_pending(true);
     record.save(&lineage.conf())?;
     Ok(())
+}
+
+/// A lineage that signs a CSR made elsewhere has no private key: a key target is refused
+/// before anything is saved or copied (acme.sh would copy a missing file).
+fn refuse_key_target(
+    lineage: &Lineage,
+    record: &DomainRecord,
+    install: &Install,
+) -> Result<(), Error> {
+    match &install.files.key {
+        Some(target) if signs_csr(lineage, record) => Err(Error::NoKeyToInstall {
+            lineage: lineage.dir.clone(),
+            target: target.clone(),
+        }),
+        _ => Ok(()),
+    }
 }

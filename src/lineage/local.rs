@@ -153,7 +153,7 @@ fn write_pfx(lineage: &Lineage, password: &str) -> Result<(), Error> {
         pem.push(b'\n');
         pem.extend(ca.bytes);
     }
-    let chain = crate::cert::chain_for_key(&pem, &key)
+    let chain = crate::cert::chain_for_key(&pem, &key.spki_der())
         .map_err(|source| Error::Chain { path: cer, source })?;
     let path = lineage.pfx();
     let der = crate::pkcs12::encode(&key.pkcs8_der(), &chain, password).map_err(|source| {

@@ -14,6 +14,7 @@
 mod account;
 mod account_change;
 mod authorize;
+mod deactivate;
 mod deploy;
 mod dns;
 mod error;
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 pub use account::{AccountState, create_account_key, key_hash, register};
 pub use account_change::{change_account_key, deactivate_account, update_account};
+pub use deactivate::deactivate;
 pub use deploy::deploy;
 pub use error::{AtCa, CaError, Error};
 pub use files::damage;
@@ -42,6 +44,7 @@ pub use run::run;
 pub use session::{Session, http_client, http_config};
 
 use crate::acme::types::Identifier;
+use crate::csr::CsrFile;
 use crate::keys::KeyType;
 use crate::store::record::{Hooks, Install, Mode};
 
@@ -112,6 +115,9 @@ pub struct Given {
     pub hooks: Hooks,
     /// Install targets given on the command line.
     pub install: Install,
+    /// `--signcsr`: the CSR to sign instead of a domain key's (docs/csr.md); written as
+    /// `<d>.csr` with the certificate.
+    pub csr: Option<Box<CsrFile>>,
 }
 
 impl Request {

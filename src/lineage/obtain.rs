@@ -4,7 +4,7 @@
 use tracing::debug;
 
 use super::authorize::{authorize, show_wait};
-use super::files::{self, Issued};
+use super::files::{self, Issued, Signing};
 use super::session::Session;
 use super::{Ca, Error, Limits, Progress, Request};
 use crate::acme::order::same_identifiers;
@@ -41,9 +41,24 @@ pub(super) async fn obtain(
         .guard(session.ca(ca, limits.lock, progress))
         .await?;
     let account = &state.account.account;
-    let (key, origin) = files::domain_key(lineage, request.key_type, request.force, progress)?;
     let identifiers = request.identifiers();
-    let csr = csr::build(&key, &identifiers)?;
+    let signing = files::signing(lineage, record, request, progress)?;
+    // The CSR to finalize with, what `<d>.csr` holds, the key the certificate must carry, and
+    // whether a saved order may have been finalized with that CSR.
+    let (csr_der, csr_file, spki, resumable) = match &signing {
+        Signing::Key(key, origin) => {
+            let csr = csr::build(key, &identifiers)?;
+            let resumable = origin.resumable();
+            (csr.der, csr.pem.into_bytes(), key.spki_der(), resumable)
+        }
+        // A CSR given on the command line may be another one than an unfinished order's.
+        Signing::Csr(csr) => (
+            csr.der.clone(),
+            csr.bytes.clone(),
+            csr.spki_der.clone(),
+            request.is_renewal(),
+        ),
+    };
     progress.info(&csr::describe(&request.main, &identifiers));
     let at_ca = |e| Error::at_ca(e, &ca.server);
 
@@ -51,7 +66,7 @@ pub(super) async fn obtain(
         .interrupt
         .guard(async {
             // A new key cannot use an order finalized with another one.
-            let resumed = match pending.filter(|_| origin.resumable()) {
+            let resumed = match pending.filter(|_| resumable) {
                 Some(url) => resume(account, &url, &identifiers, progress).await,
                 None => None,
             };
@@ -102,7 +117,7 @@ pub(super) async fn obtain(
             ) {
                 progress.info(&"Let's finalize the order.");
                 progress.info_kv(DomainRecord::FINALIZE_KEY, &order.state.finalize);
-                order = finalize(account, &order, &csr.der, &policy, progress)
+                order = finalize(account, &order, &csr_der, &policy, progress)
                     .await
                     .map_err(|e| at_order(e, &order))?;
             }
@@ -129,7 +144,7 @@ pub(super) async fn obtain(
         })
         .await?;
     let now = jiff::Timestamp::now().as_second();
-    let chain = match cert::verify_chain(&pem, &key, &identifiers, now) {
+    let chain = match cert::verify_chain(&pem, &spki, &identifiers, now) {
         Ok(chain) => chain,
         Err(e) => {
             // Never resume this order again: its certificate is not usable.
@@ -142,8 +157,11 @@ pub(super) async fn obtain(
     progress.raw(chain.leaf_pem.trim_end());
     let issued = Issued {
         chain: &chain,
-        key: (&key, origin),
-        csr_pem: &csr.pem,
+        key: match &signing {
+            Signing::Key(key, origin) => Some((key, *origin)),
+            Signing::Csr(_) => None,
+        },
+        csr: &csr_file,
         cert_url: &cert_url,
         days: request.days,
         now,

@@ -6,7 +6,7 @@ use super::hooks::Runner;
 use super::install::install_and_reload;
 use super::obtain::obtain;
 use super::session::Session;
-use super::{Ca, Error, Kind, Limits, Outcome, Progress, Request, one_line, warn_error};
+use super::{Ca, Error, Given, Kind, Limits, Outcome, Progress, Request, one_line, warn_error};
 use crate::acme::order::same_identifiers;
 use crate::renew::{self, Decision, Unfinished};
 use crate::store::atomic::create_private_dir_all;
@@ -49,7 +49,7 @@ pub async fn run(
     // A saved order at this CA is resumed whatever the decision (when it still fits).
     let pending = record.pending_order(&ca.server);
     // Not due (a pending install is finished by `skip`), unless the files are damaged.
-    let next = match due(now, &record, request) {
+    let next = match due(now, &record, request, lineage) {
         Decision::Skip { at_str, .. } => Some(at_str),
         Decision::Finish(Unfinished::Install) => Some(record.next_renew_time_str()),
         Decision::NeverIssued | Decision::Renew(_) | Decision::Finish(Unfinished::Order(_)) => None,
@@ -140,14 +140,23 @@ pub async fn run(
     result.map(|()| Outcome::Done)
 }
 
-/// [`renew::decide`] for a request: `--issue` with other names than the saved ones is due
-/// (a new certificate for the new set), and a lineage never issued is finished here (only the
-/// fleet pass skips those).
-fn due(now: i64, record: &DomainRecord, request: &Request) -> Decision {
+/// [`renew::decide`] for a request: `--issue` with other names than the saved ones, or
+/// `--sign-csr` with another CSR than the saved one, is due (a new certificate for the new
+/// set or key), and a lineage never issued is finished here (only the fleet pass skips those).
+fn due(now: i64, record: &DomainRecord, request: &Request, lineage: &Lineage) -> Decision {
     let same_names = record
         .identifiers()
         .is_ok_and(|saved| same_identifiers(&saved, &request.identifiers()));
-    if !same_names {
+    let other_csr = match &request.kind {
+        Kind::Issue(Given { csr: Some(csr), .. }) => {
+            crate::store::file::read(&lineage.csr(), crate::csr::MAX_CSR as u64)
+                .ok()
+                .flatten()
+                .is_none_or(|saved| saved.bytes != csr.bytes)
+        }
+        _ => false,
+    };
+    if !same_names || other_csr {
         return Decision::Renew(renew::Because::Due);
     }
     renew::decide(now, record, request.force)
@@ -168,7 +177,11 @@ fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
         record.set_api(&ca.server);
         record.set_http_port(request.listen.port);
         record.set_local_address(request.listen.address);
-        record.set_key_length(&request.key_type.as_acmesh());
+        // A CSR's key length as acme.sh's `signcsr` saves it (openssl's curve name).
+        record.set_key_length(&match given.csr {
+            Some(_) => request.key_type.as_openssl(),
+            None => request.key_type.as_acmesh(),
+        });
         record.set_renewal_days(request.days);
         record.set_dns_sleep(request.dns.sleep);
         record.set_challenge_aliases(&request.dns.aliases);

@@ -6,6 +6,9 @@
 //! - [`issue`]: `--issue` against a real Pebble (standalone, webroot via nginx, RSA/EC,
 //!   skip/force, badNonce recovery, wildcard refusal).
 //!   [`support::lineage`] checks everything a successful issuance leaves in the home.
+//! - [`csr`]: `--sign-csr` (EC and RSA CSRs from `openssl req`, renewal from the saved CSR,
+//!   an acme.sh-made CSR lineage, the refused `--key-file`), `--show-csr`, and `--deactivate`
+//!   against a Pebble that reuses valid authorizations.
 //! - [`revoke`]: `--revoke` against Pebble (account key, reason, domain-key fallback).
 //! - [`schedule`]: `--install-cronjob`/`--uninstall-cronjob` with a fake `crontab`, and
 //!   `--install-systemd-timer` into `ACMERS_SYSTEMD_DIR`.
@@ -55,6 +58,7 @@ mod bad_cert;
 mod blackhole;
 mod cli;
 mod crash;
+mod csr;
 mod damaged;
 mod deploy;
 mod dns01;

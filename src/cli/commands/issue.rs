@@ -53,7 +53,7 @@ pub(crate) async fn run_one(
 
 /// The lineage folder: named by the main name as typed, as acme.sh names it (an IDN in
 /// Unicode), unless only the folder of its `xn--` form exists (made by an older acmers).
-fn folder(home: &Home, settings: &IssueSettings) -> Result<Lineage, Failure> {
+pub(crate) fn folder(home: &Home, settings: &IssueSettings) -> Result<Lineage, Failure> {
     let ecc = settings.request.key_type.is_ecc();
     let typed = home.lineage(&settings.request.main, ecc)?;
     let ascii = settings.request.names[0].0.value();

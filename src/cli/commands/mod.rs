@@ -1,6 +1,8 @@
 //! One module per command; each takes resolved settings and a printer.
 
 pub(crate) mod account;
+pub(crate) mod csr;
+pub(crate) mod deactivate;
 pub(crate) mod deploy;
 pub(crate) mod info;
 pub(crate) mod install;

@@ -61,11 +61,22 @@ impl IssueSettings {
     ///
     /// A name, mode, key length, CA or address that cannot work, before any request is made.
     pub(crate) fn resolve(parsed: &Parsed, globals: &Globals) -> Result<Self, SettingsError> {
-        let (args, modes) = (&parsed.args, &parsed.modes);
-        let identifiers = names::parse_domains(&args.domains)?;
+        let args = &parsed.args;
         let key_type = parse_key_type(args.key_length.as_deref(), KeyType::Ec256)?;
+        Self::resolve_for(parsed, globals, &args.domains, key_type)
+    }
+
+    /// [`Self::resolve`] for the names `domains` (as `-d` gives them) and a key type.
+    pub(super) fn resolve_for(
+        parsed: &Parsed,
+        globals: &Globals,
+        domains: &[String],
+        key_type: KeyType,
+    ) -> Result<Self, SettingsError> {
+        let (args, modes) = (&parsed.args, &parsed.modes);
+        let identifiers = names::parse_domains(domains)?;
         let account_key_type = parse_key_type(args.account_key_length.as_deref(), KeyType::Ec256)?;
-        let main = names::main_name(&args.domains, &identifiers[0]);
+        let main = names::main_name(domains, &identifiers[0]);
         if modes.is_empty() {
             return Err(SettingsError::NoMode(main));
         }
@@ -116,6 +127,7 @@ impl IssueSettings {
                 kind: Kind::Issue(Given {
                     hooks: hooks(args),
                     install: install(args),
+                    csr: None,
                 }),
                 dns: DnsOptions {
                     sleep: args.dns_sleep,

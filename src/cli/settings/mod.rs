@@ -4,6 +4,8 @@
 //! here, so they can be tested without a CA.
 
 mod account;
+mod csr;
+mod deactivate;
 mod deploy;
 mod install;
 mod issue;
@@ -16,6 +18,8 @@ mod run_env;
 mod setup;
 
 pub(crate) use account::{AccountSettings, eab, zerossl_eab};
+pub(crate) use csr::{SHOW_USAGE, SIGN_USAGE, csr_path};
+pub(crate) use deactivate::DeactivateSettings;
 pub(crate) use deploy::DeploySettings;
 pub(crate) use install::InstallSettings;
 pub(crate) use issue::IssueSettings;
@@ -159,6 +163,12 @@ pub(crate) enum SettingsError {
     /// account.conf could not be read.
     #[error("cannot read `account.conf`")]
     Store(#[from] crate::store::Error),
+    /// `--sign-csr` with `--key-file`.
+    #[error("`--sign-csr` has no private key to install: leave out `--key-file`")]
+    CsrKeyFile,
+    /// A CSR with neither a domain common name nor a subjectAltName.
+    #[error("Cannot read subject from CSR: {}", .0.display())]
+    CsrNoName(PathBuf),
     /// `--eab-kid` / `--eab-hmac-key` cannot be used.
     #[error("{0}")]
     Eab(&'static str),

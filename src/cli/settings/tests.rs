@@ -300,3 +300,49 @@ fn set_default_ca_needs_a_server() {
         LETSENCRYPT
     );
 }
+
+#[test]
+fn deactivate_takes_each_name_once_in_order() {
+    let g = globals_with("");
+    let s = DeactivateSettings::resolve(
+        &parsed("--deactivate -d b.test,B.test -d a.test -d b.test").args,
+        &g,
+    )
+    .unwrap();
+    let typed: Vec<&str> = s.names.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(typed, ["b.test", "a.test"]);
+    assert!(matches!(
+        DeactivateSettings::resolve(&parsed("--deactivate").args, &g),
+        Err(SettingsError::Missing(_))
+    ));
+}
+
+#[test]
+fn sign_csr_takes_the_names_and_key_type_from_the_csr() {
+    use crate::acme::types::Identifier;
+    use crate::csr::CsrFile;
+    use crate::keys::PrivateKey;
+    use crate::lineage::Kind;
+
+    let ids = [
+        Identifier::Dns("a.test".into()),
+        Identifier::Dns("www.a.test".into()),
+    ];
+    let key = PrivateKey::generate(KeyType::Ec384).unwrap();
+    let pem = crate::csr::build(&key, &ids).unwrap().pem;
+    let csr = || CsrFile::parse(pem.as_bytes()).unwrap();
+    let g = globals_with("");
+    let path = Path::new("a.csr");
+    // `-d` and `-k` are not used: the CSR says.
+    let line = parsed("--signcsr --csr a.csr -d other.test -k 2048 -w /w");
+    let s = IssueSettings::sign_csr(&line, &g, (path, csr())).unwrap();
+    assert_eq!(s.request.main, "a.test");
+    assert_eq!(s.request.identifiers(), ids);
+    assert_eq!(s.request.key_type, KeyType::Ec384);
+    assert!(matches!(&s.request.kind, Kind::Issue(given) if given.csr.is_some()));
+    let line = parsed("--signcsr --csr a.csr -w /w --key-file /k.pem");
+    assert!(matches!(
+        IssueSettings::sign_csr(&line, &g, (path, csr())),
+        Err(SettingsError::CsrKeyFile)
+    ));
+}

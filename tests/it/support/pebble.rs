@@ -29,6 +29,9 @@ pub(crate) struct PebbleOpts {
     /// External account binding keys (key id, base64url HMAC key): when given, Pebble
     /// requires a binding for every new account (`externalAccountBindingRequired`).
     pub(crate) eab_keys: Vec<(String, String)>,
+    /// Percentage of valid authorizations Pebble reuses for a new order of the same account
+    /// (`PEBBLE_AUTHZREUSE`; 0: every order is validated).
+    pub(crate) authz_reuse: u8,
 }
 
 impl Default for PebbleOpts {
@@ -38,6 +41,7 @@ impl Default for PebbleOpts {
             http_port: free_port(),
             dns_server: None,
             eab_keys: Vec::new(),
+            authz_reuse: 0,
         }
     }
 }
@@ -146,7 +150,7 @@ impl Pebble {
             .arg("-dnsserver")
             .arg(dns.to_string())
             .env("PEBBLE_VA_NOSLEEP", "1")
-            .env("PEBBLE_AUTHZREUSE", "0")
+            .env("PEBBLE_AUTHZREUSE", opts.authz_reuse.to_string())
             .env("PEBBLE_WFE_NONCEREJECT", opts.nonce_reject.to_string());
         clear_proxies(&mut cmd);
         let mut pebble = Subprocess::spawn("pebble", cmd, dir.path());
