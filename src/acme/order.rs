@@ -22,6 +22,48 @@ use super::types::{
 /// Most identifiers accepted in one order (Let's Encrypt's limit).
 pub const MAX_IDENTIFIERS: usize = 100;
 
+/// What a newOrder asks for (RFC 8555 §7.4): the identifiers, and the optional fields a CA
+/// may take.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NewOrder<'a> {
+    /// The identifiers.
+    pub identifiers: &'a [Identifier],
+    /// `notBefore` (RFC 3339), when a validity start is asked for.
+    pub not_before: Option<&'a str>,
+    /// `notAfter` (RFC 3339), when a validity end is asked for.
+    pub not_after: Option<&'a str>,
+    /// `profile`: a name from the directory's `meta.profiles` (the ACME profiles extension).
+    pub profile: Option<&'a str>,
+    /// `replaces`: the ARI CertID of the certificate this order renews (RFC 9773 §5).
+    pub replaces: Option<&'a str>,
+}
+
+impl<'a> NewOrder<'a> {
+    /// An order for `identifiers` and nothing else.
+    pub fn new(identifiers: &'a [Identifier]) -> Self {
+        Self {
+            identifiers,
+            ..Self::default()
+        }
+    }
+
+    /// The newOrder payload: the fields that are set, and only those.
+    pub fn payload(&self) -> serde_json::Value {
+        let mut body = json!({ "identifiers": self.identifiers });
+        for (key, value) in [
+            ("notBefore", self.not_before),
+            ("notAfter", self.not_after),
+            ("profile", self.profile),
+            ("replaces", self.replaces),
+        ] {
+            if let Some(value) = value {
+                body[key] = json!(value);
+            }
+        }
+        body
+    }
+}
+
 /// An order: its URL and the last state the CA reported.
 #[derive(Clone, Debug)]
 pub struct Order {
@@ -98,12 +140,13 @@ impl Order {
 }
 
 impl Account {
-    /// Create an order for `identifiers` (newOrder).
-    pub async fn new_order(&self, identifiers: &[Identifier]) -> Result<Order> {
+    /// Create an order (newOrder) as `request` asks.
+    pub async fn new_order(&self, request: &NewOrder<'_>) -> Result<Order> {
+        let identifiers = request.identifiers;
         let url = self
             .client()
             .check_url(&self.client().directory().new_order)?;
-        let body = json!({ "identifiers": identifiers }).to_string();
+        let body = request.payload().to_string();
         let response = self
             .post(&url, Some(body.as_bytes()), None)
             .instrument(info_span!("new_order"))
@@ -234,3 +277,7 @@ fn timeout_or(e: PollError<Error>, kind: WaitKind, policy: &PollPolicy, url: &st
         },
     }
 }
+
+#[cfg(test)]
+#[path = "order_tests.rs"]
+mod tests;

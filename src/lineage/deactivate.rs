@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::session::Session;
 use super::{Ca, Error, Progress};
 use crate::acme::Error as AcmeError;
+use crate::acme::order::NewOrder;
 use crate::acme::text::sanitize;
 use crate::acme::types::{AuthorizationStatus, ChallengeStatus, Identifier};
 
@@ -34,7 +35,7 @@ pub async fn deactivate(
         .interrupt
         .guard(async {
             let order = account
-                .new_order(std::slice::from_ref(identifier))
+                .new_order(&NewOrder::new(std::slice::from_ref(identifier)))
                 .await
                 .map_err(|e| Error::at_ca(e, &ca.server))?;
             let at_order = |e| Error::at(e, &ca.server, "order", order.url.as_str());

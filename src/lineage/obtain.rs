@@ -7,7 +7,7 @@ use super::authorize::{authorize, show_wait};
 use super::files::{self, Issued, Signing};
 use super::session::Session;
 use super::{Ca, Error, Limits, Progress, Request};
-use crate::acme::order::same_identifiers;
+use crate::acme::order::{NewOrder, same_identifiers};
 use crate::acme::poll::PollPolicy;
 use crate::acme::types::{Identifier, OrderStatus};
 use crate::acme::{Account, Error as AcmeError, Order};
@@ -73,7 +73,10 @@ pub(super) async fn obtain(
             if let Some(order) = resumed {
                 return Ok::<_, Error>((order, true));
             }
-            let order = account.new_order(&identifiers).await.map_err(at_ca)?;
+            let order = account
+                .new_order(&NewOrder::new(&identifiers))
+                .await
+                .map_err(at_ca)?;
             record.set_new_order(order.url.as_str(), &order.state.finalize);
             record.set_manual_vlist(None);
             record.save(&lineage.conf())?;
