@@ -61,7 +61,9 @@
 //! [RFC 8555 §8.4]: https://www.rfc-editor.org/rfc/rfc8555#section-8.4
 //! [RFC 8737]: https://www.rfc-editor.org/rfc/rfc8737
 
+pub mod alpn;
 pub mod dns;
+pub mod listener;
 pub mod standalone;
 pub mod webroot;
 
@@ -72,7 +74,9 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use alpn::TlsAlpn;
 pub use dns::Dns01;
+pub use listener::Bind;
 pub use standalone::Standalone;
 pub use webroot::Webroot;
 
@@ -204,11 +208,13 @@ impl<'a> Presentation<'a> {
 /// Why a challenge could not be presented or cleaned up.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The standalone server could not listen on its address.
-    #[error("cannot listen on {addr} for the http-01 standalone server")]
+    /// A built-in listener could not listen on its address.
+    #[error("cannot listen on {addr} for the {server}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
+        /// Which listener (`http-01 standalone server`, `tls-alpn-01 listener`).
+        server: &'static str,
         /// Why the bind failed.
         #[source]
         source: io::Error,
@@ -242,6 +248,9 @@ pub enum Error {
         /// The offending path.
         path: PathBuf,
     },
+    /// A tls-alpn-01 certificate or the TLS configuration could not be made.
+    #[error("cannot set up tls-alpn-01: {0}")]
+    Tls(String),
     /// A DNS provider or the propagation check failed.
     #[error(transparent)]
     Dns(#[from] crate::dns::Error),
