@@ -2,8 +2,8 @@
 //!
 //! The listener negotiates only `acme-tls/1`. For each presented challenge it serves, by
 //! SNI, a self-signed certificate for the identifier carrying the critical `acmeIdentifier`
-//! extension with [`KeyAuthorization::sha256`] (RFC 8737 §3). An IP identifier is asked for
-//! under its reverse-DNS name (`in-addr.arpa`, `ip6.arpa`; [RFC 8738 §6]) and its
+//! extension with [`KeyAuthorization::sha256`] (RFC 8737 §3). An IP identifier is asked
+//! for under its reverse-DNS name (`in-addr.arpa`, `ip6.arpa`; [RFC 8738 §6]) and its
 //! certificate names the address. A handshake without `acme-tls/1` in the client's ALPN
 //! list, without SNI or for a name not presented is refused (no certificate, a TLS alert).
 //!
@@ -16,6 +16,7 @@
 //! the critical `acmeIdentifier` extension.
 //!
 //! [RFC 8737]: https://www.rfc-editor.org/rfc/rfc8737
+//! [`KeyAuthorization::sha256`]: crate::acme::types::KeyAuthorization::sha256
 //! [RFC 8738 §6]: https://www.rfc-editor.org/rfc/rfc8738#section-6
 
 use std::collections::HashMap;

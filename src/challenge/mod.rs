@@ -2,8 +2,10 @@
 //!
 //! One [`Solver`] trait fits every challenge type. Two http-01 solvers exist: [`Standalone`]
 //! (a built-in HTTP server, acme.sh's `--standalone`) and [`Webroot`] (a file under a
-//! directory another web server serves, acme.sh's `-w/--webroot`). [`Presentation`] drives
-//! solvers for one order; the issuance flow uses nothing else.
+//! directory another web server serves, acme.sh's `-w/--webroot`); [`TlsAlpn`] answers
+//! tls-alpn-01 (acme.sh's `--alpn`) and [`Dns01`] dns-01. [`Bind`] says where the built-in
+//! listeners listen. [`Presentation`] drives solvers for one order; the issuance flow uses
+//! nothing else.
 //!
 //! # The three steps
 //!
@@ -34,9 +36,8 @@
 //! - **tls-alpn-01** ([RFC 8737]): `present` makes, per identifier, a self-signed certificate
 //!   for the name carrying the critical `acmeIdentifier` extension with
 //!   [`KeyAuthorization::sha256`], and a TLS listener on port 443 that negotiates only
-//!   `acme-tls/1` serves it by SNI; `cleanup` drops those certificates (and, like
-//!   [`Standalone::shutdown`], stops the listener when it is done); `ready` is immediate. The
-//!   unit test `tls_alpn01_certificates` shows the certificate half.
+//!   `acme-tls/1` serves it by SNI ([`TlsAlpn`]); `cleanup` drops those certificates, and
+//!   [`TlsAlpn::shutdown`] stops the listener when the run is done; `ready` is immediate.
 //!
 //! # Teardown
 //!
@@ -49,10 +50,10 @@
 //!    on every path; it is never guarded, so a signal cannot skip it. A `Presentation`
 //!    dropped without `cleanup` removes nothing, so callers await `cleanup` before returning
 //!    (only a second signal, which exits the process at once, skips it).
-//! 3. For a [`Standalone`], call [`Standalone::shutdown`] and await it.
+//! 3. For a [`Standalone`] or a [`TlsAlpn`], call its `shutdown` and await it.
 //!
-//! Dropping a [`Standalone`] without `shutdown` still stops the server (the task is aborted),
-//! but does not wait for the sockets to close.
+//! Dropping either without `shutdown` still stops it (the task is aborted), but does not
+//! wait for the sockets to close.
 //!
 //! Tokens are checked in the protocol layer ([`Token`] only holds base64url), so a token is
 //! always safe as an HTTP path segment and as a file name.

@@ -230,16 +230,17 @@ impl<'a> Solvers<'a> {
                         .entry(dir.clone())
                         .or_insert_with(|| Webroot::new(dir.clone()));
                 }
-                Mode::Standalone | Mode::Alpn => {
-                    let bind = listener_bind(item);
-                    if item.mode == Mode::Alpn {
+                // `Request::binds` gives every standalone and alpn name a bind.
+                Mode::Standalone | Mode::Alpn => match item.bind {
+                    Some(bind) if item.mode == Mode::Alpn => {
                         solvers.alpn.insert(bind, session.alpn(bind).await?);
-                    } else {
-                        solvers
-                            .standalone
-                            .insert(bind, session.standalone(bind).await?);
                     }
-                }
+                    Some(bind) => {
+                        let server = session.standalone(bind).await?;
+                        solvers.standalone.insert(bind, server);
+                    }
+                    None => {}
+                },
                 mode @ (Mode::Dns(_) | Mode::DnsManual) if !solvers.dns.contains_key(mode) => {
                     let provider = match mode {
                         Mode::Dns(entry) => {
@@ -313,15 +314,6 @@ impl<'a> Solvers<'a> {
             Mode::Other(_) => None,
         }
     }
-}
-
-/// Where a standalone or alpn name's listener binds.
-fn listener_bind(item: &Pending) -> Bind {
-    #[expect(
-        clippy::expect_used,
-        reason = "`Request::binds` gives every standalone and alpn name a bind"
-    )]
-    item.bind.expect("a bind for every listener name")
 }
 
 /// How dns-01 solvers wait: `--dnssleep`, else the authoritative check.

@@ -123,18 +123,12 @@ pub struct Given {
 }
 
 impl Request {
-    /// The address each name's listener binds ([`Listen::addresses_for`]).
-    pub fn listen_addresses(&self) -> Vec<Option<IpAddr>> {
-        self.listen
-            .addresses_for(self.names.iter().map(|(_, mode)| mode))
-    }
-
     /// Where each name's listener binds, `None` for a name that needs none.
     pub fn binds(&self) -> Vec<Option<Bind>> {
-        self.names
-            .iter()
-            .zip(self.listen_addresses())
-            .map(|((_, mode), address)| self.listen.bind(mode, address))
+        let modes = || self.names.iter().map(|(_, mode)| mode);
+        modes()
+            .zip(self.listen.addresses_for(modes()))
+            .map(|(mode, address)| self.listen.bind(mode, address))
             .collect()
     }
 

@@ -109,6 +109,12 @@ fn home_resolution() {
     assert!(globals(&parsed("--issue").args, &none).is_err());
 }
 
+/// The address each name's listener binds.
+fn addresses(request: &crate::lineage::Request) -> Vec<Option<std::net::IpAddr>> {
+    let binds = request.binds();
+    binds.iter().map(|b| b.and_then(|b| b.address)).collect()
+}
+
 #[test]
 fn alpn_and_the_local_address_list_per_listener_name() {
     let p = parsed(
@@ -130,7 +136,7 @@ fn alpn_and_the_local_address_list_per_listener_name() {
     // One entry per listener name in order (the webroot name takes none); a value may be a
     // comma-separated list itself.
     assert_eq!(
-        s.request.listen_addresses(),
+        addresses(&s.request),
         [ip("127.0.0.1"), None, ip("::1"), ip("127.0.0.3")]
     );
     assert_eq!(s.request.listen.tls_port, Some(8443));
@@ -141,10 +147,7 @@ fn alpn_and_the_local_address_list_per_listener_name() {
     // Fewer addresses than listener names: the last one for the rest.
     let p = parsed("--issue -d a.com -d b.com --alpn --local-address 127.0.0.2");
     let s = IssueSettings::resolve(&p, &globals_with("")).unwrap();
-    assert_eq!(
-        s.request.listen_addresses(),
-        [ip("127.0.0.2"), ip("127.0.0.2")]
-    );
+    assert_eq!(addresses(&s.request), [ip("127.0.0.2"), ip("127.0.0.2")]);
     assert_eq!(s.request.listen.family, None);
 }
 
@@ -205,11 +208,13 @@ fn issue_refusals() {
         IssueSettings::resolve(&p, &g),
         Err(SettingsError::NoMode(_))
     ));
-    let p = parsed("--issue -d a.com -d *.a.com --standalone");
-    assert!(matches!(
-        IssueSettings::resolve(&p, &g),
-        Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
-    ));
+    for mode in ["--standalone", "--alpn"] {
+        let p = parsed(&format!("--issue -d a.com -d *.a.com {mode}"));
+        assert!(matches!(
+            IssueSettings::resolve(&p, &g),
+            Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
+        ));
+    }
     let p = parsed("--issue -d a.com --dns cloudflare");
     assert!(matches!(
         IssueSettings::resolve(&p, &g),
