@@ -123,7 +123,7 @@ pub struct HttpConfig {
 }
 
 /// An address family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IpFamily {
     /// IPv4.
     V4,

@@ -2,8 +2,10 @@
 //!
 //! One [`Solver`] trait fits every challenge type. Two http-01 solvers exist: [`Standalone`]
 //! (a built-in HTTP server, acme.sh's `--standalone`) and [`Webroot`] (a file under a
-//! directory another web server serves, acme.sh's `-w/--webroot`). [`Presentation`] drives
-//! solvers for one order; the issuance flow uses nothing else.
+//! directory another web server serves, acme.sh's `-w/--webroot`); [`TlsAlpn`] answers
+//! tls-alpn-01 (acme.sh's `--alpn`) and [`Dns01`] dns-01. [`Bind`] says where the built-in
+//! listeners listen. [`Presentation`] drives solvers for one order; the issuance flow uses
+//! nothing else.
 //!
 //! # The three steps
 //!
@@ -34,9 +36,8 @@
 //! - **tls-alpn-01** ([RFC 8737]): `present` makes, per identifier, a self-signed certificate
 //!   for the name carrying the critical `acmeIdentifier` extension with
 //!   [`KeyAuthorization::sha256`], and a TLS listener on port 443 that negotiates only
-//!   `acme-tls/1` serves it by SNI; `cleanup` drops those certificates (and, like
-//!   [`Standalone::shutdown`], stops the listener when it is done); `ready` is immediate. The
-//!   unit test `tls_alpn01_certificates` shows the certificate half.
+//!   `acme-tls/1` serves it by SNI ([`TlsAlpn`]); `cleanup` drops those certificates, and
+//!   [`TlsAlpn::shutdown`] stops the listener when the run is done; `ready` is immediate.
 //!
 //! # Teardown
 //!
@@ -49,10 +50,10 @@
 //!    on every path; it is never guarded, so a signal cannot skip it. A `Presentation`
 //!    dropped without `cleanup` removes nothing, so callers await `cleanup` before returning
 //!    (only a second signal, which exits the process at once, skips it).
-//! 3. For a [`Standalone`], call [`Standalone::shutdown`] and await it.
+//! 3. For a [`Standalone`] or a [`TlsAlpn`], call its `shutdown` and await it.
 //!
-//! Dropping a [`Standalone`] without `shutdown` still stops the server (the task is aborted),
-//! but does not wait for the sockets to close.
+//! Dropping either without `shutdown` still stops it (the task is aborted), but does not
+//! wait for the sockets to close.
 //!
 //! Tokens are checked in the protocol layer ([`Token`] only holds base64url), so a token is
 //! always safe as an HTTP path segment and as a file name.
@@ -61,7 +62,9 @@
 //! [RFC 8555 §8.4]: https://www.rfc-editor.org/rfc/rfc8555#section-8.4
 //! [RFC 8737]: https://www.rfc-editor.org/rfc/rfc8737
 
+pub mod alpn;
 pub mod dns;
+pub mod listener;
 pub mod standalone;
 pub mod webroot;
 
@@ -72,7 +75,9 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use alpn::TlsAlpn;
 pub use dns::Dns01;
+pub use listener::Bind;
 pub use standalone::Standalone;
 pub use webroot::Webroot;
 
@@ -204,11 +209,13 @@ impl<'a> Presentation<'a> {
 /// Why a challenge could not be presented or cleaned up.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The standalone server could not listen on its address.
-    #[error("cannot listen on {addr} for the http-01 standalone server")]
+    /// A built-in listener could not listen on its address.
+    #[error("cannot listen on {addr} for the {server}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
+        /// Which listener (`http-01 standalone server`, `tls-alpn-01 listener`).
+        server: &'static str,
         /// Why the bind failed.
         #[source]
         source: io::Error,
@@ -242,6 +249,9 @@ pub enum Error {
         /// The offending path.
         path: PathBuf,
     },
+    /// A tls-alpn-01 certificate or the TLS configuration could not be made.
+    #[error("cannot set up tls-alpn-01: {0}")]
+    Tls(String),
     /// A DNS provider or the propagation check failed.
     #[error(transparent)]
     Dns(#[from] crate::dns::Error),

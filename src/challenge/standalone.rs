@@ -38,6 +38,8 @@ use super::{BoxFuture, Challenge, Error, Solver, WELL_KNOWN_PREFIX};
 use crate::acme::text::sanitize;
 use crate::acme::types::{ChallengeType, KeyAuthorization};
 
+/// How errors name this server.
+pub const SERVER: &str = "http-01 standalone server";
 /// How long a client may take to send its request headers. A CA sends them at once.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a single connection is served, whatever the client does.
@@ -71,7 +73,11 @@ impl Standalone {
     pub async fn bind(addr: SocketAddr) -> Result<Self, Error> {
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|source| Error::Bind { addr, source })?;
+            .map_err(|source| Error::Bind {
+                addr,
+                server: SERVER,
+                source,
+            })?;
         Ok(Self::from_listener(listener))
     }
 

@@ -356,8 +356,10 @@ async fn bind_on_a_taken_port_names_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = taken.local_addr().unwrap();
     let err = Standalone::bind(addr).await.unwrap_err();
-    assert!(matches!(&err, Error::Bind { addr: a, source } if *a == addr
-        && source.kind() == io::ErrorKind::AddrInUse));
+    assert!(
+        matches!(&err, Error::Bind { addr: a, source, .. } if *a == addr
+        && source.kind() == io::ErrorKind::AddrInUse)
+    );
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
 }
 

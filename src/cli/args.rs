@@ -147,9 +147,21 @@ pub(crate) struct Args {
     /// Port of the standalone server (1–65535) [default: 80]
     #[arg(long = "httpport", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Validation")]
     pub http_port: Option<u16>,
-    /// Address the standalone server binds to [default: all]
+    /// tls-alpn-01 with a built-in TLS listener on --tlsport (repeatable, per domain)
+    #[arg(long, num_args = 0, default_missing_value = "alpn", action = ArgAction::Append, help_heading = "Validation")]
+    pub alpn: Vec<String>,
+    /// Port of the tls-alpn-01 listener (1–65535) [default: 443]
+    #[arg(long = "tlsport", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Validation")]
+    pub tls_port: Option<u16>,
+    /// Address the standalone or alpn listener binds to [default: all] (repeatable, per domain)
     #[arg(long, value_name = "IP", action = ArgAction::Append, help_heading = "Validation")]
     pub local_address: Vec<String>,
+    /// The standalone and alpn listeners listen on IPv4 only (saved)
+    #[arg(long, overrides_with = "listen_v6", help_heading = "Validation")]
+    pub listen_v4: bool,
+    /// The standalone and alpn listeners listen on IPv6 only (saved)
+    #[arg(long, overrides_with = "listen_v4", help_heading = "Validation")]
+    pub listen_v6: bool,
     /// dns-01 through a DNS provider (`dns_cf`, … or a plugin file); without a value, manual mode (repeatable, per domain)
     #[arg(long, value_name = "PROVIDER", num_args = 0..=1, default_missing_value = "dns", action = ArgAction::Append, help_heading = "Validation")]
     pub dns: Vec<String>,
@@ -591,6 +603,8 @@ pub(crate) enum ModeArg {
     Webroot(PathBuf),
     /// `--standalone`
     Standalone,
+    /// `--alpn`
+    Alpn,
     /// `--dns [PROVIDER]`: the provider, or `dns` for manual mode.
     Dns(String),
 }
@@ -787,6 +801,12 @@ fn modes_in_order(m: &ArgMatches, args: &Args) -> Vec<ModeArg> {
             .into_iter()
             .flatten()
             .map(|i| (i, ModeArg::Standalone)),
+    );
+    modes.extend(
+        m.indices_of("alpn")
+            .into_iter()
+            .flatten()
+            .map(|i| (i, ModeArg::Alpn)),
     );
     modes.extend(
         m.indices_of("dns")

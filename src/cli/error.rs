@@ -229,7 +229,7 @@ fn challenge_hint(e: &challenge::Error) -> Option<&'static str> {
             ),
             io::ErrorKind::PermissionDenied => Some(
                 "ports below 1024 need root or CAP_NET_BIND_SERVICE; run as root, or use \
-                 `--httpport` with a port your proxy forwards port 80 to",
+                 `--httpport` (`--tlsport`) with a port your proxy forwards port 80 (443) to",
             ),
             _ => None,
         },

@@ -67,6 +67,7 @@ fn challenge_errors_have_hints_through_the_context_chain() {
     let addr: SocketAddr = "127.0.0.1:80".parse().unwrap();
     let bind = |kind: io::ErrorKind| challenge::Error::Bind {
         addr,
+        server: "http-01 standalone server",
         source: kind.into(),
     };
     let webroot = |kind: io::ErrorKind| challenge::Error::Webroot {

@@ -1,5 +1,6 @@
-//! Satisfy an order's authorizations with http-01 or dns-01: present every challenge, tell
-//! the CA, wait for each authorization, and clean up what was presented on every path.
+//! Satisfy an order's authorizations with http-01, dns-01 or tls-alpn-01: present every
+//! challenge, tell the CA, wait for each authorization, and clean up what was presented on
+//! every path.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +15,9 @@ use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::AuthorizationStatus;
 use crate::acme::{Account, ChallengeHandle, ChallengeType, Error as AcmeError, Order};
 use crate::challenge::dns::{Wait, txt_name};
-use crate::challenge::{Batch, Challenge, Dns01, Presentation, Solver, Standalone, Webroot};
+use crate::challenge::{
+    Batch, Bind, Challenge, Dns01, Presentation, Solver, Standalone, TlsAlpn, Webroot,
+};
 use crate::dns::Credentials;
 use crate::dns::propagation::Options;
 use crate::store::record::Mode;
@@ -23,8 +26,10 @@ use crate::store::record::Mode;
 struct Pending {
     authz_url: String,
     mode: Mode,
-    /// The dns-01 TXT name (alias applied); empty for http-01.
+    /// The dns-01 TXT name (alias applied); empty for the other types.
     txt_name: String,
+    /// Where the listener of a standalone or alpn name binds.
+    bind: Option<Bind>,
     challenge: ChallengeHandle,
 }
 
@@ -127,7 +132,7 @@ fn manual_stop(work: &[Pending], progress: &dyn Progress) -> Error {
     Error::DnsManual { vlist }
 }
 
-/// Fetch the authorizations and pick each one's http-01 challenge.
+/// Fetch the authorizations and pick each one's challenge of its name's mode.
 async fn collect(
     account: &Account,
     order: &Order,
@@ -135,6 +140,7 @@ async fn collect(
     progress: &dyn Progress,
 ) -> Result<Vec<Pending>, AcmeError> {
     let mut work = Vec::new();
+    let binds = request.binds();
     for url in &order.state.authorizations {
         let authz = account.authorization(url).await?;
         let name = authz.identifier().clone();
@@ -149,10 +155,10 @@ async fn collect(
             .ok_or_else(|| {
                 AcmeError::OrderMismatch(format!("unrequested authorization for `{name}`"))
             })?;
-        let kind = if mode.is_dns() {
-            ChallengeType::Dns01
-        } else {
-            ChallengeType::Http01
+        let kind = match mode {
+            Mode::Dns(_) | Mode::DnsManual => ChallengeType::Dns01,
+            Mode::Alpn => ChallengeType::TlsAlpn01,
+            _ => ChallengeType::Http01,
         };
         match authz.status() {
             AuthorizationStatus::Valid => {
@@ -183,16 +189,19 @@ async fn collect(
             authz_url: url.clone(),
             mode,
             txt_name,
+            bind: binds[index],
             challenge: authz.challenge(kind)?,
         });
     }
     Ok(work)
 }
 
-/// The solvers one order needs: the run's standalone server, one webroot solver per path,
-/// one dns-01 solver per provider (and one for manual mode).
+/// The solvers one order needs: the run's standalone servers and tls-alpn-01 listeners (one
+/// per address), one webroot solver per path, one dns-01 solver per provider (and one for
+/// manual mode).
 struct Solvers<'a> {
-    standalone: Option<Arc<Standalone>>,
+    standalone: HashMap<Bind, Arc<Standalone>>,
+    alpn: HashMap<Bind, Arc<TlsAlpn>>,
     webroots: HashMap<PathBuf, Webroot>,
     dns: HashMap<Mode, Dns01<'a>>,
     /// The native providers' variables, saved once the authorizations are valid.
@@ -207,7 +216,8 @@ impl<'a> Solvers<'a> {
         say: &'a (dyn Fn(&str) + Sync),
     ) -> Result<Self, Error> {
         let mut solvers = Self {
-            standalone: None,
+            standalone: HashMap::new(),
+            alpn: HashMap::new(),
             webroots: HashMap::new(),
             dns: HashMap::new(),
             credentials: Vec::new(),
@@ -220,10 +230,17 @@ impl<'a> Solvers<'a> {
                         .entry(dir.clone())
                         .or_insert_with(|| Webroot::new(dir.clone()));
                 }
-                Mode::Standalone if solvers.standalone.is_none() => {
-                    solvers.standalone = Some(session.standalone(request.listen).await?);
-                }
-                Mode::Standalone => {}
+                // `Request::binds` gives every standalone and alpn name a bind.
+                Mode::Standalone | Mode::Alpn => match item.bind {
+                    Some(bind) if item.mode == Mode::Alpn => {
+                        solvers.alpn.insert(bind, session.alpn(bind).await?);
+                    }
+                    Some(bind) => {
+                        let server = session.standalone(bind).await?;
+                        solvers.standalone.insert(bind, server);
+                    }
+                    None => {}
+                },
                 mode @ (Mode::Dns(_) | Mode::DnsManual) if !solvers.dns.contains_key(mode) => {
                     let provider = match mode {
                         Mode::Dns(entry) => {
@@ -256,10 +273,11 @@ impl<'a> Solvers<'a> {
 
     /// The work's challenges grouped by solver, in order of first use.
     fn batches(&self, work: &[Pending]) -> Vec<Batch<'_>> {
-        let mut batches: Vec<(&Mode, Batch<'_>)> = Vec::new();
+        let mut batches: Vec<((&Mode, Option<Bind>), Batch<'_>)> = Vec::new();
         for item in work {
             let challenge = Challenge::from(&item.challenge);
-            match batches.iter_mut().find(|(mode, _)| **mode == item.mode) {
+            let key = (&item.mode, item.bind);
+            match batches.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, batch)) => batch.challenges.push(challenge),
                 None => {
                     #[expect(
@@ -267,9 +285,9 @@ impl<'a> Solvers<'a> {
                         reason = "`start` made a solver for every mode of the work and \
                                   refused the others"
                     )]
-                    let solver = self.get(&item.mode).expect("a solver for every mode");
+                    let solver = self.get(item).expect("a solver for every mode");
                     batches.push((
-                        &item.mode,
+                        key,
                         Batch {
                             solver,
                             challenges: vec![challenge],
@@ -281,11 +299,18 @@ impl<'a> Solvers<'a> {
         batches.into_iter().map(|(_, batch)| batch).collect()
     }
 
-    fn get(&self, mode: &Mode) -> Option<&dyn Solver> {
-        match mode {
-            Mode::Standalone => self.standalone.as_deref().map(|s| s as &dyn Solver),
+    fn get(&self, item: &Pending) -> Option<&dyn Solver> {
+        match &item.mode {
+            Mode::Standalone => item
+                .bind
+                .and_then(|bind| self.standalone.get(&bind))
+                .map(|s| &**s as &dyn Solver),
+            Mode::Alpn => item
+                .bind
+                .and_then(|bind| self.alpn.get(&bind))
+                .map(|s| &**s as &dyn Solver),
             Mode::Webroot(dir) => self.webroots.get(dir).map(|w| w as &dyn Solver),
-            Mode::Dns(_) | Mode::DnsManual => self.dns.get(mode).map(|d| d as &dyn Solver),
+            mode @ (Mode::Dns(_) | Mode::DnsManual) => self.dns.get(mode).map(|d| d as &dyn Solver),
             Mode::Other(_) => None,
         }
     }

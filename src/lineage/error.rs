@@ -258,7 +258,7 @@ pub enum Error {
     DnsManualRefused,
     /// A validation mode acmers cannot run yet.
     #[error(
-        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone and dns)"
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone, alpn and dns)"
     )]
     UnsupportedMode(String),
 }

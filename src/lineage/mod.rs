@@ -43,7 +43,9 @@ pub use progress::{Progress, one_line, warn_error};
 pub use run::run;
 pub use session::{Session, http_client, http_config};
 
+use crate::acme::http::IpFamily;
 use crate::acme::types::Identifier;
+use crate::challenge::Bind;
 use crate::csr::CsrFile;
 use crate::keys::KeyType;
 use crate::store::record::{Hooks, Install, Mode};
@@ -62,7 +64,7 @@ pub struct Request {
     pub force: bool,
     /// `--days` (or the saved `Le_RenewalDays` on a renewal).
     pub days: Option<i64>,
-    /// Where the standalone server listens.
+    /// Where the standalone and tls-alpn-01 listeners listen.
     pub listen: Listen,
     /// `--issue` with its settings to record, or a renewal of a saved lineage.
     pub kind: Kind,
@@ -121,6 +123,15 @@ pub struct Given {
 }
 
 impl Request {
+    /// Where each name's listener binds, `None` for a name that needs none.
+    pub fn binds(&self) -> Vec<Option<Bind>> {
+        let modes = || self.names.iter().map(|(_, mode)| mode);
+        modes()
+            .zip(self.listen.addresses_for(modes()))
+            .map(|(mode, address)| self.listen.bind(mode, address))
+            .collect()
+    }
+
     /// The identifiers in order.
     pub fn identifiers(&self) -> Vec<Identifier> {
         self.names.iter().map(|(id, _)| id.clone()).collect()
@@ -149,13 +160,60 @@ pub struct Ca {
     pub zerossl_eab: Option<String>,
 }
 
-/// Where the standalone http-01 server listens.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Where the built-in listeners listen: the standalone http-01 server and the tls-alpn-01
+/// TLS listener (docs/validation.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Listen {
     /// `--httpport` / `Le_HTTPPort` (80 when `None`).
     pub port: Option<u16>,
-    /// `--local-address` / `Le_LocalAddress` (every address when `None`).
-    pub address: Option<IpAddr>,
+    /// `--tlsport` / `Le_TLSPort` (443 when `None`).
+    pub tls_port: Option<u16>,
+    /// `--local-address` / `Le_LocalAddress`: the i-th listener name (standalone or alpn, in
+    /// the order of the names) binds the i-th address, the rest the last one; every address
+    /// when empty.
+    pub addresses: Vec<IpAddr>,
+    /// `--listen-v4` / `--listen-v6` (`Le_Listen_V4` / `Le_Listen_V6`): without an address,
+    /// listen on this family only.
+    pub family: Option<IpFamily>,
+}
+
+impl Listen {
+    /// Where the listener of a name with `mode` binds, given the name's `address`
+    /// ([`addresses_for`](Self::addresses_for)); `None` when the mode needs no listener.
+    pub fn bind(&self, mode: &Mode, address: Option<IpAddr>) -> Option<Bind> {
+        let port = match mode {
+            Mode::Standalone => self.port.unwrap_or(80),
+            Mode::Alpn => self.tls_port.unwrap_or(443),
+            _ => return None,
+        };
+        Some(Bind {
+            address,
+            family: self.family,
+            port,
+        })
+    }
+
+    /// The address each name's listener binds, by position in `modes` (one per name):
+    /// `None` for a name that needs no listener or when no address was given. acme.sh's
+    /// `_on_before_issue` counts the standalone and alpn names and takes the address at that
+    /// count with `_getfield` (the last one for the rest).
+    pub fn addresses_for<'m>(
+        &self,
+        modes: impl IntoIterator<Item = &'m Mode>,
+    ) -> Vec<Option<IpAddr>> {
+        let mut listeners = 0;
+        modes
+            .into_iter()
+            .map(|mode| {
+                if !mode.is_listener() || self.addresses.is_empty() {
+                    return None;
+                }
+                let address = self.addresses[listeners.min(self.addresses.len() - 1)];
+                listeners += 1;
+                Some(address)
+            })
+            .collect()
+    }
 }
 
 /// Time limits of one lineage's run.

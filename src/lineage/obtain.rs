@@ -14,7 +14,7 @@ use crate::acme::{Account, Error as AcmeError, Order};
 use crate::cert;
 use crate::csr;
 use crate::store::Lineage;
-use crate::store::record::{DomainRecord, Mode};
+use crate::store::record::DomainRecord;
 use crate::store::trust::Policy;
 
 /// Get a verified certificate for `request` and switch it into the lineage: the saved order
@@ -29,9 +29,7 @@ pub(super) async fn obtain(
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     // A busy port fails the run before the CA is asked for an order it could not validate.
-    if request.names.iter().any(|(_, m)| *m == Mode::Standalone) {
-        session.standalone(request.listen).await?;
-    }
+    session.listeners(request).await?;
     // Every dns provider (its variables, or the plugin file) is checked before the CA is
     // asked for an order it could not validate.
     let dns = super::dns::providers(session, request, (lineage, limits.hook))?;

@@ -176,7 +176,9 @@ fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
         record.set_hooks(&given.hooks);
         record.set_api(&ca.server);
         record.set_http_port(request.listen.port);
-        record.set_local_address(request.listen.address);
+        record.set_tls_port(request.listen.tls_port);
+        record.set_local_addresses(&request.listen.addresses);
+        record.set_listen_family(request.listen.family);
         // A CSR's key length as acme.sh's `signcsr` saves it (openssl's curve name).
         record.set_key_length(&match given.csr {
             Some(_) => request.key_type.as_openssl(),

@@ -1,13 +1,13 @@
 //! What the certificates of one run share: the HTTP client, one client and account per CA
-//! (registered at most once, under the account lock), and one standalone http-01 server per
-//! address, so concurrent renewals on port 80 do not fight over it.
+//! (registered at most once, under the account lock), and one standalone http-01 server and
+//! one tls-alpn-01 listener per address and port, so concurrent renewals on port 80 or 443 do
+//! not fight over them.
 //!
 //! A CA that cannot be reached while it is being set up is remembered as such for the run:
 //! the renewals waiting for it, and every later one, fail at once with the same cause instead
 //! of each waiting for the timeouts again, in turn.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,18 +15,19 @@ use std::time::Duration;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::account::{self, AccountState};
-use super::{Ca, Error, Listen, Progress};
+use super::{Ca, Error, Progress, Request};
 use crate::acme::error::Unreachable;
 use crate::acme::http::{HttpClient, HttpConfig};
 use crate::acme::{Client, Error as AcmeError, RetryConfig};
-use crate::challenge::Standalone;
+use crate::challenge::{self, Bind, Standalone, TlsAlpn};
 use crate::deploy::hook;
 use crate::https;
 use crate::interrupt::Interrupt;
 use crate::store::Home;
+use crate::store::record::Mode;
 
-/// Where a standalone server listens: `--local-address` (all when `None`) and port.
-type Bind = (Option<IpAddr>, u16);
+/// The listeners of one kind, by where they listen.
+type Listeners<T> = Mutex<HashMap<Bind, Arc<T>>>;
 
 /// One CA's client and account.
 pub(super) struct CaState {
@@ -56,7 +57,8 @@ pub struct Session {
     http: OnceLock<Arc<dyn HttpClient>>,
     http_config: HttpConfig,
     cas: Mutex<HashMap<String, Arc<CaCell>>>,
-    standalone: Mutex<HashMap<Bind, Arc<Standalone>>>,
+    standalone: Listeners<Standalone>,
+    alpn: Listeners<TlsAlpn>,
 }
 
 /// The run's HTTP configuration ([`crate::https::config`]).
@@ -99,6 +101,7 @@ impl Session {
             http_config: http_config(ca_bundle)?,
             cas: Mutex::default(),
             standalone: Mutex::default(),
+            alpn: Mutex::default(),
         })
     }
 
@@ -171,36 +174,37 @@ impl Session {
         Ok(self.http.get_or_init(|| http).clone())
     }
 
-    /// The standalone server for `listen`, started on first use: the given address or every
-    /// address (IPv6 dual-stack, else IPv4), the given port or 80.
-    pub(super) async fn standalone(
-        &self,
-        listen: Listen,
-    ) -> Result<Arc<Standalone>, crate::challenge::Error> {
-        let port = listen.port.unwrap_or(80);
-        let mut servers = self.standalone.lock().await;
-        if let Some(server) = servers.get(&(listen.address, port)) {
-            return Ok(server.clone());
-        }
-        let server = match listen.address {
-            Some(ip) => Standalone::bind(SocketAddr::new(ip, port)).await?,
-            None => {
-                let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
-                match Standalone::bind(any6).await {
-                    Ok(server) => server,
-                    Err(_) => {
-                        Standalone::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port))
-                            .await?
-                    }
-                }
-            }
-        };
-        let server = Arc::new(server);
-        servers.insert((listen.address, port), server.clone());
-        Ok(server)
+    /// The standalone server for `bind`, started on first use.
+    pub(super) async fn standalone(&self, bind: Bind) -> Result<Arc<Standalone>, challenge::Error> {
+        shared(&self.standalone, bind, |bind| {
+            Ok(Standalone::from_listener(
+                bind.listen(challenge::standalone::SERVER)?,
+            ))
+        })
+        .await
     }
 
-    /// End of the run: stop the standalone servers, save accounts the CA made us register
+    /// The tls-alpn-01 listener for `bind`, started on first use.
+    pub(super) async fn alpn(&self, bind: Bind) -> Result<Arc<TlsAlpn>, challenge::Error> {
+        shared(&self.alpn, bind, |bind| {
+            TlsAlpn::from_listener(bind.listen(challenge::alpn::SERVER)?)
+        })
+        .await
+    }
+
+    /// Start every listener `request` needs, so a busy port fails before an order exists.
+    pub(super) async fn listeners(&self, request: &Request) -> Result<(), challenge::Error> {
+        for ((_, mode), bind) in request.names.iter().zip(request.binds()) {
+            match (mode, bind) {
+                (Mode::Standalone, Some(bind)) => drop(self.standalone(bind).await?),
+                (Mode::Alpn, Some(bind)) => drop(self.alpn(bind).await?),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// End of the run: stop the listeners, save accounts the CA made us register
     /// again, and log how many requests each CA got.
     ///
     /// # Errors
@@ -212,6 +216,11 @@ impl Session {
                 server.shutdown().await;
             }
         }
+        for (_, listener) in self.alpn.into_inner() {
+            if let Ok(listener) = Arc::try_unwrap(listener) {
+                listener.shutdown().await;
+            }
+        }
         for (server, cell) in self.cas.into_inner() {
             if let Some(Ok(ca)) = cell.get() {
                 tracing::debug!(%server, requests = ca.client.requests(), "requests sent to the CA");
@@ -220,4 +229,19 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The listener of `listeners` at `bind`, started with `start` when there is none yet.
+async fn shared<T>(
+    listeners: &Listeners<T>,
+    bind: Bind,
+    start: impl FnOnce(Bind) -> Result<T, challenge::Error>,
+) -> Result<Arc<T>, challenge::Error> {
+    let mut listeners = listeners.lock().await;
+    if let Some(listener) = listeners.get(&bind) {
+        return Ok(listener.clone());
+    }
+    let listener = Arc::new(start(bind)?);
+    listeners.insert(bind, listener.clone());
+    Ok(listener)
 }

@@ -3,6 +3,9 @@
 //! - [`support`]: what the tests share — the servers they talk to (Pebble, nginx, the fake
 //!   CA, all on loopback), the `acmers` runner and its assertions, test homes, conf files;
 //!   [`smoke`] checks them without acmers.
+//! - [`alpn`]: tls-alpn-01 (`--alpn`) against Pebble for a DNS and an IP name, renewal, an
+//!   acme.sh alpn lineage, a busy port, a failed validation, a signal (fake CA) with a TLS
+//!   client probing the listener; `--listen-v4`/`--listen-v6`; `--local-address` lists.
 //! - [`issue`]: `--issue` against a real Pebble (standalone, webroot via nginx, RSA/EC,
 //!   skip/force, badNonce recovery, wildcard refusal).
 //!   [`support::lineage`] checks everything a successful issuance leaves in the home.
@@ -54,6 +57,7 @@
 mod account;
 mod account_commands;
 mod acmesh_home;
+mod alpn;
 mod bad_cert;
 mod blackhole;
 mod cli;

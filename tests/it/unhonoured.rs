@@ -45,7 +45,7 @@ fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
     out.assert_code(1)
         .assert_stderr_has("`Le_OCSP_Staple` (OCSP must-staple)")
         .assert_stderr_has("`Le_Preferred_Chain` (a preferred chain)")
-        .assert_stderr_has("`Le_LocalAddress` (a list of addresses; only the first is used)")
+        .assert_stderr_lacks("`Le_LocalAddress`")
         .assert_stderr_lacks("`NOTIFY_HOOK`")
         .assert_stderr_has("Error deploying for domain: a.example.test (deploy hook `haproxy`)")
         .assert_stderr_has("cannot find the deploy plugin `haproxy`")

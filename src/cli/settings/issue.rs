@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Globals, SettingsError, ca_bundle, email, parse_key_type, resolve_server};
+use crate::acme::http::IpFamily;
 use crate::cli::args::{Args, ModeArg, Parsed};
 use crate::keys::KeyType;
 use crate::lineage::{Ca, DnsOptions, Given, Kind, Limits, Listen, Request};
@@ -39,6 +40,7 @@ fn option(mode: &Mode) -> String {
     match mode {
         Mode::Webroot(path) => format!("--webroot {}", path.display()),
         Mode::Standalone => "--standalone".into(),
+        Mode::Alpn => "--alpn".into(),
         Mode::DnsManual => "--dns".into(),
         Mode::Dns(entry) => format!("--dns {entry}"),
         Mode::Other(entry) => entry.clone(),
@@ -100,13 +102,17 @@ impl IssueSettings {
         {
             return Err(SettingsError::WildcardHttp(wild.value().to_owned()));
         }
-        let address = match args.local_address.first() {
-            None => None,
-            Some(a) => Some(
+        // acme.sh joins the values with commas: each value may be a list itself.
+        let addresses = args
+            .local_address
+            .iter()
+            .flat_map(|a| a.split(','))
+            .filter(|a| !a.is_empty())
+            .map(|a| {
                 a.parse::<IpAddr>()
-                    .map_err(|_| SettingsError::LocalAddress(a.clone()))?,
-            ),
-        };
+                    .map_err(|_| SettingsError::LocalAddress(a.to_owned()))
+            })
+            .collect::<Result<_, _>>()?;
         let server = resolve_server(
             args.server.as_deref(),
             args.staging,
@@ -122,7 +128,9 @@ impl IssueSettings {
                 days: args.days,
                 listen: Listen {
                     port: args.http_port,
-                    address,
+                    tls_port: args.tls_port,
+                    addresses,
+                    family: listen_family(args),
                 },
                 kind: Kind::Issue(Given {
                     hooks: hooks(args),
@@ -149,6 +157,17 @@ impl IssueSettings {
     }
 }
 
+/// `--listen-v4` / `--listen-v6` (the last one given wins).
+fn listen_family(args: &Args) -> Option<IpFamily> {
+    if args.listen_v4 {
+        Some(IpFamily::V4)
+    } else if args.listen_v6 {
+        Some(IpFamily::V6)
+    } else {
+        None
+    }
+}
+
 /// The dns-01 settings every issuing command takes from the command line.
 pub(super) fn dns_options(args: &Args) -> DnsOptions {
     DnsOptions {
@@ -163,6 +182,7 @@ fn mode(arg: &ModeArg) -> Result<Mode, SettingsError> {
     Ok(match arg {
         ModeArg::Webroot(dir) => Mode::Webroot(dir.clone()),
         ModeArg::Standalone => Mode::Standalone,
+        ModeArg::Alpn => Mode::Alpn,
         ModeArg::Dns(entry) if entry == "dns" => Mode::DnsManual,
         // Saved in `Le_Webroot` as given: it must read back as dns-01.
         ModeArg::Dns(entry) => match Mode::from_entry(entry) {

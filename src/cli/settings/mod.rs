@@ -140,7 +140,7 @@ pub(crate) enum SettingsError {
     },
     /// A wildcard with an http-01 mode.
     #[error(
-        "`{0}` is a wildcard name, which only dns-01 can validate; http-01 (`--webroot`, `--standalone`) cannot"
+        "`{0}` is a wildcard name, which only dns-01 can validate; http-01 (`--webroot`, `--standalone`) and tls-alpn-01 (`--alpn`) cannot"
     )]
     WildcardHttp(String),
     /// A local address that is not an IP address.
@@ -157,7 +157,7 @@ pub(crate) enum SettingsError {
     Saved(#[from] crate::store::record::Invalid),
     /// A saved validation mode acmers does not implement.
     #[error(
-        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone and dns)"
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone, alpn and dns)"
     )]
     UnsupportedMode(String),
     /// account.conf could not be read.

@@ -116,7 +116,9 @@ impl RenewSettings {
         };
         let listen = Listen {
             port: record.http_port()?,
-            address: record.local_addresses()?.first().copied(),
+            tls_port: record.tls_port()?,
+            addresses: record.local_addresses()?,
+            family: record.listen_family(),
         };
         let days = match self.days {
             Some(days) => Some(days),

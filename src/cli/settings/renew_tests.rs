@@ -1,6 +1,9 @@
+use std::net::IpAddr;
+
 use clap::Parser as _;
 
 use super::*;
+use crate::acme::http::IpFamily;
 use crate::cli::settings::Globals;
 use crate::store::Home;
 
@@ -74,14 +77,49 @@ fn standalone_port_and_old_keylength() {
     assert_eq!(request.names[0].1, Mode::Standalone);
     assert_eq!(request.listen.port, Some(5002));
     assert_eq!(request.key_type, KeyType::Rsa(2048));
-    assert_eq!(request.listen.address, Some("127.0.0.1".parse().unwrap()));
+    assert_eq!(
+        request.listen.addresses,
+        ["127.0.0.1".parse::<IpAddr>().unwrap()]
+    );
+}
+
+#[test]
+fn alpn_and_listener_settings_as_acmesh_saves_them() {
+    let record = DomainRecord::parse(
+        "Le_Domain='a.test'\nLe_Alt='b.test,c.test'\nLe_Webroot='alpn,/srv,no'\n\
+         Le_API='https://ca.test/dir'\nLe_Keylength='ec-256'\nLe_TLSPort='8443'\n\
+         Le_LocalAddress='127.0.0.1,::1,'\nLe_Listen_V6='1'\n",
+    );
+    let (request, _) = settings("--cron").request(&record).unwrap();
+    let modes: Vec<&Mode> = request.names.iter().map(|(_, m)| m).collect();
+    assert_eq!(
+        modes,
+        [
+            &Mode::Alpn,
+            &Mode::Webroot("/srv".into()),
+            &Mode::Standalone
+        ]
+    );
+    assert_eq!(request.listen.tls_port, Some(8443));
+    assert_eq!(request.listen.family, Some(IpFamily::V6));
+    let (one, six) = ("127.0.0.1".parse().ok(), "::1".parse().ok());
+    // The second listener name (the third name) takes the second address.
+    let binds: Vec<_> = request
+        .binds()
+        .iter()
+        .map(|b| b.map(|b| (b.address, b.port)))
+        .collect();
+    assert_eq!(binds, [Some((one, 8443)), None, Some((six, 80))]);
 }
 
 #[test]
 fn unusable_confs_are_errors() {
     for (conf, what) in [
         ("Le_Alt='no'\nLe_Webroot='no'\n", "no domain"),
-        ("Le_Domain='a.test'\nLe_Webroot='alpn'\n", "alpn mode"),
+        (
+            "Le_Domain='a.test'\nLe_Webroot='alpn'\nLe_TLSPort='x'\n",
+            "tls port",
+        ),
         (
             "Le_Domain='a.test'\nLe_Webroot='dns_cf'\nLe_DNSSleep='soon'\n",
             "dns sleep",

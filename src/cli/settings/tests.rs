@@ -109,6 +109,48 @@ fn home_resolution() {
     assert!(globals(&parsed("--issue").args, &none).is_err());
 }
 
+/// The address each name's listener binds.
+fn addresses(request: &crate::lineage::Request) -> Vec<Option<std::net::IpAddr>> {
+    let binds = request.binds();
+    binds.iter().map(|b| b.and_then(|b| b.address)).collect()
+}
+
+#[test]
+fn alpn_and_the_local_address_list_per_listener_name() {
+    let p = parsed(
+        "--issue -d a.com --alpn -d b.com -w /b -d c.com --standalone -d d.com \
+         --tlsport 8443 --local-address 127.0.0.1 --local-address ::1,127.0.0.3 --listen-v6",
+    );
+    let s = IssueSettings::resolve(&p, &globals_with("")).unwrap();
+    let modes: Vec<&Mode> = s.request.names.iter().map(|(_, m)| m).collect();
+    assert_eq!(
+        modes,
+        [
+            &Mode::Alpn,
+            &Mode::Webroot("/b".into()),
+            &Mode::Standalone,
+            &Mode::Standalone
+        ]
+    );
+    let ip = |a: &str| a.parse().ok();
+    // One entry per listener name in order (the webroot name takes none); a value may be a
+    // comma-separated list itself.
+    assert_eq!(
+        addresses(&s.request),
+        [ip("127.0.0.1"), None, ip("::1"), ip("127.0.0.3")]
+    );
+    assert_eq!(s.request.listen.tls_port, Some(8443));
+    assert_eq!(
+        s.request.listen.family,
+        Some(crate::acme::http::IpFamily::V6)
+    );
+    // Fewer addresses than listener names: the last one for the rest.
+    let p = parsed("--issue -d a.com -d b.com --alpn --local-address 127.0.0.2");
+    let s = IssueSettings::resolve(&p, &globals_with("")).unwrap();
+    assert_eq!(addresses(&s.request), [ip("127.0.0.2"), ip("127.0.0.2")]);
+    assert_eq!(s.request.listen.family, None);
+}
+
 #[test]
 fn modes_apply_per_domain_and_the_last_one_to_the_rest() {
     let p = parsed("--issue -d a.com -w /a -d b.com --standalone -d c.com -d d.com");
@@ -166,11 +208,13 @@ fn issue_refusals() {
         IssueSettings::resolve(&p, &g),
         Err(SettingsError::NoMode(_))
     ));
-    let p = parsed("--issue -d a.com -d *.a.com --standalone");
-    assert!(matches!(
-        IssueSettings::resolve(&p, &g),
-        Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
-    ));
+    for mode in ["--standalone", "--alpn"] {
+        let p = parsed(&format!("--issue -d a.com -d *.a.com {mode}"));
+        assert!(matches!(
+            IssueSettings::resolve(&p, &g),
+            Err(SettingsError::WildcardHttp(w)) if w == "*.a.com"
+        ));
+    }
     let p = parsed("--issue -d a.com --dns cloudflare");
     assert!(matches!(
         IssueSettings::resolve(&p, &g),

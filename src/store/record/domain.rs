@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use crate::acme::http::IpFamily;
 use crate::acme::types::Identifier;
 use crate::names::{self, NameError};
 use crate::store::trust::Policy;
@@ -25,6 +26,9 @@ const API: &str = "Le_API";
 const KEYLENGTH: &str = "Le_Keylength";
 const HTTP_PORT: &str = "Le_HTTPPort";
 const LOCAL_ADDRESS: &str = "Le_LocalAddress";
+const TLS_PORT: &str = "Le_TLSPort";
+const LISTEN_V4: &str = "Le_Listen_V4";
+const LISTEN_V6: &str = "Le_Listen_V6";
 const RENEWAL_DAYS: &str = "Le_RenewalDays";
 const ORDER_FINALIZE: &str = "Le_OrderFinalize";
 const LINK_ORDER: &str = "Le_LinkOrder";
@@ -66,8 +70,6 @@ const UNHONOURED: &[(&str, &str)] = &[
     ("Le_Valid_To", "a validity end"),
     ("Le_ExtKeyUse", "extended key usages"),
     ("Le_OCSP_Staple", "OCSP must-staple"),
-    ("Le_Listen_V4", "listening on IPv4 only"),
-    ("Le_Listen_V6", "listening on IPv6 only"),
 ];
 
 /// The deploy hooks (`--deploy --deploy-hook`), run after every renewal.
@@ -335,8 +337,23 @@ impl DomainRecord {
         self.set_or_remove(HTTP_PORT, port.map(|p| p.to_string()));
     }
 
-    /// `Le_LocalAddress`: acme.sh saves a comma-separated list (one per domain); its
-    /// addresses in order, empty entries dropped.
+    /// `Le_TLSPort`: the tls-alpn-01 listener's port.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] when it is not a port number.
+    pub fn tls_port(&self) -> Result<Option<u16>, Invalid> {
+        self.parsed(TLS_PORT, "not a port number")
+    }
+
+    /// Save or clear `Le_TLSPort`.
+    pub fn set_tls_port(&mut self, port: Option<u16>) {
+        self.set_or_remove(TLS_PORT, port.map(|p| p.to_string()));
+    }
+
+    /// `Le_LocalAddress`: acme.sh saves a comma-separated list (one per standalone or alpn
+    /// name, each followed by a comma). Its addresses by position: an empty entry stands for
+    /// the address before it (acme.sh's `_getfield`); leading empty entries are dropped.
     ///
     /// # Errors
     ///
@@ -345,18 +362,48 @@ impl DomainRecord {
         let Some(raw) = self.get(LOCAL_ADDRESS) else {
             return Ok(Vec::new());
         };
-        raw.split(',')
-            .filter(|e| !e.is_empty())
-            .map(|e| {
-                e.parse()
-                    .map_err(|_| Invalid::new(LOCAL_ADDRESS, &raw, "not an IP address"))
-            })
-            .collect()
+        let mut addresses: Vec<IpAddr> = Vec::new();
+        for entry in raw.split(',') {
+            let address = match (entry.is_empty(), addresses.last()) {
+                (true, None) => continue,
+                (true, Some(previous)) => *previous,
+                (false, _) => entry
+                    .parse()
+                    .map_err(|_| Invalid::new(LOCAL_ADDRESS, &raw, "not an IP address"))?,
+            };
+            addresses.push(address);
+        }
+        // The empty field after acme.sh's trailing comma is no entry of its own.
+        if raw.ends_with(',') {
+            addresses.pop();
+        }
+        Ok(addresses)
     }
 
-    /// Save or clear `Le_LocalAddress`.
-    pub fn set_local_address(&mut self, address: Option<IpAddr>) {
-        self.set_or_remove(LOCAL_ADDRESS, address.map(|a| a.to_string()));
+    /// Save `Le_LocalAddress` as acme.sh writes it (every address followed by a comma), or
+    /// clear it when there is none.
+    pub fn set_local_addresses(&mut self, addresses: &[IpAddr]) {
+        let value: String = addresses.iter().map(|a| format!("{a},")).collect();
+        self.set_or_remove(LOCAL_ADDRESS, (!value.is_empty()).then_some(value));
+    }
+
+    /// `Le_Listen_V4` / `Le_Listen_V6`: the standalone and alpn listeners use one address
+    /// family only (IPv4 first when both are set, as acme.sh saves them).
+    pub fn listen_family(&self) -> Option<IpFamily> {
+        if self.get(LISTEN_V4).is_some_and(|v| !v.is_empty()) {
+            Some(IpFamily::V4)
+        } else if self.get(LISTEN_V6).is_some_and(|v| !v.is_empty()) {
+            Some(IpFamily::V6)
+        } else {
+            None
+        }
+    }
+
+    /// Save `Le_Listen_V4='1'` or `Le_Listen_V6='1'` and clear the other, or clear both.
+    pub fn set_listen_family(&mut self, family: Option<IpFamily>) {
+        let one = |f| (family == Some(f)).then(|| "1".to_owned());
+        self.set_or_remove(LISTEN_V4, one(IpFamily::V4));
+        self.set_or_remove(LISTEN_V6, one(IpFamily::V6));
     }
 
     /// `Le_RenewalDays`.
@@ -587,22 +634,16 @@ impl DomainRecord {
     }
 
     /// The saved settings acmers does not honour yet, each as `` `Le_X` (what it does) ``,
-    /// in a fixed order; plus `Le_LocalAddress` when it lists more than one address.
+    /// in a fixed order.
     pub fn unhonoured(&self) -> Vec<String> {
-        let mut found: Vec<String> = UNHONOURED
+        UNHONOURED
             .iter()
             .filter(|(key, _)| {
                 self.get(key)
                     .is_some_and(|v| !(*key == FORCE_NEW_DOMAIN_KEY && v == "0"))
             })
             .map(|(key, what)| format!("`{key}` ({what})"))
-            .collect();
-        if self.local_addresses().is_ok_and(|a| a.len() > 1) {
-            found.push(format!(
-                "`{LOCAL_ADDRESS}` (a list of addresses; only the first is used)"
-            ));
-        }
-        found
+            .collect()
     }
 
     /// The deploy hooks saved with `--deploy-hook` (`Le_DeployHook`, comma-separated).

@@ -65,20 +65,21 @@ pub enum Mode {
     /// file (`--dns /etc/acmers/dns_local.sh`, an acmers extension: a path whose file name
     /// starts with `dns_` and ends with `.sh`).
     Dns(String),
-    /// Another acme.sh mode (`alpn`, `stateless`, `nginx[:conf]`, `apache`, `dns_persist`),
-    /// kept as saved.
+    /// `alpn`: tls-alpn-01 with the built-in TLS listener (`--alpn`).
+    Alpn,
+    /// Another acme.sh mode (`stateless`, `nginx[:conf]`, `apache`, `dns_persist`), kept as
+    /// saved.
     Other(String),
 }
 
 impl Mode {
     /// The mode of one `Le_Webroot` entry.
     pub fn from_entry(entry: &str) -> Self {
-        let other = matches!(
-            entry,
-            "alpn" | "stateless" | "apache" | "nginx" | "dns_persist"
-        ) || entry.starts_with("nginx:");
+        let other = matches!(entry, "stateless" | "apache" | "nginx" | "dns_persist")
+            || entry.starts_with("nginx:");
         match entry {
             "no" => Self::Standalone,
+            "alpn" => Self::Alpn,
             "dns" => Self::DnsManual,
             e if other => Self::Other(e.to_owned()),
             e if e.starts_with("dns_") || is_plugin_path(e) => Self::Dns(e.to_owned()),
@@ -92,6 +93,7 @@ impl Mode {
             Self::Standalone => "no".into(),
             Self::Webroot(path) => path.display().to_string(),
             Self::DnsManual => "dns".into(),
+            Self::Alpn => "alpn".into(),
             Self::Dns(entry) | Self::Other(entry) => entry.clone(),
         }
     }
@@ -99,6 +101,12 @@ impl Mode {
     /// Whether the mode answers dns-01.
     pub fn is_dns(&self) -> bool {
         matches!(self, Self::Dns(_) | Self::DnsManual)
+    }
+
+    /// Whether acmers listens for the CA itself (`--standalone`, `--alpn`): such names take
+    /// `--local-address` entries by position.
+    pub fn is_listener(&self) -> bool {
+        matches!(self, Self::Standalone | Self::Alpn)
     }
 }
 

@@ -1,12 +1,16 @@
 //! A real Pebble (Debian's `pebble` 2.4) plus `pebble-challtestsrv` as its DNS server, on
 //! loopback with fresh ports, a throwaway TLS certificate and a temp config per test.
 //!
-//! The mock DNS answers every `A` query with 127.0.0.1 and no `AAAA`, so Pebble validates
-//! http-01 against `127.0.0.1:<http_port>`, where the test runs acmers' standalone server or
-//! nginx. Both processes are killed on drop; when the test panics their logs are printed.
+//! The mock DNS answers every `A` query with 127.0.0.1 and no `AAAA` (unless
+//! [`PebbleOpts::dns_ipv4`] / [`PebbleOpts::dns_ipv6`] say otherwise, or [`Pebble::add_a`]
+//! adds a name's own answer), so Pebble validates http-01 against `127.0.0.1:<http_port>`,
+//! where the test runs acmers' standalone server or nginx, and tls-alpn-01 against
+//! `127.0.0.1:<tls_port>`. Both processes are killed on drop; when the test panics their logs
+//! are printed.
 
 use std::fs;
-use std::net::SocketAddr;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,6 +27,12 @@ pub(crate) struct PebbleOpts {
     pub(crate) nonce_reject: u8,
     /// The port Pebble validates http-01 challenges against.
     pub(crate) http_port: u16,
+    /// The port Pebble validates tls-alpn-01 challenges against.
+    pub(crate) tls_port: u16,
+    /// The mock DNS's answer to every `A` query (empty: none).
+    pub(crate) dns_ipv4: &'static str,
+    /// The mock DNS's answer to every `AAAA` query (empty: none).
+    pub(crate) dns_ipv6: &'static str,
     /// A real DNS server (BIND, PowerDNS) Pebble asks instead of `pebble-challtestsrv`,
     /// which is then not started.
     pub(crate) dns_server: Option<SocketAddr>,
@@ -39,6 +49,9 @@ impl Default for PebbleOpts {
         Self {
             nonce_reject: 0,
             http_port: free_port(),
+            tls_port: free_port(),
+            dns_ipv4: "127.0.0.1",
+            dns_ipv6: "",
             dns_server: None,
             eab_keys: Vec::new(),
             authz_reuse: 0,
@@ -53,7 +66,10 @@ pub(crate) struct Pebble {
     _challtestsrv: Option<Subprocess>,
     listen: SocketAddr,
     management: SocketAddr,
+    /// `pebble-challtestsrv`'s management API, when it runs.
+    dns_management: Option<SocketAddr>,
     http_port: u16,
+    tls_port: u16,
     ca_pem: String,
     ca_bundle: PathBuf,
     dir: TempDir,
@@ -105,7 +121,7 @@ impl Pebble {
                 "certificate": dir.path().join("cert.pem"),
                 "privateKey": dir.path().join("key.pem"),
                 "httpPort": opts.http_port,
-                "tlsPort": free_port(),
+                "tlsPort": opts.tls_port,
                 "ocspResponderURL": "",
                 "externalAccountBindingRequired": !mac_keys.is_empty(),
                 "externalAccountMACKeys": mac_keys
@@ -114,17 +130,17 @@ impl Pebble {
         let config_path = dir.path().join("pebble-config.json");
         fs::write(&config_path, config.to_string()).expect("write config");
 
-        let (dns, challtestsrv) = match opts.dns_server {
-            Some(server) => (server, None),
+        let (dns, dns_management, challtestsrv) = match opts.dns_server {
+            Some(server) => (server, None, None),
             None => {
                 let dns = loopback(free_port());
                 let dns_management = loopback(free_port());
                 let mut dns_cmd = Command::new("pebble-challtestsrv");
                 dns_cmd.args([
                     "-defaultIPv4",
-                    "127.0.0.1",
+                    opts.dns_ipv4,
                     "-defaultIPv6",
-                    "",
+                    opts.dns_ipv6,
                     "-dns01",
                     &dns.to_string(),
                     "-http01",
@@ -141,7 +157,7 @@ impl Pebble {
                     Subprocess::spawn("pebble-challtestsrv", dns_cmd, dir.path());
                 challtestsrv.wait_listening(dns_management);
                 challtestsrv.wait_listening(dns);
-                (dns, Some(challtestsrv))
+                (dns, Some(dns_management), Some(challtestsrv))
             }
         };
         let mut cmd = Command::new("pebble");
@@ -162,7 +178,9 @@ impl Pebble {
             _challtestsrv: challtestsrv,
             listen,
             management,
+            dns_management,
             http_port: opts.http_port,
+            tls_port: opts.tls_port,
             ca_pem: tls.ca_pem,
             ca_bundle,
             dir,
@@ -182,6 +200,30 @@ impl Pebble {
     /// The port Pebble validates http-01 against.
     pub(crate) fn http_port(&self) -> u16 {
         self.http_port
+    }
+
+    /// The port Pebble validates tls-alpn-01 against.
+    pub(crate) fn tls_port(&self) -> u16 {
+        self.tls_port
+    }
+
+    /// Make the mock DNS answer `A` queries for `host` with `address` (its management API's
+    /// `/add-a`), so Pebble validates that name there.
+    pub(crate) fn add_a(&self, host: &str, address: &str) {
+        let management = self.dns_management.expect("pebble-challtestsrv runs");
+        let body =
+            serde_json::json!({ "host": format!("{host}."), "addresses": [address] }).to_string();
+        let mut stream = TcpStream::connect(management).expect("connect to challtestsrv");
+        write!(
+            stream,
+            "POST /add-a HTTP/1.1\r\nHost: {management}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send /add-a");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read /add-a");
+        assert!(response.starts_with("HTTP/1.1 200"), "/add-a: {response}");
     }
 
     /// Pebble's issuing root (`GET /roots/0` on the management interface), PEM.

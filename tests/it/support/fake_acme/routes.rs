@@ -208,7 +208,8 @@ impl Shared {
         Self::with_header(reply, "location", &self.url("/order/1"))
     }
 
-    /// `POST /authz/N` or `POST /chall/N`: the authorization or its one http-01 challenge.
+    /// `POST /authz/N` or `POST /chall/N`: the authorization or its challenge. The
+    /// authorization offers it as http-01 and as tls-alpn-01 (one URL, one token, one state).
     fn authz(&self, route: &str, path: &str) -> Reply {
         let n: usize = path
             .rsplit('/')
@@ -271,11 +272,13 @@ impl Shared {
         let body = if route == "chall" {
             challenge
         } else {
+            let mut alpn = challenge.clone();
+            alpn["type"] = json!("tls-alpn-01");
             json!({
                 "status": authz_status,
                 "expires": expires(),
                 "identifier": identifier,
-                "challenges": [challenge],
+                "challenges": [challenge, alpn],
             })
         };
         self.json(StatusCode::OK, &body)
