@@ -83,3 +83,4 @@ mod stuck_order;
 mod support;
 mod trust;
 mod unhonoured;
+mod webservers;

@@ -65,21 +65,29 @@ pub enum Mode {
     /// file (`--dns /etc/acmers/dns_local.sh`, an acmers extension: a path whose file name
     /// starts with `dns_` and ends with `.sh`).
     Dns(String),
-    /// Another acme.sh mode (`alpn`, `stateless`, `nginx[:conf]`, `apache`, `dns_persist`),
-    /// kept as saved.
+    /// `stateless`: the user's web server answers every token itself (docs/webservers.md).
+    Stateless,
+    /// `nginx:` or `nginx:<conf>`: a location added to nginx's config for the run; the conf
+    /// to start the search from, when given (docs/webservers.md).
+    Nginx(Option<PathBuf>),
+    /// `apache`: an alias added to Apache's main config for the run (docs/webservers.md).
+    Apache,
+    /// Another acme.sh mode (`alpn`, `dns_persist`), kept as saved.
     Other(String),
 }
 
 impl Mode {
     /// The mode of one `Le_Webroot` entry.
     pub fn from_entry(entry: &str) -> Self {
-        let other = matches!(
-            entry,
-            "alpn" | "stateless" | "apache" | "nginx" | "dns_persist"
-        ) || entry.starts_with("nginx:");
+        let other = matches!(entry, "alpn" | "dns_persist");
         match entry {
             "no" => Self::Standalone,
             "dns" => Self::DnsManual,
+            "stateless" => Self::Stateless,
+            "apache" => Self::Apache,
+            // acme.sh writes `nginx:` for `--nginx` without a conf; `nginx` is read the same.
+            "nginx" | "nginx:" => Self::Nginx(None),
+            e if e.starts_with("nginx:") => Self::Nginx(Some(PathBuf::from(&e["nginx:".len()..]))),
             e if other => Self::Other(e.to_owned()),
             e if e.starts_with("dns_") || is_plugin_path(e) => Self::Dns(e.to_owned()),
             path => Self::Webroot(PathBuf::from(path)),
@@ -92,6 +100,10 @@ impl Mode {
             Self::Standalone => "no".into(),
             Self::Webroot(path) => path.display().to_string(),
             Self::DnsManual => "dns".into(),
+            Self::Stateless => "stateless".into(),
+            Self::Nginx(None) => "nginx:".into(),
+            Self::Nginx(Some(conf)) => format!("nginx:{}", conf.display()),
+            Self::Apache => "apache".into(),
             Self::Dns(entry) | Self::Other(entry) => entry.clone(),
         }
     }
