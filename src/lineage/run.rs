@@ -141,8 +141,12 @@ pub async fn run(
         && !matches!(error, Error::DnsManual { .. })
     {
         let order_saved = record.order().url.is_some();
+        // A web server config that could not be restored keeps its backup in the folder.
+        let backup_kept = lineage.dir.join(webserver::edits::MARKER).exists();
         match first {
-            Some(first) if !error.resumable(order_saved) => first.undo(lineage, progress),
+            Some(first) if !error.resumable(order_saved) && !backup_kept => {
+                first.undo(lineage, progress);
+            }
             _ => record_failure(lineage, error, progress),
         }
     }

@@ -267,3 +267,7 @@ impl From<store::Error> for Error {
         Self::Store(Box::new(e))
     }
 }
+
+#[cfg(test)]
+#[path = "edits_tests.rs"]
+mod tests;
