@@ -66,7 +66,7 @@ fn the_marker_a_killed_run_left_restores_the_config() {
     drop(edits);
     let mut left = Edits::left_in(&lineage).unwrap().expect("a marker");
     assert_eq!(left.server(), &Server::Nginx(main));
-    assert_eq!(left.paths(), [conf.clone()]);
+    assert_eq!(left.paths(), std::slice::from_ref(&conf));
     left.restore().unwrap();
     assert_eq!(fs::read(&conf).unwrap(), ORIGINAL);
     assert!(Edits::left_in(&lineage).unwrap().is_none());
