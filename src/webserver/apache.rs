@@ -60,14 +60,14 @@ impl Apache {
             .filter(|f| !f.contains(['"', '\n', '\r', '\\']))
             .ok_or_else(|| Error::BadPath(folder.clone()))?
             .to_owned();
-        if run(&ctl, &["-t"]).await.is_err() {
-            return Err(Error::BrokenBefore("Apache"));
-        }
         let lock = lock(&self.place.cert_home, self.place.lock_timeout).await?;
         let state = active.insert(Active {
             edits: Edits::new(&self.place.lineage, Server::Apache),
             _lock: lock,
         });
+        run(&ctl, &["-t"])
+            .await
+            .map_err(|e| Error::BrokenBefore("Apache", e.to_string()))?;
         let access = if version_at_least_24(&info) {
             "Require all granted"
         } else {

@@ -7,9 +7,9 @@
 //!   cleanup restore it byte for byte and reload again. Every change goes through [`Edits`]:
 //!   backup and marker in the lineage folder first, so [`repair`] puts a config back after a
 //!   crash. Changes to web server configs are serialized across processes by one lock in the
-//!   certificate home ([`lock`]).
+//!   certificate home (`.acmers-webserver/`).
 //!
-//! The server's commands are run without a shell ([`command`]); nothing from the CA reaches
+//! The server's commands are run without a shell (`command.rs`); nothing from the CA reaches
 //! them or the configs except the account thumbprint (base64url, checked again here).
 
 pub mod apache;
@@ -72,8 +72,8 @@ pub enum Error {
         start: PathBuf,
     },
     /// The config had errors before acmers changed anything.
-    #[error("the {0} config has errors; fix them first (nothing was changed)")]
-    BrokenBefore(&'static str),
+    #[error("the {0} config has errors; fix them first (nothing was changed): {1}")]
+    BrokenBefore(&'static str, String),
     /// A config acmers changed was changed again by someone else; it is left alone.
     #[error(
         "`{}` was changed since acmers edited it; not restoring it (the original is in `{}`)",

@@ -46,28 +46,26 @@ impl Nginx {
     }
 
     async fn set_up(&self, batch: &[Challenge]) -> Result<(), Error> {
+        let mut active = self.active.lock().await;
+        if active.is_some() {
+            return Ok(());
+        }
         let thumb = thumbprint(batch)?;
         let binary = binary()?;
         let main = main_config(&binary).await?;
-        let mut active = self.active.lock().await;
-        if active.is_none() {
-            let lock = lock(&self.place.cert_home, self.place.lock_timeout).await?;
-            *active = Some(Active {
-                edits: Edits::new(&self.place.lineage, Server::Nginx(main.clone())),
-                _lock: lock,
-            });
-        }
-        let Some(active) = active.as_mut() else {
-            return Ok(());
-        };
-        if run(&binary, &args(&main, &["-t"])).await.is_err() {
-            return Err(Error::BrokenBefore("nginx"));
-        }
+        let lock = lock(&self.place.cert_home, self.place.lock_timeout).await?;
+        let state = active.insert(Active {
+            edits: Edits::new(&self.place.lineage, Server::Nginx(main.clone())),
+            _lock: lock,
+        });
+        run(&binary, &args(&main, &["-t"]))
+            .await
+            .map_err(|e| Error::BrokenBefore("nginx", e.to_string()))?;
         let start = absolute(self.start.as_deref().unwrap_or(&main));
         let mut changed = false;
         for domain in names(batch) {
             let (file, line) = find_server(&domain, &start, &main)?;
-            changed |= active
+            changed |= state
                 .edits
                 .change(&file, |text| insert(text, line, &thumb))?;
         }
