@@ -187,17 +187,17 @@ async fn pid_file(ctl: &PathBuf) -> Option<PathBuf> {
 /// Create `ACME_DIR` (0755, so Apache's user can read the tokens) when it is missing.
 fn create_dir(dir: &Path) -> Result<(), Error> {
     use std::os::unix::fs::DirBuilderExt as _;
-    match std::fs::DirBuilder::new()
+    std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o755)
         .create(dir)
-    {
-        Ok(()) => Ok(()),
-        Err(source) => Err(Error::Store(Box::new(crate::store::Error::CreateDir {
-            path: dir.to_owned(),
-            source,
-        }))),
-    }
+        .map_err(|source| {
+            crate::store::Error::CreateDir {
+                path: dir.to_owned(),
+                source,
+            }
+            .into()
+        })
 }
 
 #[cfg(test)]

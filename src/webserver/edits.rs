@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use super::Error;
 use crate::store::atomic::{write_atomic, write_atomic_in};
+use crate::store::file;
 use crate::store::trust::Policy;
-use crate::store::{self, file};
 
 /// The marker's name inside the lineage folder.
 pub const MARKER: &str = ".acmers.webserver";
@@ -119,29 +119,20 @@ impl Edits {
         let stat = located
             .existing
             .ok_or_else(|| Error::Missing(path.to_owned()))?;
+        let (mode, owner) = (stat.st_mode & 0o7777, (stat.st_uid, stat.st_gid));
         let backup = format!(".acmers-webserver.{}.bak", self.entries.len());
         write_atomic(&self.dir.join(&backup), &loaded.bytes, 0o600)?;
         self.entries.push(Entry {
             backup,
-            mode: stat.st_mode & 0o7777,
-            uid: stat.st_uid,
-            gid: stat.st_gid,
+            mode,
+            uid: owner.0,
+            gid: owner.1,
             changed: sha256_hex(&new),
             path: located.path(),
         });
         self.save()?;
-        let Some(entry) = self.entries.last() else {
-            return Ok(false);
-        };
-        let owner = Some((entry.uid, entry.gid));
-        write_atomic_in(
-            &located.dir,
-            &located.dir_path,
-            &located.name,
-            &new,
-            entry.mode,
-            owner,
-        )?;
+        let (dir, dir_path, name) = (&located.dir, &located.dir_path, &located.name);
+        write_atomic_in(dir, dir_path, name, &new, mode, Some(owner))?;
         Ok(true)
     }
 
@@ -260,12 +251,6 @@ fn parse_entry(line: &str) -> Option<Entry> {
         changed: fields.next()?.to_owned(),
         path: PathBuf::from(fields.next().filter(|p| p.starts_with('/'))?),
     })
-}
-
-impl From<store::Error> for Error {
-    fn from(e: store::Error) -> Self {
-        Self::Store(Box::new(e))
-    }
 }
 
 #[cfg(test)]

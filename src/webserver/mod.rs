@@ -96,6 +96,12 @@ pub enum Error {
     BadThumbprint,
 }
 
+impl From<crate::store::Error> for Error {
+    fn from(e: crate::store::Error) -> Self {
+        Self::Store(Box::new(e))
+    }
+}
+
 impl From<Error> for challenge::Error {
     fn from(e: Error) -> Self {
         Self::WebServer(Box::new(e))
