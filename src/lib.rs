@@ -21,6 +21,8 @@
 //! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP turned into a clean stop of every wait.
 //! - [`names`]: domain names from the command line, checked and normalized.
 //! - [`renew`]: when a certificate is due (pure).
+//! - [`webserver`]: http-01 through the user's web server (`--stateless`, `--nginx`,
+//!   `--apache`), its config changes restored on every path and after a crash.
 
 pub mod acme;
 pub mod cert;
@@ -39,3 +41,4 @@ pub mod pkcs12;
 pub mod plugin;
 pub mod renew;
 pub mod store;
+pub mod webserver;

@@ -255,6 +255,9 @@ pub enum Error {
     /// A DNS provider or the propagation check failed.
     #[error(transparent)]
     Dns(#[from] crate::dns::Error),
+    /// A web server set up for http-01 (nginx, Apache: docs/webservers.md) failed.
+    #[error(transparent)]
+    WebServer(Box<dyn std::error::Error + Send + Sync>),
     /// The blocking file system task was cancelled (the runtime is shutting down).
     #[error("the webroot task was cancelled")]
     Cancelled,

@@ -144,6 +144,15 @@ pub(crate) struct Args {
     /// http-01 with a built-in web server on --httpport (repeatable, per domain)
     #[arg(long, num_args = 0, default_missing_value = "no", action = ArgAction::Append, help_heading = "Validation")]
     pub standalone: Vec<String>,
+    /// http-01 answered by your web server itself with `<token>.<account thumbprint>` (repeatable, per domain)
+    #[arg(long, num_args = 0, default_missing_value = "stateless", action = ArgAction::Append, help_heading = "Validation")]
+    pub stateless: Vec<String>,
+    /// http-01 through nginx: a location added to the server block of the domain for the run, from CONF or the config nginx reports (repeatable, per domain)
+    #[arg(long, value_name = "CONF", num_args = 0..=1, default_missing_value = "", action = ArgAction::Append, help_heading = "Validation")]
+    pub nginx: Vec<String>,
+    /// http-01 through Apache: an alias added to its main config for the run (repeatable, per domain)
+    #[arg(long, num_args = 0, default_missing_value = "apache", action = ArgAction::Append, help_heading = "Validation")]
+    pub apache: Vec<String>,
     /// Port of the standalone server (1–65535) [default: 80]
     #[arg(long = "httpport", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Validation")]
     pub http_port: Option<u16>,
@@ -607,6 +616,12 @@ pub(crate) enum ModeArg {
     Alpn,
     /// `--dns [PROVIDER]`: the provider, or `dns` for manual mode.
     Dns(String),
+    /// `--stateless`
+    Stateless,
+    /// `--nginx [CONF]`: the conf, empty without one.
+    Nginx(String),
+    /// `--apache`
+    Apache,
 }
 
 /// The parsed line: the clap struct plus what only the matches know (order of flags).
@@ -813,6 +828,19 @@ fn modes_in_order(m: &ArgMatches, args: &Args) -> Vec<ModeArg> {
             .into_iter()
             .flatten()
             .zip(args.dns.iter().cloned().map(ModeArg::Dns)),
+    );
+    for (id, mode) in [
+        ("stateless", ModeArg::Stateless),
+        ("apache", ModeArg::Apache),
+    ] {
+        let at = m.indices_of(id).into_iter().flatten();
+        modes.extend(at.map(|i| (i, mode.clone())));
+    }
+    modes.extend(
+        m.indices_of("nginx")
+            .into_iter()
+            .flatten()
+            .zip(args.nginx.iter().cloned().map(ModeArg::Nginx)),
     );
     modes.sort_by_key(|(i, _)| *i);
     modes.into_iter().map(|(_, mode)| mode).collect()

@@ -593,3 +593,23 @@ fn run_environment_variables_fill_their_options() {
     let p = line("--cron --request-v4 --request-v6").unwrap();
     assert!(p.args.request_v6 && !p.args.request_v4);
 }
+
+#[test]
+fn web_server_modes_in_order() {
+    let p =
+        line("--issue -d a -d b -d c -d d --nginx --stateless --apache --nginx /etc/nginx/x.conf")
+            .unwrap();
+    assert_eq!(
+        p.modes,
+        [
+            ModeArg::Nginx(String::new()),
+            ModeArg::Stateless,
+            ModeArg::Apache,
+            ModeArg::Nginx("/etc/nginx/x.conf".into())
+        ]
+    );
+    // `--nginx` takes no value that starts with `-`, as in acme.sh.
+    let p = line("--issue --nginx -d a").unwrap();
+    assert_eq!(p.modes, [ModeArg::Nginx(String::new())]);
+    assert_eq!(p.args.domains, ["a"]);
+}

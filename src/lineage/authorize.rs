@@ -21,6 +21,7 @@ use crate::challenge::{
 use crate::dns::Credentials;
 use crate::dns::propagation::Options;
 use crate::store::record::Mode;
+use crate::webserver::{Apache, Nginx, Place, Stateless};
 
 /// One challenge to solve.
 struct Pending {
@@ -40,6 +41,7 @@ pub(super) async fn authorize(
     (account, dns): (&Account, HashMap<String, Built>),
     (order, resumed): (&Order, bool),
     (request, server, validation): (&Request, &str, Duration),
+    place: &Place,
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let work = session
@@ -57,7 +59,7 @@ pub(super) async fn authorize(
         return Err(manual_stop(&work, progress));
     }
     let say = |line: &str| progress.info(&line);
-    let solvers = Solvers::start(session, &work, (request, dns), &say).await?;
+    let solvers = Solvers::start(session, &work, (request, dns, place), &say).await?;
     let presentation = Presentation::new(solvers.batches(&work));
     // A signal ends the wait here; what was presented is removed below either way.
     let result = session
@@ -198,11 +200,14 @@ async fn collect(
 
 /// The solvers one order needs: the run's standalone servers and tls-alpn-01 listeners (one
 /// per address), one webroot solver per path, one dns-01 solver per provider (and one for
-/// manual mode).
+/// manual mode), and the web server ones.
 struct Solvers<'a> {
     standalone: HashMap<Bind, Arc<Standalone>>,
     alpn: HashMap<Bind, Arc<TlsAlpn>>,
     webroots: HashMap<PathBuf, Webroot>,
+    stateless: Stateless,
+    /// The nginx or Apache solver: one per order, since both hold the web server lock.
+    web: Option<(Mode, Box<dyn Solver>)>,
     dns: HashMap<Mode, Dns01<'a>>,
     /// The native providers' variables, saved once the authorizations are valid.
     credentials: Vec<Credentials>,
@@ -212,13 +217,15 @@ impl<'a> Solvers<'a> {
     async fn start(
         session: &Session,
         work: &[Pending],
-        (request, mut dns): (&Request, HashMap<String, Built>),
+        (request, mut dns, place): (&Request, HashMap<String, Built>, &Place),
         say: &'a (dyn Fn(&str) + Sync),
     ) -> Result<Self, Error> {
         let mut solvers = Self {
             standalone: HashMap::new(),
             alpn: HashMap::new(),
             webroots: HashMap::new(),
+            stateless: Stateless,
+            web: None,
             dns: HashMap::new(),
             credentials: Vec::new(),
         };
@@ -264,7 +271,22 @@ impl<'a> Solvers<'a> {
                     let solver = Dns01::new(provider, names, wait(request), say);
                     solvers.dns.insert(mode.clone(), solver);
                 }
-                Mode::Dns(_) | Mode::DnsManual => {}
+                Mode::Dns(_) | Mode::DnsManual | Mode::Stateless => {}
+                mode @ (Mode::Nginx(_) | Mode::Apache) => match &solvers.web {
+                    Some((web, _)) if web == mode => {}
+                    Some((web, _)) => {
+                        return Err(Error::TwoWebServerModes(web.entry(), mode.entry()));
+                    }
+                    None => {
+                        let solver: Box<dyn Solver> = match mode {
+                            Mode::Nginx(start) => {
+                                Box::new(Nginx::new(start.clone(), place.clone()))
+                            }
+                            _ => Box::new(Apache::new(place.clone())),
+                        };
+                        solvers.web = Some((mode.clone(), solver));
+                    }
+                },
                 Mode::Other(entry) => return Err(Error::UnsupportedMode(entry.clone())),
             }
         }
@@ -311,6 +333,8 @@ impl<'a> Solvers<'a> {
                 .map(|s| &**s as &dyn Solver),
             Mode::Webroot(dir) => self.webroots.get(dir).map(|w| w as &dyn Solver),
             mode @ (Mode::Dns(_) | Mode::DnsManual) => self.dns.get(mode).map(|d| d as &dyn Solver),
+            Mode::Stateless => Some(&self.stateless),
+            Mode::Nginx(_) | Mode::Apache => self.web.as_ref().map(|(_, s)| s.as_ref()),
             Mode::Other(_) => None,
         }
     }

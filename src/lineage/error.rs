@@ -256,9 +256,15 @@ pub enum Error {
          https://github.com/acmesh-official/acme.sh/wiki/dns-manual-mode"
     )]
     DnsManualRefused,
+    /// A web server config a killed run left changed could not be restored.
+    #[error("cannot restore the web server config an interrupted run changed")]
+    WebServer(#[from] crate::webserver::Error),
+    /// Two nginx or Apache modes in one order (each takes the web server lock for the run).
+    #[error("one order can use one web server mode, not both `{0}` and `{1}`")]
+    TwoWebServerModes(String, String),
     /// A validation mode acmers cannot run yet.
     #[error(
-        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone, alpn and dns)"
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone, alpn, stateless, nginx, apache and dns)"
     )]
     UnsupportedMode(String),
 }

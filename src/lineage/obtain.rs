@@ -16,6 +16,7 @@ use crate::csr;
 use crate::store::Lineage;
 use crate::store::record::DomainRecord;
 use crate::store::trust::Policy;
+use crate::webserver;
 
 /// Get a verified certificate for `request` and switch it into the lineage: the saved order
 /// `pending` (resumed) or a new one → authorizations → finalize → bounded wait → download →
@@ -89,6 +90,7 @@ pub(super) async fn obtain(
             (account, dns),
             (&order, resumed),
             (request, &ca.server, limits.validation),
+            &webserver::Place::of(&lineage.dir, limits.lock),
             progress,
         )
         .await;

@@ -13,6 +13,7 @@ use crate::store::atomic::create_private_dir_all;
 use crate::store::record::{DomainRecord, Mode};
 use crate::store::trust::Policy;
 use crate::store::{Lineage, journal, lock};
+use crate::webserver;
 
 /// Issue or renew one lineage, start to end, under its lock: finish an interrupted update,
 /// decide whether it is due ([`renew::decide`]), pre hook, order, switch the files in,
@@ -40,6 +41,14 @@ pub async fn run(
         progress.info(&format_args!(
             "Finished the interrupted update of {}",
             lineage.dir.display()
+        ));
+    }
+    // A run killed while a web server config was changed left its backup: put it back first.
+    let place = webserver::Place::of(&lineage.dir, limits.lock);
+    for path in webserver::repair(&place).await? {
+        progress.info(&format_args!(
+            "Restored {} as it was before an interrupted run changed it",
+            path.display()
         ));
     }
     let loaded = DomainRecord::load_trusted(&lineage.conf(), Policy::current())?;
@@ -132,8 +141,12 @@ pub async fn run(
         && !matches!(error, Error::DnsManual { .. })
     {
         let order_saved = record.order().url.is_some();
+        // A web server config that could not be restored keeps its backup in the folder.
+        let backup_kept = lineage.dir.join(webserver::edits::MARKER).exists();
         match first {
-            Some(first) if !error.resumable(order_saved) => first.undo(lineage, progress),
+            Some(first) if !error.resumable(order_saved) && !backup_kept => {
+                first.undo(lineage, progress);
+            }
             _ => record_failure(lineage, error, progress),
         }
     }

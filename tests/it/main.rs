@@ -87,3 +87,4 @@ mod stuck_order;
 mod support;
 mod trust;
 mod unhonoured;
+mod webservers;

@@ -117,6 +117,10 @@ fn plan(lineage: Lineage, now: i64, force: bool) -> Result<Option<Plan>, Failure
     let Some(record) = DomainRecord::load(&lineage.conf())? else {
         return Ok(None);
     };
+    // A web server config a killed run left changed is restored by the engine's run.
+    if lineage.dir.join(crate::webserver::edits::MARKER).exists() {
+        return Ok(Some(Plan::Work(lineage, record)));
+    }
     // The engine decides again under the lock, and says why a damaged lineage is renewed.
     let skip = match renew::decide(now, &record, force) {
         // A first issuance that never finished is finished by running `--issue` (or `--renew

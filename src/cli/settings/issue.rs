@@ -43,6 +43,10 @@ fn option(mode: &Mode) -> String {
         Mode::Alpn => "--alpn".into(),
         Mode::DnsManual => "--dns".into(),
         Mode::Dns(entry) => format!("--dns {entry}"),
+        Mode::Stateless => "--stateless".into(),
+        Mode::Nginx(None) => "--nginx".into(),
+        Mode::Nginx(Some(conf)) => format!("--nginx {}", conf.display()),
+        Mode::Apache => "--apache".into(),
         Mode::Other(entry) => entry.clone(),
     }
 }
@@ -189,6 +193,10 @@ fn mode(arg: &ModeArg) -> Result<Mode, SettingsError> {
             dns @ Mode::Dns(_) => dns,
             _ => return Err(SettingsError::DnsProvider(entry.clone())),
         },
+        ModeArg::Stateless => Mode::Stateless,
+        ModeArg::Nginx(conf) if conf.is_empty() => Mode::Nginx(None),
+        ModeArg::Nginx(conf) => Mode::Nginx(Some(PathBuf::from(conf))),
+        ModeArg::Apache => Mode::Apache,
     })
 }
 

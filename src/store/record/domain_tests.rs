@@ -189,3 +189,22 @@ fn pfx_password_round_trips() {
     assert_eq!(r.conf().render(), "Le_Domain='a.test'\nLe_PFXPassword=''\n");
     assert_eq!(r.pfx_password().as_deref(), Some(""));
 }
+
+#[test]
+fn web_server_modes_round_trip_as_acmesh_writes_them() {
+    let mut r =
+        DomainRecord::parse("Le_Webroot='stateless,nginx:,nginx:/etc/nginx/a.conf,apache,nginx'\n");
+    let modes = [
+        Mode::Stateless,
+        Mode::Nginx(None),
+        Mode::Nginx(Some("/etc/nginx/a.conf".into())),
+        Mode::Apache,
+        Mode::Nginx(None),
+    ];
+    assert_eq!(r.modes(), modes);
+    r.set_modes(&modes[..4]);
+    assert_eq!(
+        r.webroot().as_deref(),
+        Some("stateless,nginx:,nginx:/etc/nginx/a.conf,apache")
+    );
+}

@@ -67,20 +67,30 @@ pub enum Mode {
     Dns(String),
     /// `alpn`: tls-alpn-01 with the built-in TLS listener (`--alpn`).
     Alpn,
-    /// Another acme.sh mode (`stateless`, `nginx[:conf]`, `apache`, `dns_persist`), kept as
-    /// saved.
+    /// `stateless`: the user's web server answers every token itself (docs/webservers.md).
+    Stateless,
+    /// `nginx:` or `nginx:<conf>`: a location added to nginx's config for the run; the conf
+    /// to start the search from, when given (docs/webservers.md).
+    Nginx(Option<PathBuf>),
+    /// `apache`: an alias added to Apache's main config for the run (docs/webservers.md).
+    Apache,
+    /// Another acme.sh mode (`dns_persist`), kept as saved.
     Other(String),
 }
 
 impl Mode {
     /// The mode of one `Le_Webroot` entry.
     pub fn from_entry(entry: &str) -> Self {
-        let other = matches!(entry, "stateless" | "apache" | "nginx" | "dns_persist")
-            || entry.starts_with("nginx:");
+        let other = entry == "dns_persist";
         match entry {
             "no" => Self::Standalone,
             "alpn" => Self::Alpn,
             "dns" => Self::DnsManual,
+            "stateless" => Self::Stateless,
+            "apache" => Self::Apache,
+            // acme.sh writes `nginx:` for `--nginx` without a conf; `nginx` is read the same.
+            "nginx" | "nginx:" => Self::Nginx(None),
+            e if e.starts_with("nginx:") => Self::Nginx(Some(PathBuf::from(&e["nginx:".len()..]))),
             e if other => Self::Other(e.to_owned()),
             e if e.starts_with("dns_") || is_plugin_path(e) => Self::Dns(e.to_owned()),
             path => Self::Webroot(PathBuf::from(path)),
@@ -94,6 +104,10 @@ impl Mode {
             Self::Webroot(path) => path.display().to_string(),
             Self::DnsManual => "dns".into(),
             Self::Alpn => "alpn".into(),
+            Self::Stateless => "stateless".into(),
+            Self::Nginx(None) => "nginx:".into(),
+            Self::Nginx(Some(conf)) => format!("nginx:{}", conf.display()),
+            Self::Apache => "apache".into(),
             Self::Dns(entry) | Self::Other(entry) => entry.clone(),
         }
     }

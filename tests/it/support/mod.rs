@@ -2,7 +2,7 @@
 //!
 //! - [`acmers`]: runs the binary under test; its [`acmers::Output`] carries the assertions
 //!   on exit code, stdout and stderr.
-//! - [`pebble`], [`nginx`], [`pdns`] (PowerDNS), [`fake_acme`]: the servers the tests talk
+//! - [`pebble`], [`nginx`], [`apache`], [`pdns`] (PowerDNS), [`fake_acme`]: the servers the tests talk
 //!   to, all on loopback, started as [`process::Subprocess`]es (the fake CA runs in-process).
 //! - [`net`]: free loopback ports, waiting for a listener, small HTTP(S) clients.
 //! - [`certs`]: throwaway CAs, chain verification, key checks.
@@ -11,6 +11,7 @@
 //! - [`lineage`]: issuing one name on Pebble, and everything a successful issuance leaves.
 
 pub(crate) mod acmers;
+pub(crate) mod apache;
 pub(crate) mod bind;
 pub(crate) mod certs;
 pub(crate) mod conf;

@@ -85,3 +85,20 @@ impl Nginx {
         }
     }
 }
+
+/// Run nginx in the foreground on the main config `conf` (its folder is the prefix and gets
+/// the logs) and wait until it listens on `127.0.0.1:port`; stopped when dropped.
+pub(crate) fn run_config(conf: &Path, port: u16) -> Subprocess {
+    let dir = conf.parent().expect("config folder");
+    let mut cmd = Command::new(nginx_binary());
+    cmd.arg("-p")
+        .arg(dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(conf)
+        .args(["-g", "daemon off;"]);
+    let mut process = Subprocess::spawn("nginx", cmd, dir);
+    process.wait_listening(SocketAddr::from(([127, 0, 0, 1], port)));
+    process
+}
