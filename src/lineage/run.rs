@@ -164,8 +164,10 @@ fn due(now: i64, record: &DomainRecord, request: &Request, lineage: &Lineage) ->
 
 /// Record the request in the conf, as acme.sh does before contacting the CA: `--issue`
 /// records its settings; a renewal records only what it can change (`--server` moves the
-/// lineage to another CA for good, `--days` replaces the saved value).
+/// lineage to another CA for good, `--days` replaces the saved value, and the order options
+/// read from the conf lose must-staple at Let's Encrypt).
 fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
+    record.set_order_options(&request.order);
     if let Kind::Issue(given) = &request.kind {
         let alt: Vec<&str> = request.names[1..]
             .iter()
