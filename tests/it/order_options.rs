@@ -212,6 +212,20 @@ fn must_staple_and_key_usage_are_requested_saved_and_kept_on_renewal() {
     assert!(conf.get("Le_OCSP_Staple").is_none() && conf.get("Le_ExtKeyUse").is_none());
     let csr = read(&file(&site.home, name, ".csr"));
     assert_eq!(csr_extensions(&csr), ((true, true, 0), false));
+
+    // `--create-csr` takes `--extended-key-usage` too (acme.sh's `createCSR`).
+    Acmers::new(&site.home)
+        .args([
+            "--create-csr",
+            "-d",
+            name,
+            "--extended-key-usage",
+            "clientAuth",
+        ])
+        .run()
+        .assert_code(0);
+    let csr = read(&file(&site.home, name, ".csr"));
+    assert_eq!(csr_extensions(&csr), ((false, true, 0), false));
 }
 
 #[test]
@@ -314,7 +328,7 @@ fn profile_and_fixed_validity_are_sent_in_every_new_order_and_saved() {
         "notAfter": "2099-02-01T00:00:00Z",
         "profile": "shortlived",
     });
-    assert_eq!(fake.new_orders(), [expected.clone()]);
+    assert_eq!(fake.new_orders(), std::slice::from_ref(&expected));
     let conf = read_conf(&file(&site.home, name, ".conf"));
     assert_eq!(conf["Le_Certificate_Profile"], "shortlived");
     assert_eq!(conf["Le_Valid_From"], "2099-01-01T00:00:00Z");
