@@ -139,8 +139,7 @@ impl Default for Extensions<'_> {
 ///
 /// [`CsrError::KeyUsage`] for an empty list or another entry.
 pub fn key_usages(list: &str) -> Result<Vec<ExtendedKeyUsagePurpose>, CsrError> {
-    let purposes = list
-        .split(',')
+    list.split(',')
         .map(str::trim)
         .map(|entry| {
             Ok(match entry {
@@ -158,8 +157,7 @@ pub fn key_usages(list: &str) -> Result<Vec<ExtendedKeyUsagePurpose>, CsrError> 
                 })?),
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(purposes)
+        .collect()
 }
 
 /// A dotted OID with at least two arcs, the first 0–2.

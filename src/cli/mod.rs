@@ -194,7 +194,7 @@ fn run(
         Command::SetDefaultChain => {
             let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
             let chain = parsed.args.preferred_chain.as_deref();
-            commands::set_default_chain::run(&settings.ca.server, chain, globals, printer)
+            commands::set_default_chain::run(&settings.ca.server, chain, globals)
         }
         Command::ListProfiles => {
             let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;

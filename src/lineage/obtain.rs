@@ -184,7 +184,13 @@ pub(super) async fn obtain(
         let check = |pem: &[u8]| cert::verify_chain(pem, &spki, &identifiers, now);
         if let Some(alternate) = session
             .interrupt
-            .guard(preferred_chain(account, &download, &name, check, progress))
+            .guard(preferred_chain(
+                account,
+                (&download, &ca.server),
+                &name,
+                check,
+                progress,
+            ))
             .await?
         {
             chain = alternate;
@@ -241,7 +247,7 @@ fn check_profile(account: &Account, request: &Request, ca: &Ca) -> Result<(), Er
 /// chain is kept.
 async fn preferred_chain(
     account: &Account,
-    download: &Download,
+    (download, server): (&Download, &str),
     name: &str,
     check: impl Fn(&[u8]) -> Result<IssuedChain, cert::CertError>,
     progress: &dyn Progress,
@@ -250,10 +256,7 @@ async fn preferred_chain(
         progress.info(&format_args!("Trying rel: {url}"));
         let chain = match account.certificate(url).await {
             Ok(alternate) => check(&alternate.pem).map_err(Error::Verify),
-            Err(e) => Err(Error::Acme(Box::new(super::CaError {
-                error: e,
-                at: super::AtCa::default(),
-            }))),
+            Err(e) => Err(Error::at(e, server, "alternate chain", url)),
         };
         match chain {
             Ok(chain) if chain.matches_issuer(name) => {

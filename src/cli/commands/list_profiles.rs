@@ -1,8 +1,6 @@
 //! `--list-profiles [--server CA]`: the certificate profiles the CA's directory offers
 //! (`meta.profiles`), printed as acme.sh's `list_profiles` does.
 
-use std::sync::Arc;
-
 use crate::acme::text::sanitize;
 use crate::acme::{Client, RetryConfig};
 use crate::cli::commands::Outcome;
@@ -20,7 +18,6 @@ pub(crate) async fn run(settings: &AccountSettings, printer: &Printer) -> Result
     let client = Client::new(http, server, RetryConfig::default())
         .await
         .map_err(|e| Failure::from(e).detail(format!("CA: {server}")))?;
-    let client = Arc::new(client);
     let profiles = client
         .directory()
         .meta

@@ -6,7 +6,6 @@ use anyhow::anyhow;
 
 use crate::cli::commands::Outcome;
 use crate::cli::error::Failure;
-use crate::cli::printer::Printer;
 use crate::cli::settings::Globals;
 use crate::store::atomic::create_private_dir_all;
 use crate::store::record::CaRecord;
@@ -16,7 +15,6 @@ pub(crate) fn run(
     server: &str,
     chain: Option<&str>,
     globals: &Globals,
-    _printer: &Printer,
 ) -> Result<Outcome, Failure> {
     let Some(chain) = chain.filter(|c| !c.is_empty()) else {
         return Err(Failure::from(anyhow!(
