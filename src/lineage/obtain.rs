@@ -280,11 +280,7 @@ fn renew_time(
 ) -> Option<i64> {
     let (not_after, valid_to) = (window.not_after?, request.order.valid_to.as_deref()?);
     if validity::is_fixed_end(valid_to) {
-        progress.info(&format_args!(
-            "The domain is set to be valid until: {valid_to}"
-        ));
-        progress.info(&"It cannot be renewed automatically");
-        progress.info(&"See: https://github.com/acmesh-official/acme.sh/wiki/Validity");
+        validity::tell_fixed_end(progress, "until", valid_to);
     }
     Some(validity::next_renew_time(now, not_after, valid_to))
 }

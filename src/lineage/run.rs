@@ -246,6 +246,13 @@ async fn skip(
     // A next key a `--force` run staged before it was stopped, with no order saved (else the
     // lineage would not be skipped): nothing will use it.
     crate::store::file::remove(&lineage.next_key())?;
+    // acme.sh's `issue` says this instead of the usual lines.
+    if let Some(end) = record.order_options().valid_to
+        && super::validity::is_fixed_end(&end)
+    {
+        super::validity::tell_fixed_end(progress, "to", &end);
+        return Ok(Outcome::Skipped);
+    }
     if !request.is_renewal() {
         progress.info(&"Domains not changed.");
     }

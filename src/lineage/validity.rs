@@ -2,6 +2,7 @@
 //! from a time or acme.sh's relative `+Nd` / `+Nh` (acme.sh's `_convertValidaty`), and the
 //! renewal time of a certificate that asked for its end (acme.sh's `issue`).
 
+use super::Progress;
 use crate::acme::text::sanitize;
 use crate::store::record::time_str;
 
@@ -70,6 +71,16 @@ pub fn window(from: Option<&str>, to: Option<&str>, now: i64) -> Result<Window, 
 /// (acme.sh: "It cannot be renewed automatically").
 pub(super) fn is_fixed_end(valid_to: &str) -> bool {
     !valid_to.starts_with('+')
+}
+
+/// acme.sh's lines about a certificate with a fixed end: `how` is `until` after an issuance,
+/// `to` when a run skips it.
+pub(super) fn tell_fixed_end(progress: &dyn Progress, how: &str, valid_to: &str) {
+    progress.info(&format_args!(
+        "The domain is set to be valid {how}: {valid_to}"
+    ));
+    progress.info(&"It cannot be renewed automatically");
+    progress.info(&"See: https://github.com/acmesh-official/acme.sh/wiki/Validity");
 }
 
 /// The renewal time of a certificate whose order asked for `not_after` (acme.sh's `issue`):

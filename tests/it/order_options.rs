@@ -339,6 +339,14 @@ fn profile_and_fixed_validity_are_sent_in_every_new_order_and_saved() {
     );
     assert_eq!(conf["Le_NextRenewTimeStr"], "2099-02-01T00:00:00Z");
 
+    Acmers::new(&site.home)
+        .args(["--renew", "-d", name])
+        .run()
+        .assert_code(2)
+        .assert_stdout_has("The domain is set to be valid to: 2099-02-01")
+        .assert_stdout_has("It cannot be renewed automatically")
+        .assert_stdout_lacks("Skipping.");
+
     renew(&site.home, fake.ca_bundle_path(), name).assert_code(0);
     assert_eq!(fake.new_orders(), [expected.clone(), expected]);
 }
