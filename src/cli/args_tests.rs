@@ -593,3 +593,22 @@ fn run_environment_variables_fill_their_options() {
     let p = line("--cron --request-v4 --request-v6").unwrap();
     assert!(p.args.request_v6 && !p.args.request_v4);
 }
+
+#[test]
+fn order_option_spellings() {
+    let p = line("--issue -d a.com --standalone --always-force-new-domain-key --ocsp --certificate-profile shortlived --preferred-chain X1").unwrap();
+    assert_eq!(p.args.always_force_new_domain_key.as_deref(), Some("1"));
+    assert!(p.args.ocsp_must_staple);
+    assert_eq!(p.args.cert_profile.as_deref(), Some("shortlived"));
+    assert_eq!(p.args.preferred_chain.as_deref(), Some("X1"));
+    let p = line("--issue -d a.com --always-force-new-domain-key 0 --standalone").unwrap();
+    assert_eq!(p.args.always_force_new_domain_key.as_deref(), Some("0"));
+    assert_eq!(p.modes, [ModeArg::Standalone]);
+    assert!(line("--issue -d a.com --always-force-new-domain-key 2").is_err());
+    let p = line("--preferred-chain X1 --set-default-chain").unwrap();
+    assert_eq!(p.command, Some(Command::SetDefaultChain));
+    assert_eq!(
+        line("--list-profiles").unwrap().command,
+        Some(Command::ListProfiles)
+    );
+}
