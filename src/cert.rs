@@ -44,6 +44,20 @@ pub struct IssuedChain {
     pub not_before: i64,
     /// Leaf notAfter, unix seconds.
     pub not_after: i64,
+    /// The common name of the last certificate's issuer (sanitized; empty when it has
+    /// none): the root a client reaches through this chain, what `--preferred-chain`
+    /// matches ([`IssuedChain::matches_issuer`]).
+    pub top_issuer: String,
+}
+
+impl IssuedChain {
+    /// Whether the top issuer's common name contains `name`, ignoring case (acme.sh's
+    /// `_match_issuer`).
+    pub fn matches_issuer(&self, name: &str) -> bool {
+        self.top_issuer
+            .to_lowercase()
+            .contains(&name.to_lowercase())
+    }
 }
 
 /// Facts about a certificate already on disk.
@@ -251,6 +265,12 @@ pub fn verify_chain(
         check_issued_by(&pair[0], &pair[1], i + 1)?;
     }
 
+    let top_issuer = certs
+        .last()
+        .and_then(|top| top.issuer().iter_common_name().next())
+        .and_then(|cn| cn.as_str().ok())
+        .map(sanitize)
+        .unwrap_or_default();
     let mut encoded = blocks.iter().map(|b| pem::encode(&b.der));
     let leaf_pem = encoded.next().unwrap_or_default();
     let issuers_pem: String = encoded.collect();
@@ -260,6 +280,7 @@ pub fn verify_chain(
         issuers_pem,
         not_before,
         not_after,
+        top_issuer,
     })
 }
 

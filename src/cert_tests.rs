@@ -420,6 +420,27 @@ fn leaf_only_chain_is_accepted_with_empty_issuers() {
     assert_eq!(chain.fullchain_pem, chain.leaf_pem);
 }
 
+#[test]
+fn top_issuer_is_the_issuer_of_the_last_certificate() {
+    let root = root(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let inter = intermediate("Test Intermediate", &rcgen::PKCS_ECDSA_P256_SHA256, &root);
+    let key = PrivateKey::generate(KeyType::Ec256).unwrap();
+    let leaf = leaf(&key, &["a.test"], &inter);
+    let verify = |body: String| {
+        verify_chain(body.as_bytes(), &key.spki_der(), &[dns("a.test")], NOW).unwrap()
+    };
+    let chain = verify(format!("{leaf}{}", inter.pem()));
+    assert_eq!(chain.top_issuer, "Test Root");
+    assert!(chain.matches_issuer("test ROOT") && chain.matches_issuer("Root"));
+    assert!(!chain.matches_issuer("Test Intermediate"));
+    // With the self-signed root sent too, the top issuer is still the root.
+    assert_eq!(
+        verify(format!("{leaf}{}{}", inter.pem(), root.pem())).top_issuer,
+        "Test Root"
+    );
+    assert_eq!(verify(leaf.clone()).top_issuer, "Test Intermediate");
+}
+
 // ---- read_leaf ----
 
 #[test]

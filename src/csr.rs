@@ -1,17 +1,18 @@
 //! Certificate signing requests as acme.sh makes them (acme.sh's `_createcsr`).
 //!
 //! Subject `CN=<first identifier>` (or `O=acme.sh` when the first identifier is an IP
-//! address), every identifier as a SAN in order, extended key usage
-//! `serverAuth,clientAuth`, signed with the domain key's own algorithm. A CSR made elsewhere
-//! (`--signcsr`) is read and checked by [`CsrFile`].
+//! address), every identifier as a SAN in order, extended key usage `serverAuth,clientAuth`
+//! unless [`Extensions`] give others, with `--ocsp-must-staple` the TLS feature extension
+//! (RFC 7633) and `basicConstraints CA:FALSE`, signed with the domain key's own algorithm. A
+//! CSR made elsewhere (`--signcsr`) is read and checked by [`CsrFile`].
 
 mod read;
 
 use std::net::IpAddr;
 
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, SanType,
-    SignatureAlgorithm,
+    CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    SanType, SignatureAlgorithm,
 };
 
 use crate::acme::text::sanitize;
@@ -50,6 +51,15 @@ pub enum CsrError {
         #[source]
         source: std::net::AddrParseError,
     },
+    /// An `--extended-key-usage` entry is neither a name acmers knows nor a dotted OID.
+    #[error(
+        "`{entry}` is not an extended key usage: use serverAuth, clientAuth, codeSigning, \
+         emailProtection, timeStamping, OCSPSigning, anyExtendedKeyUsage or a dotted OID"
+    )]
+    KeyUsage {
+        /// The entry (sanitized).
+        entry: String,
+    },
     /// rcgen refused the key.
     #[error("failed to load the {kind} key for signing the CSR")]
     Key {
@@ -74,8 +84,102 @@ pub enum CsrError {
 /// acme.sh fails there; acmers leaves the CN out instead (the SANs carry the names).
 const MAX_CN_LEN: usize = 64;
 
-/// Build and sign a CSR for `identifiers` with `key`.
+/// acme.sh's extended key usages when none are given (`_createcsr`).
+pub const DEFAULT_KEY_USAGE: &str = "serverAuth,clientAuth";
+
+/// Google Trust Services' directories (acme.sh's `CA_GOOGLE`, `CA_GOOGLE_TEST`).
+pub const GOOGLE: [&str; 2] = [
+    "https://dv.acme-v02.api.pki.goog/directory",
+    "https://dv.acme-v02.test-api.pki.goog/directory",
+];
+
+/// The extended key usages of a CSR for the CA at `server` when none are given: only
+/// `serverAuth` at Google's CAs, which refuse others (acme.sh's `issue`), else
+/// [`DEFAULT_KEY_USAGE`].
+pub fn default_key_usage(server: &str) -> &'static str {
+    if GOOGLE
+        .iter()
+        .any(|google| google.eq_ignore_ascii_case(server))
+    {
+        "serverAuth"
+    } else {
+        DEFAULT_KEY_USAGE
+    }
+}
+
+/// The TLS feature extension (RFC 7633 §6), `id-pe-tlsfeature`.
+const TLS_FEATURE_OID: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 24];
+/// Its value with the one feature `status_request` (5): `SEQUENCE { INTEGER 5 }`, the bytes
+/// acme.sh's `_createcsr` writes for must-staple.
+const STATUS_REQUEST: [u8; 5] = [0x30, 0x03, 0x02, 0x01, 0x05];
+
+/// What a CSR asks for besides the names (acme.sh's `_createcsr`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extensions<'a> {
+    /// The extended key usages as openssl's comma-separated list (`serverAuth,clientAuth`).
+    pub key_usage: &'a str,
+    /// OCSP must-staple: the TLS feature `status_request` (RFC 7633).
+    pub must_staple: bool,
+}
+
+impl Default for Extensions<'_> {
+    fn default() -> Self {
+        Self {
+            key_usage: DEFAULT_KEY_USAGE,
+            must_staple: false,
+        }
+    }
+}
+
+/// The extended key usages of openssl's comma-separated list: its names (`serverAuth`,
+/// `clientAuth`, `codeSigning`, `emailProtection`, `timeStamping`, `OCSPSigning`,
+/// `anyExtendedKeyUsage`) or dotted OIDs.
+///
+/// # Errors
+///
+/// [`CsrError::KeyUsage`] for an empty list or another entry.
+pub fn key_usages(list: &str) -> Result<Vec<ExtendedKeyUsagePurpose>, CsrError> {
+    list.split(',')
+        .map(str::trim)
+        .map(|entry| {
+            Ok(match entry {
+                "serverAuth" => ExtendedKeyUsagePurpose::ServerAuth,
+                "clientAuth" => ExtendedKeyUsagePurpose::ClientAuth,
+                "codeSigning" => ExtendedKeyUsagePurpose::CodeSigning,
+                "emailProtection" => ExtendedKeyUsagePurpose::EmailProtection,
+                "timeStamping" => ExtendedKeyUsagePurpose::TimeStamping,
+                "OCSPSigning" => ExtendedKeyUsagePurpose::OcspSigning,
+                "anyExtendedKeyUsage" => ExtendedKeyUsagePurpose::Any,
+                other => ExtendedKeyUsagePurpose::Other(dotted_oid(other).ok_or_else(|| {
+                    CsrError::KeyUsage {
+                        entry: sanitize(other),
+                    }
+                })?),
+            })
+        })
+        .collect()
+}
+
+/// A dotted OID with at least two arcs, the first 0–2.
+fn dotted_oid(text: &str) -> Option<Vec<u64>> {
+    let arcs: Vec<u64> = text
+        .split('.')
+        .map(|arc| arc.parse().ok())
+        .collect::<Option<_>>()?;
+    (arcs.len() >= 2 && arcs[0] <= 2).then_some(arcs)
+}
+
+/// Build and sign a CSR for `identifiers` with `key` and acme.sh's default extensions.
 pub fn build(key: &PrivateKey, identifiers: &[Identifier]) -> Result<Csr, CsrError> {
+    build_with(key, identifiers, Extensions::default())
+}
+
+/// Build and sign a CSR for `identifiers` with `key` and `extensions`.
+pub fn build_with(
+    key: &PrivateKey,
+    identifiers: &[Identifier],
+    extensions: Extensions<'_>,
+) -> Result<Csr, CsrError> {
     let first = identifiers.first().ok_or(CsrError::NoIdentifiers)?;
 
     let mut params = CertificateParams::default();
@@ -90,11 +194,15 @@ pub fn build(key: &PrivateKey, identifiers: &[Identifier]) -> Result<Csr, CsrErr
         Identifier::Ip(_) => dn.push(DnType::OrganizationName, "acme.sh"),
     }
     params.distinguished_name = dn;
-    // rcgen writes the EKU into the CSR's extension request; acme.sh's default.
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
+    // rcgen writes these into the CSR's extension request.
+    params.extended_key_usages = key_usages(extensions.key_usage)?;
+    if extensions.must_staple {
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.custom_extensions = vec![CustomExtension::from_oid_content(
+            TLS_FEATURE_OID,
+            STATUS_REQUEST.to_vec(),
+        )];
+    }
 
     let kind = key.key_type();
     let pkcs8 = key.pkcs8_der();

@@ -165,3 +165,59 @@ fn describe_names_one_or_many_as_acmesh() {
         "Multi domain='DNS:a.test,DNS:*.a.test,IP:192.0.2.1'"
     );
 }
+
+#[test]
+fn extended_key_usage_and_must_staple_go_into_the_request() {
+    let key = PrivateKey::generate(KeyType::Ec256).unwrap();
+    let ids = [dns("eku.example.test")];
+    let extensions = Extensions {
+        key_usage: "serverAuth,codeSigning,1.3.6.1.4.1.311.10.3.12",
+        must_staple: true,
+    };
+    let csr = build_with(&key, &ids, extensions).unwrap();
+    let (_, req) = X509CertificationRequest::from_der(&csr.der).unwrap();
+    let (mut eku, mut feature, mut not_ca) = (None, None, false);
+    for ext in req.requested_extensions().into_iter().flatten() {
+        match ext {
+            ParsedExtension::ExtendedKeyUsage(e) => eku = Some(e.clone()),
+            ParsedExtension::BasicConstraints(bc) => not_ca = !bc.ca,
+            ParsedExtension::UnsupportedExtension { oid } => feature = Some(oid.to_id_string()),
+            _ => {}
+        }
+    }
+    let eku = eku.expect("an EKU extension");
+    assert!(eku.server_auth && eku.code_signing && !eku.client_auth);
+    assert_eq!(eku.other.len(), 1);
+    assert_eq!(eku.other[0].to_id_string(), "1.3.6.1.4.1.311.10.3.12");
+    assert!(
+        not_ca,
+        "must-staple comes with basicConstraints CA:FALSE, as acme.sh writes it"
+    );
+    // The TLS feature extension with status_request, the bytes acme.sh's openssl conf gives.
+    let tls_feature = req
+        .certification_request_info
+        .raw
+        .windows(STATUS_REQUEST.len())
+        .any(|w| w == STATUS_REQUEST);
+    assert!(tls_feature, "status_request is in the request");
+    assert_eq!(feature.as_deref(), Some("1.3.6.1.5.5.7.1.24"));
+
+    let (_, _, default_eku) = check(&key, &ids);
+    assert!(default_eku, "without extensions: serverAuth,clientAuth");
+}
+
+#[test]
+fn key_usage_lists_and_google_default() {
+    assert!(key_usages("serverAuth, clientAuth").is_ok());
+    for bad in ["", "serverauth", "ipsecIKE", "1", "7.1"] {
+        assert!(
+            matches!(key_usages(bad), Err(CsrError::KeyUsage { .. })),
+            "{bad}"
+        );
+    }
+    assert_eq!(default_key_usage(GOOGLE[0]), "serverAuth");
+    assert_eq!(
+        default_key_usage("https://acme.test/dir"),
+        DEFAULT_KEY_USAGE
+    );
+}

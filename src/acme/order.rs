@@ -22,6 +22,19 @@ use super::types::{
 /// Most identifiers accepted in one order (Let's Encrypt's limit).
 pub const MAX_IDENTIFIERS: usize = 100;
 
+/// Most alternate chains kept from one download (a CA offers one or two).
+pub const MAX_ALTERNATES: usize = 8;
+
+/// A downloaded certificate chain and the alternate chains the CA offers for it
+/// (RFC 8555 §7.4.2: `Link: <url>;rel="alternate"`).
+#[derive(Clone, Debug)]
+pub struct Download {
+    /// The chain as sent (`application/pem-certificate-chain`).
+    pub pem: Vec<u8>,
+    /// The alternate chains' URLs, absolute, in the order sent; at most [`MAX_ALTERNATES`].
+    pub alternates: Vec<String>,
+}
+
 /// What a newOrder asks for (RFC 8555 §7.4): the identifiers, and the optional fields a CA
 /// may take.
 #[derive(Clone, Copy, Debug, Default)]
@@ -254,15 +267,54 @@ impl Account {
         Ok(())
     }
 
-    /// Download the certificate chain (`application/pem-certificate-chain`).
-    pub async fn certificate(&self, url: &str) -> Result<Vec<u8>> {
+    /// Download the certificate chain (`application/pem-certificate-chain`) and the links to
+    /// its alternates.
+    pub async fn certificate(&self, url: &str) -> Result<Download> {
         let url = self.client().check_url(url)?;
         let response = self
             .post(&url, None, Some("application/pem-certificate-chain"))
             .instrument(info_span!("download"))
             .await?;
-        Ok(response.body)
+        let mut alternates: Vec<String> = alternate_links(&response)
+            .filter_map(|link| url.join(link).ok())
+            .map(String::from)
+            .collect();
+        alternates.dedup();
+        alternates.truncate(MAX_ALTERNATES);
+        Ok(Download {
+            pem: response.body,
+            alternates,
+        })
     }
+}
+
+/// The targets of the `Link` headers whose relation is `alternate` (RFC 8288: each header
+/// holds `<target>; param; …` entries separated by commas).
+fn alternate_links(response: &Response) -> impl Iterator<Item = &str> {
+    response
+        .headers
+        .get_all("link")
+        .into_iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| {
+            let mut links = Vec::new();
+            let mut rest = value;
+            while let Some(start) = rest.find('<') {
+                let after = &rest[start + 1..];
+                let Some(end) = after.find('>') else { break };
+                let params_end = after[end..].find('<').map_or(after.len(), |i| end + i);
+                let alternate = after[end + 1..params_end].split(';').any(|param| {
+                    let param = param.trim().trim_end_matches(',').trim();
+                    param.eq_ignore_ascii_case("rel=\"alternate\"")
+                        || param.eq_ignore_ascii_case("rel=alternate")
+                });
+                if alternate {
+                    links.push(&after[..end]);
+                }
+                rest = &after[params_end..];
+            }
+            links
+        })
 }
 
 fn timeout_or(e: PollError<Error>, kind: WaitKind, policy: &PollPolicy, url: &str) -> Error {

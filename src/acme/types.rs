@@ -129,6 +129,10 @@ pub struct DirectoryMeta {
     /// Whether newAccount needs external account binding.
     #[serde(default)]
     pub external_account_required: Option<bool>,
+    /// The certificate profiles the CA offers, by name, each with its description (usually
+    /// a URL) — the ACME profiles extension (draft-aaron-acme-profiles).
+    #[serde(default)]
+    pub profiles: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// An account object ([RFC 8555 §7.1.2]).

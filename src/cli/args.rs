@@ -75,6 +75,12 @@ pub(crate) struct Args {
     /// Save `--server` as the default CA in account.conf
     #[arg(long, help_heading = "Commands")]
     pub set_default_ca: bool,
+    /// Save `--preferred-chain` as the default chain of the CA (`--server`) in its ca.conf
+    #[arg(long, help_heading = "Commands")]
+    pub set_default_chain: bool,
+    /// Show the certificate profiles of the CA (`--server`)
+    #[arg(long, help_heading = "Commands")]
+    pub list_profiles: bool,
     /// Save the notification settings (`--notify-*`) and send a test message
     #[arg(long, help_heading = "Commands")]
     pub set_notify: bool,
@@ -273,6 +279,32 @@ pub(crate) struct Args {
     /// Ignore the renewal time; replace a key of another type
     #[arg(short = 'f', long, help_heading = "Certificate")]
     pub force: bool,
+    /// Install the chain whose top issuer's name contains NAME, when the CA offers one (saved)
+    #[arg(long, value_name = "NAME", help_heading = "Certificate")]
+    pub preferred_chain: Option<String>,
+    /// Ask the CA for this certificate profile (`--list-profiles` shows them; saved)
+    #[arg(
+        long,
+        visible_alias = "certificate-profile",
+        value_name = "NAME",
+        help_heading = "Certificate"
+    )]
+    pub cert_profile: Option<String>,
+    /// Ask for this validity start: a UTC time, or `+Nd`/`+Nh` from now (saved)
+    #[arg(long, value_name = "TIME", help_heading = "Certificate")]
+    pub valid_from: Option<String>,
+    /// Ask for this validity end: a UTC time (not renewed), or `+Nd`/`+Nh` from the start (saved)
+    #[arg(long, value_name = "TIME", help_heading = "Certificate")]
+    pub valid_to: Option<String>,
+    /// Ask for OCSP must-staple in the CSR (saved)
+    #[arg(long, visible_alias = "ocsp", help_heading = "Certificate")]
+    pub ocsp_must_staple: bool,
+    /// The CSR's extended key usages, as openssl's list [default: serverAuth,clientAuth] (saved)
+    #[arg(long, value_name = "LIST", help_heading = "Certificate")]
+    pub extended_key_usage: Option<String>,
+    /// A new domain key for every certificate (1, the default) or not (0) (saved)
+    #[arg(long, value_name = "0|1", num_args = 0..=1, default_missing_value = "1", value_parser = ["0", "1"], help_heading = "Certificate")]
+    pub always_force_new_domain_key: Option<String>,
     /// Use the EC lineage (`<domain>_ecc/`) for renew, install-cert, info, remove, revoke
     #[arg(long, help_heading = "Certificate")]
     pub ecc: bool,
@@ -533,6 +565,10 @@ pub(crate) enum Command {
     InstallSystemdTimer,
     /// `--set-default-ca`
     SetDefaultCa,
+    /// `--set-default-chain`
+    SetDefaultChain,
+    /// `--list-profiles`
+    ListProfiles,
     /// `--set-notify`
     SetNotify,
     /// `--install`
@@ -586,6 +622,8 @@ impl Command {
             Self::UninstallCronjob => "--uninstall-cronjob",
             Self::InstallSystemdTimer => "--install-systemd-timer",
             Self::SetDefaultCa => "--set-default-ca",
+            Self::SetDefaultChain => "--set-default-chain",
+            Self::ListProfiles => "--list-profiles",
             Self::SetNotify => "--set-notify",
             Self::Install => "--install",
             Self::Uninstall => "--uninstall",
@@ -780,6 +818,8 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
         ("uninstall_cronjob", Command::UninstallCronjob),
         ("install_systemd_timer", Command::InstallSystemdTimer),
         ("set_default_ca", Command::SetDefaultCa),
+        ("set_default_chain", Command::SetDefaultChain),
+        ("list_profiles", Command::ListProfiles),
         ("set_notify", Command::SetNotify),
         ("install", Command::Install),
         ("uninstall", Command::Uninstall),

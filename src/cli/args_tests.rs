@@ -613,3 +613,22 @@ fn web_server_modes_in_order() {
     assert_eq!(p.modes, [ModeArg::Nginx(String::new())]);
     assert_eq!(p.args.domains, ["a"]);
 }
+
+#[test]
+fn order_option_spellings() {
+    let p = line("--issue -d a.com --standalone --always-force-new-domain-key --ocsp --certificate-profile shortlived --preferred-chain X1").unwrap();
+    assert_eq!(p.args.always_force_new_domain_key.as_deref(), Some("1"));
+    assert!(p.args.ocsp_must_staple);
+    assert_eq!(p.args.cert_profile.as_deref(), Some("shortlived"));
+    assert_eq!(p.args.preferred_chain.as_deref(), Some("X1"));
+    let p = line("--issue -d a.com --always-force-new-domain-key 0 --standalone").unwrap();
+    assert_eq!(p.args.always_force_new_domain_key.as_deref(), Some("0"));
+    assert_eq!(p.modes, [ModeArg::Standalone]);
+    assert!(line("--issue -d a.com --always-force-new-domain-key 2").is_err());
+    let p = line("--preferred-chain X1 --set-default-chain").unwrap();
+    assert_eq!(p.command, Some(Command::SetDefaultChain));
+    assert_eq!(
+        line("--list-profiles").unwrap().command,
+        Some(Command::ListProfiles)
+    );
+}

@@ -191,6 +191,15 @@ fn run(
             let server = settings::set_default_ca(&parsed.args, globals)?;
             commands::set_default_ca::run(&server, globals, printer)
         }
+        Command::SetDefaultChain => {
+            let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
+            let chain = parsed.args.preferred_chain.as_deref();
+            commands::set_default_chain::run(&settings.ca.server, chain, globals)
+        }
+        Command::ListProfiles => {
+            let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
+            runtime()?.block_on(commands::list_profiles::run(&settings, printer))
+        }
         Command::SetNotify => {
             let settings = settings::SetNotifySettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::set_notify::run(&settings, globals, printer))

@@ -194,6 +194,19 @@ pub enum Error {
     /// The issued chain failed verification; nothing was replaced.
     #[error("the CA's certificate failed verification; nothing was replaced")]
     Verify(#[source] CertError),
+    /// `--valid-from` / `--valid-to` cannot be used.
+    #[error(transparent)]
+    Validity(#[from] super::ValidityError),
+    /// `--cert-profile` names a profile the CA's directory does not offer.
+    #[error("the CA `{server}` has no certificate profile `{profile}`; it offers: {offered}")]
+    UnknownProfile {
+        /// The profile asked for (sanitized).
+        profile: String,
+        /// The directory URL.
+        server: String,
+        /// The directory's profiles, comma-separated (`none` when it lists none).
+        offered: String,
+    },
     /// The account lock stayed taken.
     #[error(
         "another acmers process has held the account lock `{}` for {secs} s; try again later",

@@ -9,7 +9,7 @@ use crate::acme::order::same_identifiers;
 use crate::acme::types::Identifier;
 use crate::cert::IssuedChain;
 use crate::csr::{CsrFile, MAX_CSR};
-use crate::keys::{KeyType, PrivateKey};
+use crate::keys::PrivateKey;
 use crate::renew;
 use crate::store::atomic::create_private_dir_all;
 use crate::store::journal::Transaction;
@@ -148,7 +148,7 @@ pub(super) fn signing(
         Kind::Issue(_) | Kind::Renewal => None,
     };
     let Some(csr) = csr else {
-        let (key, origin) = domain_key(lineage, request.key_type, request.force, progress)?;
+        let (key, origin) = domain_key(lineage, request, progress)?;
         return Ok(Signing::Key(key, origin));
     };
     progress.info(&"Signing from existing CSR.");
@@ -188,16 +188,17 @@ pub(super) fn load_key(path: &Path) -> Result<Option<PrivateKey>, Error> {
 }
 
 /// The domain key for this attempt: `<d>.key` when it has the requested type (acme.sh reuses
-/// it); a first key when there is none; with `force` and another type, a new key kept as
-/// a next key until [`write_issued`] switches it in with its certificate, so a crash never
-/// pairs the old certificate with the new key. Without `force` a key of another type is an
-/// error, as in acme.sh.
+/// it); a first key when there is none; with `--always-force-new-domain-key`, or with
+/// `force` and another type, a new key kept as a next key until [`write_issued`] switches it
+/// in with its certificate, so a crash never pairs the old certificate with the new key.
+/// Without `force` a key of another type is an error, as in acme.sh.
 fn domain_key(
     lineage: &Lineage,
-    key_type: KeyType,
-    force: bool,
+    request: &Request,
     progress: &dyn Progress,
 ) -> Result<(PrivateKey, KeyOrigin), Error> {
+    let (key_type, force) = (request.key_type, request.force);
+    let always_new = request.order.force_new_domain_key;
     let path = lineage.key();
     let next_path = lineage.next_key();
     let generate = || PrivateKey::generate(key_type).map_err(Error::KeyGen);
@@ -210,17 +211,19 @@ fn domain_key(
         progress.info(&format_args!("The domain key is here: {}", path.display()));
         return Ok((key, KeyOrigin::Created));
     };
-    if current.key_type() == key_type {
+    if current.key_type() == key_type && !always_new {
         // A next key of another run is not wanted any more (or was already switched in).
         file::remove(&next_path)?;
         return Ok((current, KeyOrigin::Reused));
     }
-    // A next key of the requested type: an earlier `--force` run made it and was interrupted
-    // before its certificate was written; finish that work.
-    if let Some(next) = load_key(&next_path)?.filter(|k| k.key_type() == key_type) {
+    // A next key of the requested type: an earlier run made it and was interrupted before its
+    // certificate was written; finish that work (unless it was switched in already).
+    if let Some(next) = load_key(&next_path)?
+        .filter(|k| k.key_type() == key_type && k.spki_der() != current.spki_der())
+    {
         return Ok((next, KeyOrigin::Next { fresh: false }));
     }
-    if !force {
+    if !force && !always_new {
         return Err(Error::KeyType {
             path,
             have: current.key_type().as_acmesh(),
@@ -249,6 +252,8 @@ pub(super) struct Issued<'a> {
     pub cert_url: &'a str,
     /// `Le_RenewalDays`, when set.
     pub days: Option<i64>,
+    /// The renewal time, when the order fixed it (`--valid-to`); else it follows `days`.
+    pub next_renew: Option<i64>,
     /// Issue time (unix seconds).
     pub now: i64,
 }
@@ -267,9 +272,11 @@ pub(super) fn write_issued(
         csr,
         cert_url,
         days,
+        next_renew,
         now,
     } = *issued;
-    let next = renew::next_renew_time(now, chain.not_before, chain.not_after, days);
+    let next = next_renew
+        .unwrap_or_else(|| renew::next_renew_time(now, chain.not_before, chain.not_after, days));
     record.set_issued(cert_url, now, next);
     if !record.install().is_empty() {
         record.set_install_pending(true);

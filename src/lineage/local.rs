@@ -54,7 +54,8 @@ pub async fn create_domain_key(
 }
 
 /// `--create-csr` (acme.sh's `createCSR`): `<d>.csr` for `identifiers` (the main one first,
-/// `main` as typed), signed with the lineage's key by the CSR builder issuance uses.
+/// `main` as typed) with `key_usage` (`--extended-key-usage`; acme.sh's default without it),
+/// signed with the lineage's key by the CSR builder issuance uses.
 ///
 /// # Errors
 ///
@@ -63,6 +64,7 @@ pub async fn create_domain_key(
 pub async fn create_csr(
     lineage: &Lineage,
     (main, identifiers): (&str, &[Identifier]),
+    key_usage: Option<&str>,
     lock_timeout: Duration,
     progress: &dyn Progress,
 ) -> Result<(), Error> {
@@ -70,7 +72,11 @@ pub async fn create_csr(
     let _lock = open(lineage, lock_timeout, false).await?;
     let key = domain_key(lineage)?;
     progress.info(&crate::csr::describe(main, identifiers));
-    let csr = crate::csr::build(&key, identifiers)?;
+    let extensions = crate::csr::Extensions {
+        key_usage: key_usage.unwrap_or(crate::csr::DEFAULT_KEY_USAGE),
+        must_staple: false,
+    };
+    let csr = crate::csr::build_with(&key, identifiers, extensions)?;
     write_atomic(&lineage.csr(), csr.pem.as_bytes(), 0o644)?;
     Ok(())
 }

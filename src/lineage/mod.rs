@@ -27,6 +27,7 @@ mod plugins;
 mod progress;
 mod run;
 mod session;
+mod validity;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -42,13 +43,14 @@ pub use local::{create_csr, create_domain_key, to_pkcs8, to_pkcs12};
 pub use progress::{Progress, one_line, warn_error};
 pub use run::run;
 pub use session::{Session, http_client, http_config};
+pub use validity::{ValidityError, Window, window};
 
 use crate::acme::http::IpFamily;
 use crate::acme::types::Identifier;
 use crate::challenge::Bind;
 use crate::csr::CsrFile;
 use crate::keys::KeyType;
-use crate::store::record::{Hooks, Install, Mode};
+use crate::store::record::{Hooks, Install, Mode, OrderOptions};
 
 /// What a certificate is for and how to get it.
 #[derive(Clone, Debug)]
@@ -70,6 +72,8 @@ pub struct Request {
     pub kind: Kind,
     /// How dns-01 names are answered and checked.
     pub dns: DnsOptions,
+    /// What each order asks for besides the names (docs/order-options.md).
+    pub order: OrderOptions,
 }
 
 /// The dns-01 settings of a request (docs/dns.md).

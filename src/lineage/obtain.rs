@@ -6,15 +6,16 @@ use tracing::debug;
 use super::authorize::{authorize, show_wait};
 use super::files::{self, Issued, Signing};
 use super::session::Session;
+use super::validity::{self, Window};
 use super::{Ca, Error, Limits, Progress, Request};
-use crate::acme::order::{NewOrder, same_identifiers};
+use crate::acme::order::{Download, NewOrder, same_identifiers};
 use crate::acme::poll::PollPolicy;
 use crate::acme::types::{Identifier, OrderStatus};
 use crate::acme::{Account, Error as AcmeError, Order};
-use crate::cert;
+use crate::cert::{self, IssuedChain};
 use crate::csr;
 use crate::store::Lineage;
-use crate::store::record::DomainRecord;
+use crate::store::record::{CaRecord, DomainRecord};
 use crate::store::trust::Policy;
 use crate::webserver;
 
@@ -41,12 +42,26 @@ pub(super) async fn obtain(
         .await?;
     let account = &state.account.account;
     let identifiers = request.identifiers();
+    check_profile(account, request, ca)?;
+    let window = validity::window(
+        request.order.valid_from.as_deref(),
+        request.order.valid_to.as_deref(),
+        jiff::Timestamp::now().as_second(),
+    )?;
     let signing = files::signing(lineage, record, request, progress)?;
     // The CSR to finalize with, what `<d>.csr` holds, the key the certificate must carry, and
     // whether a saved order may have been finalized with that CSR.
     let (csr_der, csr_file, spki, resumable) = match &signing {
         Signing::Key(key, origin) => {
-            let csr = csr::build(key, &identifiers)?;
+            let extensions = csr::Extensions {
+                key_usage: request
+                    .order
+                    .extended_key_usage
+                    .as_deref()
+                    .unwrap_or_else(|| csr::default_key_usage(&ca.server)),
+                must_staple: request.order.ocsp_must_staple,
+            };
+            let csr = csr::build_with(key, &identifiers, extensions)?;
             let resumable = origin.resumable();
             (csr.der, csr.pem.into_bytes(), key.spki_der(), resumable)
         }
@@ -72,10 +87,14 @@ pub(super) async fn obtain(
             if let Some(order) = resumed {
                 return Ok::<_, Error>((order, true));
             }
-            let order = account
-                .new_order(&NewOrder::new(&identifiers))
-                .await
-                .map_err(at_ca)?;
+            let (not_before, not_after) = window.rfc3339();
+            let new_order = NewOrder {
+                not_before: not_before.as_deref(),
+                not_after: not_after.as_deref(),
+                profile: request.order.profile.as_deref(),
+                ..NewOrder::new(&identifiers)
+            };
+            let order = account.new_order(&new_order).await.map_err(at_ca)?;
             record.set_new_order(order.url.as_str(), &order.state.finalize);
             record.set_manual_vlist(None);
             record.save(&lineage.conf())?;
@@ -110,7 +129,7 @@ pub(super) async fn obtain(
         progress.info(&"Verification finished, beginning signing.");
     }
     // The order is saved: a signal from here on leaves it for the next run to resume.
-    let (pem, cert_url) = session
+    let (download, cert_url) = session
         .interrupt
         .guard(async {
             let policy = PollPolicy::with_timeout(limits.order);
@@ -142,12 +161,12 @@ pub(super) async fn obtain(
             })?;
             progress.info(&"Downloading cert.");
             progress.info_kv(DomainRecord::CERT_KEY, &cert_url);
-            let pem = account.certificate(&cert_url).await.map_err(at_ca)?;
-            Ok::<_, Error>((pem, cert_url))
+            let download = account.certificate(&cert_url).await.map_err(at_ca)?;
+            Ok::<_, Error>((download, cert_url))
         })
         .await?;
     let now = jiff::Timestamp::now().as_second();
-    let chain = match cert::verify_chain(&pem, &spki, &identifiers, now) {
+    let mut chain = match cert::verify_chain(&download.pem, &spki, &identifiers, now) {
         Ok(chain) => chain,
         Err(e) => {
             // Never resume this order again: its certificate is not usable.
@@ -156,6 +175,27 @@ pub(super) async fn obtain(
             return Err(Error::Verify(e));
         }
     };
+    let preferred = match &request.order.preferred_chain {
+        Some(name) => Some(name.clone()),
+        None => CaRecord::load_trusted(&state.account.ca_dir.ca_conf(), Policy::current())?
+            .default_preferred_chain(),
+    };
+    if let Some(name) = preferred.filter(|name| !chain.matches_issuer(name)) {
+        let check = |pem: &[u8]| cert::verify_chain(pem, &spki, &identifiers, now);
+        if let Some(alternate) = session
+            .interrupt
+            .guard(preferred_chain(
+                account,
+                (&download, &ca.server),
+                &name,
+                check,
+                progress,
+            ))
+            .await?
+        {
+            chain = alternate;
+        }
+    }
     progress.info(&"Cert success.");
     progress.raw(chain.leaf_pem.trim_end());
     let issued = Issued {
@@ -167,11 +207,82 @@ pub(super) async fn obtain(
         csr: &csr_file,
         cert_url: &cert_url,
         days: request.days,
+        next_renew: renew_time(request, &window, now, progress),
         now,
     };
     files::write_issued(lineage, record, &issued)?;
     files::print_paths(progress, lineage);
     Ok(())
+}
+
+/// Refuse a `--cert-profile` the CA's directory does not offer, before any order.
+fn check_profile(account: &Account, request: &Request, ca: &Ca) -> Result<(), Error> {
+    let Some(profile) = &request.order.profile else {
+        return Ok(());
+    };
+    let offered = account
+        .client()
+        .directory()
+        .meta
+        .as_ref()
+        .map(|meta| meta.profiles.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    if offered.contains(profile) {
+        return Ok(());
+    }
+    Err(Error::UnknownProfile {
+        profile: crate::acme::text::sanitize(profile),
+        server: ca.server.clone(),
+        offered: if offered.is_empty() {
+            "none".into()
+        } else {
+            crate::acme::text::sanitize(&offered.join(", "))
+        },
+    })
+}
+
+/// The first alternate chain whose top issuer matches `name` (acme.sh's `issue` with
+/// `--preferred-chain`: `_match_issuer` on each `rel="alternate"` link in turn), verified by
+/// `check` like the default chain; `None` when none matches or can be used, and the default
+/// chain is kept.
+async fn preferred_chain(
+    account: &Account,
+    (download, server): (&Download, &str),
+    name: &str,
+    check: impl Fn(&[u8]) -> Result<IssuedChain, cert::CertError>,
+    progress: &dyn Progress,
+) -> Result<Option<IssuedChain>, Error> {
+    for url in &download.alternates {
+        progress.info(&format_args!("Trying rel: {url}"));
+        let chain = match account.certificate(url).await {
+            Ok(alternate) => check(&alternate.pem).map_err(Error::Verify),
+            Err(e) => Err(Error::at(e, server, "alternate chain", url)),
+        };
+        match chain {
+            Ok(chain) if chain.matches_issuer(name) => {
+                progress.info(&format_args!("Matched issuer in: {url}"));
+                return Ok(Some(chain));
+            }
+            Ok(_) => {}
+            Err(e) => super::warn_error(progress, &e),
+        }
+    }
+    Ok(None)
+}
+
+/// The renewal time when the order asked for a `notAfter` (acme.sh's `issue`), with acme.sh's
+/// lines about a fixed end; `None` leaves it to `--days`.
+fn renew_time(
+    request: &Request,
+    window: &Window,
+    now: i64,
+    progress: &dyn Progress,
+) -> Option<i64> {
+    let (not_after, valid_to) = (window.not_after?, request.order.valid_to.as_deref()?);
+    if validity::is_fixed_end(valid_to) {
+        validity::tell_fixed_end(progress, "until", valid_to);
+    }
+    Some(validity::next_renew_time(now, not_after, valid_to))
 }
 
 /// Re-poll an order saved by an earlier run. `None` when it cannot be used (unknown to the

@@ -177,8 +177,10 @@ fn due(now: i64, record: &DomainRecord, request: &Request, lineage: &Lineage) ->
 
 /// Record the request in the conf, as acme.sh does before contacting the CA: `--issue`
 /// records its settings; a renewal records only what it can change (`--server` moves the
-/// lineage to another CA for good, `--days` replaces the saved value).
+/// lineage to another CA for good, `--days` replaces the saved value, and the order options
+/// read from the conf lose must-staple at Let's Encrypt).
 fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
+    record.set_order_options(&request.order);
     if let Kind::Issue(given) = &request.kind {
         let alt: Vec<&str> = request.names[1..]
             .iter()
@@ -259,6 +261,13 @@ async fn skip(
     // A next key a `--force` run staged before it was stopped, with no order saved (else the
     // lineage would not be skipped): nothing will use it.
     crate::store::file::remove(&lineage.next_key())?;
+    // acme.sh's `issue` says this instead of the usual lines.
+    if let Some(end) = record.order_options().valid_to
+        && super::validity::is_fixed_end(&end)
+    {
+        super::validity::tell_fixed_end(progress, "to", &end);
+        return Ok(Outcome::Skipped);
+    }
     if !request.is_renewal() {
         progress.info(&"Domains not changed.");
     }

@@ -75,6 +75,7 @@ mod install;
 mod issue;
 mod keys;
 mod notify;
+mod order_options;
 mod plugin;
 mod plugin_deploy;
 mod renew;

@@ -43,8 +43,8 @@ fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
 
     let out = renew_a(&site.home, &pebble);
     out.assert_code(1)
-        .assert_stderr_has("`Le_OCSP_Staple` (OCSP must-staple)")
-        .assert_stderr_has("`Le_Preferred_Chain` (a preferred chain)")
+        .assert_stderr_lacks("`Le_OCSP_Staple`")
+        .assert_stderr_lacks("`Le_Preferred_Chain`")
         .assert_stderr_lacks("`Le_LocalAddress`")
         .assert_stderr_lacks("`NOTIFY_HOOK`")
         .assert_stderr_has("Error deploying for domain: a.example.test (deploy hook `haproxy`)")
@@ -70,11 +70,15 @@ fn settings_without_a_deploy_hook_warn_and_succeed_and_a_skip_stays_quiet() {
         .home
         .join("a.example.test_ecc")
         .join("a.example.test.conf");
-    add_to_conf(&conf, pebble.http_port(), "Le_ExtKeyUse='serverAuth'\n");
+    add_to_conf(
+        &conf,
+        pebble.http_port(),
+        "Le_ExtKeyUse='serverAuth'\n",
+    );
 
     renew_a(&site.home, &pebble)
         .assert_code(0)
-        .assert_stderr_has("`Le_ExtKeyUse` (extended key usages)")
+        .assert_stderr_lacks("`Le_ExtKeyUse`")
         .assert_stderr_lacks("deploy hook");
 
     // Nothing due: the cron pass does nothing with those settings and says nothing of them

@@ -51,7 +51,8 @@ pub(crate) async fn run(
         // Without a folder there is no key: acme.sh's "This key file was not found".
         let lineage = scan::resolve(&globals.home.cert_home, &settings.main, settings.ecc)?;
         let names = (settings.main.as_str(), settings.identifiers.as_slice());
-        lineage::create_csr(&lineage, names, timeout, printer).await?;
+        let key_usage = settings.key_usage.as_deref();
+        lineage::create_csr(&lineage, names, key_usage, timeout, printer).await?;
         return Ok(Outcome::Done);
     }
     let lineage = existing(globals, settings)?;

@@ -9,11 +9,13 @@ pub(crate) mod install;
 pub(crate) mod issue;
 pub(crate) mod keys;
 pub(crate) mod list;
+pub(crate) mod list_profiles;
 pub(crate) mod remove;
 pub(crate) mod renew;
 pub(crate) mod revoke;
 pub(crate) mod schedule;
 pub(crate) mod set_default_ca;
+pub(crate) mod set_default_chain;
 pub(crate) mod set_notify;
 pub(crate) mod setup;
 

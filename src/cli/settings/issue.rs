@@ -10,7 +10,7 @@ use crate::cli::args::{Args, ModeArg, Parsed};
 use crate::keys::KeyType;
 use crate::lineage::{Ca, DnsOptions, Given, Kind, Limits, Listen, Request};
 use crate::names;
-use crate::store::record::{Hooks, Install, InstallFiles, Mode};
+use crate::store::record::{Hooks, Install, InstallFiles, Mode, OrderOptions};
 
 /// Everything `--issue` needs.
 #[derive(Clone, Debug)]
@@ -147,6 +147,7 @@ impl IssueSettings {
                     aliases: parsed.aliases.clone(),
                     ..dns_options(args)
                 },
+                order: order_options(args)?,
             },
             ca: Ca {
                 zerossl_eab: super::zerossl_eab(&server),
@@ -170,6 +171,30 @@ fn listen_family(args: &Args) -> Option<IpFamily> {
     } else {
         None
     }
+}
+
+/// The order options of `--issue` and `--sign-csr` (docs/order-options.md), checked before
+/// any request.
+fn order_options(args: &Args) -> Result<OrderOptions, SettingsError> {
+    let given = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+    let order = OrderOptions {
+        preferred_chain: given(&args.preferred_chain),
+        profile: given(&args.cert_profile),
+        valid_from: given(&args.valid_from),
+        valid_to: given(&args.valid_to),
+        ocsp_must_staple: args.ocsp_must_staple,
+        extended_key_usage: given(&args.extended_key_usage),
+        force_new_domain_key: args.always_force_new_domain_key.as_deref() == Some("1"),
+    };
+    if let Some(list) = &order.extended_key_usage {
+        crate::csr::key_usages(list)?;
+    }
+    crate::lineage::window(
+        order.valid_from.as_deref(),
+        order.valid_to.as_deref(),
+        jiff::Timestamp::now().as_second(),
+    )?;
+    Ok(order)
 }
 
 /// The dns-01 settings every issuing command takes from the command line.

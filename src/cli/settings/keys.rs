@@ -26,6 +26,8 @@ pub(crate) struct KeyFileSettings {
     pub key_type: KeyType,
     /// `--force`: replace an existing domain key.
     pub force: bool,
+    /// `--extended-key-usage` (`--create-csr`; acme.sh's default without it).
+    pub key_usage: Option<String>,
     /// `--password` (empty without it; acme.sh's openssl would prompt).
     pub password: String,
     /// How long to wait for the lineage another process holds.
@@ -43,12 +45,16 @@ impl KeyFileSettings {
             return Err(Failure::from(anyhow!("{}", usage(command))));
         }
         let identifiers = names::parse_domains(&args.domains)?;
+        if let Some(list) = &args.extended_key_usage {
+            crate::csr::key_usages(list)?;
+        }
         Ok(Self {
             main: names::main_name(&args.domains, &identifiers[0]),
             identifiers,
             ecc: args.ecc,
             key_type: parse_key_type(args.key_length.as_deref(), KeyType::Ec256)?,
             force: args.force,
+            key_usage: args.extended_key_usage.clone(),
             password: args.password.clone().unwrap_or_default(),
             lock_timeout: Duration::from_secs(args.lock_timeout),
         })

@@ -68,13 +68,10 @@ const CA_NAMES: &[(&[&str], &str)] = &[
         ],
         LETSENCRYPT_STAGING,
     ),
-    (
-        &["Google.com", "google"],
-        "https://dv.acme-v02.api.pki.goog/directory",
-    ),
+    (&["Google.com", "google"], crate::csr::GOOGLE[0]),
     (
         &["Google.com_test", "googletest", "google_test"],
-        "https://dv.acme-v02.test-api.pki.goog/directory",
+        crate::csr::GOOGLE[1],
     ),
     (
         &["Actalis.com", "actalis"],
@@ -172,6 +169,12 @@ pub(crate) enum SettingsError {
     /// `--eab-kid` / `--eab-hmac-key` cannot be used.
     #[error("{0}")]
     Eab(&'static str),
+    /// `--valid-from` / `--valid-to` cannot be used.
+    #[error(transparent)]
+    Validity(#[from] crate::lineage::ValidityError),
+    /// `--extended-key-usage` cannot be used.
+    #[error(transparent)]
+    KeyUsage(#[from] crate::csr::CsrError),
 }
 
 /// Settings every command shares.

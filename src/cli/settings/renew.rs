@@ -120,6 +120,11 @@ impl RenewSettings {
             addresses: record.local_addresses()?,
             family: record.listen_family(),
         };
+        let mut order = record.order_options();
+        // acme.sh's `renew`: Let's Encrypt no longer offers OCSP, so must-staple is dropped.
+        if server.eq_ignore_ascii_case(super::LETSENCRYPT) {
+            order.ocsp_must_staple = false;
+        }
         let days = match self.days {
             Some(days) => Some(days),
             None => record.renewal_days()?,
@@ -138,6 +143,7 @@ impl RenewSettings {
                 aliases: record.challenge_aliases(),
                 ..self.dns.clone()
             },
+            order,
         };
         let ca = Ca {
             zerossl_eab: super::zerossl_eab(&server),

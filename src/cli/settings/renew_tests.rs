@@ -168,3 +168,29 @@ fn dns_settings_come_from_the_conf_unless_given() {
     assert_eq!(request.dns.sleep, Some(0));
     assert_eq!(request.dns.resolver, Some("127.0.0.2:53".parse().unwrap()));
 }
+
+#[test]
+fn saved_order_options_are_renewed_and_lets_encrypt_drops_must_staple() {
+    let saved = format!(
+        "{FIXTURE_B}Le_OCSP_Staple='1'\nLe_Certificate_Profile='shortlived'\nLe_Valid_To='+6d'\n"
+    );
+    let record = DomainRecord::parse(&saved);
+    let (request, _) = settings("--renew -d b --ocsp-must-staple --cert-profile x")
+        .request(&record)
+        .unwrap();
+    assert_eq!(
+        request.order,
+        record.order_options(),
+        "the command line is ignored"
+    );
+    assert!(request.order.ocsp_must_staple);
+    assert_eq!(request.order.profile.as_deref(), Some("shortlived"));
+    let (request, _) = settings("--renew -d b --server letsencrypt")
+        .request(&record)
+        .unwrap();
+    assert!(
+        !request.order.ocsp_must_staple,
+        "acme.sh's renew at Let's Encrypt"
+    );
+    assert_eq!(request.order.valid_to.as_deref(), Some("+6d"));
+}

@@ -10,6 +10,7 @@ const KEY_HASH: &str = "CA_KEY_HASH";
 const EMAIL: &str = "CA_EMAIL";
 const EAB_KEY_ID: &str = "CA_EAB_KEY_ID";
 const EAB_HMAC_KEY: &str = "CA_EAB_HMAC_KEY";
+const DEFAULT_PREFERRED_CHAIN: &str = "DEFAULT_PREFERRED_CHAIN";
 
 /// The account record of one CA folder, over its parsed conf.
 #[derive(Clone, Debug, Default)]
@@ -44,6 +45,21 @@ impl CaRecord {
     pub fn load_trusted(path: &Path, policy: Policy) -> Result<Self, Error> {
         Ok(Self {
             conf: Conf::load_trusted(path, policy)?.unwrap_or_default(),
+        })
+    }
+
+    /// Read-change-write `path` under its own lock (see [`crate::store::edit::edit`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::store::edit::edit`].
+    pub fn update(path: &Path, change: impl FnOnce(&mut Self)) -> Result<(), Error> {
+        crate::store::edit::edit(path, |conf| {
+            let mut record = Self {
+                conf: std::mem::take(conf),
+            };
+            change(&mut record);
+            *conf = record.conf;
         })
     }
 
@@ -94,5 +110,16 @@ impl CaRecord {
     pub fn set_eab(&mut self, kid: &str, hmac_key: &str) {
         self.conf.set(EAB_KEY_ID, kid);
         self.conf.set(EAB_HMAC_KEY, hmac_key);
+    }
+
+    /// `DEFAULT_PREFERRED_CHAIN`: the preferred chain of every lineage at this CA that has
+    /// none of its own (acme.sh's `setdefaultchain`).
+    pub fn default_preferred_chain(&self) -> Option<String> {
+        self.get(DEFAULT_PREFERRED_CHAIN)
+    }
+
+    /// Save `DEFAULT_PREFERRED_CHAIN`.
+    pub fn set_default_preferred_chain(&mut self, chain: &str) {
+        self.conf.set(DEFAULT_PREFERRED_CHAIN, chain);
     }
 }

@@ -14,7 +14,7 @@ use crate::names::{self, NameError};
 use crate::store::trust::Policy;
 use crate::store::{Conf, Error};
 
-use super::{Hooks, Install, InstallFiles, Invalid, Mode, time_str};
+use super::{Hooks, Install, InstallFiles, Invalid, Mode, OrderOptions, time_str};
 
 const DOMAIN: &str = "Le_Domain";
 const ALT: &str = "Le_Alt";
@@ -44,6 +44,11 @@ const REAL_FULLCHAIN: &str = "Le_RealFullChainPath";
 const RELOAD_CMD: &str = "Le_ReloadCmd";
 const CERT_PROFILE: &str = "Le_Certificate_Profile";
 const FORCE_NEW_DOMAIN_KEY: &str = "Le_ForceNewDomainKey";
+const PREFERRED_CHAIN: &str = "Le_Preferred_Chain";
+const VALID_FROM: &str = "Le_Valid_From";
+const VALID_TO: &str = "Le_Valid_To";
+const OCSP_STAPLE: &str = "Le_OCSP_Staple";
+const EXT_KEY_USE: &str = "Le_ExtKeyUse";
 const DNS_SLEEP: &str = "Le_DNSSleep";
 const CHALLENGE_ALIAS: &str = "Le_ChallengeAlias";
 const VLIST: &str = "Le_Vlist";
@@ -62,15 +67,7 @@ const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
 
 /// Saved acme.sh settings acmers does not act on yet, with what each one does: a renewal that
 /// meets one says so (docs/compat.md, "Saved settings not honoured yet").
-const UNHONOURED: &[(&str, &str)] = &[
-    (FORCE_NEW_DOMAIN_KEY, "a new domain key on every renewal"),
-    ("Le_Preferred_Chain", "a preferred chain"),
-    (CERT_PROFILE, "a certificate profile"),
-    ("Le_Valid_From", "a validity start"),
-    ("Le_Valid_To", "a validity end"),
-    ("Le_ExtKeyUse", "extended key usages"),
-    ("Le_OCSP_Staple", "OCSP must-staple"),
-];
+const UNHONOURED: &[(&str, &str)] = &[];
 
 /// The deploy hooks (`--deploy --deploy-hook`), run after every renewal.
 const DEPLOY_HOOK: &str = "Le_DeployHook";
@@ -496,6 +493,45 @@ impl DomainRecord {
         self.get(CERT_PROFILE)
     }
 
+    /// The order options `--issue` saved.
+    pub fn order_options(&self) -> OrderOptions {
+        OrderOptions {
+            preferred_chain: self.get(PREFERRED_CHAIN),
+            profile: self.get(CERT_PROFILE),
+            valid_from: self.get(VALID_FROM),
+            valid_to: self.get(VALID_TO),
+            ocsp_must_staple: self.get(OCSP_STAPLE).as_deref() == Some("1"),
+            extended_key_usage: self.get(EXT_KEY_USE),
+            force_new_domain_key: self.get(FORCE_NEW_DOMAIN_KEY).as_deref() == Some("1"),
+        }
+    }
+
+    /// Save the order options as acme.sh's `issue` does: each key set when given, removed
+    /// when not (`Le_Preferred_Chain` in the base64 wrapper); a key that already holds its
+    /// value is left alone.
+    pub fn set_order_options(&mut self, options: &OrderOptions) {
+        let flag = |on: bool| on.then(|| "1".to_owned());
+        match &options.preferred_chain {
+            Some(chain) if self.get(PREFERRED_CHAIN).as_ref() != Some(chain) => {
+                self.conf.set_base64(PREFERRED_CHAIN, chain);
+            }
+            Some(_) => {}
+            None => self.conf.remove(PREFERRED_CHAIN),
+        }
+        for (key, value) in [
+            (CERT_PROFILE, options.profile.clone()),
+            (VALID_FROM, options.valid_from.clone()),
+            (VALID_TO, options.valid_to.clone()),
+            (OCSP_STAPLE, flag(options.ocsp_must_staple)),
+            (EXT_KEY_USE, options.extended_key_usage.clone()),
+            (FORCE_NEW_DOMAIN_KEY, flag(options.force_new_domain_key)),
+        ] {
+            if self.get(key) != value {
+                self.set_or_remove(key, value);
+            }
+        }
+    }
+
     /// Record an issuance: the certificate URL, the creation and next renewal times (with
     /// acme.sh's `Str` forms, [`time_str`]), and clear the last failure.
     pub fn set_issued(&mut self, cert_url: &str, created: i64, next: i64) {
@@ -638,10 +674,7 @@ impl DomainRecord {
     pub fn unhonoured(&self) -> Vec<String> {
         UNHONOURED
             .iter()
-            .filter(|(key, _)| {
-                self.get(key)
-                    .is_some_and(|v| !(*key == FORCE_NEW_DOMAIN_KEY && v == "0"))
-            })
+            .filter(|(key, _)| self.get(key).is_some())
             .map(|(key, what)| format!("`{key}` ({what})"))
             .collect()
     }

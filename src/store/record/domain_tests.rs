@@ -108,11 +108,44 @@ fn listener_settings_round_trip_as_acmesh_writes_them() {
 fn unhonoured_settings_are_named() {
     let r = DomainRecord::parse(
         "Le_Domain='a.test'\nLe_DeployHook='haproxy,'\nLe_ForceNewDomainKey='0'\n\
-         Le_OCSP_Staple='1'\nLe_LocalAddress='127.0.0.1,127.0.0.2'\nLe_PFXPassword=''\n",
+         Le_Listen_V4='1'\nLe_LocalAddress='127.0.0.1,127.0.0.2'\nLe_PFXPassword=''\n",
     );
-    assert_eq!(r.unhonoured(), ["`Le_OCSP_Staple` (OCSP must-staple)",]);
+    assert!(r.unhonoured().is_empty());
     assert_eq!(r.deploy_hooks(), ["haproxy"]);
     assert!(DomainRecord::parse(ACMESH).unhonoured().is_empty());
+}
+
+#[test]
+fn order_options_round_trip_under_acmesh_keys() {
+    let text = "Le_Domain='a.test'\nLe_Preferred_Chain='__ACME_BASE64__START_SVNSRyBSb290IFgx__ACME_BASE64__END_'\n\
+                Le_Certificate_Profile='shortlived'\nLe_Valid_To='+6d'\nLe_OCSP_Staple='1'\n\
+                Le_ExtKeyUse='serverAuth'\nLe_ForceNewDomainKey='1'\n";
+    let mut r = DomainRecord::parse(text);
+    let options = OrderOptions {
+        preferred_chain: Some("ISRG Root X1".into()),
+        profile: Some("shortlived".into()),
+        valid_from: None,
+        valid_to: Some("+6d".into()),
+        ocsp_must_staple: true,
+        extended_key_usage: Some("serverAuth".into()),
+        force_new_domain_key: true,
+    };
+    assert_eq!(r.order_options(), options);
+    assert!(r.unhonoured().is_empty());
+    r.set_order_options(&options);
+    assert_eq!(String::from_utf8(r.render_bytes()).unwrap(), text);
+
+    r.set_order_options(&OrderOptions {
+        valid_from: Some("2030-01-01T00:00:00Z".into()),
+        ..OrderOptions::default()
+    });
+    assert_eq!(
+        String::from_utf8(r.render_bytes()).unwrap(),
+        "Le_Domain='a.test'\nLe_Valid_From='2030-01-01T00:00:00Z'\n"
+    );
+    // acme.sh's `0` is off.
+    let r = DomainRecord::parse("Le_ForceNewDomainKey='0'\nLe_OCSP_Staple=''\n");
+    assert_eq!(r.order_options(), OrderOptions::default());
 }
 
 #[test]

@@ -35,6 +35,28 @@ pub struct Hooks {
     pub renew: Option<String>,
 }
 
+/// What a lineage asks of each order besides its names (docs/order-options.md): saved by
+/// `--issue` under acme.sh's keys and honoured on every renewal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderOptions {
+    /// `--preferred-chain` / `Le_Preferred_Chain` (base64-wrapped): the chain whose top
+    /// issuer's common name contains this text is installed, when the CA offers one.
+    pub preferred_chain: Option<String>,
+    /// `--cert-profile` / `Le_Certificate_Profile`: `profile` in newOrder.
+    pub profile: Option<String>,
+    /// `--valid-from` / `Le_Valid_From`, as typed (a time, or `+Nd` / `+Nh` from now).
+    pub valid_from: Option<String>,
+    /// `--valid-to` / `Le_Valid_To`, as typed (a time, or `+Nd` / `+Nh` from the start).
+    pub valid_to: Option<String>,
+    /// `--ocsp-must-staple` / `Le_OCSP_Staple='1'`: the TLS feature `status_request` in the CSR.
+    pub ocsp_must_staple: bool,
+    /// `--extended-key-usage` / `Le_ExtKeyUse`: openssl's list (`serverAuth,clientAuth`).
+    pub extended_key_usage: Option<String>,
+    /// `--always-force-new-domain-key` / `Le_ForceNewDomainKey='1'`: a new domain key for
+    /// every certificate.
+    pub force_new_domain_key: bool,
+}
+
 /// `--install-cert` targets and the reload command.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Install {

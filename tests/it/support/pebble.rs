@@ -42,6 +42,10 @@ pub(crate) struct PebbleOpts {
     /// Percentage of valid authorizations Pebble reuses for a new order of the same account
     /// (`PEBBLE_AUTHZREUSE`; 0: every order is validated).
     pub(crate) authz_reuse: u8,
+    /// How many alternate roots (and chains to them) Pebble serves besides its default one
+    /// (`PEBBLE_ALTERNATE_ROOTS`): each certificate download links them as
+    /// `rel="alternate"`.
+    pub(crate) alternate_roots: u8,
 }
 
 impl Default for PebbleOpts {
@@ -55,6 +59,7 @@ impl Default for PebbleOpts {
             dns_server: None,
             eab_keys: Vec::new(),
             authz_reuse: 0,
+            alternate_roots: 0,
         }
     }
 }
@@ -167,7 +172,8 @@ impl Pebble {
             .arg(dns.to_string())
             .env("PEBBLE_VA_NOSLEEP", "1")
             .env("PEBBLE_AUTHZREUSE", opts.authz_reuse.to_string())
-            .env("PEBBLE_WFE_NONCEREJECT", opts.nonce_reject.to_string());
+            .env("PEBBLE_WFE_NONCEREJECT", opts.nonce_reject.to_string())
+            .env("PEBBLE_ALTERNATE_ROOTS", opts.alternate_roots.to_string());
         clear_proxies(&mut cmd);
         let mut pebble = Subprocess::spawn("pebble", cmd, dir.path());
         pebble.wait_listening(listen);
@@ -228,7 +234,13 @@ impl Pebble {
 
     /// Pebble's issuing root (`GET /roots/0` on the management interface), PEM.
     pub(crate) fn root_pem(&self) -> String {
-        let url = format!("https://{}/roots/0", self.management);
+        self.root_pem_at(0)
+    }
+
+    /// Pebble's root number `index` (`GET /roots/<index>`; 1 and up are the
+    /// [`PebbleOpts::alternate_roots`]), PEM.
+    pub(crate) fn root_pem_at(&self, index: u8) -> String {
+        let url = format!("https://{}/roots/{index}", self.management);
         let response = https_request(reqwest::Method::GET, &url, &self.ca_pem, None);
         assert_eq!(response.status, 200, "{url}: {}", response.body);
         response.body

@@ -6,8 +6,9 @@
 //! certificate, and serves exactly one account and one order (a newOrder replaces it). It does
 //! **not** verify JWS signatures, nonces, `url` headers or account keys: it only
 //! base64url-decodes the `payload` of the flattened JWS to read the newOrder identifiers and
-//! the finalize CSR. Without a fault every authorization is already `valid`, so no challenge
-//! is ever needed. Certificates are issued for the CSR's key by a fake intermediate under a
+//! the finalize CSR, and it records every newOrder payload ([`FakeAcme::new_orders`]). Its
+//! directory lists two certificate profiles ([`PROFILES`]), which Pebble 2.4 cannot. Without
+//! a fault every authorization is already `valid`, so no challenge is ever needed. Certificates are issued for the CSR's key by a fake intermediate under a
 //! fake root ([`FakeAcme::root_pem`]).
 
 mod routes;
@@ -68,6 +69,12 @@ impl Fault {
 pub(crate) const UNAUTHORIZED_DETAIL: &str =
     "Invalid response from http://fake.invalid/.well-known/acme-challenge/x: 404";
 
+/// The certificate profiles of the directory's `meta.profiles`, with their descriptions.
+pub(crate) const PROFILES: [(&str, &str); 2] = [
+    ("classic", "https://fake.invalid/profiles/classic"),
+    ("shortlived", "https://fake.invalid/profiles/shortlived"),
+];
+
 /// Mutable server state, shared with the request handlers.
 #[derive(Default)]
 struct State {
@@ -79,6 +86,8 @@ struct State {
     nonces: u64,
     accounts: usize,
     identifiers: Vec<Value>,
+    /// Every newOrder payload, in order.
+    new_orders: Vec<Value>,
     /// Authorizations (1-based) whose challenge was POSTed.
     challenged: BTreeSet<usize>,
     csr: Option<Vec<u8>>,
@@ -195,6 +204,11 @@ impl FakeAcme {
     /// The token file contents seen at each challenge POST (`None`: the file was missing).
     pub(crate) fn presented(&self) -> Vec<Option<String>> {
         self.shared.state.lock().expect("state").presented.clone()
+    }
+
+    /// Every newOrder payload received so far, decoded, in order.
+    pub(crate) fn new_orders(&self) -> Vec<Value> {
+        self.shared.state.lock().expect("state").new_orders.clone()
     }
 
     /// How many requests hit `route` (`dir`, `nonce`, `account`, `new-order`, `authz`,

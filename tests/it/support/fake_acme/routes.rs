@@ -9,7 +9,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use rcgen::{CertificateSigningRequestParams, KeyPair};
 use serde_json::{Value, json};
 
-use super::{Fault, Reply, Shared, State, UNAUTHORIZED_DETAIL};
+use super::{Fault, PROFILES, Reply, Shared, State, UNAUTHORIZED_DETAIL};
 use crate::support::certs::{sign_csr, sign_for_new_key};
 
 /// Size of the [`Fault::HugeDirectory`] body: twice acmers' 1 MiB cap.
@@ -166,7 +166,10 @@ impl Shared {
             "newAccount": self.url("/account"),
             "newOrder": self.url("/new-order"),
             "revokeCert": self.url("/revoke"),
-            "meta": { "termsOfService": self.url("/terms") },
+            "meta": {
+                "termsOfService": self.url("/terms"),
+                "profiles": PROFILES.iter().map(|(n, d)| (n.to_string(), json!(d))).collect::<serde_json::Map<_, _>>(),
+            },
         });
         match self.fault() {
             Fault::HugeDirectory => {
@@ -195,6 +198,7 @@ impl Shared {
         }
         let order = {
             let mut state = self.state.lock().expect("state");
+            state.new_orders.push(payload.clone());
             state.identifiers = payload["identifiers"]
                 .as_array()
                 .cloned()
