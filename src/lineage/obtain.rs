@@ -73,10 +73,17 @@ pub(super) async fn obtain(
             if let Some(order) = resumed {
                 return Ok::<_, Error>((order, true));
             }
-            let order = account
-                .new_order(&NewOrder::new(&identifiers))
-                .await
-                .map_err(at_ca)?;
+            // A renewal names the certificate it replaces (RFC 9773 §5), when the CA has ARI.
+            let replaces = (request.is_renewal()
+                && state.client.directory().renewal_info.is_some()
+                && session.ari_enabled(&ca.server))
+            .then(|| super::ari::current_cert_id(lineage))
+            .flatten();
+            let order = NewOrder {
+                replaces: replaces.as_deref(),
+                ..NewOrder::new(&identifiers)
+            };
+            let order = new_order(account, order, progress).await.map_err(at_ca)?;
             record.set_new_order(order.url.as_str(), &order.state.finalize);
             record.set_manual_vlist(None);
             record.save(&lineage.conf())?;
@@ -172,6 +179,35 @@ pub(super) async fn obtain(
     files::write_issued(lineage, record, &issued)?;
     files::print_paths(progress, lineage);
     Ok(())
+}
+
+/// newOrder; when the CA refuses its `replaces` (RFC 9773 §5's `alreadyReplaced`, or as
+/// acme.sh's `issue` judges: malformed, or a detail naming `replaces` or ARI), once more
+/// without it.
+async fn new_order(
+    account: &Account,
+    request: NewOrder<'_>,
+    progress: &dyn Progress,
+) -> Result<Order, AcmeError> {
+    match account.new_order(&request).await {
+        Err(AcmeError::Api { problem, .. })
+            if request.replaces.is_some()
+                && (problem.is("alreadyReplaced")
+                    || problem.is("malformed")
+                    || problem
+                        .detail
+                        .as_deref()
+                        .is_some_and(|d| d.contains("replaces") || d.contains("ARI"))) =>
+        {
+            progress.info(&"ARI 'replaces' rejected by CA, retrying newOrder without 'replaces'.");
+            let request = NewOrder {
+                replaces: None,
+                ..request
+            };
+            account.new_order(&request).await
+        }
+        other => other,
+    }
 }
 
 /// Re-poll an order saved by an earlier run. `None` when it cannot be used (unknown to the

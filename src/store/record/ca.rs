@@ -10,6 +10,8 @@ const KEY_HASH: &str = "CA_KEY_HASH";
 const EMAIL: &str = "CA_EMAIL";
 const EAB_KEY_ID: &str = "CA_EAB_KEY_ID";
 const EAB_HMAC_KEY: &str = "CA_EAB_HMAC_KEY";
+/// acme.sh's switch that turns ARI (RFC 9773) off, also read from account.conf.
+pub(super) const NO_ARI: &str = "NO_ARI";
 
 /// The account record of one CA folder, over its parsed conf.
 #[derive(Clone, Debug, Default)]
@@ -88,6 +90,11 @@ impl CaRecord {
     /// given (acme.sh's `_regAccount` saves and reads them); `None` unless both are set.
     pub fn eab(&self) -> Option<(String, String)> {
         Some((self.get(EAB_KEY_ID)?, self.get(EAB_HMAC_KEY)?))
+    }
+
+    /// `NO_ARI`: `Some(true)` for `1` (ARI off at this CA), `Some(false)` for another value.
+    pub fn no_ari(&self) -> Option<bool> {
+        self.get(NO_ARI).map(|v| v == "1")
     }
 
     /// Record the external account binding credentials.
