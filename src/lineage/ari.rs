@@ -68,8 +68,12 @@ pub(super) async fn refresh(
         }
     };
     record.set_ari_next_check(next);
-    if let Err(e) = record.save(&lineage.conf()) {
-        super::warn_error(progress, &e);
+    // Off the run's one thread: the checks of a pass overlap their fsyncs.
+    let (conf, path) = (record.clone(), lineage.conf());
+    match tokio::task::spawn_blocking(move || conf.save(&path)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => super::warn_error(progress, &e),
+        Err(e) => super::warn_error(progress, &e),
     }
 }
 

@@ -295,19 +295,10 @@ async fn renew_one(
     } else {
         printer.clone()
     };
-    let job = settings
-        .request(&record)
-        .map_err(|e| Failure::from(e).detail(format!("conf: {}", lineage.conf().display())))
-        .and_then(|(request, ca)| check_folder(&lineage, &request).map(|()| (request, ca)));
-    let (request, ca) = match job {
-        Ok(job) => job,
-        Err(failure) => {
-            printer.info(format_args!("Renewing: '{domain}'"));
-            return (lineage, Err(failure), false);
-        }
-    };
-    if check {
-        let checked = lineage::check_renewal_window(session, &ca.server, &lineage, &printer).await;
+    // The window is asked for at the lineage's saved CA (a lineage is only planned for a
+    // check when it has one), before its saved settings are needed.
+    if let Some(server) = record.api().filter(|_| check) {
+        let checked = lineage::check_renewal_window(session, &server, &lineage, &printer).await;
         let now = jiff::Timestamp::now().as_second();
         match checked {
             // Another process has it: the engine says so.
@@ -323,6 +314,14 @@ async fn renew_one(
         }
     }
     printer.info(format_args!("Renewing: '{domain}'"));
+    let job = settings
+        .request(&record)
+        .map_err(|e| Failure::from(e).detail(format!("conf: {}", lineage.conf().display())))
+        .and_then(|(request, ca)| check_folder(&lineage, &request).map(|()| (request, ca)));
+    let (request, ca) = match job {
+        Ok(job) => job,
+        Err(failure) => return (lineage, Err(failure), false),
+    };
     let job = (&request, &ca, &settings.limits);
     let result = lineage::run(session, job, &lineage, &printer)
         .await
