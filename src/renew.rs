@@ -23,6 +23,9 @@ pub const ARI_DEFAULT_CHECK: i64 = 6 * 3600;
 pub const ARI_MIN_CHECK: i64 = 3600;
 /// The longest ARI check interval: a larger `Retry-After` waits this long (RFC 9773 §4.3).
 pub const ARI_MAX_CHECK: i64 = DAY;
+/// The next ARI check when there is nothing to ask: the CA has no `renewalInfo`, or the
+/// certificate has no Authority Key Identifier to name it by.
+pub const ARI_UNSUPPORTED_CHECK: i64 = 7 * DAY;
 
 /// What a lineage needs, judged from its record at a given time.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -57,7 +57,7 @@ pub(super) async fn refresh(
             record.set_ari_window(window, at, info.explanation_url.as_deref());
             renew::ari_next_check(now, info.retry_after)
         }
-        Err(why) => {
+        Err(NoWindow::Failed(why)) => {
             let next = renew::ari_next_check(now, None);
             progress.info(&format_args!(
                 "No renewal window for {} ({why}); next check at {}",
@@ -65,6 +65,10 @@ pub(super) async fn refresh(
                 time_str(next)
             ));
             next
+        }
+        Err(NoWindow::Unsupported(why)) => {
+            debug!(why, "no renewal window to ask for");
+            now.saturating_add(renew::ARI_UNSUPPORTED_CHECK)
         }
     };
     record.set_ari_next_check(next);
@@ -77,25 +81,30 @@ pub(super) async fn refresh(
     }
 }
 
+/// Why there is no renewal window.
+enum NoWindow {
+    /// Nothing to ask (the CA has no `renewalInfo`, the certificate cannot be named): asked
+    /// again after [`renew::ARI_UNSUPPORTED_CHECK`], quietly.
+    Unsupported(&'static str),
+    /// The CA could not be asked or gave no window: asked again at the default interval.
+    Failed(String),
+}
+
 /// The renewal window from the CA, or why there is none.
 async fn fetch(
     session: &Session,
     server: &str,
     lineage: &Lineage,
-) -> Result<crate::acme::ari::RenewalInfo, String> {
-    let id = current_cert_id(lineage)
-        .ok_or("the certificate cannot be read or has no authority key identifier")?;
-    let client = session
-        .client(server)
-        .await
-        .map_err(|e| super::one_line(&e))?;
+) -> Result<crate::acme::ari::RenewalInfo, NoWindow> {
+    let id = current_cert_id(lineage).ok_or(NoWindow::Unsupported(
+        "the certificate cannot be read or has no authority key identifier",
+    ))?;
+    let failed = |e: &dyn std::error::Error| NoWindow::Failed(super::one_line(e));
+    let client = session.client(server).await.map_err(|e| failed(&e))?;
     if client.directory().renewal_info.is_none() {
-        return Err("the CA has no renewalInfo".into());
+        return Err(NoWindow::Unsupported("the CA has no renewalInfo"));
     }
-    client.renewal_info(&id).await.map_err(|e| {
-        debug!(error = %e, "renewalInfo");
-        super::one_line(&e)
-    })
+    client.renewal_info(&id).await.map_err(|e| failed(&e))
 }
 
 /// A uniformly random number (0 when the system has none to give: the window's start).
@@ -108,7 +117,7 @@ fn random() -> u64 {
 }
 
 /// The fleet pass's ARI check of a lineage that is not due by its record (docs/ari.md): under
-/// the lineage lock, [`refresh`] its window from the CA at `server`. `Ok(None)` when another
+/// the lineage lock, ask the CA at `server` for its window and save it. `Ok(None)` when another
 /// process holds the lineage (it is left to that one).
 ///
 /// # Errors

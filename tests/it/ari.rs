@@ -315,3 +315,18 @@ fn failing_endpoint_falls_back_to_the_lifetime_rule() {
     // The renewal still names what it replaces: the CA has renewalInfo.
     assert_eq!(site.fake.new_orders()[1]["replaces"], old.as_str());
 }
+
+#[test]
+fn ca_without_renewal_info_is_asked_again_a_week_later() {
+    let site = Site::new(None);
+    let before = now();
+    site.issue().assert_stdout_lacks("No renewal window");
+    let after = now();
+    let next = site.time("Acmers_ARI_NextCheck");
+    assert!((before + 7 * DAY..=after + 7 * DAY).contains(&next));
+    // Within the week a pass asks nothing, not even the directory.
+    let dir = site.fake.hits("dir");
+    site.run(&["--cron"]).assert_code(0);
+    assert_eq!(site.fake.hits("dir"), dir);
+    assert_eq!(site.fake.hits("ari"), 0);
+}
