@@ -50,10 +50,13 @@ pub async fn run(
     let pending = record.pending_order(&ca.server);
     // The CA's renewal window first, when it is time to ask (docs/ari.md).
     let ari = session.ari_enabled(&ca.server);
-    if ari && request.is_renewal() && !request.force && pending.is_none() {
-        if renew::ari_check_due(now, &record) {
-            super::ari::refresh(session, &ca.server, lineage, &mut record, progress).await;
-        }
+    if ari
+        && request.is_renewal()
+        && !request.force
+        && pending.is_none()
+        && renew::ari_check_due(now, &record)
+    {
+        super::ari::refresh(session, &ca.server, lineage, &mut record, progress).await;
     }
     let decision = due(now, &record, request, lineage, ari);
     if decision == Decision::Renew(Because::RenewalWindow) {

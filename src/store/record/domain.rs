@@ -497,7 +497,7 @@ impl DomainRecord {
 
     /// The time chosen in the saved window (unix seconds), with the window.
     pub fn ari_renew_at(&self) -> Option<i64> {
-        self.ari_window().and(self.time(ARI_RENEW_AT))
+        self.ari_window().and_then(|_| self.time(ARI_RENEW_AT))
     }
 
     /// When the window is to be asked for again (unix seconds); `None`: never asked.
