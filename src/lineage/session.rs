@@ -186,11 +186,7 @@ impl Session {
         let mut own_failure = None;
         let client = cell
             .get_or_try_init(|| async {
-                let made = match self.http() {
-                    Ok(http) => Client::new(http, server, RetryConfig::default()).await,
-                    Err(e) => return Err(e),
-                };
-                match made {
+                match Client::new(self.http()?, server, RetryConfig::default()).await {
                     Ok(client) => Ok(Ok(Arc::new(client))),
                     Err(e) => match Unreachable::of(&e) {
                         Some(cause) => {
