@@ -1,9 +1,10 @@
 //! `--renew`, `--renew-all` and `--cron` (acme.sh's `renew` and `renewAll`).
 //!
 //! The fleet pass reads each lineage's conf and decides from it alone ([`renew::decide`]): a
-//! lineage that is not due costs one small file read and no network request. Due lineages
-//! are renewed `--parallel` at a time with one shared HTTP client, account and standalone
-//! server; each holds its own lock, so one slow or broken lineage delays no other.
+//! lineage that is not due, and whose ARI check time has not come, costs one small file read
+//! and no network request. ARI checks (docs/ari.md) and due lineages run `--parallel` at a
+//! time with one shared HTTP client, account and standalone server; each holds its own lock,
+//! so one slow or broken lineage delays no other.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
