@@ -17,15 +17,25 @@
 # `acmers --cron --parallel N` on a fresh copy of that home. It reports the wall time, the
 # number of renewed lineages and the requests Pebble handled.
 #
+# Part 3, ARI checks (skipped with ARI=0): starts examples/ari_server.rs (a local plain-HTTP
+# renewalInfo endpoint on loopback), writes a home of ARI lineages that are not due but whose
+# ARI check is due (no Acmers_ARI_NextCheck), and for every N in ARI_PARALLEL runs `acmers
+# --cron --parallel N` on a fresh copy, then once more on the same copy (within the check
+# interval). It reports wall time and the requests the endpoint got for both passes, and
+# checks that every lineage saved a window and no certificate or key changed.
+#
 # Usage: bench/renew_all.sh
 # Environment:
 #   SIZES="1000 10000 100000"  lineages per home in part 1; SIZES=" " skips part 1
 #   REPS=3                     --cron runs per home in part 1
 #   DUE=100                    due lineages in part 2; 0 skips part 2
 #   PARALLEL="1 8"             --parallel values in part 2
+#   ARI=10000                  lineages whose ARI check is due in part 3; 0 skips part 3
+#   ARI_PARALLEL="4 16"        --parallel values in part 3
 #   OUT=FILE                   also write the results as Markdown to FILE
 #   ACMERS=BIN                 measure this acmers binary [default: target/release/acmers]
 #   BENCH_HOME=BIN             generator binary [default: target/release/examples/bench_home]
+#   ARI_SERVER=BIN             ARI endpoint [default: target/release/examples/ari_server]
 #                              Whatever of the two is not given is built with
 #                              `cargo build --release --locked`.
 #   KEEP=1                     keep the scratch folder (also kept when a run fails)
@@ -43,6 +53,8 @@ SIZES=${SIZES:-1000 10000 100000}
 REPS=${REPS:-3}
 DUE=${DUE:-100}
 PARALLEL=${PARALLEL:-1 8}
+ARI=${ARI:-10000}
+ARI_PARALLEL=${ARI_PARALLEL:-4 16}
 OUT=${OUT:-}
 KEEP=${KEEP:-}
 # Nothing listens on the discard port of loopback: any request is refused at once.
@@ -67,6 +79,10 @@ case $DUE in '' | *[!0-9]*) die "DUE must be a non-negative integer, not '$DUE'"
 if [ "$DUE" -gt 0 ]; then
     for p in $PARALLEL; do positive "PARALLEL entry" "$p"; done
 fi
+case $ARI in '' | *[!0-9]*) die "ARI must be a non-negative integer, not '$ARI'" ;; esac
+if [ "$ARI" -gt 0 ]; then
+    for p in $ARI_PARALLEL; do positive "ARI_PARALLEL entry" "$p"; done
+fi
 [ -x /usr/bin/time ] || die "GNU time is missing at /usr/bin/time (Debian package 'time')"
 if [ "$DUE" -gt 0 ]; then
     for bin in pebble pebble-challtestsrv openssl; do
@@ -83,9 +99,11 @@ unset SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE
 # --- binaries -------------------------------------------------------------------------------
 acmers=${ACMERS:-$repo/target/release/acmers}
 gen=${BENCH_HOME:-$repo/target/release/examples/bench_home}
+ari_server=${ARI_SERVER:-$repo/target/release/examples/ari_server}
 build=()
 [ -n "${ACMERS:-}" ] || build+=(--bin acmers)
 [ -n "${BENCH_HOME:-}" ] || build+=(--example bench_home)
+[ -n "${ARI_SERVER:-}" ] || [ "$ARI" -eq 0 ] || build+=(--example ari_server)
 if [ "${#build[@]}" -gt 0 ]; then
     say "building (cargo build --release --locked ${build[*]})"
     cargo build --release --locked "${build[@]}"
@@ -99,6 +117,8 @@ results=$tmp/results # size run wall_us cpu_ms rss_kib
 floors=$tmp/floors   # size run find_wall_us open_wall_us
 gens=$tmp/gens       # size wall_us
 renewals=$tmp/renewals # parallel rc wall_us cpu_ms rss_kib renewed new_certs requests
+aris=$tmp/aris # parallel rc wall_us cpu_ms rss_kib windows requests rc2 wall2_us requests2
+: >"$aris"
 : >"$results"
 : >"$floors"
 : >"$gens"
@@ -292,6 +312,58 @@ if [ "$DUE" -gt 0 ]; then
     done
 fi
 
+# --- part 3: ARI checks due ------------------------------------------------------------------
+if [ "$ARI" -gt 0 ]; then
+    [ -x "$ari_server" ] || die "no ari_server binary at $ari_server"
+    say "starting the local ARI endpoint (examples/ari_server.rs)"
+    ari_log=$tmp/ari-server.log
+    "$ari_server" >"$ari_log" 2>&1 &
+    pids="$pids $!"
+    for _ in $(seq 100); do
+        [ -s "$ari_log" ] && break
+        sleep 0.05
+    done
+    ari_port=$(sed -n 's/^listening on //p' "$ari_log" | head -n 1)
+    [ -n "$ari_port" ] || die "the ARI endpoint did not start (log: $ari_log)"
+    ari_template=$tmp/ari-template
+    say "$ARI lineages whose ARI check is due: generating"
+    "$gen" --home "$ari_template" --count "$ARI" --server "http://127.0.0.1:$ari_port/dir" \
+        --ari-check-due >"$tmp/gen-ari.log" 2>&1 || {
+        cat "$tmp/gen-ari.log" >&2
+        die "bench_home failed for the ARI home"
+    }
+    tail -n 1 "$tmp/gen-ari.log"
+    ari_requests() { grep -c '^GET ' "$ari_log" || true; }
+    for p in $ARI_PARALLEL; do
+        home=$tmp/ari-p$p
+        rm -rf "$home"
+        cp -a "$ari_template" "$home"
+        stamp=$tmp/stamp-ari-p$p
+        touch "$stamp"
+        say "$ARI ARI checks: acmers --cron --parallel $p, then again"
+        before=$(ari_requests)
+        log=$tmp/cron-ari-p$p.log
+        measure "$log" "$acmers" --cron --parallel "$p" --home "$home"
+        set -- "$m_rc" "$m_wall" "$m_cpu" "$m_rss"
+        middle=$(ari_requests)
+        measure "$log.2" "$acmers" --cron --parallel "$p" --home "$home"
+        after=$(ari_requests)
+        windows=$(find "$home" -mindepth 2 -maxdepth 2 -name 'l*.bench.test.conf' -print0 |
+            xargs -0 grep -l '^Acmers_ARI_RenewAt=' | wc -l)
+        changed=$(find "$home" -mindepth 2 -type f \( -name '*.cer' -o -name '*.key' \
+            -o -name '*.csr' \) -newer "$stamp" | wc -l)
+        printf '    rc %s, %s ms wall, %s requests; again: rc %s, %s ms wall, %s requests; %s windows\n' \
+            "$1" "$(($2 / 1000))" "$((middle - before))" "$m_rc" "$((m_wall / 1000))" \
+            "$((after - middle))" "$windows"
+        echo "$p $1 $2 $3 $4 $windows $((middle - before)) $m_rc $m_wall $((after - middle))" >>"$aris"
+        [ "$1" -eq 0 ] && [ "$m_rc" -eq 0 ] || fail "ARI --parallel $p: acmers --cron failed (log: $log)"
+        [ "$windows" -eq "$ARI" ] || fail "ARI --parallel $p: $windows of $ARI windows saved"
+        [ "$changed" -eq 0 ] || fail "ARI --parallel $p: $changed certificates, keys or CSRs changed"
+        [ "$((after - middle))" -eq 0 ] || fail "ARI --parallel $p: the second pass made requests"
+        case $failed in *"- ARI --parallel $p:"*) ;; *) [ -n "$KEEP" ] || rm -rf "$home" ;; esac
+    done
+fi
+
 # --- report ---------------------------------------------------------------------------------
 median() {
     sort -n | awk '{ a[NR] = $1 } END {
@@ -381,10 +453,31 @@ log lines during the run.
 NOTES
 }
 
+report_ari() {
+    echo
+    echo "| --parallel | exit code | wall ms | CPU ms | peak RSS MiB | windows saved | requests | again: wall ms | again: requests |"
+    echo '|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    while read -r p rc wall cpu rss windows requests _ wall2 requests2; do
+        awk -v p="$p" -v rc="$rc" -v w="$wall" -v c="$cpu" -v r="$rss" -v n="$windows" \
+            -v d="$ARI" -v q="$requests" -v w2="$wall2" -v q2="$requests2" 'BEGIN {
+            printf "| %s | %s | %.0f | %s | %.1f | %s of %s | %s | %.0f | %s |\n",
+                p, rc, w / 1000, c, r / 1024, n, d, q, w2 / 1000, q2 }'
+    done <"$aris"
+    cat <<NOTES
+
+\`acmers --cron --parallel N\` on a fresh copy of a home with $ARI lineages that are not due
+but whose ARI check is due (no \`Acmers_ARI_NextCheck\`), against a local plain-HTTP
+renewalInfo endpoint (examples/ari_server.rs: a window 30 days out, \`Retry-After: 21600\`),
+then the same command once more on the same home. Requests: the endpoint's request lines
+(directory and renewalInfo) during each run.
+NOTES
+}
+
 md=$tmp/report.md
 {
     [ -z "${SIZES// /}" ] || report_sizes
     [ "$DUE" -eq 0 ] || report_renewals
+    [ "$ARI" -eq 0 ] || report_ari
     if [ -n "$failed" ]; then
         printf '\nFailures:%s\n' "$failed"
     fi

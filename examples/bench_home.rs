@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! bench_home --home DIR --count N [--due M] [--server URL] [--not-due-days 60]
-//!            [--http-port PORT] [--ca-bundle FILE] [--jobs J]
+//!            [--http-port PORT] [--ca-bundle FILE] [--jobs J] [--ari-check-due]
 //! ```
 //!
 //! The home gets an `account.conf` (`DEFAULT_ACME_SERVER`, optionally `CA_BUNDLE`) and `N`
@@ -17,6 +17,11 @@
 //! standalone renewal against a local Pebble works. The other lineages were issued now, are
 //! valid for 90 days and are next due in `--not-due-days` days. `Le_API` is `--server`, by
 //! default an address where nothing listens, so an accidental request fails at once.
+//!
+//! acmers asks the CA for a lineage's renewal window (ARI, docs/ari.md) when its
+//! `Acmers_ARI_NextCheck` has come or is missing. Every conf carries one 6 hours ahead (a home
+//! acmers checked this hour), so a pass over the home asks nothing; with `--ari-check-due` the
+//! key is left out (as in a home acme.sh wrote) and every lineage's check is due.
 //!
 //! Keys and certificates are made on `--jobs` threads (default: every core). The files are
 //! written plainly (no fsync): this is test data, and a crash only means generating again.
@@ -76,6 +81,9 @@ struct Args {
     /// Worker threads [default: the number of cores].
     #[arg(long)]
     jobs: Option<usize>,
+    /// Leave `Acmers_ARI_NextCheck` out: every lineage's ARI check is due.
+    #[arg(long)]
+    ari_check_due: bool,
 }
 
 /// What every lineage shares.
@@ -90,6 +98,8 @@ struct Plan<'a> {
     due: u64,
     not_due_days: i64,
     http_port: Option<u16>,
+    /// `--ari-check-due`.
+    ari_check_due: bool,
     /// Random per run, the high half of every serial number.
     serial_prefix: [u8; 8],
 }
@@ -155,6 +165,7 @@ fn main() -> Result<()> {
         not_due_days: args.not_due_days,
         http_port: args.http_port,
         serial_prefix,
+        ari_check_due: args.ari_check_due,
     };
 
     let count = args.count;
@@ -340,6 +351,11 @@ fn domain_conf(
         (true, Some(port)) => format!("Le_HTTPPort='{port}'\n"),
         _ => String::new(),
     };
+    let ari = if plan.ari_check_due {
+        String::new()
+    } else {
+        format!("Acmers_ARI_NextCheck='{}'\n", plan.now + 6 * 3600)
+    };
     format!(
         "Le_Domain='{domain}'\n\
          Le_Alt='no'\n\
@@ -356,7 +372,8 @@ fn domain_conf(
          Le_CertCreateTime='{created}'\n\
          Le_CertCreateTimeStr='{created_str}'\n\
          Le_NextRenewTimeStr='{next_str}'\n\
-         Le_NextRenewTime='{next}'\n",
+         Le_NextRenewTime='{next}'\n\
+         {ari}",
         server = plan.server,
         created_str = time_str(created),
         next_str = time_str(next),

@@ -15,6 +15,7 @@ use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use x509_parser::asn1_rs::BitString;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::error::X509Error;
+use x509_parser::extensions::ParsedExtension;
 use x509_parser::nom;
 use x509_parser::oid_registry::{
     OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
@@ -73,6 +74,10 @@ pub struct CertInfo {
     pub serial_hex: String,
     /// Issuer DN as text (sanitized).
     pub issuer: String,
+    /// The serial number's DER INTEGER value bytes (for the ARI CertID, RFC 9773 §4.1).
+    pub serial: Vec<u8>,
+    /// The Authority Key Identifier's keyIdentifier, when the certificate has one.
+    pub authority_key_id: Option<Vec<u8>>,
 }
 
 /// Why a certificate chain was refused. Positions are 1-based (1 = the leaf).
@@ -340,6 +345,16 @@ pub fn read_leaf(pem: &[u8]) -> Result<CertInfo, CertError> {
             .map(|b| format!("{b:02x}"))
             .collect(),
         issuer: sanitize(&cert.issuer().to_string()),
+        serial: cert.raw_serial().to_vec(),
+        authority_key_id: cert
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    aki.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                _ => None,
+            }),
     })
 }
 

@@ -6,11 +6,26 @@
 //! - Without it, acmers is lifetime-aware instead of acme.sh's fixed 30 days: renew at 2/3 of
 //!   the certificate's real lifetime (1/2 when it is shorter than 10 days), so 6-day and
 //!   45-day certificates renew in time (a documented difference from acme.sh).
+//! - With ARI (RFC 9773; docs/ari.md) the CA's renewal window rules: a lineage whose saved
+//!   window has a chosen time renews at that time, whatever the rules above say; they apply
+//!   while no window is known.
 
-use crate::store::record::DomainRecord;
+use std::time::Duration;
+
+use crate::store::record::{DomainRecord, time_str};
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
+
+/// The ARI check interval when the CA gives no `Retry-After`, and after a failed check.
+pub const ARI_DEFAULT_CHECK: i64 = 6 * 3600;
+/// The shortest ARI check interval: a smaller `Retry-After` waits this long.
+pub const ARI_MIN_CHECK: i64 = 3600;
+/// The longest ARI check interval: a larger `Retry-After` waits this long (RFC 9773 §4.3).
+pub const ARI_MAX_CHECK: i64 = DAY;
+/// The next ARI check when there is nothing to ask: the CA has no `renewalInfo`, or the
+/// certificate has no Authority Key Identifier to name it by.
+pub const ARI_UNSUPPORTED_CHECK: i64 = 7 * DAY;
 
 /// What a lineage needs, judged from its record at a given time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,11 +64,14 @@ pub enum Because {
     Forced,
     /// `Le_NextRenewTime` has passed (or is missing).
     Due,
+    /// The time chosen in the CA's renewal window (ARI) has passed.
+    RenewalWindow,
 }
 
 /// The renewal decision for `record` at `now` (unix seconds). A pending order is resumed
-/// first, then a pending install is finished; `force` renews anything issued.
-pub fn decide(now: i64, record: &DomainRecord, force: bool) -> Decision {
+/// first, then a pending install is finished; `force` renews anything issued. With `ari`
+/// (`NO_ARI` unset) a saved renewal window's chosen time replaces `Le_NextRenewTime`.
+pub fn decide(now: i64, record: &DomainRecord, force: bool, ari: bool) -> Decision {
     if !record.is_issued() {
         return Decision::NeverIssued;
     }
@@ -66,18 +84,55 @@ pub fn decide(now: i64, record: &DomainRecord, force: bool) -> Decision {
     if force {
         return Decision::Renew(Because::Forced);
     }
-    match record.next_renew_time() {
+    let (at, because) = match record.ari_renew_at().filter(|_| ari) {
+        Some(at) => (Some(at), Because::RenewalWindow),
+        None => (record.next_renew_time(), Because::Due),
+    };
+    match at {
         Some(at) if now < at => {
             if record.install_pending() || record.deploy_pending() {
                 return Decision::Finish(Unfinished::Install);
             }
             Decision::Skip {
                 at,
-                at_str: record.next_renew_time_str(),
+                at_str: match because {
+                    Because::RenewalWindow => time_str(at),
+                    _ => record.next_renew_time_str(),
+                },
             }
         }
-        _ => Decision::Renew(Because::Due),
+        _ => Decision::Renew(because),
     }
+}
+
+/// Whether an issued lineage's renewal window is to be asked for at `now`: never asked, or
+/// its next check time has come.
+pub fn ari_check_due(now: i64, record: &DomainRecord) -> bool {
+    record.is_issued() && record.ari_next_check().is_none_or(|at| now >= at)
+}
+
+/// The time to renew in `window` (start, end; end after start): the saved choice when the
+/// window is the saved one, else `random` mapped uniformly into the window (RFC 9773 §4.2).
+pub fn ari_renew_at(window: (i64, i64), saved: Option<((i64, i64), i64)>, random: u64) -> i64 {
+    match saved {
+        Some((w, at)) if w == window && (window.0..window.1).contains(&at) => at,
+        _ => {
+            let (start, end) = window;
+            let span = u64::try_from(end.saturating_sub(start)).unwrap_or(1).max(1);
+            start.saturating_add(i64::try_from(random % span).unwrap_or(0))
+        }
+    }
+}
+
+/// The next ARI check after one at `now`: the CA's `Retry-After` bounded to
+/// [`ARI_MIN_CHECK`]..=[`ARI_MAX_CHECK`], else [`ARI_DEFAULT_CHECK`].
+pub fn ari_next_check(now: i64, retry_after: Option<Duration>) -> i64 {
+    let wait = retry_after.map_or(ARI_DEFAULT_CHECK, |d| {
+        i64::try_from(d.as_secs())
+            .unwrap_or(i64::MAX)
+            .clamp(ARI_MIN_CHECK, ARI_MAX_CHECK)
+    });
+    now.saturating_add(wait)
 }
 
 /// The next renewal time (unix seconds) of a certificate created at `created` with validity

@@ -179,7 +179,7 @@ impl Client {
         Ok(check_url(raw, self.directory_url.scheme())?)
     }
 
-    async fn send(&self, request: Request) -> Result<Response> {
+    pub(super) async fn send(&self, request: Request) -> Result<Response> {
         if let Some(cause) = self.unreachable.get() {
             return Err(Error::Unreachable(cause.clone()));
         }

@@ -23,9 +23,12 @@
 //! 8. [`Account::finalize`] with the CSR, then [`Account::wait_order`] for `valid`.
 //! 9. [`Account::certificate`] downloads the chain.
 //!
+//! [`Client::renewal_info`] (RFC 9773) needs no account: a certificate's renewal window.
+//!
 //! [RFC 8555]: https://www.rfc-editor.org/rfc/rfc8555
 
 pub mod account;
+pub mod ari;
 pub mod authorization;
 pub mod client;
 pub mod error;

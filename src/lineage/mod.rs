@@ -13,6 +13,7 @@
 
 mod account;
 mod account_change;
+mod ari;
 mod authorize;
 mod deactivate;
 mod deploy;
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 pub use account::{AccountState, create_account_key, key_hash, register};
 pub use account_change::{change_account_key, deactivate_account, update_account};
+pub use ari::check_renewal_window;
 pub use deactivate::deactivate;
 pub use deploy::deploy;
 pub use error::{AtCa, CaError, Error};

@@ -88,13 +88,20 @@ pub(super) async fn obtain(
                 return Ok::<_, Error>((order, true));
             }
             let (not_before, not_after) = window.rfc3339();
-            let new_order = NewOrder {
+            // A renewal names the certificate it replaces (RFC 9773 §5), when the CA has ARI.
+            let replaces = (request.is_renewal()
+                && state.client.directory().renewal_info.is_some()
+                && session.ari_enabled(&ca.server))
+            .then(|| super::ari::current_cert_id(lineage))
+            .flatten();
+            let ask = NewOrder {
                 not_before: not_before.as_deref(),
                 not_after: not_after.as_deref(),
                 profile: request.order.profile.as_deref(),
+                replaces: replaces.as_deref(),
                 ..NewOrder::new(&identifiers)
             };
-            let order = account.new_order(&new_order).await.map_err(at_ca)?;
+            let order = new_order(account, ask, progress).await.map_err(at_ca)?;
             record.set_new_order(order.url.as_str(), &order.state.finalize);
             record.set_manual_vlist(None);
             record.save(&lineage.conf())?;
@@ -283,6 +290,35 @@ fn renew_time(
         validity::tell_fixed_end(progress, "until", valid_to);
     }
     Some(validity::next_renew_time(now, not_after, valid_to))
+}
+
+/// newOrder; when the CA refuses its `replaces` (RFC 9773 §5's `alreadyReplaced`, or as
+/// acme.sh's `issue` judges: malformed, or a detail naming `replaces` or ARI), once more
+/// without it.
+async fn new_order(
+    account: &Account,
+    request: NewOrder<'_>,
+    progress: &dyn Progress,
+) -> Result<Order, AcmeError> {
+    match account.new_order(&request).await {
+        Err(AcmeError::Api { problem, .. })
+            if request.replaces.is_some()
+                && (problem.is("alreadyReplaced")
+                    || problem.is("malformed")
+                    || problem
+                        .detail
+                        .as_deref()
+                        .is_some_and(|d| d.contains("replaces") || d.contains("ARI"))) =>
+        {
+            progress.info(&"ARI 'replaces' rejected by CA, retrying newOrder without 'replaces'.");
+            let request = NewOrder {
+                replaces: None,
+                ..request
+            };
+            account.new_order(&request).await
+        }
+        other => other,
+    }
 }
 
 /// Re-poll an order saved by an earlier run. `None` when it cannot be used (unknown to the

@@ -8,7 +8,7 @@ use super::obtain::obtain;
 use super::session::Session;
 use super::{Ca, Error, Given, Kind, Limits, Outcome, Progress, Request, one_line, warn_error};
 use crate::acme::order::same_identifiers;
-use crate::renew::{self, Decision, Unfinished};
+use crate::renew::{self, Because, Decision, Unfinished};
 use crate::store::atomic::create_private_dir_all;
 use crate::store::record::{DomainRecord, Mode};
 use crate::store::trust::Policy;
@@ -57,8 +57,28 @@ pub async fn run(
     let now = jiff::Timestamp::now().as_second();
     // A saved order at this CA is resumed whatever the decision (when it still fits).
     let pending = record.pending_order(&ca.server);
+    // The CA's renewal window first, when it is time to ask (docs/ari.md).
+    let ari = session.ari_enabled(&ca.server);
+    if ari
+        && request.is_renewal()
+        && !request.force
+        && pending.is_none()
+        && renew::ari_check_due(now, &record)
+    {
+        super::ari::refresh(session, &ca.server, lineage, &mut record, progress).await;
+    }
+    let decision = due(now, &record, request, lineage, ari);
+    if decision == Decision::Renew(Because::RenewalWindow) {
+        progress.info(&format_args!(
+            "The time chosen in the CA's renewal window (ARI) has passed: renewing {}",
+            lineage.domain
+        ));
+        if let Some(why) = record.ari_explanation() {
+            progress.info(&format_args!("The CA explains why: {why}"));
+        }
+    }
     // Not due (a pending install is finished by `skip`), unless the files are damaged.
-    let next = match due(now, &record, request, lineage) {
+    let next = match decision {
         Decision::Skip { at_str, .. } => Some(at_str),
         Decision::Finish(Unfinished::Install) => Some(record.next_renew_time_str()),
         Decision::NeverIssued | Decision::Renew(_) | Decision::Finish(Unfinished::Order(_)) => None,
@@ -104,6 +124,10 @@ pub async fn run(
                 progress,
             )
             .await?;
+            // The new certificate's renewal window.
+            if ari {
+                super::ari::refresh(session, &ca.server, lineage, &mut record, progress).await;
+            }
             super::local::export_pfx_again(lineage, &record, progress);
             install_and_reload(lineage, &mut record, limits.hook, progress).await
         }
@@ -156,7 +180,13 @@ pub async fn run(
 /// [`renew::decide`] for a request: `--issue` with other names than the saved ones, or
 /// `--sign-csr` with another CSR than the saved one, is due (a new certificate for the new
 /// set or key), and a lineage never issued is finished here (only the fleet pass skips those).
-fn due(now: i64, record: &DomainRecord, request: &Request, lineage: &Lineage) -> Decision {
+fn due(
+    now: i64,
+    record: &DomainRecord,
+    request: &Request,
+    lineage: &Lineage,
+    ari: bool,
+) -> Decision {
     let same_names = record
         .identifiers()
         .is_ok_and(|saved| same_identifiers(&saved, &request.identifiers()));
@@ -170,9 +200,9 @@ fn due(now: i64, record: &DomainRecord, request: &Request, lineage: &Lineage) ->
         _ => false,
     };
     if !same_names || other_csr {
-        return Decision::Renew(renew::Because::Due);
+        return Decision::Renew(Because::Due);
     }
-    renew::decide(now, record, request.force)
+    renew::decide(now, record, request.force, ari)
 }
 
 /// Record the request in the conf, as acme.sh does before contacting the CA: `--issue`

@@ -24,7 +24,9 @@ use crate::deploy::hook;
 use crate::https;
 use crate::interrupt::Interrupt;
 use crate::store::Home;
+use crate::store::record::CaRecord;
 use crate::store::record::Mode;
+use crate::store::trust::Policy;
 
 /// The listeners of one kind, by where they listen.
 type Listeners<T> = Mutex<HashMap<Bind, Arc<T>>>;
@@ -41,6 +43,9 @@ pub(super) struct CaState {
 /// up, and again after a failure that is not remembered (the next renewal tries again).
 type CaCell = OnceCell<Result<Arc<CaState>, Unreachable>>;
 
+/// A CA's directory client (no account), as [`CaCell`].
+type ClientCell = OnceCell<Result<Arc<Client>, Unreachable>>;
+
 /// State shared by the certificates of one run.
 pub struct Session {
     /// The acme.sh home.
@@ -53,10 +58,16 @@ pub struct Session {
     pub debug: u8,
     /// `--ca-bundle`, passed on to plugins' HTTPS requests.
     pub ca_bundle: Option<PathBuf>,
+    /// `NO_ARI=1` from the environment or account.conf: ARI off, unless a CA's `ca.conf`
+    /// says otherwise (docs/ari.md).
+    pub no_ari: bool,
     /// Built on first use: a pass with nothing due never pays for loading the trust store.
     http: OnceLock<Arc<dyn HttpClient>>,
     http_config: HttpConfig,
     cas: Mutex<HashMap<String, Arc<CaCell>>>,
+    clients: Mutex<HashMap<String, Arc<ClientCell>>>,
+    /// Whether ARI is on, per CA (its `ca.conf` read once per run).
+    ari: std::sync::Mutex<HashMap<String, bool>>,
     standalone: Listeners<Standalone>,
     alpn: Listeners<TlsAlpn>,
 }
@@ -99,7 +110,10 @@ impl Session {
             ca_bundle: ca_bundle.map(Path::to_owned),
             http: OnceLock::new(),
             http_config: http_config(ca_bundle)?,
+            no_ari: false,
             cas: Mutex::default(),
+            clients: Mutex::default(),
+            ari: std::sync::Mutex::default(),
             standalone: Mutex::default(),
             alpn: Mutex::default(),
         })
@@ -148,22 +162,69 @@ impl Session {
         }
     }
 
-    /// Fetch the directory of `ca.server` and load or register the account.
+    /// Load or register the account at `ca.server` (its directory fetched once per run).
     async fn set_up(
         &self,
         ca: &Ca,
         lock_timeout: Duration,
         progress: &dyn Progress,
     ) -> Result<Arc<CaState>, Error> {
-        let client = Arc::new(
-            Client::new(self.http()?, &ca.server, RetryConfig::default())
-                .await
-                .map_err(|e| Error::at_ca(e, &ca.server))?,
-        );
+        let client = self.client(&ca.server).await?;
         let account =
             account::load_or_register(client.clone(), &self.home, ca, lock_timeout, progress)
                 .await?;
         Ok(Arc::new(CaState { client, account }))
+    }
+
+    /// The directory client of `server`, its directory fetched on first use (once per run;
+    /// a CA found unreachable is remembered as in [`Session::ca`]). ARI checks need no account.
+    pub(super) async fn client(&self, server: &str) -> Result<Arc<Client>, Error> {
+        let cell = self
+            .clients
+            .lock()
+            .await
+            .entry(server.to_owned())
+            .or_default()
+            .clone();
+        let mut own_failure = None;
+        let client = cell
+            .get_or_try_init(|| async {
+                match Client::new(self.http()?, server, RetryConfig::default()).await {
+                    Ok(client) => Ok(Ok(Arc::new(client))),
+                    Err(e) => match Unreachable::of(&e) {
+                        Some(cause) => {
+                            own_failure = Some(Error::at_ca(e, server));
+                            Ok(Err(cause))
+                        }
+                        None => Err(Error::at_ca(e, server)),
+                    },
+                }
+            })
+            .await?;
+        if let Some(error) = own_failure {
+            return Err(error);
+        }
+        match client {
+            Ok(client) => Ok(client.clone()),
+            Err(cause) => Err(Error::at_ca(AcmeError::Unreachable(cause.clone()), server)),
+        }
+    }
+
+    /// Whether ARI is on for lineages at `server`: `NO_ARI` in the CA's `ca.conf` when it is
+    /// there, else [`Session::no_ari`] (acme.sh reads account.conf, then ca.conf).
+    pub fn ari_enabled(&self, server: &str) -> bool {
+        let read = || {
+            let conf = self.home.ca_dir(server).ok()?.ca_conf();
+            CaRecord::load_trusted(&conf, Policy::current())
+                .ok()?
+                .no_ari()
+        };
+        let Ok(mut known) = self.ari.lock() else {
+            return !self.no_ari;
+        };
+        *known
+            .entry(server.to_owned())
+            .or_insert_with(|| !read().unwrap_or(self.no_ari))
     }
 
     pub(super) fn http(&self) -> Result<Arc<dyn HttpClient>, Error> {

@@ -25,6 +25,9 @@
 //!   Pebble that requires it.
 //! - [`inspect`]: `--list`, `--info`, `--remove` on acme.sh's fixture home, against acme.sh's
 //!   outputs.
+//! - [`ari`]: ACME Renewal Information (RFC 9773) against the fake CA's scripted
+//!   `renewalInfo`: the window saved after issuance, `replaces` and its retry, one check per
+//!   interval, `NO_ARI`, a failing endpoint.
 //! - [`blackhole`]: `--renew-all` against an unreachable CA tries it once for the run.
 //! - [`deploy`]: `--deploy` and deploy hooks after renewals: acme.sh's arguments, the new
 //!   files after a renewal with an empty environment, a failed deploy retried alone, a hang.
@@ -58,6 +61,7 @@ mod account;
 mod account_commands;
 mod acmesh_home;
 mod alpn;
+mod ari;
 mod bad_cert;
 mod blackhole;
 mod cli;

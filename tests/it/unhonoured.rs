@@ -70,11 +70,7 @@ fn settings_without_a_deploy_hook_warn_and_succeed_and_a_skip_stays_quiet() {
         .home
         .join("a.example.test_ecc")
         .join("a.example.test.conf");
-    add_to_conf(
-        &conf,
-        pebble.http_port(),
-        "Le_ExtKeyUse='serverAuth'\n",
-    );
+    add_to_conf(&conf, pebble.http_port(), "Le_ExtKeyUse='serverAuth'\n");
 
     renew_a(&site.home, &pebble)
         .assert_code(0)

@@ -39,6 +39,7 @@ pub(crate) async fn run_one(
 ) -> Result<Outcome, Failure> {
     let mut session = Session::new(globals.home.clone(), ca_bundle, false)?;
     session.debug = globals.debug;
+    session.no_ari = globals.run.no_ari;
     let result = lineage::run(&session, job, lineage, printer).await;
     session.finish(printer).await?;
     if !matches!(result, Ok(Outcome::Skipped)) {

@@ -1,9 +1,10 @@
 //! `--renew`, `--renew-all` and `--cron` (acme.sh's `renew` and `renewAll`).
 //!
 //! The fleet pass reads each lineage's conf and decides from it alone ([`renew::decide`]): a
-//! lineage that is not due costs one small file read and no network request. Due lineages
-//! are renewed `--parallel` at a time with one shared HTTP client, account and standalone
-//! server; each holds its own lock, so one slow or broken lineage delays no other.
+//! lineage that is not due, and whose ARI check time has not come, costs one small file read
+//! and no network request. ARI checks (docs/ari.md) and due lineages run `--parallel` at a
+//! time with one shared HTTP client, account and standalone server; each holds its own lock,
+//! so one slow or broken lineage delays no other.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +23,7 @@ use crate::interrupt::Interrupted;
 use crate::lineage::{self, Outcome, Request, Session};
 use crate::names;
 use crate::notify::{self, Event, Kind, Notifier};
-use crate::renew::{self, Decision};
+use crate::renew::{self, Because, Decision};
 use crate::store::record::DomainRecord;
 use crate::store::trust::Policy;
 use crate::store::{Lineage, journal, scan};
@@ -109,11 +110,18 @@ enum Plan {
     Skip(String),
     /// Needs a run of the engine (due, forced, a saved order or an unfinished update).
     Work(Lineage, DomainRecord),
+    /// Its renewal window is to be asked for first (docs/ari.md); then it may need work.
+    Check(Lineage, DomainRecord),
 }
 
 /// Decide from the conf alone whether a lineage needs work. `None`: not a certificate
 /// (no conf, e.g. removed).
-fn plan(lineage: Lineage, now: i64, force: bool) -> Result<Option<Plan>, Failure> {
+fn plan(
+    session: &Session,
+    lineage: Lineage,
+    now: i64,
+    force: bool,
+) -> Result<Option<Plan>, Failure> {
     let Some(record) = DomainRecord::load(&lineage.conf())? else {
         return Ok(None);
     };
@@ -121,24 +129,52 @@ fn plan(lineage: Lineage, now: i64, force: bool) -> Result<Option<Plan>, Failure
     if lineage.dir.join(crate::webserver::edits::MARKER).exists() {
         return Ok(Some(Plan::Work(lineage, record)));
     }
+    let ari = record
+        .api()
+        .is_some_and(|server| session.ari_enabled(&server));
     // The engine decides again under the lock, and says why a damaged lineage is renewed.
-    let skip = match renew::decide(now, &record, force) {
+    let decision = renew::decide(now, &record, force, ari);
+    if ari
+        && renew::ari_check_due(now, &record)
+        && matches!(
+            decision,
+            Decision::Skip { .. } | Decision::Renew(Because::Due)
+        )
+    {
+        return Ok(Some(Plan::Check(lineage, record)));
+    }
+    Ok(Some(match skip_line(&lineage, &record, decision, now) {
+        Some(line) => Plan::Skip(line),
+        None => Plan::Work(lineage, record),
+    }))
+}
+
+/// The line that says why a lineage needs no work, or `None` when it does.
+fn skip_line(
+    lineage: &Lineage,
+    record: &DomainRecord,
+    decision: Decision,
+    now: i64,
+) -> Option<String> {
+    match decision {
         // A first issuance that never finished is finished by running `--issue` (or `--renew
         // -d`) again, not by every pass: acme.sh's cron rule, for both commands
         // (docs/renewal.md).
-        Decision::NeverIssued => format!(
+        Decision::NeverIssued => Some(format!(
             "Skipping invalid cert {}: it was never issued.",
             lineage.domain
-        ),
+        )),
         Decision::Skip { at_str, .. }
             if !lineage.dir.join(journal::JOURNAL).exists()
-                && lineage::damage(&lineage, &record, now).is_none() =>
+                && lineage::damage(lineage, record, now).is_none() =>
         {
-            format!("Skipped {}: next renewal time is {at_str}", lineage.domain)
+            Some(format!(
+                "Skipped {}: next renewal time is {at_str}",
+                lineage.domain
+            ))
         }
-        _ => return Ok(Some(Plan::Work(lineage, record))),
-    };
-    Ok(Some(Plan::Skip(skip)))
+        _ => None,
+    }
 }
 
 /// `--renew-all` and `--cron`: exit 0 when every lineage succeeded or was skipped, else the
@@ -154,6 +190,7 @@ pub(crate) async fn run_all(
     }
     let mut session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), cron)?;
     session.debug = globals.debug;
+    session.no_ari = globals.run.no_ari;
     let now = jiff::Timestamp::now().as_second();
     let found = scan::lineages(&globals.home.cert_home)?;
     let stop = AtomicBool::new(false);
@@ -171,7 +208,7 @@ pub(crate) async fn run_all(
             .take_while(|_| std::future::ready(session.interrupt.received().is_none()))
             .filter_map(|found| {
                 let lineage = found.lineage.clone();
-                let planned = plan(found.lineage, now, settings.force);
+                let planned = plan(&session, found.lineage, now, settings.force);
                 let events = &events;
                 let active = notifier.config.active();
                 async move {
@@ -186,7 +223,8 @@ pub(crate) async fn run_all(
                             None
                         }
                         Ok(None) => None,
-                        Ok(Some(Plan::Work(lineage, record))) => Some(Ok((lineage, record))),
+                        Ok(Some(Plan::Work(lineage, record))) => Some(Ok((lineage, record, false))),
+                        Ok(Some(Plan::Check(lineage, record))) => Some(Ok((lineage, record, true))),
                         Err(e) => Some(Err((lineage, e))),
                     }
                 }
@@ -194,7 +232,7 @@ pub(crate) async fn run_all(
             .map(|item| renew_one(&session, item, settings, printer, &stop))
             .buffer_unordered(settings.parallel),
     );
-    while let Some((lineage, result)) = work.next().await {
+    while let Some((lineage, result, printed)) = work.next().await {
         let domain = &lineage.domain;
         if notifier.config.active() {
             events.borrow_mut().push(event(&lineage, &result));
@@ -202,7 +240,8 @@ pub(crate) async fn run_all(
         worked |= !matches!(result, Ok(Outcome::Skipped));
         match result {
             Ok(Outcome::Done) => {}
-            Ok(Outcome::Skipped) => printer.info(format_args!("Skipped {domain}")),
+            Ok(Outcome::Skipped) if !printed => printer.info(format_args!("Skipped {domain}")),
+            Ok(Outcome::Skipped) => {}
             Err(failure) => {
                 failure.render(printer);
                 printer.error(format_args!("Error renewing {domain}."));
@@ -238,41 +277,61 @@ pub(crate) async fn run_all(
     }
 }
 
-/// Renew one planned lineage (or report why it cannot be planned).
+/// Renew one planned lineage (or report why it cannot be planned); `check`: ask for its
+/// renewal window first, and renew only when that makes it due. The flag returned says the
+/// lineage's skip line is printed already.
 async fn renew_one(
     session: &Session,
-    item: Result<(Lineage, DomainRecord), (Lineage, Failure)>,
+    item: Result<(Lineage, DomainRecord, bool), (Lineage, Failure)>,
     settings: &RenewSettings,
     printer: &Printer,
     stop: &AtomicBool,
-) -> (Lineage, Result<Outcome, Failure>) {
-    let (lineage, record) = match item {
+) -> (Lineage, Result<Outcome, Failure>, bool) {
+    let (lineage, record, check) = match item {
         Ok(work) => work,
-        Err((lineage, failure)) => return (lineage, Err(failure)),
+        Err((lineage, failure)) => return (lineage, Err(failure), false),
     };
     let domain = lineage.domain.clone();
     if stop.load(Ordering::Relaxed) {
-        return (lineage, Ok(Outcome::Skipped));
+        return (lineage, Ok(Outcome::Skipped), false);
     }
     let printer = if settings.parallel > 1 {
         printer.prefixed(&domain)
     } else {
         printer.clone()
     };
-    printer.info(format_args!("Renewing: '{domain}'"));
-    let result = match settings.request(&record) {
-        Ok((request, ca)) => match check_folder(&lineage, &request) {
-            Ok(()) => {
-                let job = (&request, &ca, &settings.limits);
-                lineage::run(session, job, &lineage, &printer)
-                    .await
-                    .map_err(Failure::from)
+    // The window is asked for at the lineage's saved CA (a lineage is only planned for a
+    // check when it has one), before its saved settings are needed.
+    if let Some(server) = record.api().filter(|_| check) {
+        let checked = lineage::check_renewal_window(session, &server, &lineage, &printer).await;
+        let now = jiff::Timestamp::now().as_second();
+        match checked {
+            // Another process has it: the engine says so.
+            Ok(None) => {}
+            Ok(Some(record)) => {
+                let decision = renew::decide(now, &record, settings.force, true);
+                if let Some(line) = skip_line(&lineage, &record, decision, now) {
+                    printer.info(line);
+                    return (lineage, Ok(Outcome::Skipped), true);
+                }
             }
-            Err(failure) => Err(failure),
-        },
-        Err(e) => Err(Failure::from(e).detail(format!("conf: {}", lineage.conf().display()))),
+            Err(e) => return (lineage, Err(Failure::from(e)), false),
+        }
+    }
+    printer.info(format_args!("Renewing: '{domain}'"));
+    let job = settings
+        .request(&record)
+        .map_err(|e| Failure::from(e).detail(format!("conf: {}", lineage.conf().display())))
+        .and_then(|(request, ca)| check_folder(&lineage, &request).map(|()| (request, ca)));
+    let (request, ca) = match job {
+        Ok(job) => job,
+        Err(failure) => return (lineage, Err(failure), false),
     };
-    (lineage, result)
+    let job = (&request, &ca, &settings.limits);
+    let result = lineage::run(session, job, &lineage, &printer)
+        .await
+        .map_err(Failure::from);
+    (lineage, result, false)
 }
 
 /// A conf renews only the lineage of the folder it lives in: its `Le_Domain` and key type

@@ -25,6 +25,8 @@ pub(crate) struct RunEnv {
     pub log_file: Option<PathBuf>,
     /// What every HTTPS client of the run uses.
     pub https: RunOptions,
+    /// `NO_ARI=1` (account.conf, else the environment): ARI off (docs/ari.md).
+    pub no_ari: bool,
 }
 
 impl Default for RunEnv {
@@ -34,6 +36,7 @@ impl Default for RunEnv {
             syslog: 0,
             log_file: None,
             https: RunOptions::default(),
+            no_ari: false,
         }
     }
 }
@@ -71,6 +74,10 @@ impl RunEnv {
                 ca_path: args.ca_path.clone().or_else(|| conf.ca_path()),
                 family,
             },
+            // acme.sh sources account.conf over the environment.
+            no_ari: conf
+                .no_ari()
+                .unwrap_or_else(|| env("NO_ARI").as_deref() == Some("1")),
         }
     }
 }

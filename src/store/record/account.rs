@@ -111,6 +111,11 @@ impl AccountConf {
         self.get(key).map(PathBuf::from)
     }
 
+    /// `NO_ARI`: `Some(true)` for `1` (ARI off), `Some(false)` for another value.
+    pub fn no_ari(&self) -> Option<bool> {
+        self.get(super::ca::NO_ARI).map(|v| v == "1")
+    }
+
     /// `DEFAULT_ACME_SERVER`, set by `--set-default-ca`.
     pub fn default_server(&self) -> Option<String> {
         self.get(DEFAULT_SERVER)

@@ -11,6 +11,8 @@ const EMAIL: &str = "CA_EMAIL";
 const EAB_KEY_ID: &str = "CA_EAB_KEY_ID";
 const EAB_HMAC_KEY: &str = "CA_EAB_HMAC_KEY";
 const DEFAULT_PREFERRED_CHAIN: &str = "DEFAULT_PREFERRED_CHAIN";
+/// acme.sh's switch that turns ARI (RFC 9773) off, also read from account.conf.
+pub(super) const NO_ARI: &str = "NO_ARI";
 
 /// The account record of one CA folder, over its parsed conf.
 #[derive(Clone, Debug, Default)]
@@ -104,6 +106,11 @@ impl CaRecord {
     /// given (acme.sh's `_regAccount` saves and reads them); `None` unless both are set.
     pub fn eab(&self) -> Option<(String, String)> {
         Some((self.get(EAB_KEY_ID)?, self.get(EAB_HMAC_KEY)?))
+    }
+
+    /// `NO_ARI`: `Some(true)` for `1` (ARI off at this CA), `Some(false)` for another value.
+    pub fn no_ari(&self) -> Option<bool> {
+        self.get(NO_ARI).map(|v| v == "1")
     }
 
     /// Record the external account binding credentials.

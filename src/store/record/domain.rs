@@ -64,6 +64,25 @@ const DEPLOY_PENDING: &str = "Acmers_DeployPending";
 const LAST_ERROR: &str = "Acmers_LastError";
 /// The last failure's time, unix seconds (acmers' own key).
 const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
+/// The certificate's ARI renewal window (RFC 9773), unix seconds (acmers' own keys;
+/// docs/ari.md).
+const ARI_START: &str = "Acmers_ARI_Start";
+/// See [`ARI_START`].
+const ARI_END: &str = "Acmers_ARI_End";
+/// The time chosen in the window, unix seconds (acmers' own key).
+const ARI_RENEW_AT: &str = "Acmers_ARI_RenewAt";
+/// When to ask the CA for the window again, unix seconds (acmers' own key).
+const ARI_NEXT_CHECK: &str = "Acmers_ARI_NextCheck";
+/// The CA's `explanationURL` for the window (acmers' own key).
+const ARI_EXPLANATION: &str = "Acmers_ARI_Explanation";
+/// Every ARI key: they describe one certificate and go with it.
+const ARI_KEYS: [&str; 5] = [
+    ARI_START,
+    ARI_END,
+    ARI_RENEW_AT,
+    ARI_NEXT_CHECK,
+    ARI_EXPLANATION,
+];
 
 /// Saved acme.sh settings acmers does not act on yet, with what each one does: a renewal that
 /// meets one says so (docs/compat.md, "Saved settings not honoured yet").
@@ -543,6 +562,48 @@ impl DomainRecord {
         self.conf.remove(LAST_ERROR);
         self.conf.remove(LAST_ERROR_TIME);
         self.conf.remove(VLIST);
+        // The renewal window was the old certificate's.
+        for key in ARI_KEYS {
+            self.conf.remove(key);
+        }
+    }
+
+    fn time(&self, key: &str) -> Option<i64> {
+        self.get(key).and_then(|t| t.trim().parse().ok())
+    }
+
+    /// The saved ARI renewal window (start, end; unix seconds), when both are readable and
+    /// it ends after it starts.
+    pub fn ari_window(&self) -> Option<(i64, i64)> {
+        Some((self.time(ARI_START)?, self.time(ARI_END)?)).filter(|(s, e)| s < e)
+    }
+
+    /// The time chosen in the saved window (unix seconds), with the window.
+    pub fn ari_renew_at(&self) -> Option<i64> {
+        self.ari_window().and_then(|_| self.time(ARI_RENEW_AT))
+    }
+
+    /// When the window is to be asked for again (unix seconds); `None`: never asked.
+    pub fn ari_next_check(&self) -> Option<i64> {
+        self.time(ARI_NEXT_CHECK)
+    }
+
+    /// The CA's `explanationURL` for the saved window.
+    pub fn ari_explanation(&self) -> Option<String> {
+        self.get(ARI_EXPLANATION)
+    }
+
+    /// Save a renewal window, the time chosen in it and the CA's explanation.
+    pub fn set_ari_window(&mut self, (start, end): (i64, i64), renew_at: i64, why: Option<&str>) {
+        self.conf.set(ARI_START, &start.to_string());
+        self.conf.set(ARI_END, &end.to_string());
+        self.conf.set(ARI_RENEW_AT, &renew_at.to_string());
+        self.set_or_remove(ARI_EXPLANATION, why.map(str::to_owned));
+    }
+
+    /// Save when the window is to be asked for again.
+    pub fn set_ari_next_check(&mut self, at: i64) {
+        self.conf.set(ARI_NEXT_CHECK, &at.to_string());
     }
 
     /// `Le_PFXPassword`: present (even empty) when `--to-pkcs12` exported the lineage, which

@@ -71,6 +71,13 @@ fn leaf_params(names: &[&str]) -> CertificateParams {
     }
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    // As real CAs do: ARI (RFC 9773) names a certificate by its issuer's key identifier.
+    params.use_authority_key_identifier_extension = true;
+    // A serial of its own (rcgen derives one from the key, which a renewal keeps).
+    let mut serial = [0_u8; 16];
+    aws_lc_rs::rand::fill(&mut serial).expect("random serial");
+    serial[0] = (serial[0] & 0x7f) | 1;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
     let today = jiff::Zoned::now().date();
     let ymd = |d: jiff::civil::Date| {
         rcgen::date_time_ymd(i32::from(d.year()), d.month() as u8, d.day() as u8)

@@ -12,6 +12,8 @@
 //! | `not_before`, `not_after` | the certificate file `<d>.cer` |
 //! | `created`, `next_renewal` | `Le_CertCreateTime`, `Le_NextRenewTime` |
 //! | `last_error`, `last_error_time` | `Acmers_LastError` (base64-wrapped text), `Acmers_LastErrorTime` (epoch) |
+//! | `ari_window_start`, `ari_window_end` | the CA's renewal window (ARI): `Acmers_ARI_Start`, `Acmers_ARI_End` |
+//! | `ari_renew_at`, `ari_next_check` | the time chosen in it, the next ARI check: `Acmers_ARI_RenewAt`, `Acmers_ARI_NextCheck` |
 //! | `folder` | the lineage folder |
 
 use anyhow::Context as _;
@@ -48,6 +50,14 @@ pub(crate) struct JsonEntry {
     pub last_error: Option<String>,
     /// When the last renewal error happened.
     pub last_error_time: Option<String>,
+    /// The start of the CA's renewal window (ARI, docs/ari.md).
+    pub ari_window_start: Option<String>,
+    /// The end of the CA's renewal window.
+    pub ari_window_end: Option<String>,
+    /// The time chosen in the window: the lineage renews then.
+    pub ari_renew_at: Option<String>,
+    /// When the window is asked for again.
+    pub ari_next_check: Option<String>,
     /// The lineage folder.
     pub folder: String,
 }
@@ -95,6 +105,11 @@ impl JsonEntry {
         let (error, at) = record.last_error();
         self.last_error = error;
         self.last_error_time = at.and_then(rfc3339);
+        if let Some((start, end)) = record.ari_window() {
+            (self.ari_window_start, self.ari_window_end) = (rfc3339(start), rfc3339(end));
+        }
+        self.ari_renew_at = record.ari_renew_at().and_then(rfc3339);
+        self.ari_next_check = record.ari_next_check().and_then(rfc3339);
     }
 }
 

@@ -22,7 +22,9 @@ fn from_conf_without_certificate() {
     let mut conf = DomainRecord::parse(
         "Le_Domain='a.example.test'\nLe_Alt='www.a.example.test,a.example.test'\n\
          Le_Keylength='ec-384'\nLe_API='https://acme.zerossl.com/v2/DV90'\n\
-         Le_CertCreateTime='1795898536'\nLe_NextRenewTime='1798404136'\n",
+         Le_CertCreateTime='1795898536'\nLe_NextRenewTime='1798404136'\n\
+         Acmers_ARI_Start='1798000000'\nAcmers_ARI_End='1798086400'\n\
+         Acmers_ARI_RenewAt='1798040000'\nAcmers_ARI_NextCheck='1795920136'\n",
     );
     conf.set_last_error("order failed: 'quoted'\nsecond line", 1_795_900_000);
     let got = JsonEntry::of(&entry(tmp.path(), Ok(conf)));
@@ -41,6 +43,10 @@ fn from_conf_without_certificate() {
             next_renewal: Some("2026-12-27T20:42:16Z".into()),
             last_error: Some("order failed: 'quoted'\nsecond line".into()),
             last_error_time: Some("2026-11-28T21:06:40Z".into()),
+            ari_window_start: Some("2026-12-23T04:26:40Z".into()),
+            ari_window_end: Some("2026-12-24T04:26:40Z".into()),
+            ari_renew_at: Some("2026-12-23T15:33:20Z".into()),
+            ari_next_check: Some("2026-11-29T02:42:16Z".into()),
             folder: folder.to_string_lossy().into_owned(),
         }
     );

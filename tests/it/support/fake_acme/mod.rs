@@ -10,6 +10,11 @@
 //! directory lists two certificate profiles ([`PROFILES`]), which Pebble 2.4 cannot. Without
 //! a fault every authorization is already `valid`, so no challenge is ever needed. Certificates are issued for the CSR's key by a fake intermediate under a
 //! fake root ([`FakeAcme::root_pem`]).
+//!
+//! It also stands in for ACME Renewal Information (RFC 9773), which Pebble 2.4 does not have:
+//! with [`FakeAcme::set_ari`] the directory carries `renewalInfo` and `GET /ari/<CertID>`
+//! answers what the test scripted; requests are counted per route ([`FakeAcme::hits`]) and
+//! every newOrder payload is recorded ([`FakeAcme::new_orders`]), so a test sees `replaces`.
 
 mod routes;
 
@@ -65,6 +70,24 @@ impl Fault {
     }
 }
 
+/// What `GET /ari/<CertID>` answers (RFC 9773 §4.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Ari {
+    /// A renewal window (unix seconds), an `explanationURL` and a `Retry-After` (seconds).
+    Window {
+        /// `suggestedWindow.start`.
+        start: i64,
+        /// `suggestedWindow.end`.
+        end: i64,
+        /// `explanationURL`.
+        explanation: Option<String>,
+        /// `Retry-After`, in seconds.
+        retry_after: Option<u64>,
+    },
+    /// An error status with a problem document.
+    Status(u16),
+}
+
 /// The `detail` of the [`Fault::ChallengeInvalid`] problem.
 pub(crate) const UNAUTHORIZED_DETAIL: &str =
     "Invalid response from http://fake.invalid/.well-known/acme-challenge/x: 404";
@@ -86,8 +109,6 @@ struct State {
     nonces: u64,
     accounts: usize,
     identifiers: Vec<Value>,
-    /// Every newOrder payload, in order.
-    new_orders: Vec<Value>,
     /// Authorizations (1-based) whose challenge was POSTed.
     challenged: BTreeSet<usize>,
     csr: Option<Vec<u8>>,
@@ -96,6 +117,14 @@ struct State {
     webroot: Option<PathBuf>,
     /// What the token file held at each challenge POST (`None`: missing).
     presented: Vec<Option<String>>,
+    /// `renewalInfo` in the directory and what it answers (`None`: no ARI).
+    ari: Option<Ari>,
+    /// The CertIDs asked for at `/ari/`, in order.
+    ari_ids: Vec<String>,
+    /// Every newOrder payload, in order.
+    new_orders: Vec<Value>,
+    /// newOrders with `replaces` still to refuse (`alreadyReplaced`).
+    refuse_replaces: usize,
 }
 
 /// What the handlers need: state plus the issuing CA.
@@ -206,9 +235,24 @@ impl FakeAcme {
         self.shared.state.lock().expect("state").presented.clone()
     }
 
-    /// Every newOrder payload received so far, decoded, in order.
+    /// Serve ARI: `renewalInfo` in the directory, answered with `ari`.
+    pub(crate) fn set_ari(&self, ari: Ari) {
+        self.shared.state.lock().expect("state").ari = Some(ari);
+    }
+
+    /// The CertIDs asked for at `renewalInfo`, in order.
+    pub(crate) fn ari_ids(&self) -> Vec<String> {
+        self.shared.state.lock().expect("state").ari_ids.clone()
+    }
+
+    /// Every newOrder payload received, in order.
     pub(crate) fn new_orders(&self) -> Vec<Value> {
         self.shared.state.lock().expect("state").new_orders.clone()
+    }
+
+    /// Refuse the next `count` newOrders that carry `replaces` with `alreadyReplaced`.
+    pub(crate) fn refuse_replaces(&self, count: usize) {
+        self.shared.state.lock().expect("state").refuse_replaces = count;
     }
 
     /// How many requests hit `route` (`dir`, `nonce`, `account`, `new-order`, `authz`,

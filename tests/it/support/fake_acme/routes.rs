@@ -9,7 +9,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use rcgen::{CertificateSigningRequestParams, KeyPair};
 use serde_json::{Value, json};
 
-use super::{Fault, PROFILES, Reply, Shared, State, UNAUTHORIZED_DETAIL};
+use super::{Ari, Fault, PROFILES, Reply, Shared, State, UNAUTHORIZED_DETAIL};
 use crate::support::certs::{sign_csr, sign_for_new_key};
 
 /// Size of the [`Fault::HugeDirectory`] body: twice acmers' 1 MiB cap.
@@ -156,12 +156,13 @@ impl Shared {
                 }
             }
             (Method::POST, "cert") => self.certificate(),
+            (Method::GET, "ari") => self.renewal_info(&path),
             _ => self.problem(StatusCode::NOT_FOUND, "malformed", "no such resource"),
         }
     }
 
     fn directory(&self) -> Reply {
-        let directory = json!({
+        let mut directory = json!({
             "newNonce": self.url("/nonce"),
             "newAccount": self.url("/account"),
             "newOrder": self.url("/new-order"),
@@ -171,6 +172,9 @@ impl Shared {
                 "profiles": PROFILES.iter().map(|(n, d)| (n.to_string(), json!(d))).collect::<serde_json::Map<_, _>>(),
             },
         });
+        if self.state.lock().expect("state").ari.is_some() {
+            directory["renewalInfo"] = json!(self.url("/ari"));
+        }
         match self.fault() {
             Fault::HugeDirectory => {
                 let mut body = directory.to_string();
@@ -186,8 +190,59 @@ impl Shared {
         }
     }
 
-    /// `POST /new-order`: replaces the one order (or refuses it while rate-limited).
+    /// `GET /ari/<CertID>`: the scripted renewal window (RFC 9773 §4.2).
+    fn renewal_info(&self, path: &str) -> Reply {
+        let id = path.trim_start_matches("/ari/").to_owned();
+        let ari = {
+            let mut state = self.state.lock().expect("state");
+            state.ari_ids.push(id);
+            state.ari.clone()
+        };
+        let time = |t: i64| jiff::Timestamp::from_second(t).expect("time").to_string();
+        match ari {
+            Some(Ari::Window {
+                start,
+                end,
+                explanation,
+                retry_after,
+            }) => {
+                let mut body = json!({"suggestedWindow": {"start": time(start), "end": time(end)}});
+                if let Some(url) = explanation {
+                    body["explanationURL"] = json!(url);
+                }
+                let reply = self.json(StatusCode::OK, &body);
+                match retry_after {
+                    Some(secs) => Self::with_header(reply, "retry-after", &secs.to_string()),
+                    None => reply,
+                }
+            }
+            Some(Ari::Status(code)) => {
+                let status = StatusCode::from_u16(code).expect("status");
+                self.problem(status, "serverInternal", "renewalInfo is not available")
+            }
+            None => self.problem(StatusCode::NOT_FOUND, "malformed", "no such resource"),
+        }
+    }
+
+    /// `POST /new-order`: replaces the one order (or refuses it while rate-limited, or
+    /// refuses a `replaces` when told to).
     fn new_order(&self, payload: &Value) -> Reply {
+        let refuse = {
+            let mut state = self.state.lock().expect("state");
+            state.new_orders.push(payload.clone());
+            let refuse = payload.get("replaces").is_some() && state.refuse_replaces > 0;
+            if refuse {
+                state.refuse_replaces -= 1;
+            }
+            refuse
+        };
+        if refuse {
+            return self.problem(
+                StatusCode::CONFLICT,
+                "alreadyReplaced",
+                "the certificate named in 'replaces' was already replaced",
+            );
+        }
         if self.fault() == Fault::RateLimited {
             let reply = self.problem(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -198,7 +253,6 @@ impl Shared {
         }
         let order = {
             let mut state = self.state.lock().expect("state");
-            state.new_orders.push(payload.clone());
             state.identifiers = payload["identifiers"]
                 .as_array()
                 .cloned()
