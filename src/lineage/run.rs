@@ -106,7 +106,6 @@ pub async fn run(
     }
     record_request(&mut record, request, ca);
     record.save(&lineage.conf())?;
-    warn_unhonoured(&record, progress);
     let saved_hooks = record.hooks();
     let hooks = Runner::new(lineage, limits.hook, progress);
     let mut result = match &saved_hooks.pre {
@@ -253,18 +252,6 @@ fn typed_modes(request: &Request) -> Vec<Mode> {
         modes.pop();
     }
     modes
-}
-
-/// Name every saved setting acmers does not act on yet (docs/compat.md), so a swapped-in
-/// binary never does less than configured without saying so.
-fn warn_unhonoured(record: &DomainRecord, progress: &dyn Progress) {
-    let keys = record.unhonoured();
-    if !keys.is_empty() {
-        progress.warn(&format_args!(
-            "warning: acmers does not support yet, and ignores for this certificate: {}",
-            keys.join(", ")
-        ));
-    }
 }
 
 /// Not due: finish an install or deploy a crash or a failure left pending, and say so.

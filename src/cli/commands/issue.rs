@@ -42,9 +42,6 @@ pub(crate) async fn run_one(
     session.no_ari = globals.run.no_ari;
     let result = lineage::run(&session, job, lineage, printer).await;
     session.finish(printer).await?;
-    if !matches!(result, Ok(Outcome::Skipped)) {
-        super::warn_unhonoured(globals, printer);
-    }
     let outcome = result?;
     if outcome == Outcome::Done {
         save_after_issue(globals, ca_bundle)?;

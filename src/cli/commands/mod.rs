@@ -20,7 +20,6 @@ pub(crate) mod set_notify;
 pub(crate) mod setup;
 
 use crate::cli::exit_code;
-use crate::cli::printer::Printer;
 use anyhow::anyhow;
 
 use crate::cli::error::Failure;
@@ -36,19 +35,6 @@ pub(crate) fn exit(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Done => exit_code::SUCCESS,
         Outcome::Skipped => exit_code::RENEW_SKIP,
-    }
-}
-
-/// Name the settings of `account.conf` acmers does not act on yet (docs/compat.md). Said
-/// once by a run that issued or renewed something (or tried to): a pass with nothing due
-/// stays quiet, since cron mails what reaches stderr.
-pub(crate) fn warn_unhonoured(globals: &Globals, printer: &Printer) {
-    let keys = globals.account_conf.unhonoured();
-    if !keys.is_empty() {
-        printer.error(format_args!(
-            "warning: acmers does not support yet, and ignores in `account.conf`: {}",
-            keys.join(", ")
-        ));
     }
 }
 

@@ -199,7 +199,6 @@ pub(crate) async fn run_all(
     let events = RefCell::new(Vec::new());
     let mut failed = None;
     let mut failures = 0_usize;
-    let mut worked = false;
     // Lineages are planned lazily as the stream is pulled: the not-due ones are printed and
     // dropped at once, so memory does not grow with the fleet.
     let mut work = Box::pin(
@@ -237,7 +236,6 @@ pub(crate) async fn run_all(
         if notifier.config.active() {
             events.borrow_mut().push(event(&lineage, &result));
         }
-        worked |= !matches!(result, Ok(Outcome::Skipped));
         match result {
             Ok(Outcome::Done) => {}
             Ok(Outcome::Skipped) if !printed => printer.info(format_args!("Skipped {domain}")),
@@ -256,9 +254,6 @@ pub(crate) async fn run_all(
     drop(work);
     let interrupted = session.interrupt.received();
     session.finish(printer).await?;
-    if worked {
-        super::warn_unhonoured(globals, printer);
-    }
     for message in notify::for_run(&notifier.config, &events.into_inner()) {
         set_notify::deliver(&notifier, &message, printer, "warning").await;
     }

@@ -154,7 +154,7 @@ pub(crate) enum SettingsError {
     Saved(#[from] crate::store::record::Invalid),
     /// A saved validation mode acmers does not implement.
     #[error(
-        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone, alpn and dns)"
+        "the certificate is validated with `{0}`, which acmers does not support yet (only webroot, standalone, alpn, stateless, nginx, apache and dns)"
     )]
     UnsupportedMode(String),
     /// account.conf could not be read.

@@ -27,10 +27,6 @@ const NOTIFY_LEVEL: &str = "NOTIFY_LEVEL";
 const NOTIFY_MODE: &str = "NOTIFY_MODE";
 const NOTIFY_SOURCE: &str = "NOTIFY_SOURCE";
 
-/// Saved settings acmers does not act on yet, with what each one does (docs/compat.md,
-/// "Saved settings not honoured yet").
-const UNHONOURED: &[(&str, &str)] = &[];
-
 /// What a run was given that account.conf keeps for later runs ([`AccountConf::set_run_env`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunEnvGiven<'a> {
@@ -343,15 +339,6 @@ impl AccountConf {
         self.conf.set(&key, value);
         self.conf.remove(name);
         true
-    }
-
-    /// The saved settings acmers does not honour yet, each as `` `KEY` (what it does) ``.
-    pub fn unhonoured(&self) -> Vec<String> {
-        UNHONOURED
-            .iter()
-            .filter(|(key, _)| self.get(key).is_some())
-            .map(|(key, what)| format!("`{key}` ({what})"))
-            .collect()
     }
 }
 

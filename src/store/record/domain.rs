@@ -84,10 +84,6 @@ const ARI_KEYS: [&str; 5] = [
     ARI_EXPLANATION,
 ];
 
-/// Saved acme.sh settings acmers does not act on yet, with what each one does: a renewal that
-/// meets one says so (docs/compat.md, "Saved settings not honoured yet").
-const UNHONOURED: &[(&str, &str)] = &[];
-
 /// The deploy hooks (`--deploy --deploy-hook`), run after every renewal.
 const DEPLOY_HOOK: &str = "Le_DeployHook";
 
@@ -728,16 +724,6 @@ impl DomainRecord {
             (FORCE_NEW_DOMAIN_KEY.into(), get(FORCE_NEW_DOMAIN_KEY)),
             ("Le_Next_Domain_Key".into(), String::new()),
         ]
-    }
-
-    /// The saved settings acmers does not honour yet, each as `` `Le_X` (what it does) ``,
-    /// in a fixed order.
-    pub fn unhonoured(&self) -> Vec<String> {
-        UNHONOURED
-            .iter()
-            .filter(|(key, _)| self.get(key).is_some())
-            .map(|(key, what)| format!("`{key}` ({what})"))
-            .collect()
     }
 
     /// The deploy hooks saved with `--deploy-hook` (`Le_DeployHook`, comma-separated).

@@ -1,7 +1,7 @@
-//! Saved acme.sh settings acmers does not act on yet are never dropped silently: a renewal of
-//! acme.sh's fixture home that holds them names each one (docs/compat.md, "Saved settings not
-//! honoured yet"); a lineage whose saved deploy hooks cannot be found is renewed and saved but
-//! exits 1.
+//! Settings acme.sh saved in a lineage's conf are honoured by a renewal under acmers: the
+//! order options end up in the new CSR (docs/compat.md); a lineage whose saved deploy hooks
+//! cannot be found is renewed and saved but exits 1; a cron pass with nothing due says
+//! nothing (cron mails stderr).
 
 use std::fs;
 use std::path::Path;
@@ -25,7 +25,7 @@ fn renew_a(home: &Path, pebble: &Pebble) -> Output {
 }
 
 #[test]
-fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
+fn renewal_honours_saved_settings_and_fails_for_missing_deploy_hooks() {
     let pebble = Pebble::start(PebbleOpts::default());
     let site = site();
     copy_fixture_home(&site.home);
@@ -43,10 +43,8 @@ fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
 
     let out = renew_a(&site.home, &pebble);
     out.assert_code(1)
-        .assert_stderr_lacks("`Le_OCSP_Staple`")
-        .assert_stderr_lacks("`Le_Preferred_Chain`")
-        .assert_stderr_lacks("`Le_LocalAddress`")
-        .assert_stderr_lacks("`NOTIFY_HOOK`")
+        // The saved notify hook is honoured too (here: not installed, so a warning).
+        .assert_stderr_has("warning: notify hook `mail` failed")
         .assert_stderr_has("Error deploying for domain: a.example.test (deploy hook `haproxy`)")
         .assert_stderr_has("cannot find the deploy plugin `haproxy`")
         .assert_stdout_has("Cert success.");
@@ -59,10 +57,24 @@ fn renewal_names_every_ignored_setting_and_fails_for_missing_deploy_hooks() {
         "retried by the next run"
     );
     assert_eq!(saved["Le_OCSP_Staple"], "1");
+    // Must-staple asked for in the CSR (the TLS feature extension, RFC 7633).
+    let csr = csr_text(&dir.join("a.example.test.csr"));
+    assert!(csr.contains("TLS Feature"), "{csr}");
+}
+
+/// `openssl req -text` of a CSR.
+fn csr_text(path: &Path) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-noout", "-text", "-in"])
+        .arg(path)
+        .output()
+        .expect("run openssl");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
-fn settings_without_a_deploy_hook_warn_and_succeed_and_a_skip_stays_quiet() {
+fn saved_key_usage_is_honoured_and_a_skip_stays_quiet() {
     let pebble = Pebble::start(PebbleOpts::default());
     let site = site();
     copy_fixture_home(&site.home);
@@ -74,8 +86,11 @@ fn settings_without_a_deploy_hook_warn_and_succeed_and_a_skip_stays_quiet() {
 
     renew_a(&site.home, &pebble)
         .assert_code(0)
-        .assert_stderr_lacks("`Le_ExtKeyUse`")
+        .assert_stderr_lacks("warning")
         .assert_stderr_lacks("deploy hook");
+    let csr = csr_text(&site.home.join("a.example.test_ecc/a.example.test.csr"));
+    assert!(csr.contains("TLS Web Server Authentication"), "{csr}");
+    assert!(!csr.contains("TLS Web Client Authentication"), "{csr}");
 
     // Nothing due: the cron pass does nothing with those settings and says nothing of them
     // (cron mails stderr). Only the lineage just renewed is left.
@@ -88,5 +103,5 @@ fn settings_without_a_deploy_hook_warn_and_succeed_and_a_skip_stays_quiet() {
         .arg(pebble.ca_bundle_path())
         .run()
         .assert_code(0)
-        .assert_stderr_lacks("does not support yet");
+        .assert_stderr_lacks("warning");
 }
