@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io;
 
+use crate::acme::http::HttpError;
 use crate::acme::{self, WaitKind};
 use crate::challenge;
 use crate::cli::exit_code;
@@ -171,6 +172,10 @@ fn account_hint(e: &lineage::Error) -> Option<&'static str> {
     }
 }
 
+/// The hint of an answer from the CA that acmers refuses (docs/reliability.md).
+const REFUSED_ANSWER: &str = "the CA (or a proxy on the way) sent an answer acmers refuses; \
+     re-run later, and tell the CA if it persists (`--debug` shows the exchange)";
+
 fn acme_hint(e: &acme::Error) -> Option<String> {
     match e {
         acme::Error::Timeout {
@@ -208,6 +213,11 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
             }
             Some(hint)
         }
+        // An oversized body or a refused redirect is an answer, not a failure to reach the CA.
+        acme::Error::Transport {
+            source: HttpError::TooLarge | HttpError::Redirect(_),
+            ..
+        } => Some(REFUSED_ANSWER.into()),
         acme::Error::Transport { .. }
         | acme::Error::Unreachable(_)
         | acme::Error::NotADirectory { .. } => Some(
@@ -216,6 +226,22 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
                 .into(),
         ),
         acme::Error::BadNonceExhausted { .. } => Some("the CA is misbehaving; re-run later".into()),
+        // The fault rows of docs/reliability.md: an answer from the CA acmers cannot use.
+        acme::Error::BadResponse { .. }
+        | acme::Error::NoNonce { .. }
+        | acme::Error::Url(_)
+        | acme::Error::Token(_)
+        | acme::Error::OrderMismatch(_) => Some(REFUSED_ANSWER.into()),
+        acme::Error::Api { status, .. } if *status >= 500 => Some(
+            "the CA (or a proxy on the way) failed to answer; re-run later, and check the CA's \
+             status page if it persists"
+                .into(),
+        ),
+        acme::Error::OrderInvalid { .. } => Some(
+            "the CA refused to issue this order for the reason shown; fix what it names, then \
+             re-run"
+                .into(),
+        ),
         _ => None,
     }
 }

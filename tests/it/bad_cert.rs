@@ -1,5 +1,6 @@
 //! Certificates the CA sends that must not be installed (RFC 8555 §11.4): a chain
-//! carrying a `PRIVATE KEY` block, and a leaf for another key. Nothing is written on a fresh
+//! carrying a `PRIVATE KEY` block, a leaf for another key, a leaf missing the name ordered,
+//! an expired leaf, and a leaf its chain did not sign. Nothing is written on a fresh
 //! home, and on a home with an earlier certificate the old files stay byte-identical.
 
 use std::fs;
@@ -96,4 +97,19 @@ fn private_key_in_chain_keeps_the_old_certificate() {
 #[test]
 fn certificate_for_another_key_keeps_the_old_certificate() {
     old_files_survive(Fault::WrongKey, "not the domain key");
+}
+
+#[test]
+fn certificate_missing_the_name_keeps_the_old_certificate() {
+    old_files_survive(Fault::MissingSan, NAME);
+}
+
+#[test]
+fn expired_certificate_keeps_the_old_certificate() {
+    old_files_survive(Fault::Expired, "expired");
+}
+
+#[test]
+fn certificate_not_signed_by_its_chain_keeps_the_old_certificate() {
+    old_files_survive(Fault::NotChaining, "was issued by `CN=stranger`");
 }

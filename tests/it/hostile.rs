@@ -1,5 +1,5 @@
-//! Hostile CA data from the fake server (docs/security.md): challenge tokens that are paths or
-//! shell, an oversized or HTML directory, a rate-limited newOrder, a failed challenge, an
+//! Hostile CA data from the fake server (docs/security.md): challenge tokens that are paths,
+//! shell, quotes or too long, an oversized or HTML directory, a rate-limited newOrder, a failed challenge, an
 //! authorization that never completes, and certificates that must not be installed.
 
 use std::fs;
@@ -130,6 +130,18 @@ fn shell_and_fragment_tokens_are_refused() {
     refuses_token(&fake, &case, "evil#fragment", "evil");
     refuses_token(&fake, &case, "$(touch evil-ran)", "evil");
     refuses_token(&fake, &case, "evil token with spaces", "evil");
+}
+
+/// The token rows of the fault matrix hostile tokens above do not cover (docs/reliability.md).
+#[test]
+fn slash_quote_and_overlong_tokens_are_refused() {
+    let fake = FakeAcme::start();
+    let case = case();
+    refuses_token(&fake, &case, "evil/token", "evil");
+    refuses_token(&fake, &case, "evil\"token'", "evil");
+    // Base64url characters only, but longer than a file name may be.
+    let long = format!("evil{}", "A".repeat(296));
+    refuses_token(&fake, &case, &long, "evil");
 }
 
 #[test]

@@ -48,6 +48,10 @@
 //!   Pebble, a saved `USER_AGENT`, `--accountconf`/`--accountkey`, `USER_PATH` under cron.
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
 //!   rate limit, failed or endless validation, certificates that must not be installed).
+//! - [`faults_transport`]: the transport and response rows of the fault matrix
+//!   (docs/reliability.md) against the fake CA's route faults: resets, stalls, slow-loris,
+//!   TLS failures, redirects, malformed answers, missing headers, bad authorization lists.
+//! - [`faults_disk`]: the home on a small tmpfs filled mid-renewal, or remounted read-only.
 //!
 //! The Pebble and nginx tests need `pebble`, `pebble-challtestsrv` and `nginx` installed;
 //! `scripts/test` installs them. They fail (never skip) when the binaries are missing.
@@ -72,6 +76,8 @@ mod deploy;
 mod dns01;
 mod dns_bind;
 mod dns_pdns;
+mod faults_disk;
+mod faults_transport;
 mod first_issue;
 mod hostile;
 mod inspect;

@@ -125,6 +125,32 @@ pub(crate) fn sign_for_new_key(
     Ok(format!("{}{}", leaf.pem(), issuer.pem()))
 }
 
+/// A leaf for the CSR's key covering `names` (expired ten days ago when `expired`), signed by
+/// `signer` and followed by `next`'s certificate: with `next` other than `signer`, a chain
+/// that does not chain. The certificates of a CA that got something wrong.
+pub(crate) fn sign_bent(
+    csr_der: &[u8],
+    names: &[&str],
+    expired: bool,
+    signer: &CertifiedIssuer<'static, KeyPair>,
+    next: &CertifiedIssuer<'static, KeyPair>,
+) -> Result<String, rcgen::Error> {
+    let csr = CertificateSigningRequestParams::from_der(&csr_der.into())?;
+    let mut params = leaf_params(names);
+    if expired {
+        let now = jiff::Timestamp::now();
+        let days_ago = |days: i64| {
+            let t = now - jiff::SignedDuration::from_hours(24 * days);
+            let d = t.to_zoned(jiff::tz::TimeZone::UTC).date();
+            rcgen::date_time_ymd(i32::from(d.year()), d.month() as u8, d.day() as u8)
+        };
+        params.not_before = days_ago(100);
+        params.not_after = days_ago(10);
+    }
+    let leaf = params.signed_by(&csr.public_key, signer)?;
+    Ok(format!("{}{}", leaf.pem(), next.pem()))
+}
+
 /// The DER certificates in a PEM bundle, in order.
 pub(crate) fn pem_certs(pem: &str) -> Vec<CertificateDer<'static>> {
     CertificateDer::pem_slice_iter(pem.as_bytes())

@@ -16,23 +16,21 @@
 //! answers what the test scripted; requests are counted per route ([`FakeAcme::hits`]) and
 //! every newOrder payload is recorded ([`FakeAcme::new_orders`]), so a test sees `replaces`.
 
+mod paced;
 mod routes;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use http_body_util::Full;
 use hyper::Response;
-use hyper::body::Bytes;
 use rcgen::{CertifiedIssuer, KeyPair};
 use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::support::certs::{LocalTls, ca_issuer, sign_csr};
 
-type Reply = Response<Full<Bytes>>;
+type Reply = Response<paced::Paced>;
 
 /// A misbehaviour of the fake CA. [`Fault::None`] is the well-behaved default.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,6 +56,45 @@ pub(crate) enum Fault {
     PrivateKeyInChain,
     /// The leaf certificate is for a fresh key, not the CSR's (names are right).
     WrongKey,
+    /// The leaf certificate names only `other.example.test`, not the names ordered.
+    MissingSan,
+    /// The leaf certificate expired ten days ago.
+    Expired,
+    /// The leaf certificate is signed by a stranger, not by the intermediate that follows it.
+    NotChaining,
+    /// Requests to this route ([`FakeAcme::hits`]) get no answer: the connection is closed.
+    Reset(&'static str),
+    /// Requests to this route are read and never answered; the connection stays open.
+    Silent(&'static str),
+    /// This route's answer announces its length, sends one byte of its body, then nothing.
+    StallBody(&'static str),
+    /// This route's answer comes at one byte per second (slow-loris).
+    Trickle(&'static str),
+    /// This route's answer is an endless chunked body.
+    Endless(&'static str),
+    /// This route answers `302` with itself as the `Location` (a redirect loop).
+    RedirectLoop(&'static str),
+    /// This route answers `status` with this content type and body instead.
+    Replace {
+        /// The route bent.
+        route: &'static str,
+        /// The status sent.
+        status: u16,
+        /// The `Content-Type` sent.
+        content_type: &'static str,
+        /// The body sent.
+        body: &'static str,
+    },
+    /// This route's answers lack this header (route `*`: every answer but newNonce's).
+    NoHeader(&'static str, &'static str),
+    /// This route's answers carry this header value instead.
+    Header(&'static str, &'static str, &'static str),
+    /// The order lists this many authorizations, whatever was ordered (all `pending`).
+    Authorizations(usize),
+    /// The order's authorizations are `pending` and for this name, not the one ordered.
+    ForeignAuthz(&'static str),
+    /// finalize turns the order `invalid` with a `badCSR` problem.
+    FinalizeInvalid,
 }
 
 impl Fault {
@@ -65,7 +102,11 @@ impl Fault {
     fn authz_pending(&self) -> bool {
         matches!(
             self,
-            Self::Token(_) | Self::ChallengeInvalid | Self::PendingForever
+            Self::Token(_)
+                | Self::ChallengeInvalid
+                | Self::PendingForever
+                | Self::Authorizations(_)
+                | Self::ForeignAuthz(_)
         )
     }
 }
@@ -310,9 +351,15 @@ async fn serve(
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
+            // No reply (`Fault::Reset`): an error makes hyper close the connection unanswered.
             let service = hyper::service::service_fn(move |req| {
                 let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(shared.handle(req).await) }
+                async move {
+                    shared
+                        .handle(req)
+                        .await
+                        .ok_or("connection reset on purpose")
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(tls), service)

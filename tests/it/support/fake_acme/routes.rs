@@ -3,14 +3,15 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use rcgen::{CertificateSigningRequestParams, KeyPair};
 use serde_json::{Value, json};
 
+use super::paced::{Pace, Paced};
 use super::{Ari, Fault, PROFILES, Reply, Shared, State, UNAUTHORIZED_DETAIL};
-use crate::support::certs::{sign_csr, sign_for_new_key};
+use crate::support::certs::{ca_issuer, sign_bent, sign_csr, sign_for_new_key};
 
 /// Size of the [`Fault::HugeDirectory`] body: twice acmers' 1 MiB cap.
 const HUGE: usize = 2 * 1024 * 1024;
@@ -46,7 +47,7 @@ impl Shared {
             state.nonces += 1;
             URL_SAFE_NO_PAD.encode(format!("fake-nonce-{:08}", state.nonces))
         };
-        let mut response = Response::new(Full::new(Bytes::from(body)));
+        let mut response = Response::new(Paced::new(Bytes::from(body), Pace::All));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert("replay-nonce", nonce.parse().expect("nonce header"));
@@ -78,12 +79,17 @@ impl Shared {
 
     fn order(&self, state: &State) -> Value {
         let status = match (state.csr.is_some(), state.valid) {
+            (true, _) if state.fault == Fault::FinalizeInvalid => "invalid",
             (_, true) => "valid",
             (true, false) => "processing",
             (false, false) if state.fault.authz_pending() => "pending",
             (false, false) => "ready",
         };
-        let authorizations: Vec<String> = (1..=state.identifiers.len())
+        let count = match state.fault {
+            Fault::Authorizations(count) => count,
+            _ => state.identifiers.len(),
+        };
+        let authorizations: Vec<String> = (1..=count)
             .map(|n| self.url(&format!("/authz/{n}")))
             .collect();
         let mut order = json!({
@@ -96,10 +102,18 @@ impl Shared {
         if state.valid {
             order["certificate"] = json!(self.url("/cert/1"));
         }
+        if status == "invalid" {
+            order["error"] = json!({
+                "type": "urn:ietf:params:acme:error:badCSR",
+                "detail": "the CSR is refused by policy",
+                "status": 400,
+            });
+        }
         order
     }
 
-    pub(super) async fn handle(&self, req: Request<Incoming>) -> Reply {
+    /// The answer to `req`, bent by a route fault of [`Fault`]; `None`: close the connection.
+    pub(super) async fn handle(&self, req: Request<Incoming>) -> Option<Reply> {
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
         let body = match req.into_body().collect().await {
             Ok(collected) => collected.to_bytes(),
@@ -113,7 +127,44 @@ impl Shared {
             .hits
             .entry(route.to_owned())
             .or_default() += 1;
-        let payload = jws_payload(&body);
+        let fault = self.fault();
+        match fault {
+            Fault::Reset(r) if r == route => return None,
+            Fault::Silent(r) if r == route => std::future::pending::<()>().await,
+            Fault::RedirectLoop(r) if r == route => {
+                let reply = self.reply(StatusCode::FOUND, "", String::new());
+                return Some(Self::with_header(reply, "location", &self.url(&path)));
+            }
+            Fault::Replace {
+                route: r,
+                status,
+                content_type,
+                body,
+            } if r == route => {
+                let status = StatusCode::from_u16(status).expect("status");
+                return Some(self.reply(status, content_type, body.into()));
+            }
+            _ => {}
+        }
+        let mut reply = self.answer(method, route, &path, &body);
+        match fault {
+            Fault::StallBody(r) if r == route => reply = reply.map(|b| b.at(Pace::Stall)),
+            Fault::Trickle(r) if r == route => reply = reply.map(|b| b.at(Pace::Trickle)),
+            Fault::Endless(r) if r == route => reply = reply.map(|b| b.at(Pace::Endless)),
+            Fault::NoHeader(r, header) if r == route || (r == "*" && route != "nonce") => {
+                reply.headers_mut().remove(header);
+            }
+            Fault::Header(r, header, value) if r == route => {
+                reply = Self::with_header(reply, header, value);
+            }
+            _ => {}
+        }
+        Some(reply)
+    }
+
+    /// The well-behaved answer (apart from the data faults of [`Fault`]).
+    fn answer(&self, method: Method, route: &str, path: &str, body: &[u8]) -> Reply {
+        let payload = jws_payload(body);
         match (method, route) {
             (Method::GET, "dir") => self.directory(),
             (Method::HEAD, "nonce") => self.reply(StatusCode::OK, "", String::new()),
@@ -137,7 +188,7 @@ impl Shared {
                 )
             }
             (Method::POST, "new-order") => self.new_order(&payload),
-            (Method::POST, "authz" | "chall") => self.authz(route, &path),
+            (Method::POST, "authz" | "chall") => self.authz(route, path),
             (Method::POST, "finalize") => self.finalize(&payload),
             (Method::POST, "order") => {
                 let order = {
@@ -156,7 +207,7 @@ impl Shared {
                 }
             }
             (Method::POST, "cert") => self.certificate(),
-            (Method::GET, "ari") => self.renewal_info(&path),
+            (Method::GET, "ari") => self.renewal_info(path),
             _ => self.problem(StatusCode::NOT_FOUND, "malformed", "no such resource"),
         }
     }
@@ -275,10 +326,17 @@ impl Shared {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         let mut state = self.state.lock().expect("state");
-        let Some(identifier) = n
-            .checked_sub(1)
-            .and_then(|i| state.identifiers.get(i).cloned())
-        else {
+        let identifier = match &state.fault {
+            Fault::ForeignAuthz(name) => Some(json!({"type": "dns", "value": name})),
+            // Authorization N of many is for the first name ordered.
+            Fault::Authorizations(count) if (1..=*count).contains(&n) => {
+                state.identifiers.first().cloned()
+            }
+            _ => n
+                .checked_sub(1)
+                .and_then(|i| state.identifiers.get(i).cloned()),
+        };
+        let Some(identifier) = identifier else {
             drop(state);
             return self.problem(StatusCode::NOT_FOUND, "malformed", "no such authorization");
         };
@@ -376,8 +434,24 @@ impl Shared {
             .iter()
             .filter_map(|id| id["value"].as_str().map(str::to_owned))
             .collect();
+        let other = ["other.example.test"];
+        let names_str: Vec<&str> = names.iter().map(String::as_str).collect();
         let chain = match fault {
             Fault::WrongKey => sign_for_new_key(&names, &self.intermediate),
+            Fault::MissingSan => {
+                sign_bent(&csr, &other, false, &self.intermediate, &self.intermediate)
+            }
+            Fault::Expired => sign_bent(
+                &csr,
+                &names_str,
+                true,
+                &self.intermediate,
+                &self.intermediate,
+            ),
+            Fault::NotChaining => {
+                let stranger = ca_issuer("stranger", None);
+                sign_bent(&csr, &names_str, false, &stranger, &self.intermediate)
+            }
             Fault::PrivateKeyInChain => sign_csr(&csr, &self.intermediate, &names)
                 .and_then(|chain| Ok(format!("{chain}{}", KeyPair::generate()?.serialize_pem()))),
             _ => sign_csr(&csr, &self.intermediate, &names),
