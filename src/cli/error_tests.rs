@@ -110,3 +110,56 @@ fn challenge_errors_have_hints_through_the_context_chain() {
         }
     }
 }
+
+/// The answers acmers refuses, a failing CA and an order the CA refused each say what to do
+/// (the fault rows of docs/reliability.md); a 4xx the CA explains needs no generic hint.
+#[test]
+fn refused_answers_and_failing_cas_have_hints() {
+    let url = "https://ca.test/acme/order/1".to_owned();
+    let api = |status| acme::Error::Api {
+        url: url.clone(),
+        status,
+        problem: Box::default(),
+        retry_after: None,
+    };
+    let cases = [
+        (
+            acme::Error::bad_response(&url, "no Location header"),
+            Some("the CA (or a proxy on the way) sent an answer acmers refuses"),
+        ),
+        (
+            acme::Error::OrderMismatch("0 authorizations".into()),
+            Some("the CA (or a proxy on the way) sent an answer acmers refuses"),
+        ),
+        (
+            acme::Error::Transport {
+                url: url.clone(),
+                source: HttpError::TooLarge,
+            },
+            Some("the CA (or a proxy on the way) sent an answer acmers refuses"),
+        ),
+        (
+            api(502),
+            Some("the CA (or a proxy on the way) failed to answer"),
+        ),
+        (
+            acme::Error::OrderInvalid {
+                url: url.clone(),
+                problem: None,
+            },
+            Some("the CA refused to issue this order"),
+        ),
+        (api(403), None),
+    ];
+    for (error, want) in cases {
+        let shown = error.to_string();
+        let hint = hint_for(&anyhow::Error::from(error).context("cannot renew"));
+        match want {
+            Some(start) => assert!(
+                hint.as_deref().is_some_and(|h| h.starts_with(start)),
+                "{shown}: {hint:?}"
+            ),
+            None => assert_eq!(hint, None, "{shown}"),
+        }
+    }
+}
