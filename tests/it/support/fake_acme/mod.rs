@@ -1,6 +1,8 @@
 //! An in-process fake ACME server for the faults Pebble cannot produce on demand
-//! (docs/testing.md): an order that stays `processing` after finalize, and the hostile answers
-//! of [`Fault`].
+//! (docs/testing.md, docs/reliability.md): an order that stays `processing` after finalize,
+//! and the hostile answers of [`Fault`], some of them on one route only (a reset connection,
+//! no answer, a stalled, trickling or endless body, a redirect loop, a replaced answer, a
+//! missing or bent header).
 //!
 //! It speaks HTTPS (tokio-rustls, hyper 1) on `127.0.0.1:<random>` with a throwaway
 //! certificate, and serves exactly one account and one order (a newOrder replaces it). It does

@@ -434,23 +434,14 @@ impl Shared {
             .iter()
             .filter_map(|id| id["value"].as_str().map(str::to_owned))
             .collect();
-        let other = ["other.example.test"];
-        let names_str: Vec<&str> = names.iter().map(String::as_str).collect();
+        let ordered: Vec<&str> = names.iter().map(String::as_str).collect();
+        let issuer = &self.intermediate;
         let chain = match fault {
-            Fault::WrongKey => sign_for_new_key(&names, &self.intermediate),
-            Fault::MissingSan => {
-                sign_bent(&csr, &other, false, &self.intermediate, &self.intermediate)
-            }
-            Fault::Expired => sign_bent(
-                &csr,
-                &names_str,
-                true,
-                &self.intermediate,
-                &self.intermediate,
-            ),
+            Fault::WrongKey => sign_for_new_key(&names, issuer),
+            Fault::MissingSan => sign_bent(&csr, &["other.example.test"], false, issuer, issuer),
+            Fault::Expired => sign_bent(&csr, &ordered, true, issuer, issuer),
             Fault::NotChaining => {
-                let stranger = ca_issuer("stranger", None);
-                sign_bent(&csr, &names_str, false, &stranger, &self.intermediate)
+                sign_bent(&csr, &ordered, false, &ca_issuer("stranger", None), issuer)
             }
             Fault::PrivateKeyInChain => sign_csr(&csr, &self.intermediate, &names)
                 .and_then(|chain| Ok(format!("{chain}{}", KeyPair::generate()?.serialize_pem()))),
