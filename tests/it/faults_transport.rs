@@ -5,8 +5,9 @@
 //! `Location` / `Replay-Nonce`, an order with 0 or 1,000 authorizations or one for a name not
 //! ordered, and an order that turns `invalid` at finalize.
 //!
-//! Every failing run starts from a home with a valid certificate and must leave the certificate,
-//! chain and key byte-identical. Idempotent requests (directory GET, POST-as-GET) are retried
+//! A failing renewal ([`renewal_fails`]) starts from a home with a valid certificate and must
+//! leave the certificate, chain and key byte-identical; a failing first issuance (the TLS
+//! rows) must write no certificate. Idempotent requests (directory GET, POST-as-GET) are retried
 //! within their bound (1 + 3 attempts); other POSTs are sent once (counted at the server).
 //! The time limits are acmers' own (15 s without a byte, 60 s per request): the runs have a
 //! generous hang guard, never a timing assertion.
