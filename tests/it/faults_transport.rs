@@ -1,6 +1,6 @@
 //! The transport and response rows of the fault matrix (docs/reliability.md), against the fake
-//! CA's route faults ([`Fault`]) and a raw TCP server for a garbage TLS handshake: connection
-//! reset, a stalled or trickling body, a request never answered, TLS failures, redirect
+//! CA's route faults ([`Fault`]) and a raw TCP server for a garbage TLS handshake or silence:
+//! connection reset, a stalled or trickling body, a request never answered, TLS failures, redirect
 //! loops, a `Location` downgraded to `http://`, malformed answers, a body over the cap, missing
 //! `Location` / `Replay-Nonce`, an order with 0 or 1,000 authorizations or one for a name not
 //! ordered, and an order that turns `invalid` at finalize.
@@ -14,8 +14,10 @@
 
 use std::fs;
 use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::support::acmers::{Acmers, Output};
@@ -157,40 +159,54 @@ fn an_untrusted_ca_certificate_is_refused() {
     assert!(!case.files()[0].exists());
 }
 
-/// A server that answers every TLS ClientHello with bytes that are not TLS, counting the
-/// connections. A fake: no real server sends garbage on demand.
-fn garbage_tls_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+/// A loopback TCP server that runs `answer` on each connection it accepts, then keeps the
+/// connection open; it counts the connections. A fake: no real server sends garbage for a TLS
+/// handshake, or accepts and stays silent, on demand.
+fn raw_server(answer: fn(&mut TcpStream)) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = Arc::new(AtomicUsize::new(0));
     let seen = count.clone();
     std::thread::spawn(move || {
+        let mut open = Vec::new();
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             seen.fetch_add(1, Ordering::SeqCst);
-            let mut hello = [0; 512];
-            let _ = stream.read(&mut hello);
-            let _ = stream.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nnot TLS at all\r\n");
+            answer(&mut stream);
+            open.push(stream);
         }
     });
-    (port, count)
+    (format!("https://127.0.0.1:{port}/dir"), count)
+}
+
+/// A first issuance against `directory` fails within acmers' limits, retried as an idempotent
+/// request (1 + 3 connections), and writes no certificate.
+fn directory_fails(directory: &str, connections: &AtomicUsize) {
+    let fake = FakeAcme::start();
+    let case = case();
+    let out = case.issue(directory, fake.ca_bundle_path()).run();
+    out.assert_code(1)
+        .assert_stderr_has(directory)
+        .assert_stderr_has("hint: ");
+    assert_eq!(connections.load(Ordering::SeqCst), 4, "1 + 3 retries");
+    assert!(!case.files()[0].exists());
 }
 
 #[test]
 fn a_garbage_tls_handshake_fails_within_bounds() {
-    let fake = FakeAcme::start();
-    let (port, connections) = garbage_tls_server();
-    let case = case();
-    let directory = format!("https://127.0.0.1:{port}/dir");
-    let out = case.issue(&directory, fake.ca_bundle_path()).run();
-    out.assert_code(1).assert_stderr_has(&directory);
-    assert_eq!(
-        connections.load(std::sync::atomic::Ordering::SeqCst),
-        4,
-        "1 + 3 retries"
-    );
-    assert!(!case.files()[0].exists());
+    let (directory, connections) = raw_server(|stream| {
+        let mut hello = [0; 512];
+        let _ = stream.read(&mut hello);
+        let _ = stream.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nnot TLS at all\r\n");
+    });
+    directory_fails(&directory, &connections);
+}
+
+/// TCP accepted, then not a byte: the connect limit (10 s, TLS included) ends each attempt.
+#[test]
+fn a_tcp_connection_never_answered_ends_at_the_connect_limit() {
+    let (directory, connections) = raw_server(|_| {});
+    directory_fails(&directory, &connections);
 }
 
 #[test]
