@@ -122,7 +122,7 @@ async fn new_account(
         .instrument(info_span!("new_account"))
         .await?;
     let location = location(&response, &url)?;
-    client.check_url(&location)?;
+    client.check_location(&location, &url)?;
     Ok(Registration {
         url: location,
         created: response.status == 201,

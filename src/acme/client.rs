@@ -179,6 +179,25 @@ impl Client {
         Ok(check_url(raw, self.directory_url.scheme())?)
     }
 
+    /// The `Location` of a new account or order (answered to `asked`), checked as
+    /// [`Self::check_url`] and on the directory's origin: what the CA creates lives on the
+    /// server that created it, and a `Location` elsewhere would send the account's next
+    /// signed requests to another server.
+    pub fn check_location(&self, raw: &str, asked: &Url) -> Result<Url> {
+        let url = self.check_url(raw)?;
+        if url.origin() != self.directory_url.origin() {
+            return Err(Error::bad_response(
+                asked,
+                format!(
+                    "the Location `{}` is on another server than the directory `{}`",
+                    sanitize(url.as_str()),
+                    self.directory_url
+                ),
+            ));
+        }
+        Ok(url)
+    }
+
     pub(super) async fn send(&self, request: Request) -> Result<Response> {
         if let Some(cause) = self.unreachable.get() {
             return Err(Error::Unreachable(cause.clone()));

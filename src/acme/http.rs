@@ -120,6 +120,10 @@ pub struct HttpConfig {
     /// Connect to the addresses of this family only (acme.sh's `--request-v4`/`-v6`): a host
     /// name is resolved to them alone; an IP address in a URL is used as written.
     pub family: Option<IpFamily>,
+    /// Follow redirects to another origin (scheme, host, port). Off for the CA and the
+    /// native DNS APIs, whose answers come from the server asked; on only for acme.sh's
+    /// plugins, whose `_get`/`_post` follow redirects like `curl -L`.
+    pub cross_origin_redirects: bool,
 }
 
 /// An address family.
@@ -166,6 +170,7 @@ impl HttpConfig {
             request_timeout: Duration::from_secs(60),
             insecure: false,
             family: None,
+            cross_origin_redirects: false,
         }
     }
 }
@@ -173,16 +178,26 @@ impl HttpConfig {
 /// Redirects followed at most per request.
 pub const MAX_REDIRECTS: usize = 3;
 
-/// Follow at most [`MAX_REDIRECTS`] redirects, and none from `https` to `http`: a directory
-/// or certificate asked for over HTTPS must not arrive in clear text.
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
+/// Follow at most [`MAX_REDIRECTS`] redirects, none from `https` to `http` (a directory or
+/// certificate asked for over HTTPS must not arrive in clear text) and, unless
+/// `cross_origin` is set, none to another origin (a signed request must not reach a server
+/// other than the one it was made for).
+fn redirect_policy(cross_origin: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
         let from = attempt.previous().last().cloned();
-        if let Some(from) = from.filter(|from| from.scheme() == "https")
+        if let Some(from) = from.as_ref().filter(|from| from.scheme() == "https")
             && attempt.url().scheme() == "http"
         {
             let refused = format!(
                 "refused the redirect from `{from}` to `{}`: it downgrades HTTPS to plain HTTP",
+                attempt.url()
+            );
+            attempt.error(refused)
+        } else if let Some(from) =
+            from.filter(|from| !cross_origin && from.origin() != attempt.url().origin())
+        {
+            let refused = format!(
+                "refused the redirect from `{from}` to `{}`: it leads to another server",
                 attempt.url()
             );
             attempt.error(refused)
@@ -242,7 +257,7 @@ impl ReqwestClient {
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_idle_timeout)
             .timeout(config.request_timeout)
-            .redirect(redirect_policy())
+            .redirect(redirect_policy(config.cross_origin_redirects))
             .https_only(false);
         if let Some(family) = config.family {
             builder = builder.dns_resolver(Arc::new(FamilyResolver(family)));

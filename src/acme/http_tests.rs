@@ -113,6 +113,7 @@ fn client(read_idle: Duration, total: Duration, roots: Option<String>) -> Reqwes
         request_timeout: total,
         insecure: false,
         family: None,
+        cross_origin_redirects: false,
     })
     .unwrap()
 }
@@ -175,7 +176,7 @@ async fn a_trickling_body_ends_at_the_total_limit() {
 }
 
 #[tokio::test]
-async fn a_redirect_from_https_to_http_is_refused() {
+async fn redirects_to_http_or_another_server_are_refused() {
     let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
     let (plain, plain_requests) = server(Answer::Full(ok.into()), None).await;
     let target = format!("http://{plain}/dir");
@@ -209,9 +210,21 @@ async fn a_redirect_from_https_to_http_is_refused() {
         "nothing sent in clear"
     );
 
-    // A redirect that stays on plain HTTP (a loopback test CA) is still followed.
+    // A redirect to another server is refused, even on plain HTTP (a loopback test CA)…
     let (hop, _) = server(Answer::Full(redirect(&target)), None).await;
-    let response = get(&client, &format!("http://{hop}/dir")).await.unwrap();
+    let err = get(&client, &format!("http://{hop}/dir"))
+        .await
+        .unwrap_err();
+    let text = chain(&err);
+    assert!(text.contains("it leads to another server"), "{text}");
+    assert_eq!(plain_requests.load(Ordering::SeqCst), 0);
+    // …unless the client follows them (acme.sh's plugins, as `curl -L`).
+    let following = ReqwestClient::new(&HttpConfig {
+        cross_origin_redirects: true,
+        ..HttpConfig::standard(None)
+    })
+    .unwrap();
+    let response = get(&following, &format!("http://{hop}/dir")).await.unwrap();
     assert_eq!((response.status, &response.body[..]), (200, &b"{}"[..]));
     assert_eq!(plain_requests.load(Ordering::SeqCst), 1);
 }

@@ -164,7 +164,9 @@ impl Account {
             .post(&url, Some(body.as_bytes()), None)
             .instrument(info_span!("new_order"))
             .await?;
-        let order_url = self.client().check_url(&location(&response, &url)?)?;
+        let order_url = self
+            .client()
+            .check_location(&location(&response, &url)?, &url)?;
         let order = Order::from_response(&response, order_url)?;
         order.check_identifiers(identifiers)?;
         Ok(order)

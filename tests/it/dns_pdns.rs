@@ -34,6 +34,7 @@ fn provider(pdns: &PowerDns, token: &str) -> Box<dyn Provider> {
         request_timeout: Duration::from_secs(60),
         insecure: false,
         family: None,
+        cross_origin_redirects: false,
     })
     .expect("HTTP client");
     (spec.build)(&Context {

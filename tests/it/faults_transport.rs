@@ -228,6 +228,19 @@ fn an_order_location_on_plain_http_is_refused() {
     assert_eq!(renewal_hits(&fake, "order"), 0);
 }
 
+/// An order created on another server than the directory's: its next signed requests would
+/// go there.
+#[test]
+fn an_order_location_on_another_server_is_refused() {
+    let (fake, out) = renewal_fails(Fault::Header(
+        "new-order",
+        "location",
+        "https://other.example.test/order/1",
+    ));
+    out.assert_stderr_has("is on another server than the directory");
+    assert_eq!(renewal_hits(&fake, "order"), 0);
+}
+
 #[test]
 fn a_malformed_json_order_is_a_clear_error() {
     let (fake, out) = renewal_fails(Fault::Replace {

@@ -117,8 +117,10 @@ fn add_extra_headers(headers: &mut HeaderMap) -> Result<(), Error> {
 fn send(request: Request) -> Result<Response, (u8, String)> {
     let ca_bundle = std::env::var_os("CA_BUNDLE").filter(|v| !v.is_empty());
     let run = crate::https::RunOptions::from_env(&|key| std::env::var(key).ok());
-    let config = crate::https::config_for(ca_bundle.as_deref().map(std::path::Path::new), &run)
+    let mut config = crate::https::config_for(ca_bundle.as_deref().map(std::path::Path::new), &run)
         .map_err(|e| (curl::BAD_CA_BUNDLE, one_line(&e)))?;
+    // acme.sh's plugins get `curl -L`'s redirects (HTTPS is still never downgraded).
+    config.cross_origin_redirects = true;
     let client = ReqwestClient::new(&config).map_err(|e| (curl::BAD_CA_BUNDLE, one_line(&e)))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
