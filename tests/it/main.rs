@@ -72,6 +72,7 @@ mod deploy;
 mod dns01;
 mod dns_bind;
 mod dns_pdns;
+mod failover;
 mod first_issue;
 mod hostile;
 mod inspect;
