@@ -8,14 +8,15 @@
 
 use super::obtain::obtain;
 use super::session::Session;
-use super::{Ca, Error, Limits, Progress, Request, one_line};
+use super::{Ca, Error, Limits, Progress, Request, one_line, warn_error};
 use crate::acme;
 use crate::store::Lineage;
 use crate::store::record::DomainRecord;
 
 /// Obtain the certificate at `ca`, then at each of its fallbacks in turn while the failure
 /// is one another CA can avoid ([`fails_over`]). `pending` is the order saved at `ca`.
-/// Returns the CA that issued it.
+/// Returns the CA that issued it. When every CA tried failed, the conf is put back as the
+/// primary's attempt left it (`Le_API`, and its order for the next run to resume).
 ///
 /// # Errors
 ///
@@ -31,6 +32,7 @@ pub(super) async fn obtain_with_failover<'c>(
 ) -> Result<&'c Ca, Error> {
     let mut failures: Vec<(&str, String)> = Vec::new();
     let mut pending = pending;
+    let mut primary_left: Option<DomainRecord> = None;
     let (mut this, mut rest) = (ca, ca.fallbacks.iter());
     loop {
         let attempt = obtain(
@@ -48,7 +50,11 @@ pub(super) async fn obtain_with_failover<'c>(
         };
         let why = one_line(&error);
         let Some(next) = rest.next().filter(|_| fails_over(&error)) else {
-            if !failures.is_empty() {
+            if let Some(left) = primary_left {
+                *record = left;
+                if let Err(e) = record.save(&lineage.conf()) {
+                    warn_error(progress, &e);
+                }
                 failures.push((&this.server, why));
                 progress.warn(&format_args!("Every CA tried failed ({}):", failures.len()));
                 for (server, why) in &failures {
@@ -62,6 +68,7 @@ pub(super) async fn obtain_with_failover<'c>(
             this.server, next.server
         ));
         failures.push((&this.server, why));
+        primary_left.get_or_insert_with(|| record.clone());
         // From here the lineage's certificate is the fallback's: acme.sh reads `Le_API` as
         // the CA of the certificate, and a renewal starts again at `Acmers_PrimaryAPI`.
         record.set_issuing_api(&next.server, &ca.server);
@@ -74,9 +81,9 @@ pub(super) async fn obtain_with_failover<'c>(
 /// order still `processing`, an authorization still `pending` after our answer), refused
 /// with a rate limit it would not lift within the run (a 429 the client did not wait out),
 /// kept failing (5xx after the bounded retries, nonces rejected without end, answers that
-/// are no ACME, a body over the cap or a refused redirect) or could not be reached. Not our own failures: a validation the CA judged
-/// (the webroot not served, a DNS record missing), a refused order or CSR, a DNS provider,
-/// hook, key or file error, or a signal.
+/// are no ACME, a body over the cap or a refused redirect) or could not be reached. Not our
+/// own failures: a validation the CA judged (the webroot not served, a DNS record missing),
+/// a refused order, CSR or account, a DNS provider, hook, key or file error, or a signal.
 pub(super) fn fails_over(error: &Error) -> bool {
     let Some(error) = error.acme() else {
         return false;

@@ -262,15 +262,30 @@ fn a_fallback_that_requires_eab_uses_the_binding_saved_for_it() {
         eab_keys: vec![(KID.to_owned(), hmac.clone())],
         ..PebbleOpts::default()
     });
-    s.primary.stuck(true);
+    // Issued at the primary; the EAB Pebble is saved as the fallback.
+    s.issue_at(&s.primary.url())
+        .run()
+        .assert_code(0)
+        .assert_stderr_lacks(NEXT_CA);
+    let renew = || {
+        s.acmers()
+            .args(["--renew", "-d", NAME, "--force", "--order-timeout", "2"])
+    };
 
     // No binding for the fallback: both CAs fail, and the final error lists both.
-    let out = s.issue_at(&s.primary.url()).run();
+    s.primary.stuck(true);
+    let out = renew().run();
     out.assert_code(1)
         .assert_stderr_has("Every CA tried failed (2):")
         .assert_stderr_has(&format!("  {}: order is still", s.primary.url()))
         .assert_stderr_has(&format!("  {}: the CA refused", s.fallback.directory_url()))
         .assert_stderr_has("externalAccountRequired");
+    // The conf is as the primary's attempt left it: its CA, and its order to resume.
+    let conf = s.conf();
+    assert_eq!(conf["Le_API"], s.primary.url(), "{conf:?}");
+    assert_eq!(conf.get("Acmers_PrimaryAPI"), None, "{conf:?}");
+    let primary_order = s.primary.url().replace("/dir", "/order/1");
+    assert_eq!(conf["Le_LinkOrder"], primary_order, "{conf:?}");
 
     // The binding saved for that CA by `--register-account --server Y --eab-kid …`.
     s.acmers()
@@ -282,7 +297,8 @@ fn a_fallback_that_requires_eab_uses_the_binding_saved_for_it() {
         .args(["--eab-kid", KID, "--eab-hmac-key", &hmac])
         .run()
         .assert_code(0);
-    let out = s.issue_at(&s.primary.url()).run();
-    out.assert_code(0);
+    let out = renew().run();
+    out.assert_code(0)
+        .assert_stdout_has(&format!("Resuming the saved order {primary_order}"));
     s.assert_issued_by_fallback(&s.primary.url());
 }
