@@ -220,6 +220,9 @@ pub(crate) struct Args {
     /// CA: a short name (letsencrypt, letsencrypt_test, zerossl, google, googletest, sslcom, actalis) or a directory URL
     #[arg(long, value_name = "SERVER", help_heading = "CA")]
     pub server: Option<String>,
+    /// A CA to try next when the CA fails in a way retrying will not fix soon (repeatable, in order; saved by --issue, and by --set-default-ca as FALLBACK_ACME_SERVERS)
+    #[arg(long, value_name = "SERVER", action = ArgAction::Append, help_heading = "CA")]
+    pub fallback_server: Vec<String>,
     /// Use Let's Encrypt's staging CA
     #[arg(long, visible_alias = "test", help_heading = "CA")]
     pub staging: bool,

@@ -188,8 +188,8 @@ fn run(
             runtime()?.block_on(commands::install::run(&settings, globals, printer))
         }
         Command::SetDefaultCa => {
-            let server = settings::set_default_ca(&parsed.args, globals)?;
-            commands::set_default_ca::run(&server, globals, printer)
+            let (server, fallbacks) = settings::set_default_ca(&parsed.args, globals)?;
+            commands::set_default_ca::run(&server, &fallbacks, globals, printer)
         }
         Command::SetDefaultChain => {
             let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;

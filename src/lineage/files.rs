@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{Error, Given, Kind, Progress, Request};
+use super::{Error, Kind, Progress, Request};
 use crate::acme::order::same_identifiers;
 use crate::acme::types::Identifier;
 use crate::cert::IssuedChain;
@@ -136,13 +136,13 @@ pub(super) fn signing(
     progress: &dyn Progress,
 ) -> Result<Signing, Error> {
     let csr = match &request.kind {
-        Kind::Issue(Given { csr: Some(csr), .. }) => {
+        Kind::Issue(given) if given.csr.is_some() => {
             if std::fs::symlink_metadata(lineage.key()).is_ok() {
                 return Err(Error::KeyExists {
                     path: lineage.key(),
                 });
             }
-            Some(CsrFile::clone(csr))
+            given.csr.as_deref().cloned()
         }
         Kind::Renewal if signs_csr(lineage, record) => Some(load_csr(&lineage.csr())?),
         Kind::Issue(_) | Kind::Renewal => None,

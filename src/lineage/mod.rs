@@ -19,6 +19,7 @@ mod deactivate;
 mod deploy;
 mod dns;
 mod error;
+mod failover;
 mod files;
 mod hooks;
 mod install;
@@ -110,7 +111,7 @@ impl Default for DnsOptions {
 #[derive(Clone, Debug)]
 pub enum Kind {
     /// `--issue`: the settings are recorded in the conf before the CA is asked.
-    Issue(Given),
+    Issue(Box<Given>),
     /// `--renew`, `--renew-all`, `--cron`: the renew hook runs after success; only the CA
     /// and `--days` can change.
     Renewal,
@@ -126,6 +127,9 @@ pub struct Given {
     /// `--signcsr`: the CSR to sign instead of a domain key's (docs/csr.md); written as
     /// `<d>.csr` with the certificate.
     pub csr: Option<Box<CsrFile>>,
+    /// `--fallback-server` given on the command line, as directory URLs: saved for the
+    /// renewals (none given: none saved; docs/failover.md).
+    pub fallbacks: Vec<String>,
 }
 
 impl Request {
@@ -164,6 +168,9 @@ pub struct Ca {
     /// ZeroSSL's EAB endpoint, when the CA is ZeroSSL: a new account without a binding
     /// fetches one there for its email (acme.sh's `_regAccount`).
     pub zerossl_eab: Option<String>,
+    /// The CAs to try next, in order, when this one fails in a way retrying will not fix
+    /// soon, each with its own account there (docs/failover.md).
+    pub fallbacks: Vec<Self>,
 }
 
 /// Where the built-in listeners listen: the standalone http-01 server and the tls-alpn-01

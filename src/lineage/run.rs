@@ -1,12 +1,12 @@
 //! The procedure of one lineage, start to end, under its lock (acme.sh's `issue`).
 
 use super::deploy;
+use super::failover::obtain_with_failover;
 use super::files::damage;
 use super::hooks::Runner;
 use super::install::install_and_reload;
-use super::obtain::obtain;
 use super::session::Session;
-use super::{Ca, Error, Given, Kind, Limits, Outcome, Progress, Request, one_line, warn_error};
+use super::{Ca, Error, Kind, Limits, Outcome, Progress, Request, one_line, warn_error};
 use crate::acme::order::same_identifiers;
 use crate::renew::{self, Because, Decision, Unfinished};
 use crate::store::atomic::create_private_dir_all;
@@ -57,15 +57,20 @@ pub async fn run(
     let now = jiff::Timestamp::now().as_second();
     // A saved order at this CA is resumed whatever the decision (when it still fits).
     let pending = record.pending_order(&ca.server);
-    // The CA's renewal window first, when it is time to ask (docs/ari.md).
-    let ari = session.ari_enabled(&ca.server);
+    // The CA's renewal window first, when it is time to ask (docs/ari.md); a certificate
+    // from a fallback CA has its window there (docs/failover.md).
+    let issuer = match record.primary_api() {
+        Some(_) => record.api().unwrap_or_else(|| ca.server.clone()),
+        None => ca.server.clone(),
+    };
+    let ari = session.ari_enabled(&issuer);
     if ari
         && request.is_renewal()
         && !request.force
         && pending.is_none()
         && renew::ari_check_due(now, &record)
     {
-        super::ari::refresh(session, &ca.server, lineage, &mut record, progress).await;
+        super::ari::refresh(session, &issuer, lineage, &mut record, progress).await;
     }
     let decision = due(now, &record, request, lineage, ari);
     if decision == Decision::Renew(Because::RenewalWindow) {
@@ -114,7 +119,7 @@ pub async fn run(
     };
     if result.is_ok() {
         result = async {
-            obtain(
+            let issuer = obtain_with_failover(
                 session,
                 (request, ca, limits),
                 lineage,
@@ -123,9 +128,9 @@ pub async fn run(
                 progress,
             )
             .await?;
-            // The new certificate's renewal window.
-            if ari {
-                super::ari::refresh(session, &ca.server, lineage, &mut record, progress).await;
+            // The new certificate's renewal window, at the CA that issued it.
+            if session.ari_enabled(&issuer.server) {
+                super::ari::refresh(session, &issuer.server, lineage, &mut record, progress).await;
             }
             super::local::export_pfx_again(lineage, &record, progress);
             install_and_reload(lineage, &mut record, limits.hook, progress).await
@@ -190,13 +195,13 @@ fn due(
         .identifiers()
         .is_ok_and(|saved| same_identifiers(&saved, &request.identifiers()));
     let other_csr = match &request.kind {
-        Kind::Issue(Given { csr: Some(csr), .. }) => {
+        Kind::Issue(given) => given.csr.as_ref().is_some_and(|csr| {
             crate::store::file::read(&lineage.csr(), crate::csr::MAX_CSR as u64)
                 .ok()
                 .flatten()
                 .is_none_or(|saved| saved.bytes != csr.bytes)
-        }
-        _ => false,
+        }),
+        Kind::Renewal => false,
     };
     if !same_names || other_csr {
         return Decision::Renew(Because::Due);
@@ -218,7 +223,8 @@ fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
         record.set_names(&request.main, &alt);
         record.set_modes(&typed_modes(request));
         record.set_hooks(&given.hooks);
-        record.set_api(&ca.server);
+        record.set_issuing_api(&ca.server, &ca.server);
+        record.set_fallback_servers(&given.fallbacks);
         record.set_http_port(request.listen.port);
         record.set_tls_port(request.listen.tls_port);
         record.set_local_addresses(&request.listen.addresses);
@@ -237,7 +243,8 @@ fn record_request(record: &mut DomainRecord, request: &Request, ca: &Ca) {
             record.set_install(&given.install);
         }
     } else {
-        record.set_api(&ca.server);
+        // A renewal starts again at the lineage's own CA (docs/failover.md).
+        record.set_issuing_api(&ca.server, &ca.server);
         if request.days.is_some() {
             record.set_renewal_days(request.days);
         }

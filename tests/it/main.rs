@@ -76,6 +76,7 @@ mod deploy;
 mod dns01;
 mod dns_bind;
 mod dns_pdns;
+mod failover;
 mod faults_disk;
 mod faults_transport;
 mod first_issue;

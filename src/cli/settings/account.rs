@@ -39,6 +39,7 @@ impl AccountSettings {
                 account_key_type,
                 email: email(args, globals),
                 eab: eab(args)?,
+                fallbacks: Vec::new(),
             },
             ca_bundle: ca_bundle(args, globals),
             lock_timeout: Duration::from_secs(args.lock_timeout),

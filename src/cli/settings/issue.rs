@@ -4,7 +4,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Globals, SettingsError, ca_bundle, email, parse_key_type, resolve_server};
+use super::{
+    Globals, SettingsError, ca_bundle, email, fallback_cas, parse_key_type, resolve_server,
+};
 use crate::acme::http::IpFamily;
 use crate::cli::args::{Args, ModeArg, Parsed};
 use crate::keys::KeyType;
@@ -123,6 +125,26 @@ impl IssueSettings {
             &globals.account_conf,
             key_type,
         )?;
+        let mut ca = Ca {
+            zerossl_eab: super::zerossl_eab(&server),
+            server,
+            account_key_type,
+            email: email(args, globals),
+            eab: super::eab(args)?,
+            fallbacks: Vec::new(),
+        };
+        let saved = globals.account_conf.fallback_servers();
+        ca.fallbacks = fallback_cas(
+            &ca,
+            &[&args.fallback_server, &saved],
+            &globals.account_conf,
+            key_type,
+        )?;
+        // Only the CAs given on the command line are saved in the lineage (docs/failover.md).
+        let fallbacks = match args.fallback_server.is_empty() {
+            true => Vec::new(),
+            false => ca.fallbacks.iter().map(|f| f.server.clone()).collect(),
+        };
         Ok(Self {
             request: Request {
                 main,
@@ -136,11 +158,12 @@ impl IssueSettings {
                     addresses,
                     family: listen_family(args),
                 },
-                kind: Kind::Issue(Given {
+                kind: Kind::Issue(Box::new(Given {
                     hooks: hooks(args),
                     install: install(args),
                     csr: None,
-                }),
+                    fallbacks,
+                })),
                 dns: DnsOptions {
                     sleep: args.dns_sleep,
                     resolver: args.dns_resolver,
@@ -149,13 +172,7 @@ impl IssueSettings {
                 },
                 order: order_options(args)?,
             },
-            ca: Ca {
-                zerossl_eab: super::zerossl_eab(&server),
-                server,
-                account_key_type,
-                email: email(args, globals),
-                eab: super::eab(args)?,
-            },
+            ca,
             limits: limits(args),
             ca_bundle: ca_bundle(args, globals),
         })

@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use crate::acme::client::check_directory_url;
 use crate::cli::args::Args;
 use crate::keys::KeyType;
+use crate::lineage::Ca;
 use crate::names;
 use crate::store::Home;
 use crate::store::record::AccountConf;
@@ -298,6 +299,35 @@ pub(crate) fn resolve_server(
     }
 }
 
+/// The fallback CAs of `primary` (docs/failover.md): the first non-empty list of `lists`
+/// (`--fallback-server`, then a lineage's saved list, then `FALLBACK_ACME_SERVERS`), each
+/// resolved as `--server` is; the primary and repeats are left out. Each uses the primary's
+/// account settings with the binding saved in its own `ca.conf` (or ZeroSSL's fetched one).
+pub(crate) fn fallback_cas(
+    primary: &Ca,
+    lists: &[&[String]],
+    account_conf: &AccountConf,
+    key_type: KeyType,
+) -> Result<Vec<Ca>, SettingsError> {
+    let chosen = lists.iter().find(|l| !l.is_empty()).copied().unwrap_or(&[]);
+    let mut cas: Vec<Ca> = Vec::new();
+    for name in chosen {
+        let server = resolve_server(Some(name), false, account_conf, key_type)?;
+        if server == primary.server || cas.iter().any(|ca| ca.server == server) {
+            continue;
+        }
+        cas.push(Ca {
+            zerossl_eab: zerossl_eab(&server),
+            server,
+            account_key_type: primary.account_key_type,
+            email: primary.email.clone(),
+            eab: None,
+            fallbacks: Vec::new(),
+        });
+    }
+    Ok(cas)
+}
+
 pub(crate) fn parse_key_type(
     value: Option<&str>,
     default: KeyType,
@@ -320,13 +350,32 @@ pub(crate) fn email(args: &Args, globals: &Globals) -> Option<String> {
     args.email.clone().or_else(|| globals.account_conf.email())
 }
 
-/// Resolve `--set-default-ca`: the directory URL to save.
-pub(crate) fn set_default_ca(args: &Args, globals: &Globals) -> Result<String, SettingsError> {
+/// Resolve `--set-default-ca`: the directory URL to save, and the fallback CAs'
+/// (`--fallback-server`; none given: none, and the saved list is cleared).
+pub(crate) fn set_default_ca(
+    args: &Args,
+    globals: &Globals,
+) -> Result<(String, Vec<String>), SettingsError> {
     let server = args.server.as_deref().ok_or(SettingsError::Missing(
         "`--set-default-ca` needs `--server`",
     ))?;
     let key_type = parse_key_type(args.key_length.as_deref(), KeyType::Ec256)?;
-    resolve_server(Some(server), false, &globals.account_conf, key_type)
+    let server = resolve_server(Some(server), false, &globals.account_conf, key_type)?;
+    let primary = Ca {
+        server: server.clone(),
+        account_key_type: key_type,
+        email: None,
+        eab: None,
+        zerossl_eab: None,
+        fallbacks: Vec::new(),
+    };
+    let fallbacks = fallback_cas(
+        &primary,
+        &[&args.fallback_server],
+        &globals.account_conf,
+        key_type,
+    )?;
+    Ok((server, fallbacks.into_iter().map(|ca| ca.server).collect()))
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@
 use std::path::PathBuf;
 
 use super::issue::{dns_options, limits, modes_per_domain};
-use super::{Globals, SettingsError, ca_bundle, email, parse_key_type, resolve_server};
+use super::{
+    Globals, SettingsError, ca_bundle, email, fallback_cas, parse_key_type, resolve_server,
+};
 use crate::acme::client::check_directory_url;
 use crate::cli::args::Args;
 use crate::keys::KeyType;
@@ -30,6 +32,8 @@ pub(crate) struct RenewSettings {
     pub days: Option<i64>,
     /// `--server`: moves each renewed lineage to this CA.
     server: Option<String>,
+    /// `--fallback-server`: replaces the lineage's saved fallback CAs for this run.
+    fallback_server: Vec<String>,
     /// `--staging`: used only by a lineage with no saved CA.
     staging: bool,
     /// Key type for a new account key.
@@ -64,6 +68,7 @@ impl RenewSettings {
             force: args.force,
             days: args.days,
             server: args.server.clone(),
+            fallback_server: args.fallback_server.clone(),
             staging: args.staging,
             account_key_type: parse_key_type(args.account_key_length.as_deref(), KeyType::Ec256)?,
             email: email(args, globals),
@@ -105,6 +110,11 @@ impl RenewSettings {
             |api| check_directory_url(api).is_ok(),
             "not an https URL (plain http only on a loopback host)",
         )?;
+        // A certificate from a fallback CA: the renewal starts again at the lineage's own CA.
+        let saved_api = record
+            .primary_api()
+            .filter(|api| check_directory_url(api).is_ok())
+            .or(saved_api);
         let server = match (&self.server, saved_api) {
             (None, Some(api)) => api,
             _ => resolve_server(
@@ -145,13 +155,24 @@ impl RenewSettings {
             },
             order,
         };
-        let ca = Ca {
+        let mut ca = Ca {
             zerossl_eab: super::zerossl_eab(&server),
             server,
             account_key_type: self.account_key_type,
             email: self.email.clone(),
             eab: None,
+            fallbacks: Vec::new(),
         };
+        ca.fallbacks = fallback_cas(
+            &ca,
+            &[
+                &self.fallback_server,
+                &record.fallback_servers(),
+                &self.account_conf.fallback_servers(),
+            ],
+            &self.account_conf,
+            key_type,
+        )?;
         Ok((request, ca))
     }
 }

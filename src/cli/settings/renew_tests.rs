@@ -194,3 +194,25 @@ fn saved_order_options_are_renewed_and_lets_encrypt_drops_must_staple() {
     );
     assert_eq!(request.order.valid_to.as_deref(), Some("+6d"));
 }
+
+#[test]
+fn a_certificate_from_a_fallback_renews_at_the_primary_first_with_the_saved_fallbacks() {
+    let conf = format!(
+        "{FIXTURE_B}Acmers_PrimaryAPI='https://primary.test/dir'\n\
+         Acmers_FallbackServers='https://localhost:14000/dir,https://other.test/dir'\n"
+    );
+    let record = DomainRecord::parse(&conf);
+    let (_, ca) = settings("--renew -d b").request(&record).unwrap();
+    assert_eq!(ca.server, "https://primary.test/dir");
+    let fallbacks: Vec<&str> = ca.fallbacks.iter().map(|c| c.server.as_str()).collect();
+    assert_eq!(
+        fallbacks,
+        ["https://localhost:14000/dir", "https://other.test/dir"]
+    );
+    // `--fallback-server` replaces the saved list for this run.
+    let (_, ca) = settings("--renew -d b --fallback-server https://third.test/dir")
+        .request(&record)
+        .unwrap();
+    assert_eq!(ca.fallbacks.len(), 1);
+    assert_eq!(ca.fallbacks[0].server, "https://third.test/dir");
+}

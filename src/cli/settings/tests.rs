@@ -341,8 +341,53 @@ fn set_default_ca_needs_a_server() {
     assert!(set_default_ca(&parsed("--set-default-ca").args, &g).is_err());
     assert_eq!(
         set_default_ca(&parsed("--set-default-ca --server letsencrypt").args, &g).unwrap(),
-        LETSENCRYPT
+        (LETSENCRYPT.to_owned(), Vec::new())
     );
+}
+
+#[test]
+fn fallback_servers_resolve_in_order_without_the_primary_or_repeats() {
+    let g = globals_with("");
+    let args = parsed(
+        "--set-default-ca --server letsencrypt --fallback-server zerossl \
+         --fallback-server letsencrypt --fallback-server https://b.test/dir \
+         --fallback-server ZeroSSL.com",
+    )
+    .args;
+    assert_eq!(
+        set_default_ca(&args, &g).unwrap().1,
+        [ZEROSSL, "https://b.test/dir"]
+    );
+    assert!(
+        set_default_ca(
+            &parsed("--set-default-ca --server letsencrypt --fallback-server nope").args,
+            &g
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn issue_fallbacks_come_from_the_command_line_else_account_conf_and_only_given_ones_are_saved() {
+    let g = globals_with("FALLBACK_ACME_SERVERS='https://a.test/dir,zerossl'\n");
+    let s = IssueSettings::resolve(&parsed("--issue -d a.com --standalone"), &g).unwrap();
+    let servers: Vec<&str> = s.ca.fallbacks.iter().map(|c| c.server.as_str()).collect();
+    assert_eq!(servers, ["https://a.test/dir", ZEROSSL]);
+    assert!(s.ca.fallbacks[1].zerossl_eab.is_some());
+    let crate::lineage::Kind::Issue(given) = &s.request.kind else {
+        panic!("an issue")
+    };
+    assert!(
+        given.fallbacks.is_empty(),
+        "account.conf's list is not saved"
+    );
+    let p = parsed("--issue -d a.com --standalone --fallback-server https://c.test/dir");
+    let s = IssueSettings::resolve(&p, &g).unwrap();
+    let crate::lineage::Kind::Issue(given) = &s.request.kind else {
+        panic!("an issue")
+    };
+    assert_eq!(given.fallbacks, ["https://c.test/dir"]);
+    assert_eq!(s.ca.fallbacks.len(), 1);
 }
 
 #[test]

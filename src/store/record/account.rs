@@ -7,6 +7,8 @@ use crate::store::trust::Policy;
 use crate::store::{Conf, Error};
 
 const DEFAULT_SERVER: &str = "DEFAULT_ACME_SERVER";
+/// The CAs to try, in order, when the default one fails (acmers' own key; docs/failover.md).
+const FALLBACK_SERVERS: &str = "FALLBACK_ACME_SERVERS";
 const CA_BUNDLE: &str = "CA_BUNDLE";
 const EMAIL: &str = "ACCOUNT_EMAIL";
 const CERT_HOME: &str = "CERT_HOME";
@@ -120,6 +122,21 @@ impl AccountConf {
     /// Save `DEFAULT_ACME_SERVER`.
     pub fn set_default_server(&mut self, url: &str) {
         self.conf.set(DEFAULT_SERVER, url);
+    }
+
+    /// `FALLBACK_ACME_SERVERS`: the fallback CAs' directory URLs, comma-separated, set with
+    /// `--set-default-ca --fallback-server` (docs/failover.md).
+    pub fn fallback_servers(&self) -> Vec<String> {
+        super::split_list(self.get(FALLBACK_SERVERS))
+    }
+
+    /// Save `FALLBACK_ACME_SERVERS` (removed when `servers` is empty).
+    pub fn set_fallback_servers(&mut self, servers: &[String]) {
+        if servers.is_empty() {
+            self.conf.remove(FALLBACK_SERVERS);
+        } else {
+            self.conf.set(FALLBACK_SERVERS, &servers.join(","));
+        }
     }
 
     /// `CA_BUNDLE`: extra roots to trust for the CA's HTTPS.

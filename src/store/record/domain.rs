@@ -58,6 +58,13 @@ const DNS_RESOLVER: &str = "Acmers_DNSResolver";
 /// Files that still have to be installed: set with a new certificate, cleared after the
 /// install targets and the reload command succeeded (acmers' own key).
 const INSTALL_PENDING: &str = "Acmers_InstallPending";
+/// The lineage's own CA when its certificate came from a fallback CA: renewals start there
+/// again, while `Le_API` names the CA that issued the certificate (acmers' own key;
+/// docs/failover.md).
+const PRIMARY_API: &str = "Acmers_PrimaryAPI";
+/// `--fallback-server` as `--issue` was given it: directory URLs, comma-separated (acmers'
+/// own key; docs/failover.md).
+const FALLBACK_SERVERS: &str = "Acmers_FallbackServers";
 /// Set while a renewed certificate still has to go through its deploy hooks (acmers' own key).
 const DEPLOY_PENDING: &str = "Acmers_DeployPending";
 /// The last failure's message (base64-wrapped), cleared on success (acmers' own key).
@@ -323,6 +330,32 @@ impl DomainRecord {
         if self.api().as_deref() != Some(url) {
             self.conf.set(API, url);
         }
+    }
+
+    /// `Acmers_PrimaryAPI`: the lineage's own CA, set while its certificate comes from a
+    /// fallback CA (docs/failover.md).
+    pub fn primary_api(&self) -> Option<String> {
+        self.get(PRIMARY_API)
+    }
+
+    /// Record which CA issues: `Le_API` becomes `issuer`, and `Acmers_PrimaryAPI` holds
+    /// `primary` when that is another CA (it is removed when they are the same).
+    pub fn set_issuing_api(&mut self, issuer: &str, primary: &str) {
+        self.set_api(issuer);
+        self.set_or_remove(PRIMARY_API, (issuer != primary).then(|| primary.to_owned()));
+    }
+
+    /// `Acmers_FallbackServers`: the fallback CAs `--issue` was given, in order.
+    pub fn fallback_servers(&self) -> Vec<String> {
+        super::split_list(self.get(FALLBACK_SERVERS))
+    }
+
+    /// Save `Acmers_FallbackServers` (removed when `servers` is empty).
+    pub fn set_fallback_servers(&mut self, servers: &[String]) {
+        self.set_or_remove(
+            FALLBACK_SERVERS,
+            (!servers.is_empty()).then(|| servers.join(",")),
+        );
     }
 
     /// `Le_Keylength` as saved (`ec-256`, `2048`, …; very old confs leave it empty).

@@ -214,3 +214,17 @@ pub fn is_secret(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     SECRET_PARTS.iter().any(|part| lower.contains(part))
 }
+
+/// A comma-separated list as saved (`FALLBACK_ACME_SERVERS`, `Acmers_FallbackServers`):
+/// entries trimmed, empty ones dropped.
+fn split_list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}

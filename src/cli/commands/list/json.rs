@@ -8,7 +8,8 @@
 //! | `sans` | every name: `Le_Domain`, then `Le_Alt` (without `no`) |
 //! | `key_type` | `Le_Keylength` as saved (`ec-256`, `2048`, …) |
 //! | `ca` | the CA's display name, as in the table |
-//! | `ca_url` | `Le_API` (Let's Encrypt when empty, as acme.sh assumes) |
+//! | `ca_url` | `Le_API` (Let's Encrypt when empty, as acme.sh assumes): the CA that issued the certificate |
+//! | `primary_ca_url` | `Acmers_PrimaryAPI`: the lineage's own CA when the certificate came from a fallback CA (docs/failover.md), else `null` |
 //! | `not_before`, `not_after` | the certificate file `<d>.cer` |
 //! | `created`, `next_renewal` | `Le_CertCreateTime`, `Le_NextRenewTime` |
 //! | `last_error`, `last_error_time` | `Acmers_LastError` (base64-wrapped text), `Acmers_LastErrorTime` (epoch) |
@@ -38,6 +39,8 @@ pub(crate) struct JsonEntry {
     pub ca: Option<String>,
     /// The CA's directory URL.
     pub ca_url: Option<String>,
+    /// The lineage's own CA, when the certificate came from a fallback CA (docs/failover.md).
+    pub primary_ca_url: Option<String>,
     /// The certificate's notBefore.
     pub not_before: Option<String>,
     /// The certificate's notAfter.
@@ -100,6 +103,7 @@ impl JsonEntry {
         let url = record.api().unwrap_or_else(|| LETSENCRYPT.to_owned());
         self.ca = Some(ca_display_name(&url));
         self.ca_url = Some(url);
+        self.primary_ca_url = record.primary_api();
         self.created = record.cert_create_time().and_then(rfc3339);
         self.next_renewal = record.next_renew_time().and_then(rfc3339);
         let (error, at) = record.last_error();

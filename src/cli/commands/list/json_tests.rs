@@ -24,7 +24,8 @@ fn from_conf_without_certificate() {
          Le_Keylength='ec-384'\nLe_API='https://acme.zerossl.com/v2/DV90'\n\
          Le_CertCreateTime='1795898536'\nLe_NextRenewTime='1798404136'\n\
          Acmers_ARI_Start='1798000000'\nAcmers_ARI_End='1798086400'\n\
-         Acmers_ARI_RenewAt='1798040000'\nAcmers_ARI_NextCheck='1795920136'\n",
+         Acmers_ARI_RenewAt='1798040000'\nAcmers_ARI_NextCheck='1795920136'\n\
+         Acmers_PrimaryAPI='https://primary.test/dir'\n",
     );
     conf.set_last_error("order failed: 'quoted'\nsecond line", 1_795_900_000);
     let got = JsonEntry::of(&entry(tmp.path(), Ok(conf)));
@@ -37,6 +38,7 @@ fn from_conf_without_certificate() {
             key_type: Some("ec-384".into()),
             ca: Some("ZeroSSL.com".into()),
             ca_url: Some("https://acme.zerossl.com/v2/DV90".into()),
+            primary_ca_url: Some("https://primary.test/dir".into()),
             not_before: None,
             not_after: None,
             created: Some("2026-11-28T20:42:16Z".into()),
