@@ -208,6 +208,11 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
             }
             Some(hint)
         }
+        acme::Error::Api { status, .. } if *status >= 500 => Some(
+            "the CA is failing or overloaded (acmers already retried within its bounds); \
+             re-run later"
+                .into(),
+        ),
         acme::Error::Transport { .. }
         | acme::Error::Unreachable(_)
         | acme::Error::NotADirectory { .. } => Some(
