@@ -105,11 +105,6 @@ fn processing(proxy: &FaultProxy, when: When, retry_after: Option<&str>) {
     }
 }
 
-fn problem(kind: &str, detail: &str) -> String {
-    json!({ "type": format!("urn:ietf:params:acme:error:{kind}"), "detail": detail, "status": 503 })
-        .to_string()
-}
-
 /// A `503` answered by the proxy instead of Pebble, with `Retry-After` when given.
 fn unavailable(retry_after: Option<&str>) -> Action {
     let mut headers = vec![("content-type", "application/problem+json".to_owned())];
@@ -119,7 +114,12 @@ fn unavailable(retry_after: Option<&str>) -> Action {
     Action::Replace {
         status: 503,
         headers,
-        body: problem("serverInternal", "fault proxy: service unavailable"),
+        body: json!({
+            "type": "urn:ietf:params:acme:error:serverInternal",
+            "detail": "fault proxy: service unavailable",
+            "status": 503
+        })
+        .to_string(),
     }
 }
 

@@ -150,10 +150,9 @@ pub(crate) struct Rule {
 }
 
 impl Rule {
-    /// A rule for every request to `endpoint` (narrow it with the builder methods).
-    pub(crate) fn on(endpoint: Endpoint) -> Self {
+    fn new(endpoint: Option<Endpoint>) -> Self {
         Self {
-            endpoint: Some(endpoint),
+            endpoint,
             method: None,
             when: When::Always,
             actions: Vec::new(),
@@ -161,13 +160,14 @@ impl Rule {
         }
     }
 
+    /// A rule for every request to `endpoint` (narrow it with the builder methods).
+    pub(crate) fn on(endpoint: Endpoint) -> Self {
+        Self::new(Some(endpoint))
+    }
+
     /// A rule for every POST, whatever the endpoint.
     pub(crate) fn any_post() -> Self {
-        Self {
-            endpoint: None,
-            ..Self::on(Endpoint::Other)
-        }
-        .method(hyper::Method::POST)
+        Self::new(None).method(hyper::Method::POST)
     }
 
     /// Only requests with this method.

@@ -51,7 +51,7 @@ pub(crate) struct PebbleOpts {
 /// The environment variable that sets [`PebbleOpts::nonce_reject`]'s default (0 when unset),
 /// so a whole test run can be repeated against a Pebble that rejects nonces
 /// (docs/testing.md).
-pub(crate) const NONCE_REJECT_VAR: &str = "ACMERS_TEST_NONCE_REJECT";
+const NONCE_REJECT_VAR: &str = "ACMERS_TEST_NONCE_REJECT";
 
 impl Default for PebbleOpts {
     fn default() -> Self {
