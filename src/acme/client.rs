@@ -130,6 +130,16 @@ impl Client {
             url: self.directory_url.to_string(),
             why,
         };
+        // A CA that is down answers 5xx (after the idempotent retries): its problem, not
+        // "not a directory".
+        if response.status >= 500 {
+            return Err(Error::Api {
+                url: self.directory_url.to_string(),
+                status: response.status,
+                problem: Box::new(problem_of(response)),
+                retry_after: retry_after_of(response),
+            });
+        }
         if !(200..300).contains(&response.status) {
             return Err(not_a_directory(format!("HTTP {}", response.status)));
         }

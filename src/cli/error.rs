@@ -233,8 +233,8 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
         | acme::Error::Token(_)
         | acme::Error::OrderMismatch(_) => Some(REFUSED_ANSWER.into()),
         acme::Error::Api { status, .. } if *status >= 500 => Some(
-            "the CA (or a proxy on the way) failed to answer; re-run later, and check the CA's \
-             status page if it persists"
+            "the CA is failing or overloaded (acmers already retried within its bounds); re-run \
+             later, and check the CA's status page if it persists"
                 .into(),
         ),
         acme::Error::OrderInvalid { .. } => Some(

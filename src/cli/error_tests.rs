@@ -140,7 +140,7 @@ fn refused_answers_and_failing_cas_have_hints() {
         ),
         (
             api(502),
-            Some("the CA (or a proxy on the way) failed to answer"),
+            Some("the CA is failing or overloaded"),
         ),
         (
             acme::Error::OrderInvalid {

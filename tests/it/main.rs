@@ -46,6 +46,9 @@
 //! - [`run_env`]: the run environment: syslog lines on a test socket, the log's detail,
 //!   `LOG_FILE` from the environment, `--ca-path` and `--insecure` against an untrusted
 //!   Pebble, a saved `USER_AGENT`, `--accountconf`/`--accountkey`, `USER_PATH` under cron.
+//! - [`faults_protocol`]: protocol faults from a real Pebble behind the fault-injecting proxy
+//!   (`processing` orders, `Retry-After` forms, stuck or invalid authorizations, badNonce,
+//!   503, 429).
 //! - [`hostile`] and [`bad_cert`]: hostile CA data from the fake server (tokens, directory,
 //!   rate limit, failed or endless validation, certificates that must not be installed).
 //! - [`faults_transport`]: the transport and response rows of the fault matrix
@@ -79,6 +82,7 @@ mod dns_pdns;
 mod failover;
 mod faults_disk;
 mod faults_transport;
+mod faults_protocol;
 mod first_issue;
 mod hostile;
 mod inspect;

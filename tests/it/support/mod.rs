@@ -4,6 +4,8 @@
 //!   on exit code, stdout and stderr.
 //! - [`pebble`], [`nginx`], [`apache`], [`pdns`] (PowerDNS), [`fake_acme`]: the servers the tests talk
 //!   to, all on loopback, started as [`process::Subprocess`]es (the fake CA runs in-process).
+//! - [`fault_proxy`]: an in-process HTTPS proxy in front of Pebble that injects scripted
+//!   faults per endpoint and counts requests.
 //! - [`net`]: free loopback ports, waiting for a listener, small HTTP(S) clients.
 //! - [`certs`]: throwaway CAs, chain verification, key checks.
 //! - [`home`]: temp homes, acme.sh's fixture home, snapshots of a home's files.
@@ -16,6 +18,7 @@ pub(crate) mod bind;
 pub(crate) mod certs;
 pub(crate) mod conf;
 pub(crate) mod fake_acme;
+pub(crate) mod fault_proxy;
 pub(crate) mod home;
 pub(crate) mod lineage;
 pub(crate) mod net;

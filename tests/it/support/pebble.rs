@@ -48,10 +48,19 @@ pub(crate) struct PebbleOpts {
     pub(crate) alternate_roots: u8,
 }
 
+/// The environment variable that sets [`PebbleOpts::nonce_reject`]'s default (0 when unset),
+/// so a whole test run can be repeated against a Pebble that rejects nonces
+/// (docs/testing.md).
+const NONCE_REJECT_VAR: &str = "ACMERS_TEST_NONCE_REJECT";
+
 impl Default for PebbleOpts {
     fn default() -> Self {
+        let nonce_reject = std::env::var(NONCE_REJECT_VAR).map_or(0, |v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{NONCE_REJECT_VAR}={v:?} is not a percentage"))
+        });
         Self {
-            nonce_reject: 0,
+            nonce_reject,
             http_port: free_port(),
             tls_port: free_port(),
             dns_ipv4: "127.0.0.1",
