@@ -63,6 +63,7 @@ mod acmesh_home;
 mod alpn;
 mod ari;
 mod bad_cert;
+mod backoff;
 mod blackhole;
 mod cli;
 mod crash;
