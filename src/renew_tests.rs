@@ -54,8 +54,14 @@ fn issued(next: i64, extra: &str) -> DomainRecord {
 
 #[test]
 fn never_issued_whatever_else() {
-    assert_eq!(decide(T0, &record(""), false, true, false), Decision::NeverIssued);
-    assert_eq!(decide(T0, &record(""), true, true, false), Decision::NeverIssued);
+    assert_eq!(
+        decide(T0, &record(""), false, true, false),
+        Decision::NeverIssued
+    );
+    assert_eq!(
+        decide(T0, &record(""), true, true, false),
+        Decision::NeverIssued
+    );
 }
 
 #[test]
@@ -78,7 +84,10 @@ fn due_skip_and_force() {
     );
     // No readable renewal time: due.
     let odd = record(&format!("Le_CertCreateTime='{T0}'\nLe_NextRenewTime='x'\n"));
-    assert_eq!(decide(T0, &odd, false, true, false), Decision::Renew(Because::Due));
+    assert_eq!(
+        decide(T0, &odd, false, true, false),
+        Decision::Renew(Because::Due)
+    );
 }
 
 #[test]
@@ -193,7 +202,9 @@ fn window_choice() {
 
 #[test]
 fn backoff_schedule_then_daily() {
-    let waits: Vec<i64> = (1..=6).map(|n| next_attempt(T0, n, None, None) - T0).collect();
+    let waits: Vec<i64> = (1..=6)
+        .map(|n| next_attempt(T0, n, None, None) - T0)
+        .collect();
     assert_eq!(waits, [60, 600, 6000, DAY, DAY, DAY]);
     // A count that was never saved right still waits a day.
     assert_eq!(next_attempt(T0, u32::MAX, None, None), T0 + DAY);
@@ -236,7 +247,10 @@ fn last_tenth_of_the_lifetime_is_retried_hourly() {
 
 #[test]
 fn fleet_skips_a_backed_off_lineage_until_its_next_attempt() {
-    let failed = format!("Acmers_NextAttempt='{}'\nAcmers_FailedAttempts='2'\n", T0 + 600);
+    let failed = format!(
+        "Acmers_NextAttempt='{}'\nAcmers_FailedAttempts='2'\n",
+        T0 + 600
+    );
     let due = issued(T0 - 10, &failed);
     let backed_off = Decision::BackedOff {
         at: T0 + 600,
@@ -282,4 +296,3 @@ fn fleet_skips_a_backed_off_lineage_until_its_next_attempt() {
         Decision::NeverIssued
     );
 }
-

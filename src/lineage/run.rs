@@ -193,7 +193,7 @@ pub async fn run(
             Some(first) if !error.resumable(order_saved) && !backup_kept => {
                 first.undo(lineage, progress);
             }
-            _ => record_failure(lineage, error, now, progress),
+            _ => record_failure(lineage, error, progress),
         }
     }
     result.map(|()| Outcome::Done)
@@ -424,7 +424,8 @@ async fn lock_lineage(
 /// Keep the failure in the conf (`--list --json` shows it) with when the next attempt is
 /// allowed ([`renew::next_attempt`]: the backoff, the CA's `Retry-After`, the certificate's
 /// lifetime); the run's outcome does not depend on this succeeding.
-fn record_failure(lineage: &Lineage, error: &Error, now: i64, progress: &dyn Progress) {
+fn record_failure(lineage: &Lineage, error: &Error, progress: &dyn Progress) {
+    let now = renew::now();
     let retry_after = match error.acme() {
         Some(crate::acme::Error::Api { retry_after, .. }) => *retry_after,
         _ => None,

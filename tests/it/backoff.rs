@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::support::acmers::{Acmers, Output};
 use crate::support::conf::{read_conf, set_conf};
-use crate::support::fake_acme::{Fault, FakeAcme};
+use crate::support::fake_acme::{FakeAcme, Fault};
 use crate::support::net::free_port;
 
 const NAME: &str = "backoff.example.test";
@@ -72,7 +72,9 @@ impl Site {
     }
 
     fn number(&self, key: &str) -> i64 {
-        let value = self.get(key).unwrap_or_else(|| panic!("{key} is not saved"));
+        let value = self
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} is not saved"));
         value.parse().expect("a number")
     }
 
@@ -119,10 +121,12 @@ fn cron_waits_for_the_next_attempt_then_tries_again() {
 
     // Within it: no request at all, and a line that says why and until when.
     let hits = site.fake.total_hits();
-    site.run(&["--cron"]).assert_code(0).assert_stdout_has(&format!(
-        "Skipped {NAME}: 1 attempt(s) failed in a row; next attempt at {}",
-        time_str(next)
-    ));
+    site.run(&["--cron"])
+        .assert_code(0)
+        .assert_stdout_has(&format!(
+            "Skipped {NAME}: 1 attempt(s) failed in a row; next attempt at {}",
+            time_str(next)
+        ));
     site.run(&["--renew-all"]).assert_code(0);
     assert_eq!(site.fake.total_hits(), hits, "a request within the backoff");
 

@@ -144,14 +144,14 @@ impl Breaker {
 }
 
 /// Whether a failure is the CA's (unreachable, 5xx, 429, a broken answer, an order it did not
-/// finish or made invalid), not the lineage's own.
+/// finish or made invalid), not the lineage's own. A CA the run already found unreachable
+/// fails the lineage without a request ([`crate::acme::Error::Unreachable`]): not counted.
 fn ca_fault(error: &lineage::Error) -> bool {
     use crate::acme::{Error as E, WaitKind};
     matches!(
         error.acme(),
         Some(
             E::Transport { .. }
-                | E::Unreachable(_)
                 | E::BadResponse { .. }
                 | E::NotADirectory { .. }
                 | E::BadNonceExhausted { .. }
