@@ -273,13 +273,8 @@ fn fleet_skips_a_backed_off_lineage_until_its_next_attempt() {
     // A saved order waits too, unless forced.
     let order = issued(
         T0 + DAY,
-        &format!("Le_LinkOrder='https://ca.test/order/1'\n{failed}"),
+        &format!("Le_LinkOrder='https://ca.test/order/1'\nLe_LinkCert=''\n{failed}"),
     );
-    let order = {
-        let mut o = order;
-        o.set_new_order("https://ca.test/order/1", "https://ca.test/finalize/1");
-        o
-    };
     assert_eq!(decide(T0, &order, false, true, true), backed_off);
     assert_eq!(
         decide(T0, &order, true, true, true),
