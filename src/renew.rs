@@ -9,6 +9,10 @@
 //! - With ARI (RFC 9773; docs/ari.md) the CA's renewal window rules: a lineage whose saved
 //!   window has a chosen time renews at that time, whatever the rules above say; they apply
 //!   while no window is known.
+//! - After a failure the lineage waits before the next attempt ([`next_attempt`]: 1 min,
+//!   10 min, 100 min, then daily, or the CA's `Retry-After` when later; at most hourly in the
+//!   last tenth of the certificate's lifetime). The fleet pass honours that wait; `--force`
+//!   and a user's own `--renew` or `--issue` do not (docs/renewal.md, "Backoff").
 
 use std::time::Duration;
 
@@ -27,6 +31,47 @@ pub const ARI_MAX_CHECK: i64 = DAY;
 /// certificate has no Authority Key Identifier to name it by.
 pub const ARI_UNSUPPORTED_CHECK: i64 = 7 * DAY;
 
+/// The waits after the first, second and third failed attempt in a row (seconds); every
+/// later failure waits [`DAY`].
+pub const BACKOFF: [i64; 3] = [60, 600, 6000];
+/// The longest wait after a failure in the last tenth of a certificate's lifetime.
+pub const NEAR_EXPIRY_RETRY: i64 = 3600;
+
+/// The environment variable that shifts the clock of [`now`] by a number of seconds, so a
+/// test or benchmark can run a pass "as if" hours or days later (docs/testing.md). Read only
+/// when set; not a user setting.
+pub const CLOCK_SHIFT_VAR: &str = "ACMERS_TEST_CLOCK_SHIFT";
+
+/// The time (unix seconds) every renewal decision is given: the system clock, shifted by
+/// [`CLOCK_SHIFT_VAR`] when that is set to a number of seconds.
+pub fn now() -> i64 {
+    let shift = std::env::var_os(CLOCK_SHIFT_VAR)
+        .and_then(|v| v.to_str()?.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    jiff::Timestamp::now().as_second().saturating_add(shift)
+}
+
+/// When the next attempt is allowed after the `attempts`-th failure in a row at `now`: the
+/// [`BACKOFF`] schedule, then daily; no later than the start of the last tenth of the
+/// certificate's lifetime (`validity`: notBefore, notAfter) and at most
+/// [`NEAR_EXPIRY_RETRY`] apart within it; the CA's `Retry-After` when that is later (a CA
+/// that says when to come back is not asked before).
+pub fn next_attempt(
+    now: i64,
+    attempts: u32,
+    retry_after: Option<Duration>,
+    validity: Option<(i64, i64)>,
+) -> i64 {
+    let step = usize::try_from(attempts.saturating_sub(1)).unwrap_or(usize::MAX);
+    let mut wait = BACKOFF.get(step).copied().unwrap_or(DAY);
+    if let Some((not_before, not_after)) = validity {
+        let last_tenth = not_after - (not_after - not_before).max(0) / 10;
+        wait = wait.min(last_tenth.saturating_sub(now).max(NEAR_EXPIRY_RETRY));
+    }
+    let asked = retry_after.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    now.saturating_add(wait.max(asked))
+}
+
 /// What a lineage needs, judged from its record at a given time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -37,6 +82,15 @@ pub enum Decision {
     Finish(Unfinished),
     /// Due: renew now.
     Renew(Because),
+    /// Due (or an order to finish), but an earlier attempt failed and the next one is not
+    /// allowed before `at` (unix seconds); `attempts` failed in a row. Only the fleet pass
+    /// asks for this ([`decide`]'s `backoff`).
+    BackedOff {
+        /// `Acmers_NextAttempt`.
+        at: i64,
+        /// `Acmers_FailedAttempts`.
+        attempts: u32,
+    },
     /// Not due until `at` (unix seconds; `at_str` as saved). The caller still renews a
     /// lineage whose files are damaged (a check that needs the files, not the record).
     Skip {
@@ -70,8 +124,26 @@ pub enum Because {
 
 /// The renewal decision for `record` at `now` (unix seconds). A pending order is resumed
 /// first, then a pending install is finished; `force` renews anything issued. With `ari`
-/// (`NO_ARI` unset) a saved renewal window's chosen time replaces `Le_NextRenewTime`.
-pub fn decide(now: i64, record: &DomainRecord, force: bool, ari: bool) -> Decision {
+/// (`NO_ARI` unset) a saved renewal window's chosen time replaces `Le_NextRenewTime`. With
+/// `backoff` (the fleet pass) a lineage whose next attempt after a failure has not come is
+/// [`Decision::BackedOff`] instead of renewed or resumed, unless `force`.
+pub fn decide(now: i64, record: &DomainRecord, force: bool, ari: bool, backoff: bool) -> Decision {
+    let decision = decide_due(now, record, force, ari);
+    let contacts_ca = matches!(
+        decision,
+        Decision::Finish(Unfinished::Order(_))
+            | Decision::Renew(Because::Due | Because::RenewalWindow)
+    );
+    match record.backoff() {
+        Some((at, attempts)) if backoff && !force && contacts_ca && now < at => {
+            Decision::BackedOff { at, attempts }
+        }
+        _ => decision,
+    }
+}
+
+/// [`decide`] without the backoff.
+fn decide_due(now: i64, record: &DomainRecord, force: bool, ari: bool) -> Decision {
     if !record.is_issued() {
         return Decision::NeverIssued;
     }

@@ -54,31 +54,40 @@ fn issued(next: i64, extra: &str) -> DomainRecord {
 
 #[test]
 fn never_issued_whatever_else() {
-    assert_eq!(decide(T0, &record(""), false, true), Decision::NeverIssued);
-    assert_eq!(decide(T0, &record(""), true, true), Decision::NeverIssued);
+    assert_eq!(
+        decide(T0, &record(""), false, true, false),
+        Decision::NeverIssued
+    );
+    assert_eq!(
+        decide(T0, &record(""), true, true, false),
+        Decision::NeverIssued
+    );
 }
 
 #[test]
 fn due_skip_and_force() {
     let later = issued(T0 + 10, "");
     assert_eq!(
-        decide(T0, &later, false, true),
+        decide(T0, &later, false, true, false),
         Decision::Skip {
             at: T0 + 10,
             at_str: time_str(T0 + 10)
         }
     );
     assert_eq!(
-        decide(T0 + 10, &later, false, true),
+        decide(T0 + 10, &later, false, true, false),
         Decision::Renew(Because::Due)
     );
     assert_eq!(
-        decide(T0, &later, true, true),
+        decide(T0, &later, true, true, false),
         Decision::Renew(Because::Forced)
     );
     // No readable renewal time: due.
     let odd = record(&format!("Le_CertCreateTime='{T0}'\nLe_NextRenewTime='x'\n"));
-    assert_eq!(decide(T0, &odd, false, true), Decision::Renew(Because::Due));
+    assert_eq!(
+        decide(T0, &odd, false, true, false),
+        Decision::Renew(Because::Due)
+    );
 }
 
 #[test]
@@ -88,22 +97,22 @@ fn unfinished_work_comes_first() {
         "Le_LinkOrder='https://ca.test/order/9'\nLe_LinkCert=''\n",
     );
     assert_eq!(
-        decide(T0, &order, true, true),
+        decide(T0, &order, true, true, false),
         Decision::Finish(Unfinished::Order("https://ca.test/order/9".into()))
     );
     let install = issued(T0 + 10, "Acmers_InstallPending='1'\n");
     assert_eq!(
-        decide(T0, &install, false, true),
+        decide(T0, &install, false, true, false),
         Decision::Finish(Unfinished::Install)
     );
     // Due anyway: the renewal installs too.
     assert_eq!(
-        decide(T0 + 10, &install, false, true),
+        decide(T0 + 10, &install, false, true, false),
         Decision::Renew(Because::Due)
     );
     let deploy = issued(T0 + 10, "Acmers_DeployPending='1'\n");
     assert_eq!(
-        decide(T0, &deploy, false, true),
+        decide(T0, &deploy, false, true, false),
         Decision::Finish(Unfinished::Install),
         "a failed deploy is retried without a new order"
     );
@@ -121,7 +130,7 @@ fn renewal_window_rules_when_known() {
     // The lifetime rule says due; the window's chosen time is later: not due.
     let later = issued(T0 - 10, &window(T0 + 50));
     assert_eq!(
-        decide(T0, &later, false, true),
+        decide(T0, &later, false, true, false),
         Decision::Skip {
             at: T0 + 50,
             at_str: time_str(T0 + 50)
@@ -129,23 +138,23 @@ fn renewal_window_rules_when_known() {
     );
     // NO_ARI: the window is ignored.
     assert_eq!(
-        decide(T0, &later, false, false),
+        decide(T0, &later, false, false, false),
         Decision::Renew(Because::Due)
     );
     // The chosen time has passed, the lifetime rule says later: due, because of the window.
     let early = issued(T0 + DAY, &window(T0 - 1));
     assert_eq!(
-        decide(T0, &early, false, true),
+        decide(T0, &early, false, true, false),
         Decision::Renew(Because::RenewalWindow)
     );
     assert!(matches!(
-        decide(T0, &early, false, false),
+        decide(T0, &early, false, false, false),
         Decision::Skip { .. }
     ));
     // A chosen time without a readable window is no window.
     let broken = issued(T0 + DAY, "Acmers_ARI_RenewAt='1'\n");
     assert!(matches!(
-        decide(T0, &broken, false, true),
+        decide(T0, &broken, false, true, false),
         Decision::Skip { .. }
     ));
 }
@@ -189,4 +198,96 @@ fn window_choice() {
     );
     // A saved choice outside its window is not kept.
     assert_eq!(ari_renew_at(w, Some((w, T0 + 1000)), 500), T0 + 500);
+}
+
+#[test]
+fn backoff_schedule_then_daily() {
+    let waits: Vec<i64> = (1..=6)
+        .map(|n| next_attempt(T0, n, None, None) - T0)
+        .collect();
+    assert_eq!(waits, [60, 600, 6000, DAY, DAY, DAY]);
+    // A count that was never saved right still waits a day.
+    assert_eq!(next_attempt(T0, u32::MAX, None, None), T0 + DAY);
+}
+
+#[test]
+fn retry_after_wins_when_later() {
+    let hour = Some(Duration::from_secs(3600));
+    assert_eq!(next_attempt(T0, 1, hour, None), T0 + 3600);
+    assert_eq!(next_attempt(T0, 4, hour, None), T0 + DAY);
+    let week = Some(Duration::from_secs(7 * 86_400));
+    assert_eq!(next_attempt(T0, 4, week, None), T0 + 7 * DAY);
+}
+
+#[test]
+fn last_tenth_of_the_lifetime_is_retried_hourly() {
+    // A 90-day certificate: its last tenth starts 81 days after notBefore.
+    let (nb, na) = (T0 - 70 * DAY, T0 + 20 * DAY);
+    let last_tenth = na - 9 * DAY;
+    // Far from it: the schedule.
+    assert_eq!(next_attempt(T0, 5, None, Some((nb, na))), T0 + DAY);
+    // Half a day before it: not later than its start.
+    let before = last_tenth - DAY / 2;
+    assert_eq!(next_attempt(before, 5, None, Some((nb, na))), last_tenth);
+    // Inside it, and after expiry: at most an hour apart; shorter steps stay shorter.
+    for now in [last_tenth, na - 60, na + DAY] {
+        assert_eq!(next_attempt(now, 9, None, Some((nb, na))), now + 3600);
+    }
+    assert_eq!(next_attempt(na - 60, 1, None, Some((nb, na))), na);
+    // The CA's Retry-After is still honoured.
+    let day = Some(Duration::from_secs(86_400));
+    assert_eq!(next_attempt(na - 60, 9, day, Some((nb, na))), na - 60 + DAY);
+    // A 6-day certificate: the last 14.4 hours.
+    let (nb, na) = (T0, T0 + 6 * DAY);
+    assert_eq!(
+        next_attempt(T0 + 5 * DAY, 5, None, Some((nb, na))),
+        na - 6 * DAY / 10
+    );
+}
+
+#[test]
+fn fleet_skips_a_backed_off_lineage_until_its_next_attempt() {
+    let failed = format!(
+        "Acmers_NextAttempt='{}'\nAcmers_FailedAttempts='2'\n",
+        T0 + 600
+    );
+    let due = issued(T0 - 10, &failed);
+    let backed_off = Decision::BackedOff {
+        at: T0 + 600,
+        attempts: 2,
+    };
+    assert_eq!(decide(T0, &due, false, true, true), backed_off);
+    // The time has come; force; a user's own run (no backoff asked).
+    assert_eq!(
+        decide(T0 + 600, &due, false, true, true),
+        Decision::Renew(Because::Due)
+    );
+    assert_eq!(
+        decide(T0, &due, true, true, true),
+        Decision::Renew(Because::Forced)
+    );
+    assert_eq!(
+        decide(T0, &due, false, true, false),
+        Decision::Renew(Because::Due)
+    );
+    // A saved order waits too, unless forced.
+    let order = issued(
+        T0 + DAY,
+        &format!("Le_LinkOrder='https://ca.test/order/1'\nLe_LinkCert=''\n{failed}"),
+    );
+    assert_eq!(decide(T0, &order, false, true, true), backed_off);
+    assert_eq!(
+        decide(T0, &order, true, true, true),
+        Decision::Finish(Unfinished::Order("https://ca.test/order/1".into()))
+    );
+    // Not due: the usual skip (the backoff does not change when it is due); never issued
+    // stays never issued.
+    assert!(matches!(
+        decide(T0, &issued(T0 + DAY, &failed), false, true, true),
+        Decision::Skip { .. }
+    ));
+    assert_eq!(
+        decide(T0, &record(&failed), false, true, true),
+        Decision::NeverIssued
+    );
 }

@@ -44,7 +44,7 @@ pub use files::damage;
 pub use install::{install_and_reload, record_install};
 pub use local::{create_csr, create_domain_key, to_pkcs8, to_pkcs12};
 pub use progress::{Progress, one_line, warn_error};
-pub use run::run;
+pub use run::{backed_off, run};
 pub use session::{Session, http_client, http_config};
 pub use validity::{ValidityError, Window, window};
 

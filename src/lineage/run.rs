@@ -10,7 +10,7 @@ use super::{Ca, Error, Kind, Limits, Outcome, Progress, Request, one_line, warn_
 use crate::acme::order::same_identifiers;
 use crate::renew::{self, Because, Decision, Unfinished};
 use crate::store::atomic::create_private_dir_all;
-use crate::store::record::{DomainRecord, Mode};
+use crate::store::record::{DomainRecord, Mode, time_str};
 use crate::store::trust::Policy;
 use crate::store::{Lineage, journal, lock};
 use crate::webserver;
@@ -54,7 +54,7 @@ pub async fn run(
     let loaded = DomainRecord::load_trusted(&lineage.conf(), Policy::current())?;
     let first = loaded.is_none().then_some(first);
     let mut record = loaded.unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
+    let now = renew::now();
     // A saved order at this CA is resumed whatever the decision (when it still fits).
     let pending = record.pending_order(&ca.server);
     // The CA's renewal window first, when it is time to ask (docs/ari.md); a certificate
@@ -72,7 +72,27 @@ pub async fn run(
     {
         super::ari::refresh(session, &issuer, lineage, &mut record, progress).await;
     }
-    let decision = due(now, &record, request, lineage, ari);
+    let decision = due(now, &record, request, lineage, ari, session.fleet);
+    if let Decision::BackedOff { at, attempts } = decision {
+        progress.info(&backed_off(&lineage.domain, at, attempts));
+        return Ok(Outcome::Skipped);
+    }
+    // A user's own `--renew` or `--issue` is not held back by the backoff, but says so.
+    if let Some((at, attempts)) = record.backoff().filter(|(at, _)| now < *at)
+        && !session.fleet
+        && !request.force
+        && matches!(
+            decision,
+            Decision::Renew(_) | Decision::Finish(Unfinished::Order(_))
+        )
+    {
+        progress.info(&format_args!(
+            "{attempts} attempt(s) for {} failed in a row and the next was planned for {}; \
+             trying now, as asked",
+            lineage.domain,
+            time_str(at)
+        ));
+    }
     if decision == Decision::Renew(Because::RenewalWindow) {
         progress.info(&format_args!(
             "The time chosen in the CA's renewal window (ARI) has passed: renewing {}",
@@ -86,7 +106,10 @@ pub async fn run(
     let next = match decision {
         Decision::Skip { at_str, .. } => Some(at_str),
         Decision::Finish(Unfinished::Install) => Some(record.next_renew_time_str()),
-        Decision::NeverIssued | Decision::Renew(_) | Decision::Finish(Unfinished::Order(_)) => None,
+        Decision::NeverIssued
+        | Decision::BackedOff { .. }
+        | Decision::Renew(_)
+        | Decision::Finish(Unfinished::Order(_)) => None,
     };
     if let Some(next) = next {
         match damage(lineage, &record, now) {
@@ -190,6 +213,7 @@ fn due(
     request: &Request,
     lineage: &Lineage,
     ari: bool,
+    backoff: bool,
 ) -> Decision {
     let same_names = record
         .identifiers()
@@ -206,7 +230,15 @@ fn due(
     if !same_names || other_csr {
         return Decision::Renew(Because::Due);
     }
-    renew::decide(now, record, request.force, ari)
+    renew::decide(now, record, request.force, ari, backoff)
+}
+
+/// The line that says a lineage waits after failures, and until when.
+pub fn backed_off(domain: &str, at: i64, attempts: u32) -> String {
+    format!(
+        "Skipped {domain}: {attempts} attempt(s) failed in a row; next attempt at {}",
+        time_str(at)
+    )
 }
 
 /// Record the request in the conf, as acme.sh does before contacting the CA: `--issue`
@@ -271,6 +303,7 @@ async fn skip(
     next: &str,
     progress: &dyn Progress,
 ) -> Result<Outcome, Error> {
+    let pending = record.install_pending() || record.deploy_pending();
     if record.install_pending() {
         install_and_reload(lineage, record, limits.hook, progress).await?;
     }
@@ -285,6 +318,10 @@ async fn skip(
     // A next key a `--force` run staged before it was stopped, with no order saved (else the
     // lineage would not be skipped): nothing will use it.
     crate::store::file::remove(&lineage.next_key())?;
+    // The failure that left them pending is over.
+    if pending && record.clear_failure() {
+        record.save(&lineage.conf())?;
+    }
     // acme.sh's `issue` says this instead of the usual lines.
     if let Some(end) = record.order_options().valid_to
         && super::validity::is_fixed_end(&end)
@@ -391,15 +428,35 @@ async fn lock_lineage(
     Ok(None)
 }
 
-/// Keep the failure in the conf (`--list --json` shows it); the run's outcome does not
-/// depend on this succeeding.
+/// Keep the failure in the conf (`--list --json` shows it) with when the next attempt is
+/// allowed ([`renew::next_attempt`]: the backoff, the CA's `Retry-After`, the certificate's
+/// lifetime); the run's outcome does not depend on this succeeding.
 fn record_failure(lineage: &Lineage, error: &Error, progress: &dyn Progress) {
+    let now = renew::now();
+    let retry_after = match error.acme() {
+        Some(crate::acme::Error::Api { retry_after, .. }) => *retry_after,
+        _ => None,
+    };
+    let validity = crate::store::file::read(&lineage.cer(), crate::acme::http::MAX_BODY as u64)
+        .ok()
+        .flatten()
+        .and_then(|file| crate::cert::read_leaf(&file.bytes).ok())
+        .map(|leaf| (leaf.not_before, leaf.not_after));
     let saved = (|| {
         let mut record = DomainRecord::load(&lineage.conf())?.unwrap_or_default();
-        record.set_last_error(&one_line(error), jiff::Timestamp::now().as_second());
-        record.save(&lineage.conf())
+        let attempts = record.failed_attempts().saturating_add(1);
+        let next = renew::next_attempt(now, attempts, retry_after, validity);
+        record.set_last_error(&one_line(error), now);
+        record.set_backoff(next, attempts);
+        record.save(&lineage.conf())?;
+        Ok::<_, crate::store::Error>(next)
     })();
-    if let Err(e) = saved {
-        progress.warn(&format_args!("warning: cannot record the failure: {e}"));
+    match saved {
+        Ok(next) => progress.info(&format_args!(
+            "The next attempt for {} is allowed at {}",
+            lineage.domain,
+            time_str(next)
+        )),
+        Err(e) => progress.warn(&format_args!("warning: cannot record the failure: {e}")),
     }
 }

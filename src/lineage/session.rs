@@ -61,6 +61,9 @@ pub struct Session {
     /// `NO_ARI=1` from the environment or account.conf: ARI off, unless a CA's `ca.conf`
     /// says otherwise (docs/ari.md).
     pub no_ari: bool,
+    /// A fleet pass (`--renew-all`, `--cron`): a lineage waiting after failures is skipped
+    /// (docs/renewal.md, "Backoff"); a user's own `--renew` or `--issue` tries anyway.
+    pub fleet: bool,
     /// Built on first use: a pass with nothing due never pays for loading the trust store.
     http: OnceLock<Arc<dyn HttpClient>>,
     http_config: HttpConfig,
@@ -111,6 +114,7 @@ impl Session {
             http: OnceLock::new(),
             http_config: http_config(ca_bundle)?,
             no_ari: false,
+            fleet: false,
             cas: Mutex::default(),
             clients: Mutex::default(),
             ari: std::sync::Mutex::default(),

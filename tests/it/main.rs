@@ -69,6 +69,7 @@ mod account_commands;
 mod acmesh_home;
 mod alpn;
 mod ari;
+mod backoff;
 mod bad_cert;
 mod blackhole;
 mod cli;

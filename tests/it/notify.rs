@@ -170,11 +170,10 @@ const SKIPPED: &str = "skipped.example.test";
 /// Make the renewing and failing lineages due again.
 fn make_due(home: &Path) {
     for name in [RENEWS, FAILS] {
-        set_conf(
-            &ecc_dir(home, name).join(format!("{name}.conf")),
-            "Le_NextRenewTime",
-            "1",
-        );
+        let conf = ecc_dir(home, name).join(format!("{name}.conf"));
+        set_conf(&conf, "Le_NextRenewTime", "1");
+        // And the wait after the last failure over (docs/renewal.md, "Backoff").
+        set_conf(&conf, "Acmers_NextAttempt", "1");
     }
 }
 

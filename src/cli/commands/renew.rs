@@ -5,8 +5,14 @@
 //! and no network request. ARI checks (docs/ari.md) and due lineages run `--parallel` at a
 //! time with one shared HTTP client, account and standalone server; each holds its own lock,
 //! so one slow or broken lineage delays no other.
+//!
+//! A lineage waiting after failures ([`Decision::BackedOff`]) is skipped like a not-due one,
+//! with no request. Within one pass, after [`CA_FAILURES_IN_A_ROW`] lineages in a row failed
+//! at one CA in a way the CA caused, the remaining lineages of that CA are left for the next
+//! pass without a request (docs/renewal.md, "Backoff").
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
@@ -104,6 +110,61 @@ fn event(lineage: &Lineage, result: &Result<Outcome, Failure>) -> Event {
     }
 }
 
+/// Failures in a row at one CA, within one pass, after which its other lineages wait for the
+/// next pass.
+pub(crate) const CA_FAILURES_IN_A_ROW: u32 = 3;
+
+/// The fleet pass's count of failures in a row per CA (directory URL): a failure the CA
+/// caused adds one, a renewal there resets it, other failures (validation, hooks) leave it.
+#[derive(Default)]
+struct Breaker(RefCell<HashMap<String, u32>>);
+
+impl Breaker {
+    /// The line that defers a lineage of `server`, when the CA failed too often in a row.
+    fn deferred(&self, server: &str, domain: &str) -> Option<String> {
+        let count = self.0.borrow().get(server).copied().unwrap_or(0);
+        (count >= CA_FAILURES_IN_A_ROW).then(|| {
+            format!(
+                "Skipped {domain}: {count} renewals at {server} failed in a row in this run; \
+                 it is tried again in the next run"
+            )
+        })
+    }
+
+    fn record(&self, server: &str, result: &Result<Outcome, lineage::Error>) {
+        let mut counts = self.0.borrow_mut();
+        match result {
+            Ok(Outcome::Done) => {
+                counts.remove(server);
+            }
+            Err(e) if ca_fault(e) => *counts.entry(server.to_owned()).or_default() += 1,
+            _ => {}
+        }
+    }
+}
+
+/// Whether a failure is the CA's (unreachable, 5xx, 429, a broken answer, an order it did not
+/// finish or made invalid), not the lineage's own. A CA the run already found unreachable
+/// fails the lineage without a request ([`crate::acme::Error::Unreachable`]): not counted.
+fn ca_fault(error: &lineage::Error) -> bool {
+    use crate::acme::{Error as E, WaitKind};
+    matches!(
+        error.acme(),
+        Some(
+            E::Transport { .. }
+                | E::BadResponse { .. }
+                | E::NotADirectory { .. }
+                | E::BadNonceExhausted { .. }
+                | E::NoNonce { .. }
+                | E::OrderInvalid { .. }
+                | E::Timeout {
+                    kind: WaitKind::Order,
+                    ..
+                }
+        )
+    ) || matches!(error.acme(), Some(E::Api { status, .. }) if *status == 429 || *status >= 500)
+}
+
 /// What the fleet pass decided for one lineage from its conf.
 enum Plan {
     /// Not due, nothing pending: no work.
@@ -133,7 +194,7 @@ fn plan(
         .api()
         .is_some_and(|server| session.ari_enabled(&server));
     // The engine decides again under the lock, and says why a damaged lineage is renewed.
-    let decision = renew::decide(now, &record, force, ari);
+    let decision = renew::decide(now, &record, force, ari, true);
     if ari
         && renew::ari_check_due(now, &record)
         && matches!(
@@ -164,6 +225,9 @@ fn skip_line(
             "Skipping invalid cert {}: it was never issued.",
             lineage.domain
         )),
+        Decision::BackedOff { at, attempts } => {
+            Some(lineage::backed_off(&lineage.domain, at, attempts))
+        }
         Decision::Skip { at_str, .. }
             if !lineage.dir.join(journal::JOURNAL).exists()
                 && lineage::damage(lineage, record, now).is_none() =>
@@ -191,7 +255,9 @@ pub(crate) async fn run_all(
     let mut session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), cron)?;
     session.debug = globals.debug;
     session.no_ari = globals.run.no_ari;
-    let now = jiff::Timestamp::now().as_second();
+    session.fleet = true;
+    let breaker = Breaker::default();
+    let now = renew::now();
     let found = scan::lineages(&globals.home.cert_home)?;
     let stop = AtomicBool::new(false);
     let notifier = notifier(settings, globals);
@@ -228,7 +294,7 @@ pub(crate) async fn run_all(
                     }
                 }
             })
-            .map(|item| renew_one(&session, item, settings, printer, &stop))
+            .map(|item| renew_one(&session, item, settings, printer, (&stop, &breaker)))
             .buffer_unordered(settings.parallel),
     );
     while let Some((lineage, result, printed)) = work.next().await {
@@ -280,7 +346,7 @@ async fn renew_one(
     item: Result<(Lineage, DomainRecord, bool), (Lineage, Failure)>,
     settings: &RenewSettings,
     printer: &Printer,
-    stop: &AtomicBool,
+    (stop, breaker): (&AtomicBool, &Breaker),
 ) -> (Lineage, Result<Outcome, Failure>, bool) {
     let (lineage, record, check) = match item {
         Ok(work) => work,
@@ -297,14 +363,22 @@ async fn renew_one(
     };
     // The window is asked for at the lineage's saved CA (a lineage is only planned for a
     // check when it has one), before its saved settings are needed.
+    let deferred = |server: &str| {
+        let line = breaker.deferred(server, &domain)?;
+        printer.info(line);
+        Some(Outcome::Skipped)
+    };
     if let Some(server) = record.api().filter(|_| check) {
+        if let Some(skipped) = deferred(&server) {
+            return (lineage, Ok(skipped), true);
+        }
         let checked = lineage::check_renewal_window(session, &server, &lineage, &printer).await;
-        let now = jiff::Timestamp::now().as_second();
+        let now = renew::now();
         match checked {
             // Another process has it: the engine says so.
             Ok(None) => {}
             Ok(Some(record)) => {
-                let decision = renew::decide(now, &record, settings.force, true);
+                let decision = renew::decide(now, &record, settings.force, true, true);
                 if let Some(line) = skip_line(&lineage, &record, decision, now) {
                     printer.info(line);
                     return (lineage, Ok(Outcome::Skipped), true);
@@ -313,20 +387,24 @@ async fn renew_one(
             Err(e) => return (lineage, Err(Failure::from(e)), false),
         }
     }
-    printer.info(format_args!("Renewing: '{domain}'"));
     let job = settings
         .request(&record)
         .map_err(|e| Failure::from(e).detail(format!("conf: {}", lineage.conf().display())))
         .and_then(|(request, ca)| check_folder(&lineage, &request).map(|()| (request, ca)));
+    if let Ok((_, ca)) = &job
+        && let Some(skipped) = deferred(&ca.server)
+    {
+        return (lineage, Ok(skipped), true);
+    }
+    printer.info(format_args!("Renewing: '{domain}'"));
     let (request, ca) = match job {
         Ok(job) => job,
         Err(failure) => return (lineage, Err(failure), false),
     };
     let job = (&request, &ca, &settings.limits);
-    let result = lineage::run(session, job, &lineage, &printer)
-        .await
-        .map_err(Failure::from);
-    (lineage, result, false)
+    let result = lineage::run(session, job, &lineage, &printer).await;
+    breaker.record(&ca.server, &result);
+    (lineage, result.map_err(Failure::from), false)
 }
 
 /// A conf renews only the lineage of the folder it lives in: its `Le_Domain` and key type

@@ -71,6 +71,13 @@ const DEPLOY_PENDING: &str = "Acmers_DeployPending";
 const LAST_ERROR: &str = "Acmers_LastError";
 /// The last failure's time, unix seconds (acmers' own key).
 const LAST_ERROR_TIME: &str = "Acmers_LastErrorTime";
+/// When the next attempt after a failure is allowed, unix seconds (acmers' own key;
+/// docs/renewal.md, "Backoff").
+const NEXT_ATTEMPT: &str = "Acmers_NextAttempt";
+/// How many attempts in a row failed (acmers' own key).
+const FAILED_ATTEMPTS: &str = "Acmers_FailedAttempts";
+/// The failure keys: a success removes them all.
+const FAILURE_KEYS: [&str; 4] = [LAST_ERROR, LAST_ERROR_TIME, NEXT_ATTEMPT, FAILED_ATTEMPTS];
 /// The certificate's ARI renewal window (RFC 9773), unix seconds (acmers' own keys;
 /// docs/ari.md).
 const ARI_START: &str = "Acmers_ARI_Start";
@@ -588,8 +595,7 @@ impl DomainRecord {
         self.conf.set(CERT_CREATE_TIME_STR, &time_str(created));
         self.conf.set(NEXT_RENEW_TIME_STR, &time_str(next));
         self.conf.set(NEXT_RENEW_TIME, &next.to_string());
-        self.conf.remove(LAST_ERROR);
-        self.conf.remove(LAST_ERROR_TIME);
+        self.clear_failure();
         self.conf.remove(VLIST);
         // The renewal window was the old certificate's.
         for key in ARI_KEYS {
@@ -744,6 +750,36 @@ impl DomainRecord {
     pub fn set_last_error(&mut self, message: &str, at: i64) {
         self.conf.set_base64(LAST_ERROR, message);
         self.conf.set(LAST_ERROR_TIME, &at.to_string());
+    }
+
+    /// The backoff after failures: when the next attempt is allowed (unix seconds) and how
+    /// many attempts in a row failed; `None` when no failure is recorded.
+    pub fn backoff(&self) -> Option<(i64, u32)> {
+        let attempts = self
+            .time(FAILED_ATTEMPTS)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(1);
+        Some((self.time(NEXT_ATTEMPT)?, attempts))
+    }
+
+    /// The number of attempts in a row that failed (0 when none is recorded).
+    pub fn failed_attempts(&self) -> u32 {
+        self.backoff().map_or(0, |(_, n)| n)
+    }
+
+    /// Record the backoff after a failure: the next attempt's time and the failed count.
+    pub fn set_backoff(&mut self, next_attempt: i64, attempts: u32) {
+        self.conf.set(NEXT_ATTEMPT, &next_attempt.to_string());
+        self.conf.set(FAILED_ATTEMPTS, &attempts.to_string());
+    }
+
+    /// Forget the recorded failure and its backoff (after a success). Whether there was one.
+    pub fn clear_failure(&mut self) -> bool {
+        let had = FAILURE_KEYS.iter().any(|k| self.conf.get(k).is_some());
+        for key in FAILURE_KEYS {
+            self.conf.remove(key);
+        }
+        had
     }
 
     /// The variables acme.sh exports from the domain conf to hooks and reload commands

@@ -235,3 +235,27 @@ fn web_server_modes_round_trip_as_acmesh_writes_them() {
         Some("stateless,nginx:,nginx:/etc/nginx/a.conf,apache")
     );
 }
+
+#[test]
+fn backoff_keys_round_trip_and_a_success_clears_them() {
+    let mut record = DomainRecord::parse("Le_Domain='a.test'\n# kept\n");
+    assert_eq!((record.backoff(), record.failed_attempts()), (None, 0));
+    assert!(!record.clear_failure());
+    record.set_last_error("boom", 100);
+    record.set_backoff(160, 1);
+    assert_eq!(record.backoff(), Some((160, 1)));
+    record.set_backoff(700, 2);
+    assert_eq!(
+        (record.backoff(), record.failed_attempts()),
+        (Some((700, 2)), 2)
+    );
+    // A next attempt saved without its count (edited by hand) counts as one failure.
+    let hand = DomainRecord::parse("Acmers_NextAttempt='5'\nAcmers_FailedAttempts='x'\n");
+    assert_eq!(hand.backoff(), Some((5, 1)));
+    let mut issued = record.clone();
+    issued.set_issued("https://ca.test/cert/1", 1000, 2000);
+    assert_eq!(issued.backoff(), None);
+    assert_eq!(issued.last_error(), (None, None));
+    assert!(record.clear_failure());
+    assert_eq!(record.render_bytes(), b"Le_Domain='a.test'\n# kept\n");
+}

@@ -13,6 +13,7 @@
 //! | `not_before`, `not_after` | the certificate file `<d>.cer` |
 //! | `created`, `next_renewal` | `Le_CertCreateTime`, `Le_NextRenewTime` |
 //! | `last_error`, `last_error_time` | `Acmers_LastError` (base64-wrapped text), `Acmers_LastErrorTime` (epoch) |
+//! | `next_attempt`, `failed_attempts` | the backoff after failures: `Acmers_NextAttempt` (epoch), `Acmers_FailedAttempts` (0 when none) |
 //! | `ari_window_start`, `ari_window_end` | the CA's renewal window (ARI): `Acmers_ARI_Start`, `Acmers_ARI_End` |
 //! | `ari_renew_at`, `ari_next_check` | the time chosen in it, the next ARI check: `Acmers_ARI_RenewAt`, `Acmers_ARI_NextCheck` |
 //! | `folder` | the lineage folder |
@@ -53,6 +54,10 @@ pub(crate) struct JsonEntry {
     pub last_error: Option<String>,
     /// When the last renewal error happened.
     pub last_error_time: Option<String>,
+    /// When the next attempt after failures is allowed (docs/renewal.md, "Backoff").
+    pub next_attempt: Option<String>,
+    /// How many attempts in a row failed.
+    pub failed_attempts: u32,
     /// The start of the CA's renewal window (ARI, docs/ari.md).
     pub ari_window_start: Option<String>,
     /// The end of the CA's renewal window.
@@ -109,6 +114,8 @@ impl JsonEntry {
         let (error, at) = record.last_error();
         self.last_error = error;
         self.last_error_time = at.and_then(rfc3339);
+        self.next_attempt = record.backoff().and_then(|(at, _)| rfc3339(at));
+        self.failed_attempts = record.failed_attempts();
         if let Some((start, end)) = record.ari_window() {
             (self.ari_window_start, self.ari_window_end) = (rfc3339(start), rfc3339(end));
         }

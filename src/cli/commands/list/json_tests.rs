@@ -28,6 +28,7 @@ fn from_conf_without_certificate() {
          Acmers_PrimaryAPI='https://primary.test/dir'\n",
     );
     conf.set_last_error("order failed: 'quoted'\nsecond line", 1_795_900_000);
+    conf.set_backoff(1_795_900_600, 2);
     let got = JsonEntry::of(&entry(tmp.path(), Ok(conf)));
     let folder = tmp.path().join("a.example.test_ecc");
     assert_eq!(
@@ -45,6 +46,8 @@ fn from_conf_without_certificate() {
             next_renewal: Some("2026-12-27T20:42:16Z".into()),
             last_error: Some("order failed: 'quoted'\nsecond line".into()),
             last_error_time: Some("2026-11-28T21:06:40Z".into()),
+            next_attempt: Some("2026-11-28T21:16:40Z".into()),
+            failed_attempts: 2,
             ari_window_start: Some("2026-12-23T04:26:40Z".into()),
             ari_window_end: Some("2026-12-24T04:26:40Z".into()),
             ari_renew_at: Some("2026-12-23T15:33:20Z".into()),

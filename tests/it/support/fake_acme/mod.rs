@@ -48,6 +48,9 @@ pub(crate) enum Fault {
     HtmlDirectory,
     /// newOrder is answered `429` `rateLimited` with `Retry-After: 3600`.
     RateLimited,
+    /// newOrder is answered `503` `serverInternal` without `Retry-After` (a CA that is down
+    /// behind a working front end).
+    Unavailable,
     /// Authorizations are `pending`; after the challenge POST (answered `processing`) the
     /// authorization turns `invalid` with an `unauthorized` problem ([`UNAUTHORIZED_DETAIL`]).
     ChallengeInvalid,
@@ -303,6 +306,11 @@ impl FakeAcme {
     pub(crate) fn hits(&self, route: &str) -> usize {
         let state = self.shared.state.lock().expect("state");
         state.hits.get(route).copied().unwrap_or(0)
+    }
+
+    /// How many requests hit the server, every route together.
+    pub(crate) fn total_hits(&self) -> usize {
+        self.shared.state.lock().expect("state").hits.values().sum()
     }
 
     /// Sign a certificate for a DER CSR the way `POST /cert/1` does: leaf then intermediate.

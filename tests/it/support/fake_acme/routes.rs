@@ -302,6 +302,13 @@ impl Shared {
             );
             return Self::with_header(reply, "retry-after", "3600");
         }
+        if self.fault() == Fault::Unavailable {
+            return self.problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "serverInternal",
+                "the service is down for maintenance",
+            );
+        }
         let order = {
             let mut state = self.state.lock().expect("state");
             state.identifiers = payload["identifiers"]
