@@ -16,16 +16,53 @@ const CASES: u32 = 3000;
 
 /// Text that means something to one of the parsers, for inputs built from pieces.
 const FRAGMENTS: &[&str] = &[
-    "Le_Domain", "KEY", "=", "'", "\"", "\\", "#", " ", "\t", "\n", "\r\n", "export ", ";",
-    "$(x)", "`", "__ACME_BASE64__START_", "__ACME_BASE64__END_", "aGk=", "é", "\u{85}",
-    "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----", "MIIB", "<", ">",
-    "rel=\"alternate\"", ",", "https://a/b", "{", "}", "[", "]", ":", "null", "1e999",
-    "\"status\"", "\"subproblems\"", "GMT", "Sun, 06 Nov 1994 08:49:37 GMT", "2026-12-20T00:00:00Z",
+    "Le_Domain",
+    "KEY",
+    "=",
+    "'",
+    "\"",
+    "\\",
+    "#",
+    " ",
+    "\t",
+    "\n",
+    "\r\n",
+    "export ",
+    ";",
+    "$(x)",
+    "`",
+    "__ACME_BASE64__START_",
+    "__ACME_BASE64__END_",
+    "aGk=",
+    "é",
+    "\u{85}",
+    "-----BEGIN CERTIFICATE-----",
+    "-----END CERTIFICATE-----",
+    "MIIB",
+    "<",
+    ">",
+    "rel=\"alternate\"",
+    ",",
+    "https://a/b",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    "null",
+    "1e999",
+    "\"status\"",
+    "\"subproblems\"",
+    "GMT",
+    "Sun, 06 Nov 1994 08:49:37 GMT",
+    "2026-12-20T00:00:00Z",
 ];
 
 /// The files of `fuzz/corpus/<target>/`, in name order.
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.map(|e| e.path()))
@@ -55,7 +92,11 @@ type Edit = (u8, usize, u8);
 
 fn mutate(mut input: Vec<u8>, edits: &[Edit], other: &[u8]) -> Vec<u8> {
     for &(kind, at, byte) in edits {
-        let at = if input.is_empty() { 0 } else { at % (input.len() + 1) };
+        let at = if input.is_empty() {
+            0
+        } else {
+            at % (input.len() + 1)
+        };
         match kind % 6 {
             0 => {
                 if let Some(b) = input.get_mut(at) {
