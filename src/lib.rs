@@ -31,6 +31,8 @@ pub mod cli;
 pub mod csr;
 pub mod deploy;
 pub mod dns;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod https;
 pub mod interrupt;
 pub mod keys;

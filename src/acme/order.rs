@@ -292,7 +292,7 @@ impl Account {
 
 /// The targets of the `Link` headers whose relation is `alternate` (RFC 8288: each header
 /// holds `<target>; param; …` entries separated by commas).
-fn alternate_links(response: &Response) -> impl Iterator<Item = &str> {
+pub(crate) fn alternate_links(response: &Response) -> impl Iterator<Item = &str> {
     response
         .headers
         .get_all("link")

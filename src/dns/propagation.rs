@@ -330,7 +330,7 @@ async fn ask(server: &Server, name: &str) -> (String, Result<Answer, String>) {
 }
 
 /// What is wrong with an authoritative answer, if anything.
-fn judge(answer: &Answer, values: &BTreeSet<&str>) -> Option<String> {
+pub(crate) fn judge(answer: &Answer, values: &BTreeSet<&str>) -> Option<String> {
     if answer.rcode != Rcode::NO_ERROR && answer.rcode != Rcode::NX_DOMAIN {
         return Some(format!("answered {}", answer.rcode));
     }
@@ -397,7 +397,7 @@ pub(crate) async fn zone_of(
 }
 
 /// Whether `name` is `zone` or below it.
-fn within(name: &str, zone: &str) -> bool {
+pub(crate) fn within(name: &str, zone: &str) -> bool {
     zone.is_empty()
         || name == zone
         || name

@@ -217,14 +217,20 @@ pub(crate) async fn query(
     recursion_desired: bool,
 ) -> Result<Answer, Error> {
     let qname = parse_name(name)?;
+    let message = question(&qname, rtype, recursion_desired);
+    let (reply, _) = exchange(server, &message, false).await?;
+    Ok(answer(&qname, &reply))
+}
+
+/// The query [`query`] sends.
+pub(crate) fn question(qname: &Name, rtype: Type, recursion_desired: bool) -> Message {
     let mut message = Message::query();
     message.metadata.recursion_desired = recursion_desired;
     message.add_query(Query::query(qname.clone(), rtype.into()));
     let mut edns = Edns::new();
     edns.set_max_payload(UDP_SIZE);
     message.set_edns(edns);
-    let (reply, _) = exchange(server, &message, false).await?;
-    Ok(answer(&qname, &reply))
+    message
 }
 
 /// One change of one TXT value.
@@ -330,7 +336,7 @@ fn algorithm(algorithm: Algorithm) -> TsigAlgorithm {
 }
 
 /// `name` (without or with the trailing dot; `""` is the root) as a fully qualified name.
-fn parse_name(name: &str) -> Result<Name, Error> {
+pub(crate) fn parse_name(name: &str) -> Result<Name, Error> {
     let mut parsed = if name.is_empty() || name == "." {
         Name::root()
     } else {
@@ -349,7 +355,7 @@ fn text(name: &Name) -> String {
 }
 
 /// The records of `reply` that answer for `qname`.
-fn answer(qname: &Name, reply: &Message) -> Answer {
+pub(crate) fn answer(qname: &Name, reply: &Message) -> Answer {
     let mut answer = Answer {
         aa: reply.metadata.authoritative,
         rcode: Rcode::of(reply),
@@ -399,23 +405,7 @@ async fn exchange(
         };
         let Ok(raw) = sent else { continue };
         let raw = raw.map_err(io)?;
-        let reply = Message::from_vec(&raw).map_err(|e| Error::Malformed {
-            server,
-            reason: e.to_string(),
-        })?;
-        if reply.metadata.message_type != MessageType::Response {
-            return Err(Error::Malformed {
-                server,
-                reason: "not a response".to_owned(),
-            });
-        }
-        // Error answers may leave the question out; others must echo it (RFC 1035 §7.3).
-        if !reply.queries.is_empty() && reply.queries != request.queries {
-            return Err(Error::Malformed {
-                server,
-                reason: "the answer is for another question".to_owned(),
-            });
-        }
+        let reply = reply(server, request, &raw)?;
         if reply.metadata.truncation && !tcp {
             tcp = true;
             continue;
@@ -423,6 +413,24 @@ async fn exchange(
         return Ok((reply, raw));
     }
     Err(Error::Timeout { server })
+}
+
+/// `raw` parsed as the answer to `request` from `server`: a response, for the same question.
+///
+/// # Errors
+///
+/// [`Error::Malformed`] otherwise.
+pub(crate) fn reply(server: SocketAddr, request: &Message, raw: &[u8]) -> Result<Message, Error> {
+    let malformed = |reason: String| Error::Malformed { server, reason };
+    let reply = Message::from_vec(raw).map_err(|e| malformed(e.to_string()))?;
+    if reply.metadata.message_type != MessageType::Response {
+        return Err(malformed("not a response".to_owned()));
+    }
+    // Error answers may leave the question out; others must echo it (RFC 1035 §7.3).
+    if !reply.queries.is_empty() && reply.queries != request.queries {
+        return Err(malformed("the answer is for another question".to_owned()));
+    }
+    Ok(reply)
 }
 
 /// One datagram out, the first datagram back with the same message ID.
