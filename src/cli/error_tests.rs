@@ -138,10 +138,7 @@ fn refused_answers_and_failing_cas_have_hints() {
             },
             Some("the CA (or a proxy on the way) sent an answer acmers refuses"),
         ),
-        (
-            api(502),
-            Some("the CA is failing or overloaded"),
-        ),
+        (api(502), Some("the CA is failing or overloaded")),
         (
             acme::Error::OrderInvalid {
                 url: url.clone(),
