@@ -4,10 +4,13 @@
 //! failure does not; the lineage records both CAs, and the next renewal starts at the
 //! primary again.
 //!
-//! The failing primary is the fake CA ([`FakeAcme`]) in a scripted fault. [`Primary`] is the
-//! one place that knows it: to use Pebble behind the fault-injecting proxy instead, give
-//! `Primary` the proxy's directory URL and CA bundle and map [`Primary::stuck`] and
-//! [`Primary::fault`] onto the proxy's script.
+//! The primary is a second real Pebble behind the fault-injecting proxy ([`FaultProxy`]),
+//! which expresses every primary fault here: the order kept `processing` and the `429` are
+//! the proxy's script, the failed validation is Pebble's own (its mock DNS points the name
+//! at an address nobody listens on). The fake CA is not needed here; it stays for the
+//! transport faults the proxy cannot express (docs/testing.md). [`Primary`] is the one
+//! place that knows how the primary is made. Both Pebbles pick their own free ports and
+//! share the http-01 port, the one acmers' standalone server listens on.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,45 +18,87 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
 use tempfile::TempDir;
 
 use crate::support::acmers::{Acmers, Output};
 use crate::support::certs::verify_chain_against_root;
 use crate::support::conf::read_conf;
-use crate::support::fake_acme::{FakeAcme, Fault};
+use crate::support::fault_proxy::{Action, Endpoint, FaultProxy, Rule};
 use crate::support::net::free_port;
 use crate::support::pebble::{Pebble, PebbleOpts};
 
 const NAME: &str = "failover.example.test";
 const NEXT_CA: &str = "trying the next CA: ";
 
-/// The primary CA: the fake CA (see the module doc for swapping in the proxy).
-struct Primary(FakeAcme);
+/// The primary CA: a real Pebble behind the fault-injecting proxy, which acmers talks to.
+struct Primary {
+    proxy: FaultProxy,
+    pebble: Pebble,
+}
 
 impl Primary {
-    fn start() -> Self {
-        Self(FakeAcme::start())
+    /// A Pebble validating http-01 and tls-alpn-01 on the ports `opts` names.
+    fn start(opts: &PebbleOpts) -> Self {
+        let pebble = Pebble::start(PebbleOpts {
+            http_port: opts.http_port,
+            tls_port: opts.tls_port,
+            ..PebbleOpts::default()
+        });
+        Self {
+            proxy: FaultProxy::start(&pebble),
+            pebble,
+        }
     }
 
     fn url(&self) -> String {
-        self.0.directory_url()
+        self.proxy.directory_url()
     }
 
     fn bundle(&self) -> &Path {
-        self.0.ca_bundle_path()
+        self.proxy.ca_bundle_path()
     }
 
-    /// Orders stay `processing` after finalize (or issue again).
+    /// Orders show `processing` after finalize (`true`), or the proxy forwards everything
+    /// untouched again (`false`).
     fn stuck(&self, stuck: bool) {
-        self.0.set_stuck(stuck);
+        if !stuck {
+            self.proxy.clear();
+            return;
+        }
+        for endpoint in [Endpoint::Finalize, Endpoint::Order] {
+            self.proxy
+                .add(Rule::on(endpoint).then(Action::SetJson("status", json!("processing"))));
+        }
     }
 
-    fn fault(&self, fault: Fault) {
-        self.0.set_fault(fault);
+    /// newOrder is answered `429` `rateLimited` with `Retry-After: 3600`.
+    fn rate_limited(&self) {
+        self.proxy.add(
+            Rule::on(Endpoint::NewOrder).then(Action::Replace {
+                status: 429,
+                headers: vec![
+                    ("content-type", "application/problem+json".to_owned()),
+                    ("retry-after", "3600".to_owned()),
+                ],
+                body: json!({
+                    "type": "urn:ietf:params:acme:error:rateLimited",
+                    "detail": "fault proxy: too many new orders recently",
+                    "status": 429
+                })
+                .to_string(),
+            }),
+        );
+    }
+
+    /// Pebble's validation of `name` fails for real: its mock DNS answers 127.0.0.2, where
+    /// nothing listens (acmers' standalone server is on 127.0.0.1).
+    fn validation_fails(&self, name: &str) {
+        self.pebble.add_a(name, "127.0.0.2");
     }
 
     fn new_orders(&self) -> usize {
-        self.0.hits("new-order")
+        self.pebble.orders_created()
     }
 }
 
@@ -68,7 +113,7 @@ struct Setup {
 
 impl Setup {
     fn new(fallback: PebbleOpts) -> Self {
-        let primary = Primary::start();
+        let primary = Primary::start(&fallback);
         let fallback = Pebble::start(fallback);
         let top = tempfile::tempdir().expect("tempdir");
         let home = top.path().join("home");
@@ -179,7 +224,7 @@ fn a_stuck_primary_fails_over_and_the_next_renewal_starts_at_the_primary() {
     out.assert_code(0).assert_stderr_lacks(NEXT_CA);
     assert_eq!(s.primary.new_orders(), 2);
     assert_eq!(s.fallback.orders_created(), 1, "the fallback was not asked");
-    verify_chain_against_root(&s.fullchain(), s.primary.0.root_pem(), &[NAME]);
+    verify_chain_against_root(&s.fullchain(), &s.primary.pebble.root_pem(), &[NAME]);
     let conf = s.conf();
     assert_eq!(conf["Le_API"], s.primary.url());
     assert_eq!(conf.get("Acmers_PrimaryAPI"), None, "{conf:?}");
@@ -205,7 +250,7 @@ fn an_unreachable_primary_fails_over_and_revocation_goes_to_the_issuing_ca() {
 #[test]
 fn a_primary_rate_limited_past_the_run_fails_over() {
     let s = Setup::new(PebbleOpts::default());
-    s.primary.fault(Fault::RateLimited);
+    s.primary.rate_limited();
     let out = s.issue_at(&s.primary.url()).run();
     out.assert_code(0);
     assert_failover_line(
@@ -220,9 +265,13 @@ fn a_primary_rate_limited_past_the_run_fails_over() {
 #[test]
 fn our_own_validation_failure_does_not_fail_over() {
     let s = Setup::new(PebbleOpts::default());
-    s.primary.fault(Fault::ChallengeInvalid);
+    s.primary.validation_fails(NAME);
     let out = s.issue_at(&s.primary.url()).run();
-    out.assert_code(1).assert_stderr_lacks(NEXT_CA);
+    out.assert_code(1)
+        .assert_stderr_lacks(NEXT_CA)
+        .assert_stderr_has(&format!(
+            "validation of `{NAME}` failed: urn:ietf:params:acme:error:connection"
+        ));
     assert_eq!(s.fallback.orders_created(), 0, "the fallback was not asked");
 }
 
@@ -284,8 +333,11 @@ fn a_fallback_that_requires_eab_uses_the_binding_saved_for_it() {
     let conf = s.conf();
     assert_eq!(conf["Le_API"], s.primary.url(), "{conf:?}");
     assert_eq!(conf.get("Acmers_PrimaryAPI"), None, "{conf:?}");
-    let primary_order = s.primary.url().replace("/dir", "/order/1");
-    assert_eq!(conf["Le_LinkOrder"], primary_order, "{conf:?}");
+    let primary_order = conf["Le_LinkOrder"].clone();
+    assert!(
+        primary_order.starts_with(&s.primary.url().replace("/dir", "/my-order/")),
+        "{conf:?}"
+    );
 
     // The binding saved for that CA by `--register-account --server Y --eab-kid …`.
     s.acmers()
