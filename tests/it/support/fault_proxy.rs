@@ -188,10 +188,15 @@ impl Rule {
         self
     }
 
+    /// Whether the request matches the rule.
+    fn matches(&self, endpoint: Endpoint, method: &hyper::Method) -> bool {
+        self.endpoint.is_none_or(|e| e == endpoint)
+            && self.method.as_ref().is_none_or(|m| m == method)
+    }
+
     /// Counts the request when it matches; whether the rule fires on it.
     fn fires(&mut self, endpoint: Endpoint, method: &hyper::Method) -> bool {
-        let hit = self.endpoint.is_none_or(|e| e == endpoint)
-            && self.method.as_ref().is_none_or(|m| m == method);
+        let hit = self.matches(endpoint, method);
         if hit {
             self.matched += 1;
         }
@@ -384,10 +389,10 @@ fn forwarded(name: &str) -> bool {
 impl Shared {
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
         let endpoint = Endpoint::of(req.uri().path());
+        let method = req.method().clone();
         let actions: Vec<Action> = {
             let mut state = self.state.lock().expect("state");
             *state.hits.entry(endpoint).or_default() += 1;
-            let method = req.method().clone();
             state
                 .rules
                 .iter_mut()
@@ -423,7 +428,23 @@ impl Shared {
         });
         let mut held = match answered_here {
             Some(held) => held,
-            None => self.forward(req, &host).await,
+            None => {
+                let held = self.forward(req, &host).await;
+                // Pebble refusing the nonce (`PEBBLE_WFE_NONCEREJECT`) is no answer to this
+                // request: it passes through untouched and uncounted, and acmers' next try
+                // is the one the rules see, so "the first K" stays the first K answers
+                // whatever Pebble rejects.
+                if held.status == 400 && held.body.windows(8).any(|w| w == b"badNonce") {
+                    let mut state = self.state.lock().expect("state");
+                    for rule in &mut state.rules {
+                        if rule.matches(endpoint, &method) {
+                            rule.matched = rule.matched.saturating_sub(1);
+                        }
+                    }
+                    return respond(held, None);
+                }
+                held
+            }
         };
         if actions.iter().any(|a| matches!(a, Action::BadNonce)) {
             held.set_header("replay-nonce", self.fresh_nonce(&host).await);
