@@ -31,10 +31,11 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument as _;
 
+use super::listener::Serving;
 use super::{BoxFuture, Challenge, Error, Solver};
 use crate::acme::text::sanitize;
 use crate::acme::types::{ChallengeType, Identifier, Token};
@@ -60,9 +61,7 @@ type Certificates = Arc<Mutex<ByName>>;
 #[derive(Debug)]
 pub struct TlsAlpn {
     certificates: Certificates,
-    local_addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    serving: Serving,
 }
 
 impl TlsAlpn {
@@ -80,51 +79,29 @@ impl TlsAlpn {
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(Resolver(Arc::clone(&certificates))));
         config.alpn_protocols = vec![ACME_TLS_1.to_vec()];
-        // getsockname on a bound socket only fails on kernel resource exhaustion; the address
-        // is informational (logs, tests).
-        let local_addr = listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(
-            serve(listener, TlsAcceptor::from(Arc::new(config)), stopped)
-                .instrument(tracing::debug_span!("tls-alpn-01", addr = %local_addr)),
-        );
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let serving = Serving::spawn("tls-alpn-01", listener, |listener, stopped| {
+            serve(listener, acceptor, stopped)
+        });
         Ok(Self {
             certificates,
-            local_addr,
-            stop: Some(stop),
-            task,
+            serving,
         })
     }
 
     /// The address the listener listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.serving.local_addr()
     }
 
     /// Stop accepting, close every connection and wait for the listener task. When this
     /// returns nothing listens on [`local_addr`](Self::local_addr) any more.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            // An error means the task already ended; awaiting it below is still right.
-            let _ = stop.send(());
-        }
-        if let Err(err) = (&mut self.task).await {
-            tracing::warn!(%err, "tls-alpn-01 listener task failed");
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 
     fn certificates(&self) -> MutexGuard<'_, ByName> {
         lock(&self.certificates)
-    }
-}
-
-impl Drop for TlsAlpn {
-    fn drop(&mut self) {
-        // Aborting drops the listener future, its socket and its connection set (which aborts
-        // every connection task). A no-op after `shutdown`.
-        self.task.abort();
     }
 }
 

@@ -34,6 +34,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
+use super::listener::Serving;
 use super::{BoxFuture, Challenge, Error, Solver, WELL_KNOWN_PREFIX};
 use crate::acme::text::sanitize;
 use crate::acme::types::{ChallengeType, KeyAuthorization};
@@ -62,9 +63,7 @@ type Challenges = Arc<Mutex<HashMap<String, KeyAuthorization>>>;
 #[derive(Debug)]
 pub struct Standalone {
     challenges: Challenges,
-    local_addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    serving: Serving,
 }
 
 impl Standalone {
@@ -89,49 +88,26 @@ impl Standalone {
 
     /// [`from_listener`](Self::from_listener) with other limits (tests).
     fn with_limits(listener: TcpListener, limits: Limits) -> Self {
-        // getsockname on a bound socket only fails on kernel resource exhaustion; the address
-        // is informational (logs, tests), so an unspecified one is an acceptable fallback.
-        let local_addr = listener.local_addr().unwrap_or_else(|err| {
-            tracing::warn!(%err, "cannot read the standalone listener's address");
-            SocketAddr::from(([0, 0, 0, 0], 0))
-        });
         let challenges = Challenges::default();
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(
-            serve(listener, Arc::clone(&challenges), limits, stopped)
-                .instrument(tracing::debug_span!("http-01 standalone", addr = %local_addr)),
-        );
+        let served = Arc::clone(&challenges);
+        let serving = Serving::spawn("http-01 standalone", listener, |listener, stopped| {
+            serve(listener, served, limits, stopped)
+        });
         Self {
             challenges,
-            local_addr,
-            stop: Some(stop),
-            task,
+            serving,
         }
     }
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.serving.local_addr()
     }
 
     /// Stop accepting, close every connection and wait for the server task. When this returns
     /// nothing listens on [`local_addr`](Self::local_addr) any more.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            // An error means the task already ended; awaiting it below is still right.
-            let _ = stop.send(());
-        }
-        if let Err(err) = (&mut self.task).await {
-            tracing::warn!(%err, "http-01 standalone server task failed");
-        }
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        // Aborting drops the server future: the listener closes and the connection set is
-        // dropped, which aborts every connection task. A no-op after `shutdown`.
-        self.task.abort();
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 

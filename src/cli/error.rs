@@ -172,7 +172,8 @@ fn account_hint(e: &lineage::Error) -> Option<&'static str> {
     }
 }
 
-/// The hint of an answer from the CA that acmers refuses (docs/reliability.md).
+/// The hint of an answer from the CA that acmers refuses (a malformed, oversized or
+/// redirected answer, an unusable URL or token, an order for other names).
 const REFUSED_ANSWER: &str = "the CA (or a proxy on the way) sent an answer acmers refuses; \
      re-run later, and tell the CA if it persists (`--debug` shows the exchange)";
 
@@ -226,7 +227,7 @@ fn acme_hint(e: &acme::Error) -> Option<String> {
                 .into(),
         ),
         acme::Error::BadNonceExhausted { .. } => Some("the CA is misbehaving; re-run later".into()),
-        // The fault rows of docs/reliability.md: an answer from the CA acmers cannot use.
+        // An answer from the CA acmers cannot use (tests/it/faults_transport.rs).
         acme::Error::BadResponse { .. }
         | acme::Error::NoNonce { .. }
         | acme::Error::Url(_)

@@ -112,7 +112,7 @@ fn challenge_errors_have_hints_through_the_context_chain() {
 }
 
 /// The answers acmers refuses, a failing CA and an order the CA refused each say what to do
-/// (the fault rows of docs/reliability.md); a 4xx the CA explains needs no generic hint.
+/// (tests/it/faults_transport.rs); a 4xx the CA explains needs no generic hint.
 #[test]
 fn refused_answers_and_failing_cas_have_hints() {
     let url = "https://ca.test/acme/order/1".to_owned();
