@@ -4,7 +4,7 @@
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{DeactivateSettings, Globals, zerossl_eab};
-use crate::lineage::{self, Ca, Outcome, Session};
+use crate::lineage::{self, Ca, Outcome};
 use crate::store::record::DomainRecord;
 use crate::store::scan;
 use crate::store::trust::Policy;
@@ -17,8 +17,7 @@ pub(crate) async fn run(
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
     let account = &settings.account;
-    let mut session = Session::new(globals.home.clone(), account.ca_bundle.as_deref(), false)?;
-    session.debug = globals.debug;
+    let session = super::session(globals, account.ca_bundle.as_deref(), false)?;
     let mut result = Ok(());
     for (typed, identifier) in &settings.names {
         let done = match ca_of(globals, settings, typed) {

@@ -4,7 +4,7 @@
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{DeploySettings, Globals};
-use crate::lineage::{self, Outcome, Session};
+use crate::lineage::{self, Outcome};
 
 /// Save the hooks in the lineage's conf and run them.
 pub(crate) async fn run(
@@ -18,8 +18,7 @@ pub(crate) async fn run(
         settings.lock_timeout,
     )
     .await?;
-    let mut session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), false)?;
-    session.debug = globals.debug;
+    let session = super::session(globals, settings.ca_bundle.as_deref(), false)?;
     let result = lineage::deploy(
         &session,
         &lineage,

@@ -4,7 +4,7 @@
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, IssueSettings};
-use crate::lineage::{self, Ca, Limits, Outcome, Request, Session};
+use crate::lineage::{self, Ca, Limits, Outcome, Request};
 use crate::store::atomic::create_private_dir_all;
 use crate::store::record::AccountConf;
 use crate::store::{Home, Lineage};
@@ -27,9 +27,8 @@ pub(crate) async fn run(
     .await
 }
 
-/// Run the engine on one lineage in a session of its own (`--issue`, `--renew`): afterwards
-/// name the ignored account settings when it worked, and remember the CA bundle, CA folder
-/// and `PATH` when it issued.
+/// Run the engine on one lineage in a session of its own (`--issue`, `--sign-csr`, `--renew`):
+/// afterwards remember the CA bundle, CA folder and `PATH` when it issued.
 pub(crate) async fn run_one(
     job: (&Request, &Ca, &Limits),
     lineage: &Lineage,
@@ -37,9 +36,7 @@ pub(crate) async fn run_one(
     globals: &mut Globals,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
-    let mut session = Session::new(globals.home.clone(), ca_bundle, false)?;
-    session.debug = globals.debug;
-    session.no_ari = globals.run.no_ari;
+    let session = super::session(globals, ca_bundle, false)?;
     let result = lineage::run(&session, job, lineage, printer).await;
     session.finish(printer).await?;
     let outcome = result?;

@@ -38,6 +38,23 @@ pub(crate) fn exit(outcome: Outcome) -> u8 {
     }
 }
 
+/// The engine's session of a command run: the home, the CA bundle and whether it is the cron
+/// pass, with the run's `--debug` and `NO_ARI`.
+///
+/// # Errors
+///
+/// The signal handlers cannot be installed.
+pub(crate) fn session(
+    globals: &Globals,
+    ca_bundle: Option<&std::path::Path>,
+    cron: bool,
+) -> Result<crate::lineage::Session, Failure> {
+    let mut session = crate::lineage::Session::new(globals.home.clone(), ca_bundle, cron)?;
+    session.debug = globals.debug;
+    session.no_ari = globals.run.no_ari;
+    Ok(session)
+}
+
 /// An issued lineage, locked (waiting up to `lock_timeout`), its interrupted update finished,
 /// and its record: what `--install-cert` and `--deploy` work on.
 ///

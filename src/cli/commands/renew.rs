@@ -252,9 +252,7 @@ pub(crate) async fn run_all(
     if cron {
         printer.info("===Starting cron===");
     }
-    let mut session = Session::new(globals.home.clone(), settings.ca_bundle.as_deref(), cron)?;
-    session.debug = globals.debug;
-    session.no_ari = globals.run.no_ari;
+    let mut session = super::session(globals, settings.ca_bundle.as_deref(), cron)?;
     session.fleet = true;
     let breaker = Breaker::default();
     let now = renew::now();
