@@ -74,21 +74,8 @@ impl Primary {
 
     /// newOrder is answered `429` `rateLimited` with `Retry-After: 3600`.
     fn rate_limited(&self) {
-        self.proxy.add(
-            Rule::on(Endpoint::NewOrder).then(Action::Replace {
-                status: 429,
-                headers: vec![
-                    ("content-type", "application/problem+json".to_owned()),
-                    ("retry-after", "3600".to_owned()),
-                ],
-                body: json!({
-                    "type": "urn:ietf:params:acme:error:rateLimited",
-                    "detail": "fault proxy: too many new orders recently",
-                    "status": 429
-                })
-                .to_string(),
-            }),
-        );
+        self.proxy
+            .add(Rule::on(Endpoint::NewOrder).then(Action::rate_limited()));
     }
 
     /// Pebble's validation of `name` fails for real: its mock DNS answers 127.0.0.2, where

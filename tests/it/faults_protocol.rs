@@ -107,20 +107,12 @@ fn processing(proxy: &FaultProxy, when: When, retry_after: Option<&str>) {
 
 /// A `503` answered by the proxy instead of Pebble, with `Retry-After` when given.
 fn unavailable(retry_after: Option<&str>) -> Action {
-    let mut headers = vec![("content-type", "application/problem+json".to_owned())];
-    if let Some(value) = retry_after {
-        headers.push(("retry-after", value.to_owned()));
-    }
-    Action::Replace {
-        status: 503,
-        headers,
-        body: json!({
-            "type": "urn:ietf:params:acme:error:serverInternal",
-            "detail": "fault proxy: service unavailable",
-            "status": 503
-        })
-        .to_string(),
-    }
+    Action::problem(
+        503,
+        "serverInternal",
+        "fault proxy: service unavailable",
+        retry_after,
+    )
 }
 
 #[test]
@@ -401,21 +393,8 @@ fn unavailable_once_on_every_step_is_retried() {
 #[test]
 fn rate_limited_new_order_is_not_retried_past_the_budget() {
     let case = case();
-    case.proxy.add(
-        Rule::on(Endpoint::NewOrder).then(Action::Replace {
-            status: 429,
-            headers: vec![
-                ("content-type", "application/problem+json".to_owned()),
-                ("retry-after", "3600".to_owned()),
-            ],
-            body: json!({
-                "type": "urn:ietf:params:acme:error:rateLimited",
-                "detail": "fault proxy: too many new orders recently",
-                "status": 429
-            })
-            .to_string(),
-        }),
-    );
+    case.proxy
+        .add(Rule::on(Endpoint::NewOrder).then(Action::rate_limited()));
     let out = case.issue(&[]).run();
     case.assert_failed(&out);
     out.assert_stderr_has("rateLimited")

@@ -139,6 +139,42 @@ pub(crate) enum Action {
     Truncate(usize),
 }
 
+impl Action {
+    /// An RFC 8555 §6.7 problem document answered instead of Pebble: `status`, the
+    /// `urn:ietf:params:acme:error:<kind>` type, `detail`, and `Retry-After` when given.
+    pub(crate) fn problem(
+        status: u16,
+        kind: &str,
+        detail: &str,
+        retry_after: Option<&str>,
+    ) -> Self {
+        let mut headers = vec![("content-type", "application/problem+json".to_owned())];
+        if let Some(value) = retry_after {
+            headers.push(("retry-after", value.to_owned()));
+        }
+        Self::Replace {
+            status,
+            headers,
+            body: serde_json::json!({
+                "type": format!("urn:ietf:params:acme:error:{kind}"),
+                "detail": detail,
+                "status": status
+            })
+            .to_string(),
+        }
+    }
+
+    /// newOrder's `429` `rateLimited` with `Retry-After: 3600`.
+    pub(crate) fn rate_limited() -> Self {
+        Self::problem(
+            429,
+            "rateLimited",
+            "fault proxy: too many new orders recently",
+            Some("3600"),
+        )
+    }
+}
+
 /// One scripted fault: where, when and what.
 #[derive(Clone, Debug)]
 pub(crate) struct Rule {
