@@ -1,7 +1,7 @@
 //! Where the built-in listeners (the standalone http-01 server, the tls-alpn-01 listener)
 //! bind, as acme.sh's `_startserver` and `_starttlsserver` do: a given address as it is;
 //! without one every address (IPv6 dual-stack, else IPv4), or one family only with
-//! `--listen-v4` / `--listen-v6`; and the serving task both run on it ([`Serving`]).
+//! `--listen-v4` / `--listen-v6`; and the serving task both run on it (`Serving`).
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
