@@ -1,0 +1,35 @@
+//! The fleet store: many acmers nodes sharing one PostgreSQL database (docs/fleet.md).
+//!
+//! The file home stays the default and is unchanged; `--store postgres://…` (or
+//! `ACMERS_STORE`) selects this store instead. It keeps what the home keeps — lineages with
+//! their conf, keys, certificates and chains, CA accounts, `account.conf` — in tables, and adds
+//! what a home cannot give several machines at once:
+//!
+//! - [`connect`]: the connection (TLS with the same trust as the CA, password from the URL or
+//!   `PGPASSFILE`);
+//! - [`crypt`]: private keys sealed with `ACMERS_STORE_KEY` (AES-256-GCM; no built-in key);
+//! - [`pgpass`]: libpq's password file.
+
+pub mod connect;
+pub mod crypt;
+pub mod pgpass;
+
+/// Errors of the fleet store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store URL cannot be used.
+    #[error("the store URL is not usable: {0}")]
+    BadUrl(String),
+    /// The database could not be reached or answered with an error.
+    #[error("the store database failed")]
+    Db(#[from] tokio_postgres::Error),
+    /// A file the store needs (key file, password file) could not be read or is unsafe.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// The store key file, or data sealed with a store key, cannot be used.
+    #[error("{0}")]
+    Key(String),
+    /// TLS to the database cannot be set up.
+    #[error("cannot set up TLS to the store database")]
+    Tls(#[source] rustls::Error),
+}
