@@ -31,6 +31,7 @@ pub mod cli;
 pub mod csr;
 pub mod deploy;
 pub mod dns;
+pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod https;

@@ -177,6 +177,39 @@ fn decide_due(now: i64, record: &DomainRecord, force: bool, ari: bool) -> Decisi
     }
 }
 
+/// The earliest time (unix seconds) at which the fleet pass may have work for `record`: the
+/// first time [`decide`] (with the backoff) could ask for a renewal, a resumed order or a
+/// pending deploy, or (`ari`) the renewal window is to be asked for. `None` for a lineage
+/// never issued, which no pass touches. The fleet store keeps it in an index, so a pass finds
+/// the lineages that need it with one query (docs/fleet.md).
+pub fn next_due(record: &DomainRecord, ari: bool) -> Option<i64> {
+    if !record.is_issued() {
+        return None;
+    }
+    let pending = record
+        .api()
+        .and_then(|server| record.pending_order(&server))
+        .is_some();
+    let renew_at = match record.ari_renew_at().filter(|_| ari) {
+        Some(at) => Some(at),
+        None => record.next_renew_time(),
+    };
+    let work = match pending {
+        true => 0,
+        false => renew_at.unwrap_or(0),
+    }
+    .max(record.backoff().map_or(0, |(at, _)| at));
+    let check = match ari {
+        true => record.ari_next_check().unwrap_or(0),
+        false => i64::MAX,
+    };
+    let deploy = match record.deploy_pending() {
+        true => 0,
+        false => i64::MAX,
+    };
+    Some(work.min(check).min(deploy).max(0))
+}
+
 /// Whether an issued lineage's renewal window is to be asked for at `now`: never asked, or
 /// its next check time has come.
 pub fn ari_check_due(now: i64, record: &DomainRecord) -> bool {

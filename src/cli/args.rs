@@ -84,6 +84,12 @@ pub(crate) struct Args {
     /// Save the notification settings (`--notify-*`) and send a test message
     #[arg(long, help_heading = "Commands")]
     pub set_notify: bool,
+    /// Copy an acme.sh (or acmers) home into the fleet store (`--store`), idempotently
+    #[arg(long, value_name = "DIR", help_heading = "Commands")]
+    pub import_home: Option<PathBuf>,
+    /// Write the fleet store (`--store`) out as a home acme.sh can use
+    #[arg(long, value_name = "DIR", help_heading = "Commands")]
+    pub export_home: Option<PathBuf>,
     /// Install acmers as `<home>/acme.sh`, with its alias file, profile line and cron line
     /// (`--install-online` installs this binary the same way: nothing is downloaded)
     #[arg(long, alias = "install-online", help_heading = "Commands")]
@@ -229,6 +235,14 @@ pub(crate) struct Args {
     /// Extra trusted root certificates (PEM) for the CA's HTTPS
     #[arg(long, value_name = "FILE", help_heading = "CA")]
     pub ca_bundle: Option<PathBuf>,
+    /// The fleet store shared by several nodes: `postgres://…` (docs/fleet.md); else
+    /// `ACMERS_STORE` from the environment or account.conf
+    #[arg(long, value_name = "URL", help_heading = "Fleet")]
+    pub store: Option<String>,
+    /// This node's name in the fleet store (default: the host name); its install targets
+    /// are its own
+    #[arg(long, value_name = "NAME", help_heading = "Fleet")]
+    pub node: Option<String>,
     /// Account email
     #[arg(
         short = 'm',
@@ -572,6 +586,10 @@ pub(crate) enum Command {
     SetDefaultChain,
     /// `--list-profiles`
     ListProfiles,
+    /// `--import-home DIR`
+    ImportHome,
+    /// `--export-home DIR`
+    ExportHome,
     /// `--set-notify`
     SetNotify,
     /// `--install`
@@ -627,6 +645,8 @@ impl Command {
             Self::SetDefaultCa => "--set-default-ca",
             Self::SetDefaultChain => "--set-default-chain",
             Self::ListProfiles => "--list-profiles",
+            Self::ImportHome => "--import-home",
+            Self::ExportHome => "--export-home",
             Self::SetNotify => "--set-notify",
             Self::Install => "--install",
             Self::Uninstall => "--uninstall",
@@ -841,6 +861,12 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
     ]
     .into_iter()
     .filter(|(id, _)| m.get_flag(id))
+    .chain([
+        ("import_home", Command::ImportHome),
+        ("export_home", Command::ExportHome),
+    ]
+    .into_iter()
+    .filter(|(id, _)| m.contains_id(id)))
     .filter_map(|(id, cmd)| m.index_of(id).map(|i| (i, cmd)))
     .collect();
     given.sort_by_key(|(i, _)| *i);

@@ -132,7 +132,13 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     for note in parsed.accepted_only() {
         tracing::debug!("{note}");
     }
-    let code = match run(command, &parsed, &mut globals, &printer) {
+    let store = commands::fleet::StoreSettings::resolve(&parsed, &globals, &env);
+    let result = match store {
+        Ok(Some(store)) => commands::fleet::run(command, &parsed, &mut globals, &printer, &store),
+        Ok(None) => run(command, &parsed, &mut globals, &printer),
+        Err(failure) => Err(failure),
+    };
+    let code = match result {
         Ok(outcome) => commands::exit(outcome),
         Err(failure) => {
             failure.render(&printer);
@@ -200,6 +206,10 @@ fn run(
             let settings = settings::AccountSettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::list_profiles::run(&settings, printer))
         }
+        Command::ImportHome | Command::ExportHome => Err(Failure::from(anyhow::anyhow!(
+            "`{}` needs the fleet store: give `--store postgres://…` (or ACMERS_STORE)",
+            command.flag()
+        ))),
         Command::SetNotify => {
             let settings = settings::SetNotifySettings::resolve(&parsed.args, globals)?;
             runtime()?.block_on(commands::set_notify::run(&settings, globals, printer))

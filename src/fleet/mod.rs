@@ -8,11 +8,26 @@
 //! - [`connect`]: the connection (TLS with the same trust as the CA, password from the URL or
 //!   `PGPASSFILE`);
 //! - [`crypt`]: private keys sealed with `ACMERS_STORE_KEY` (AES-256-GCM; no built-in key);
-//! - [`pgpass`]: libpq's password file.
+//! - [`pgpass`]: libpq's password file;
+//! - [`accounts`]: CA accounts and `account.conf`, written under their lease;
+//! - [`installs`]: what each node installs, and which certificate version it has;
+//! - [`migrate`]: the versioned schema, applied on connect under a lock;
+//! - [`lease`]: leases with fencing tokens on the database's clock;
+//! - [`lineages`]: a lineage's files and the columns derived from them, written fenced;
+//!   the due queue.
 
+
+pub mod accounts;
 pub mod connect;
 pub mod crypt;
-pub mod pgpass;
+pub mod files;
+pub mod installs;
+pub mod lease;
+pub mod lineages;
+pub mod migrate;
+mod store;
+
+pub use store::Store;
 
 /// Errors of the fleet store.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +44,17 @@ pub enum Error {
     /// The store key file, or data sealed with a store key, cannot be used.
     #[error("{0}")]
     Key(String),
+    /// The store's schema was written by a newer acmers.
+    #[error(
+        "the store's schema is version {store}, newer than this acmers knows ({ours}); \
+         upgrade acmers on this node"
+    )]
+    NewerSchema {
+        /// The store's version.
+        store: i32,
+        /// This binary's.
+        ours: i32,
+    },
     /// TLS to the database cannot be set up.
     #[error("cannot set up TLS to the store database")]
     Tls(#[source] rustls::Error),

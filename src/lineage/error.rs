@@ -235,6 +235,15 @@ pub enum Error {
         /// The directory URL.
         server: String,
     },
+    /// A [`super::Checkpoint`] found the lineage is no longer this run's (a fleet lease taken
+    /// over by another node): the run stopped before the step.
+    #[error("stopped before {step}: {why}")]
+    Checkpoint {
+        /// The step not taken.
+        step: super::Step,
+        /// Why.
+        why: String,
+    },
     /// The run could not be set up (the CA bundle, the TLS configuration, signal handlers).
     #[error("{what}")]
     Setup {

@@ -60,6 +60,26 @@ pub async fn install_and_reload(
     Ok(())
 }
 
+/// Run a reload command once, with the variables of `lineage` (a fleet node reloads once
+/// after installing several lineages that name the same command).
+///
+/// # Errors
+///
+/// The command fails or runs out of time.
+pub async fn reload(
+    lineage: &Lineage,
+    record: &DomainRecord,
+    command: &str,
+    timeout: Duration,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    Runner::new(lineage, timeout, progress)
+        .run("reload cmd", command, record)
+        .await?;
+    progress.info(&"Reload successful");
+    Ok(())
+}
+
 /// `--install-cert`: save `install` as the lineage's targets and mark them pending, so a
 /// crash before they are done is finished by the next run.
 ///

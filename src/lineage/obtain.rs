@@ -7,7 +7,7 @@ use super::authorize::{authorize, show_wait};
 use super::files::{self, Issued, Signing};
 use super::session::Session;
 use super::validity::{self, Window};
-use super::{Ca, Error, Limits, Progress, Request};
+use super::{Ca, Error, Limits, Progress, Request, Step};
 use crate::acme::order::{Download, NewOrder, same_identifiers};
 use crate::acme::poll::PollPolicy;
 use crate::acme::types::{Identifier, OrderStatus};
@@ -101,10 +101,12 @@ pub(super) async fn obtain(
                 replaces: replaces.as_deref(),
                 ..NewOrder::new(&identifiers)
             };
+            session.checkpoint(lineage, Step::NewOrder).await?;
             let order = new_order(account, ask, progress).await.map_err(at_ca)?;
             record.set_new_order(order.url.as_str(), &order.state.finalize);
             record.set_manual_vlist(None);
             record.save(&lineage.conf())?;
+            session.checkpoint(lineage, Step::OrderSaved).await?;
             Ok((order, false))
         })
         .await?;
@@ -144,6 +146,7 @@ pub(super) async fn obtain(
                 order.state.status,
                 OrderStatus::Pending | OrderStatus::Ready
             ) {
+                session.checkpoint(lineage, Step::Finalize).await?;
                 progress.info(&"Let's finalize the order.");
                 progress.info_kv(DomainRecord::FINALIZE_KEY, &order.state.finalize);
                 order = finalize(account, &order, &csr_der, &policy, progress)

@@ -156,6 +156,9 @@ pub async fn run(
                 super::ari::refresh(session, &issuer.server, lineage, &mut record, progress).await;
             }
             super::local::export_pfx_again(lineage, &record, progress);
+            if !session.installs {
+                return Ok(());
+            }
             install_and_reload(lineage, &mut record, limits.hook, progress).await
         }
         .await;
@@ -304,7 +307,7 @@ async fn skip(
     progress: &dyn Progress,
 ) -> Result<Outcome, Error> {
     let pending = record.install_pending() || record.deploy_pending();
-    if record.install_pending() {
+    if record.install_pending() && session.installs {
         install_and_reload(lineage, record, limits.hook, progress).await?;
     }
     if record.deploy_pending() {

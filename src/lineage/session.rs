@@ -64,6 +64,11 @@ pub struct Session {
     /// A fleet pass (`--renew-all`, `--cron`): a lineage waiting after failures is skipped
     /// (docs/renewal.md, "Backoff"); a user's own `--renew` or `--issue` tries anyway.
     pub fleet: bool,
+    /// Called at the steps of every order (the fleet store's leases; docs/fleet.md).
+    pub checkpoint: Option<Arc<dyn super::Checkpoint>>,
+    /// Install targets and reload command are run after a new certificate. Off on a fleet
+    /// node: there each node installs for itself (docs/fleet.md, "Serving the fleet").
+    pub installs: bool,
     /// Built on first use: a pass with nothing due never pays for loading the trust store.
     http: OnceLock<Arc<dyn HttpClient>>,
     http_config: HttpConfig,
@@ -94,6 +99,25 @@ pub fn http_client(config: &HttpConfig) -> Result<Arc<dyn HttpClient>, Error> {
 }
 
 impl Session {
+    /// Pass the [`super::Checkpoint`] of `step`, if there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checkpoint`] when the lineage is no longer this run's.
+    pub(super) async fn checkpoint(
+        &self,
+        lineage: &crate::store::Lineage,
+        step: super::Step,
+    ) -> Result<(), Error> {
+        match &self.checkpoint {
+            Some(checkpoint) => checkpoint
+                .reached(lineage, step)
+                .await
+                .map_err(|why| Error::Checkpoint { step, why }),
+            None => Ok(()),
+        }
+    }
+
     /// A session whose HTTP client trusts `ca_bundle` in addition to the system roots (the
     /// bundle is read and checked now; the client is built when a CA is first needed).
     ///
@@ -115,12 +139,30 @@ impl Session {
             http_config: http_config(ca_bundle)?,
             no_ari: false,
             fleet: false,
+            checkpoint: None,
+            installs: true,
             cas: Mutex::default(),
             clients: Mutex::default(),
             ari: std::sync::Mutex::default(),
             standalone: Mutex::default(),
             alpn: Mutex::default(),
         })
+    }
+
+    /// Set up `ca`'s client and account now (registering the account when the home has none),
+    /// as the first order at that CA would.
+    ///
+    /// # Errors
+    ///
+    /// As the order's account step: the CA cannot be reached, refuses the registration, or
+    /// the account files cannot be written.
+    pub async fn prepare_account(
+        &self,
+        ca: &Ca,
+        lock_timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<(), Error> {
+        self.ca(ca, lock_timeout, progress).await.map(drop)
     }
 
     /// The client and account for `ca`, made on first use. Concurrent callers wait for the

@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod csr;
 pub(crate) mod deactivate;
 pub(crate) mod deploy;
+pub(crate) mod fleet;
 pub(crate) mod info;
 pub(crate) mod install;
 pub(crate) mod issue;

@@ -81,13 +81,13 @@ pub(crate) async fn run_one(
 
 /// How the renewal commands notify (`account.conf`'s settings, `--hook-timeout`, the run's
 /// `--ca-bundle`).
-fn notifier(settings: &RenewSettings, globals: &Globals) -> Notifier {
+pub(super) fn notifier(settings: &RenewSettings, globals: &Globals) -> Notifier {
     settings::notifier(globals, settings.ca_bundle.clone(), settings.limits.hook)
 }
 
 /// The notification event of one lineage's result: named by its folder as acme.sh names it,
 /// with the CA and next renewal time its conf now holds.
-fn event(lineage: &Lineage, result: &Result<Outcome, Failure>) -> Event {
+pub(super) fn event(lineage: &Lineage, result: &Result<Outcome, Failure>) -> Event {
     let (kind, error) = match result {
         Ok(Outcome::Done) => (Kind::Renewed, None),
         Ok(Outcome::Skipped) => (Kind::Skipped, None),
@@ -117,7 +117,7 @@ pub(crate) const CA_FAILURES_IN_A_ROW: u32 = 3;
 /// The fleet pass's count of failures in a row per CA (directory URL): a failure the CA
 /// caused adds one, a renewal there resets it, other failures (validation, hooks) leave it.
 #[derive(Default)]
-struct Breaker(RefCell<HashMap<String, u32>>);
+pub(super) struct Breaker(RefCell<HashMap<String, u32>>);
 
 impl Breaker {
     /// The line that defers a lineage of `server`, when the CA failed too often in a row.
@@ -166,7 +166,7 @@ fn ca_fault(error: &lineage::Error) -> bool {
 }
 
 /// What the fleet pass decided for one lineage from its conf.
-enum Plan {
+pub(super) enum Plan {
     /// Not due, nothing pending: no work.
     Skip(String),
     /// Needs a run of the engine (due, forced, a saved order or an unfinished update).
@@ -177,7 +177,7 @@ enum Plan {
 
 /// Decide from the conf alone whether a lineage needs work. `None`: not a certificate
 /// (no conf, e.g. removed).
-fn plan(
+pub(super) fn plan(
     session: &Session,
     lineage: Lineage,
     now: i64,
@@ -339,7 +339,7 @@ pub(crate) async fn run_all(
 /// Renew one planned lineage (or report why it cannot be planned); `check`: ask for its
 /// renewal window first, and renew only when that makes it due. The flag returned says the
 /// lineage's skip line is printed already.
-async fn renew_one(
+pub(super) async fn renew_one(
     session: &Session,
     item: Result<(Lineage, DomainRecord, bool), (Lineage, Failure)>,
     settings: &RenewSettings,

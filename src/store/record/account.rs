@@ -17,6 +17,12 @@ const LOG_FILE: &str = "LOG_FILE";
 const AUTO_UPGRADE: &str = "AUTO_UPGRADE";
 const LOG_LEVEL: &str = "LOG_LEVEL";
 const SYS_LOG: &str = "SYS_LOG";
+/// `ACMERS_STORE`: the fleet store's URL (docs/fleet.md); acme.sh ignores it.
+const STORE: &str = "ACMERS_STORE";
+/// `ACMERS_STORE_KEY`: the file of the key private keys are sealed with in the fleet store.
+const STORE_KEY: &str = "ACMERS_STORE_KEY";
+/// `ACMERS_NODE`: this node's name in the fleet store.
+const NODE: &str = "ACMERS_NODE";
 const USER_AGENT: &str = "USER_AGENT";
 const CA_PATH: &str = "CA_PATH";
 const USER_PATH: &str = "USER_PATH";
@@ -213,6 +219,21 @@ impl AccountConf {
     /// `USER_AGENT`: the `User-Agent` of every request (acme.sh's `--useragent`).
     pub fn user_agent(&self) -> Option<String> {
         self.get(USER_AGENT)
+    }
+
+    /// `ACMERS_STORE`: the fleet store's URL (docs/fleet.md).
+    pub fn store(&self) -> Option<String> {
+        self.get(STORE)
+    }
+
+    /// `ACMERS_STORE_KEY`: the store key file (docs/fleet.md).
+    pub fn store_key(&self) -> Option<PathBuf> {
+        self.path(STORE_KEY)
+    }
+
+    /// `ACMERS_NODE`: this node's name in the fleet store (docs/fleet.md).
+    pub fn node(&self) -> Option<String> {
+        self.get(NODE)
     }
 
     /// `CA_PATH`: a folder of extra trusted roots (acme.sh's `--ca-path`).

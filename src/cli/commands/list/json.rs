@@ -74,10 +74,15 @@ impl JsonEntry {
     /// The JSON object of one listed lineage; reads `<d>.cer` for the validity.
     pub(crate) fn of(entry: &Entry) -> Self {
         let lineage = &entry.found.lineage;
-        let (not_before, not_after) = file::read(&lineage.cer(), file::MAX_FILE)
-            .ok()
-            .flatten()
-            .and_then(|loaded| cert::read_leaf(&loaded.bytes).ok())
+        let cert = match &entry.cert {
+            Some(pem) => Some(pem.clone()),
+            None => file::read(&lineage.cer(), file::MAX_FILE)
+                .ok()
+                .flatten()
+                .map(|loaded| loaded.bytes),
+        };
+        let (not_before, not_after) = cert
+            .and_then(|pem| cert::read_leaf(&pem).ok())
             .map(|info| (rfc3339(info.not_before), rfc3339(info.not_after)))
             .unwrap_or_default();
         let mut out = Self {

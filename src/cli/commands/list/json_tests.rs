@@ -13,6 +13,7 @@ fn entry(dir: &Path, conf: Result<DomainRecord, store::Error>) -> Entry {
             lineage: Lineage::at(dir, main, true).unwrap(),
         },
         conf,
+        cert: None,
     }
 }
 

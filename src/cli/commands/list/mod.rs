@@ -36,6 +36,8 @@ pub(crate) struct Entry {
     pub found: Found,
     /// The parsed conf, or why it could not be read.
     pub conf: Result<DomainRecord, store::Error>,
+    /// The certificate, when it is not read from the folder (the fleet store's).
+    pub cert: Option<Vec<u8>>,
 }
 
 /// Run `--list`.
@@ -53,10 +55,23 @@ pub(crate) fn run(
         return Ok(Outcome::Done);
     }
     let entries = load_entries(found, printer);
-    let text = match settings.format {
-        Format::Json => json::render(&entries)?,
-        Format::Raw => raw_table(&entries),
-        Format::Table => columns(&raw_table(&entries)),
+    print_entries(&entries, settings.format, printer)
+}
+
+/// Print the list of `entries` in `format`.
+///
+/// # Errors
+///
+/// The JSON cannot be rendered.
+pub(crate) fn print_entries(
+    entries: &[Entry],
+    format: Format,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let text = match format {
+        Format::Json => json::render(entries)?,
+        Format::Raw => raw_table(entries),
+        Format::Table => columns(&raw_table(entries)),
     };
     print_block(printer, &text);
     Ok(Outcome::Done)
@@ -91,7 +106,11 @@ fn load_entries(found: Vec<Found>, printer: &Printer) -> Vec<Entry> {
                 Err(e)
             }
         };
-        entries.push(Entry { found: f, conf });
+        entries.push(Entry {
+            found: f,
+            conf,
+            cert: None,
+        });
     }
     entries
 }
@@ -108,7 +127,7 @@ fn warn_unreadable(printer: &Printer, domain: &str, error: &store::Error) {
 }
 
 /// Print `text` without its final newline (the printer adds one); nothing when empty.
-fn print_block(printer: &Printer, text: &str) {
+pub(crate) fn print_block(printer: &Printer, text: &str) {
     let text = text.strip_suffix('\n').unwrap_or(text);
     if !text.is_empty() {
         printer.raw(text);

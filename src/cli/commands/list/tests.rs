@@ -12,6 +12,7 @@ fn entry(conf: &str) -> Entry {
             lineage: store::Lineage::at(Path::new("/h"), main, true).unwrap(),
         },
         conf: Ok(DomainRecord::parse(conf)),
+        cert: None,
     }
 }
 

@@ -1,0 +1,91 @@
+//! `--list` and `--info` on the store: the same output as for a home, from one query.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::anyhow;
+
+use crate::cli::args::Parsed;
+use crate::cli::commands::info::{domain_conf_text, mask_conf_text};
+use crate::cli::commands::list::{self, Entry};
+use crate::cli::error::Failure;
+use crate::cli::printer::Printer;
+use crate::cli::settings::{Format, InfoSettings, ListSettings};
+use crate::fleet::{Store, accounts, lineages};
+use crate::lineage::Outcome;
+use crate::store::record::DomainRecord;
+use crate::store::scan::Found;
+use crate::store::{Conf, Lineage};
+
+/// `--list [--listraw | --json] [-d D]` on the store.
+pub(super) async fn list(
+    store: &Arc<Store>,
+    parsed: &Parsed,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let settings = ListSettings::resolve(&parsed.args);
+    let mut confs = lineages::confs(store.db(), settings.format == Format::Json).await?;
+    if let Some(domain) = &settings.domain {
+        confs.retain(|(id, ..)| id.strip_suffix("_ecc").unwrap_or(id) == domain);
+    }
+    if settings.format != Format::Json && settings.domain.is_some() {
+        let mut text: String = confs
+            .iter()
+            .map(|(_, conf, _)| String::from_utf8_lossy(conf).into_owned())
+            .collect();
+        if settings.format == Format::Table {
+            text = list::columns(&text);
+        }
+        list::print_block(printer, &text);
+        return Ok(Outcome::Done);
+    }
+    let entries = confs
+        .into_iter()
+        .filter_map(|(id, conf, cert)| {
+            let (main, ecc) = match id.strip_suffix("_ecc") {
+                Some(main) => (main.to_owned(), true),
+                None => (id.clone(), false),
+            };
+            Some(Entry {
+                found: Found {
+                    lineage: Lineage::at(Path::new(""), &main, ecc).ok()?,
+                    main_domain: main,
+                    ecc,
+                },
+                conf: Ok(DomainRecord::parse(&String::from_utf8_lossy(&conf))),
+                cert,
+            })
+        })
+        .collect::<Vec<_>>();
+    list::print_entries(&entries, settings.format, printer)
+}
+
+/// `--info [-d D [--ecc]]` on the store.
+pub(super) async fn info(
+    store: &Arc<Store>,
+    parsed: &Parsed,
+    printer: &Printer,
+) -> Result<Outcome, Failure> {
+    let settings = InfoSettings::resolve(&parsed.args);
+    let Some(domain) = &settings.domain else {
+        let home = accounts::load_home(store).await?;
+        let conf = home.get("account.conf").unwrap_or_default();
+        let out = mask_conf_text(&String::from_utf8_lossy(conf), settings.insecure);
+        printer.raw(out.strip_suffix('\n').unwrap_or(&out));
+        return Ok(Outcome::Done);
+    };
+    let ids = [
+        super::installs::id_of(domain, settings.ecc),
+        super::installs::id_of(domain, true),
+    ];
+    for id in &ids {
+        if let Some(files) = lineages::load(store, id).await? {
+            let name = lineages::conf_name(id);
+            let conf = Conf::parse(&String::from_utf8_lossy(files.get(&name).unwrap_or_default()));
+            let out = format!("DOMAIN_CONF={id}/{name}\n{}", domain_conf_text(&conf, settings.insecure));
+            printer.raw(out.strip_suffix('\n').unwrap_or(&out));
+            return Ok(Outcome::Done);
+        }
+    }
+    Err(Failure::from(anyhow!("'{domain}' is not a lineage in the store")))
+}

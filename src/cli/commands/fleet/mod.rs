@@ -1,0 +1,214 @@
+//! The commands on the fleet store (`--store postgres://…`, docs/fleet.md): `--cron` and
+//! `--renew-all` as a work queue shared by every node, `--issue`, `--install-cert` per node,
+//! `--list`, `--info`, `--import-home` and `--export-home`.
+//!
+//! A node works on a lineage in a private folder of its own home (`<home>/fleet/<pid>/`),
+//! filled from the store, with the same engine as the file home; the store is written only
+//! under the lineage's lease, fenced ([`work`]).
+
+mod cron;
+mod home;
+mod installs;
+mod issue;
+mod list;
+mod work;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::anyhow;
+
+use crate::cli::args::{Command, Parsed};
+use crate::cli::error::Failure;
+use crate::cli::printer::Printer;
+use crate::cli::settings::Globals;
+use crate::fleet::crypt::{KEY_VAR, StoreKey};
+use crate::fleet::{Store, connect, migrate};
+use crate::lineage::Outcome;
+
+/// The environment variable naming the store (also read from account.conf).
+pub(crate) const STORE_VAR: &str = "ACMERS_STORE";
+/// The environment variable naming this node (also read from account.conf).
+const NODE_VAR: &str = "ACMERS_NODE";
+/// The environment variable with the lease time in seconds (tuning and tests).
+const TTL_VAR: &str = "ACMERS_LEASE_TTL";
+/// How long a lease lasts without being renewed (docs/fleet.md, "Guarantees").
+const DEFAULT_TTL: Duration = Duration::from_secs(120);
+/// How long connecting to the store may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where the store is and who this node is.
+#[derive(Clone, Debug)]
+pub(crate) struct StoreSettings {
+    /// `--store` > `ACMERS_STORE` (environment, then account.conf).
+    url: String,
+    /// `ACMERS_STORE_KEY` (environment, then account.conf).
+    key_file: Option<PathBuf>,
+    /// `--node` > `ACMERS_NODE` > the host name.
+    node: String,
+    /// `ACMERS_LEASE_TTL` seconds, else [`DEFAULT_TTL`].
+    ttl: Duration,
+    /// `--ca-bundle` (else account.conf's): trusted for the database's TLS too.
+    ca_bundle: Option<PathBuf>,
+    /// `--hook-timeout`: each reload command of this node's installs.
+    hook: Duration,
+}
+
+impl StoreSettings {
+    /// The store of this run, `None` without one (the file home).
+    ///
+    /// # Errors
+    ///
+    /// A node name or lease time that cannot be used.
+    pub(crate) fn resolve(
+        parsed: &Parsed,
+        globals: &Globals,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, Failure> {
+        let args = &parsed.args;
+        let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let Some(url) = nonempty(args.store.clone())
+            .or_else(|| nonempty(env(STORE_VAR)))
+            .or_else(|| globals.account_conf.store())
+        else {
+            return Ok(None);
+        };
+        let node = nonempty(args.node.clone())
+            .or_else(|| nonempty(env(NODE_VAR)))
+            .or_else(|| globals.account_conf.node())
+            .unwrap_or_else(host_name);
+        if !valid_node(&node) {
+            return Err(Failure::from(anyhow!("refusing node name `{}`", node.escape_debug()))
+                .hint("a node name is 1-64 letters, digits, `.`, `_` or `-`: give `--node NAME`"));
+        }
+        let ttl = match nonempty(env(TTL_VAR)) {
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(s) if s >= 1 => Duration::from_secs(s),
+                _ => {
+                    return Err(Failure::from(anyhow!(
+                        "{TTL_VAR}=`{}` is not a number of seconds (1 or more)",
+                        v.escape_debug()
+                    )));
+                }
+            },
+            None => DEFAULT_TTL,
+        };
+        Ok(Some(Self {
+            url,
+            key_file: nonempty(env(KEY_VAR))
+                .map(PathBuf::from)
+                .or_else(|| globals.account_conf.store_key()),
+            node,
+            ttl,
+            ca_bundle: args
+                .ca_bundle
+                .clone()
+                .or_else(|| globals.account_conf.ca_bundle()),
+            hook: Duration::from_secs(args.hook_timeout),
+        }))
+    }
+}
+
+/// This machine's host name (a node's default name).
+fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Whether a node name is usable: it names rows and appears in messages.
+fn valid_node(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Run `command` on the store.
+///
+/// # Errors
+///
+/// The command's failure; a command that does not work on the store yet.
+pub(crate) fn run(
+    command: Command,
+    parsed: &Parsed,
+    globals: &mut Globals,
+    printer: &Printer,
+    settings: &StoreSettings,
+) -> Result<Outcome, Failure> {
+    if !matches!(
+        command,
+        Command::Cron
+            | Command::RenewAll
+            | Command::Issue
+            | Command::InstallCert
+            | Command::List
+            | Command::Info
+            | Command::ImportHome
+            | Command::ExportHome
+    ) {
+        return Err(Failure::from(anyhow!(
+            "`{}` does not work on the fleet store (`--store`) yet",
+            command.flag()
+        ))
+        .hint(
+            "run it without `--store` on a home (`--export-home DIR`, then `--home DIR`), \
+             or see docs/fleet.md for the commands a store supports",
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = std::sync::Arc::new(open(settings, printer).await?);
+        match command {
+            Command::Cron | Command::RenewAll => {
+                cron::run(&store, settings, parsed, globals, printer, command).await
+            }
+            Command::Issue => issue::run(&store, settings, parsed, globals, printer).await,
+            Command::InstallCert => {
+                installs::install_cert(&store, settings, parsed, globals, printer).await
+            }
+            Command::List => list::list(&store, parsed, printer).await,
+            Command::Info => list::info(&store, parsed, printer).await,
+            Command::ImportHome => home::import(&store, settings, parsed, printer).await,
+            Command::ExportHome => home::export(&store, settings, parsed, printer).await,
+            _ => unreachable!("refused above"),
+        }
+    })
+}
+
+/// Connect (twice: statements and write transactions), bring the schema up to date, and
+/// check the store key.
+async fn open(settings: &StoreSettings, printer: &Printer) -> Result<Store, Failure> {
+    let env = |k: &str| std::env::var(k).ok();
+    let target = connect::parse(&settings.url, &env)?;
+    let https = crate::https::config(settings.ca_bundle.as_deref())
+        .map_err(|e| Failure::from(anyhow::Error::new(e)))?;
+    let place = || format!("store: {}", target.display());
+    let hint = "check the URL, that the database is up and reachable from this node, and the \
+                password (in the URL or the password file; docs/fleet.md)";
+    let mut db = connect::connect(&target, &https, CONNECT_TIMEOUT)
+        .await
+        .map_err(|e| Failure::from(e).detail(place()).hint(hint))?;
+    let applied = migrate::migrate(&mut db)
+        .await
+        .map_err(|e| Failure::from(e).detail(place()))?;
+    if let Some(version) = applied.last() {
+        printer.info(format_args!(
+            "Store schema brought to version {version} at {}",
+            target.display()
+        ));
+    }
+    let writer = connect::connect(&target, &https, CONNECT_TIMEOUT)
+        .await
+        .map_err(|e| Failure::from(e).detail(place()).hint(hint))?;
+    let key = match &settings.key_file {
+        Some(path) => Some(StoreKey::load(path).map_err(|e| Failure::from(e).detail(format!("{KEY_VAR}: {}", path.display())))?),
+        None => None,
+    };
+    Ok(Store::new(db, writer, key)
+        .await
+        .map_err(|e| Failure::from(e).detail(place()))?)
+}

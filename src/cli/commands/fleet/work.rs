@@ -1,0 +1,334 @@
+//! A node's work on the store: the private work home the engine runs in, the leases this
+//! process holds (renewed in the background, checked at every [`Checkpoint`]), and moving a
+//! lineage or account between the store and the work home.
+//!
+//! The store is written only through [`lineages::put`] and [`accounts::put`], each fenced by
+//! the lease: a node whose lease was taken over while it was paused, cut off or slow writes
+//! nothing, and its engine stops at the next checkpoint (docs/fleet.md, "Guarantees").
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::anyhow;
+use futures_util::future::LocalBoxFuture;
+
+use crate::cli::error::Failure;
+use crate::cli::settings::Globals;
+use crate::fleet::files::Files;
+use crate::fleet::lease::{self, Lease};
+use crate::fleet::lineages::{self, Put};
+use crate::fleet::{Store, accounts};
+use crate::lineage::{Checkpoint, Step};
+use crate::store::atomic::create_private_dir_all;
+use crate::store::record::AccountConf;
+use crate::store::{Home, Lineage};
+
+/// The leases this process holds, by the lineage folder they cover in the work home.
+#[derive(Default)]
+pub(super) struct Held(Mutex<HashMap<PathBuf, (Lease, bool)>>);
+
+impl Held {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Lease, bool)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Hold `lease` for the folder `dir`.
+    pub(super) fn insert(&self, dir: &Path, lease: Lease) {
+        self.lock().insert(dir.to_owned(), (lease, false));
+    }
+
+    /// Stop holding the lease of `dir`; `None` when it was lost.
+    pub(super) fn remove(&self, dir: &Path) -> Option<Lease> {
+        match self.lock().remove(dir) {
+            Some((lease, false)) => Some(lease),
+            _ => None,
+        }
+    }
+
+    /// The lease of `dir`, unless lost.
+    fn get(&self, dir: &Path) -> Option<Lease> {
+        match self.lock().get(dir) {
+            Some((lease, false)) => Some(lease.clone()),
+            _ => None,
+        }
+    }
+
+    /// Mark the lease of `dir` lost.
+    fn lose(&self, dir: &Path) {
+        if let Some(entry) = self.lock().get_mut(dir) {
+            entry.1 = true;
+        }
+    }
+}
+
+/// What the engine's checkpoints and the heartbeat share.
+pub(super) struct Fence {
+    pub store: Arc<Store>,
+    pub held: Held,
+    pub ttl: Duration,
+}
+
+impl Fence {
+    /// Renew every held lease every third of its time, until dropped; a lease that is no
+    /// longer ours is marked lost (its lineage stops at its next checkpoint). A database
+    /// that does not answer is retried at the next beat: the lease may still be ours.
+    pub(super) async fn heartbeat(&self) {
+        let beat = (self.ttl / 3).max(Duration::from_millis(300));
+        loop {
+            tokio::time::sleep(beat).await;
+            let held: Vec<(PathBuf, Lease)> = self
+                .held
+                .lock()
+                .iter()
+                .filter(|(_, (_, lost))| !lost)
+                .map(|(dir, (lease, _))| (dir.clone(), lease.clone()))
+                .collect();
+            for (dir, lease) in held {
+                if let Ok(false) = lease::renew(self.store.db(), &lease, self.ttl).await {
+                    self.held.lose(&dir);
+                }
+            }
+        }
+    }
+
+    /// Write the lineage folder `dir` (store id `id`) fenced by its lease; `Err(why)` when
+    /// the lease is lost or the write failed.
+    pub(super) async fn save(&self, dir: &Path, id: &str, ari: bool) -> Result<(), String> {
+        let lost = "its lease was taken over by another node (this node was paused or cut off \
+                    for longer than the lease time); nothing of this run was written";
+        let lease = self.held.get(dir).ok_or_else(|| lost.to_owned())?;
+        let files = Files::from_dir(dir).map_err(|e| format!("{:#}", anyhow!(e)))?;
+        match lineages::put(&self.store, &lease, id, &files, ari).await {
+            Ok(Put::Written(_)) => Ok(()),
+            Ok(Put::Fenced) => {
+                self.held.lose(dir);
+                Err(lost.to_owned())
+            }
+            Err(e) => Err(format!("cannot write to the store: {:#}", anyhow!(e))),
+        }
+    }
+}
+
+/// The engine's checkpoints on a fleet node: the order so far is written to the store, fenced
+/// by the lineage's lease, so another node can resume it and a node that lost its lease stops.
+pub(super) struct FenceCheckpoint(pub Arc<Fence>);
+
+impl Checkpoint for FenceCheckpoint {
+    fn reached<'a>(
+        &'a self,
+        lineage: &'a Lineage,
+        _step: Step,
+    ) -> LocalBoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let id = folder_name(lineage);
+            self.0.save(&lineage.dir, &id, true).await
+        })
+    }
+}
+
+/// A lineage's id in the store: its folder name.
+pub(super) fn folder_name(lineage: &Lineage) -> String {
+    lineage
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The lineage of the store id `id` in `home` (the folder name: `example.com` or
+/// `example.com_ecc`), checked as a folder name.
+///
+/// # Errors
+///
+/// An id that cannot be a folder name.
+pub(super) fn lineage_of(home: &Home, id: &str) -> Result<Lineage, Failure> {
+    let (main, ecc) = match id.strip_suffix("_ecc") {
+        Some(main) => (main, true),
+        None => (id, false),
+    };
+    Ok(home.lineage(main, ecc)?)
+}
+
+/// The private work home of this process: `<home>/fleet/<pid>/`, with the store's
+/// `account.conf` and accounts. Work homes of processes that are gone are removed first.
+pub(super) struct WorkHome {
+    /// The home the engine runs in.
+    pub home: Home,
+}
+
+impl WorkHome {
+    /// Make the work home and fill it with the store's home files and accounts.
+    ///
+    /// # Errors
+    ///
+    /// The folder cannot be made, or the store cannot be read.
+    pub(super) async fn new(store: &Store, node_home: &Home) -> Result<Self, Failure> {
+        let base = node_home.working_dir.join("fleet");
+        create_private_dir_all(&base)?;
+        remove_stale(&base);
+        let dir = base.join(std::process::id().to_string());
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        create_private_dir_all(&dir)?;
+        let home = Home::new(dir.clone(), None, None);
+        accounts::load_home(store).await?.write_dir(&dir)?;
+        for (folder, files) in accounts::load_all(store).await? {
+            if accounts::safe_folder(&folder) {
+                files.write_dir(&home.ca_home().join(&folder))?;
+            }
+        }
+        Ok(Self { home })
+    }
+
+    /// The settings every command shares, over the work home: the store's `account.conf`,
+    /// this run's debug level and run environment.
+    pub(super) fn globals(&self, node: &Globals) -> Result<Globals, Failure> {
+        let account_conf = crate::store::file::read(&self.home.account_conf(), 1 << 20)?
+            .map(|f| AccountConf::parse(&String::from_utf8_lossy(&f.bytes)))
+            .unwrap_or_default();
+        Ok(Globals {
+            home: self.home.clone(),
+            account_conf,
+            debug: node.debug,
+            run: node.run.clone(),
+        })
+    }
+
+    /// Fill the folder of lineage `id` from the store (an empty folder when the store has
+    /// none yet).
+    ///
+    /// # Errors
+    ///
+    /// The store cannot be read, or the folder written.
+    pub(super) async fn fetch(&self, store: &Store, id: &str) -> Result<Lineage, Failure> {
+        let lineage = lineage_of(&self.home, id)?;
+        if lineage.dir.exists() {
+            std::fs::remove_dir_all(&lineage.dir)?;
+        }
+        match lineages::load(store, id).await? {
+            Some(files) => files.write_dir(&lineage.dir)?,
+            None => create_private_dir_all(&lineage.dir)?,
+        }
+        Ok(lineage)
+    }
+
+    /// Make sure the store has the account of `ca` (registering it now, under the account's
+    /// lease, when no node has), and that the work home has the store's.
+    ///
+    /// # Errors
+    ///
+    /// The store fails, or the registration fails.
+    pub(super) async fn account(
+        &self,
+        fence: &Fence,
+        session: &crate::lineage::Session,
+        (ca, lock): (&crate::lineage::Ca, Duration),
+        node: &str,
+        progress: &dyn crate::lineage::Progress,
+    ) -> Result<(), Failure> {
+        let ca_dir = self.home.ca_dir(&ca.server)?;
+        let folder = ca_dir
+            .dir
+            .strip_prefix(self.home.ca_home())
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let store = &fence.store;
+        let deadline = tokio::time::Instant::now() + lock;
+        loop {
+            if accounts::exists(store.db(), &folder).await? {
+                if !ca_dir.account_json().exists() {
+                    let files = crate::fleet::files::load(
+                        store.db(),
+                        crate::fleet::files::ACCOUNT,
+                        &folder,
+                        store.key(),
+                    )
+                    .await?;
+                    files.write_dir(&ca_dir.dir)?;
+                }
+                return Ok(());
+            }
+            let name = lease::account(&folder);
+            if let Some(held) = lease::try_acquire(store.db(), &name, node, fence.ttl).await? {
+                let result = async {
+                    if accounts::exists(store.db(), &folder).await? {
+                        return Ok::<_, Failure>(false);
+                    }
+                    session.prepare_account(ca, lock, progress).await?;
+                    let files = Files::from_dir(&ca_dir.dir)?;
+                    match accounts::put(store, &held, &folder, &files).await? {
+                        Put::Written(_) => Ok(true),
+                        Put::Fenced => Err(Failure::from(anyhow!(
+                            "the account lease of `{folder}` was taken over while this node \
+                             registered it; nothing was written"
+                        ))),
+                    }
+                }
+                .await;
+                lease::release(store.db(), &held).await?;
+                if !result? {
+                    continue;
+                }
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Failure::from(anyhow!(
+                    "another node is registering the account at {} and did not finish \
+                     within {} s",
+                    ca.server,
+                    lock.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+impl Drop for WorkHome {
+    fn drop(&mut self) {
+        // Keys of this run are not left on the node's disk; the store has them.
+        let _ = std::fs::remove_dir_all(&self.home.working_dir);
+    }
+}
+
+/// Remove the work homes of processes that no longer run (killed with -9).
+fn remove_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = rustix::process::Pid::from_raw(pid)
+            .is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The engine's session on a fleet node: over the work home, fenced at every checkpoint,
+/// without the engine's own installs (each node installs for itself).
+///
+/// # Errors
+///
+/// As the session of the file home.
+pub(super) fn session(
+    globals: &Globals,
+    ca_bundle: Option<&Path>,
+    cron: bool,
+    fence: &Arc<Fence>,
+) -> Result<crate::lineage::Session, Failure> {
+    let mut session = super::super::session(globals, ca_bundle, cron)?;
+    session.installs = false;
+    session.checkpoint = Some(Arc::new(FenceCheckpoint(fence.clone())));
+    Ok(session)
+}
