@@ -92,6 +92,7 @@ mod issue;
 mod keys;
 mod notify;
 mod order_options;
+mod pg_cluster;
 mod plugin;
 mod plugin_deploy;
 mod renew;

@@ -25,4 +25,5 @@ pub(crate) mod net;
 pub(crate) mod nginx;
 pub(crate) mod pdns;
 pub(crate) mod pebble;
+pub(crate) mod postgres;
 pub(crate) mod process;
