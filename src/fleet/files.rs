@@ -220,7 +220,7 @@ pub async fn replace(
         None => (
             format!("DELETE FROM {} WHERE $1::text IS NOT NULL", table.name),
             format!(
-                "INSERT INTO {} (name, body, sealed) VALUES ($2, $3, $4)",
+                "INSERT INTO {} (name, body, sealed) SELECT $2, $3, $4 WHERE $1::text IS NOT NULL",
                 table.name
             ),
         ),

@@ -85,6 +85,7 @@ mod faults_disk;
 mod faults_protocol;
 mod faults_transport;
 mod first_issue;
+mod fleet;
 mod hostile;
 mod inspect;
 mod install;

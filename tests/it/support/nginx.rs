@@ -39,9 +39,27 @@ pub(crate) fn open_up(path: &Path) {
 }
 
 impl Nginx {
+    /// Answer every http-01 challenge on `127.0.0.1:port` in acme.sh's stateless mode:
+    /// `<token>.<thumbprint>` for any token (the location of acme.sh's wiki), as every web
+    /// server of a fleet sharing one account would (docs/fleet.md).
+    pub(crate) fn stateless(port: u16, thumbprint: &str) -> Self {
+        Self::start(
+            port,
+            &format!(
+                "location ~ ^/\\.well-known/acme-challenge/([-_a-zA-Z0-9]+)$ {{\n\
+                 \tdefault_type text/plain;\n\treturn 200 \"$1.{thumbprint}\";\n}}"
+            ),
+        )
+    }
+
     /// Serve `root` on `127.0.0.1:port`. The caller should create `root` inside a temp dir
     /// it passed to [`open_up`] (or any world-traversable path).
     pub(crate) fn serve(root: &Path, port: u16) -> Self {
+        Self::start(port, &format!("root {};", root.display()))
+    }
+
+    /// Run nginx on `127.0.0.1:port` with `server` inside its one `server` block.
+    fn start(port: u16, server: &str) -> Self {
         let binary = nginx_binary();
         let dir = tempfile::Builder::new()
             .prefix("nginx-")
@@ -62,10 +80,9 @@ impl Nginx {
              \x20   scgi_temp_path {d}/scgi;\n\
              \x20   server {{\n\
              \x20       listen 127.0.0.1:{port};\n\
-             \x20       root {root};\n\
+             \x20       {server}\n\
              \x20   }}\n\
              }}\n",
-            root = root.display()
         );
         let conf_path = dir.path().join("nginx.conf");
         fs::write(&conf_path, config).expect("write nginx.conf");

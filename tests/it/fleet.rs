@@ -1,0 +1,313 @@
+//! The fleet store (docs/fleet.md) with a real PostgreSQL (a throwaway cluster) and Pebble:
+//! several nodes (acmers processes with their own `--node` and home) sharing one store.
+//! http-01 is answered as a fleet answers it: one real nginx in acme.sh's stateless mode with
+//! the one account's thumbprint.
+//!
+//! The lineages are issued into an ordinary home first, made due by moving their renewal time
+//! into the past, and imported; then the nodes run `--cron` on the store. Pebble's log counts
+//! the orders.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::support::acmers::{Acmers, Output};
+use crate::support::conf::set_conf;
+use crate::support::nginx::Nginx;
+use crate::support::pebble::{Pebble, PebbleOpts};
+use crate::support::postgres::Postgres;
+
+/// The lease time of the nodes (seconds): short, so a take-over comes soon.
+const TTL: &str = "3";
+/// A hang guard, not a timing assertion.
+const GUARD: Duration = Duration::from_secs(180);
+
+/// A Pebble, an nginx answering its http-01 challenges statelessly, a store and the home the
+/// lineages were first issued in.
+struct Fleet {
+    top: tempfile::TempDir,
+    pebble: Pebble,
+    _nginx: Nginx,
+    pg: Option<Postgres>,
+    url: String,
+    names: Vec<String>,
+}
+
+impl Fleet {
+    /// `n` lineages issued, due, and imported into a fresh database of the shared cluster.
+    fn new(n: usize) -> Self {
+        Self::with(n, None)
+    }
+
+    /// As [`Fleet::new`] on a cluster of the test's own (which it may restart).
+    fn with_own_cluster(n: usize) -> Self {
+        Self::with(n, Some(Postgres::start()))
+    }
+
+    fn with(n: usize, pg: Option<Postgres>) -> Self {
+        let top = tempfile::tempdir().expect("tempdir");
+        let pebble = Pebble::start(PebbleOpts::default());
+        let seed = top.path().join("seed");
+        let out = Acmers::new(&seed)
+            .arg("--register-account")
+            .args(["--server", &pebble.directory_url(), "--ca-bundle"])
+            .arg(pebble.ca_bundle_path())
+            .run();
+        out.assert_code(0);
+        let thumbprint = out
+            .stdout
+            .split("ACCOUNT_THUMBPRINT='")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("the thumbprint")
+            .to_owned();
+        let nginx = Nginx::stateless(pebble.http_port(), &thumbprint);
+        let names: Vec<String> = (0..n).map(|i| format!("n{i}.fleet.example.test")).collect();
+        for name in &names {
+            Acmers::new(&seed)
+                .args(["--issue", "-d", name, "--stateless", "--server"])
+                .arg(pebble.directory_url())
+                .arg("--ca-bundle")
+                .arg(pebble.ca_bundle_path())
+                .run()
+                .assert_code(0);
+            make_due(&seed.join(format!("{name}_ecc")), name);
+        }
+        let url = match &pg {
+            Some(pg) => pg.database(),
+            None => Postgres::shared().database(),
+        };
+        let fleet = Self {
+            top,
+            pebble,
+            _nginx: nginx,
+            pg,
+            url,
+            names,
+        };
+        fleet
+            .node("seed")
+            .arg("--import-home")
+            .arg(&seed)
+            .run()
+            .assert_code(0);
+        fleet
+    }
+
+    fn cluster(&self) -> &Postgres {
+        self.pg.as_ref().unwrap_or_else(|| Postgres::shared())
+    }
+
+    /// `acmers --store … --node <name>` with its own home.
+    fn node(&self, name: &str) -> Acmers {
+        Acmers::new(&self.top.path().join(format!("node-{name}")))
+            .args(["--store", &self.url, "--node", name, "--ca-bundle"])
+            .arg(self.pebble.ca_bundle_path())
+            .env("ACMERS_LEASE_TTL", TTL)
+            .timeout(GUARD)
+    }
+
+    /// `--cron` on node `name`.
+    fn cron(&self, name: &str) -> Acmers {
+        self.node(name).arg("--cron")
+    }
+
+    /// SQL on the store.
+    fn sql(&self, sql: &str) -> String {
+        self.cluster().psql(&self.url, sql)
+    }
+
+    /// The certificate versions of the lineages, by name.
+    fn cert_versions(&self) -> Vec<(String, i64)> {
+        self.sql("SELECT id, cert_version FROM acmers_lineages ORDER BY id")
+            .lines()
+            .map(|line| {
+                let (id, v) = line.split_once('|').expect("id|version");
+                (id.to_owned(), v.trim().parse().expect("a number"))
+            })
+            .collect()
+    }
+
+    /// Every lineage renewed exactly once since the import (version 1 → 2).
+    fn assert_each_renewed_once(&self) {
+        let versions = self.cert_versions();
+        assert_eq!(versions.len(), self.names.len(), "{versions:?}");
+        for (id, version) in versions {
+            assert_eq!(version, 2, "{id} was renewed {} time(s)", version - 1);
+        }
+    }
+
+    /// Wait until `query` returns a row (a hang guard of 60 s).
+    fn wait_for(&self, what: &str, query: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.sql(query).trim().is_empty() {
+            assert!(Instant::now() < deadline, "never saw {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Move a lineage's renewal time into the past.
+fn make_due(dir: &Path, name: &str) {
+    let conf = dir.join(format!("{name}.conf"));
+    let past = jiff::Timestamp::now().as_second() - 3600;
+    set_conf(&conf, "Le_NextRenewTime", &past.to_string());
+}
+
+/// Nodes running `--cron` at once over the same due lineages.
+fn nodes_at_once(nodes: &[&str], lineages: usize) {
+    let fleet = Fleet::new(lineages);
+    let before = fleet.pebble.orders_created();
+    let running: Vec<_> = nodes
+        .iter()
+        .map(|n| fleet.cron(n).args(["--parallel", "2"]).spawn())
+        .collect();
+    let outs: Vec<Output> = running.into_iter().map(|r| r.wait()).collect();
+    for out in &outs {
+        out.assert_code(0);
+    }
+    assert_eq!(
+        fleet.pebble.orders_created() - before,
+        lineages,
+        "one order per due lineage, whatever the number of nodes"
+    );
+    fleet.assert_each_renewed_once();
+    let renewed: usize = outs
+        .iter()
+        .map(|o| o.stdout.matches("Cert success.").count())
+        .sum();
+    assert_eq!(renewed, lineages);
+    // A second pass on every node finds nothing due and orders nothing.
+    for n in nodes {
+        fleet.cron(n).run().assert_code(0);
+    }
+    assert_eq!(fleet.pebble.orders_created() - before, lineages);
+}
+
+#[test]
+fn two_nodes_at_once_make_one_order_per_due_lineage() {
+    nodes_at_once(&["a", "b"], 4);
+}
+
+#[test]
+fn three_nodes_at_once_make_one_order_per_due_lineage() {
+    nodes_at_once(&["a", "b", "c"], 6);
+}
+
+#[test]
+fn a_paused_node_loses_its_lease_and_writes_nothing_when_resumed() {
+    let fleet = Fleet::new(3);
+    let a = fleet.cron("a").args(["--parallel", "1"]).spawn();
+    fleet.wait_for(
+        "a lease of node a",
+        "SELECT token FROM acmers_leases WHERE holder = 'a' AND name LIKE 'lineage:%'",
+    );
+    a.signal("STOP");
+    let held = fleet.sql("SELECT name FROM acmers_leases WHERE holder = 'a'");
+    // Past the lease time, another node takes over and renews everything.
+    std::thread::sleep(Duration::from_secs(4));
+    let b = fleet.cron("b").run();
+    b.assert_code(0);
+    fleet.assert_each_renewed_once();
+    a.signal("CONT");
+    let a = a.wait();
+    eprintln!("DEBUG held={held:?}\nA OUT {}\nA ERR {}\nB OUT {}", a.stdout, a.stderr, b.stdout);
+    if held.trim().is_empty() {
+        // Paused between two lineages: it finds nothing left to do.
+        a.assert_code(0);
+    } else {
+        a.assert_code(1);
+        assert!(
+            a.stderr.contains("lease was taken over"),
+            "node a says why it stopped: {}",
+            a.stderr
+        );
+    }
+    // Whatever node a did after it woke up, the store holds node b's certificates only.
+    fleet.assert_each_renewed_once();
+}
+
+#[test]
+fn an_order_of_a_killed_node_is_resumed_by_another() {
+    let fleet = Fleet::new(2);
+    let before = fleet.pebble.orders_created();
+    let a = fleet.cron("a").args(["--parallel", "1"]).spawn();
+    // The order is saved in the store (the checkpoint after newOrder).
+    fleet.wait_for(
+        "an order saved by node a",
+        "SELECT f.lineage FROM acmers_lineage_files f JOIN acmers_leases l
+           ON l.name = 'lineage:' || f.lineage AND l.holder = 'a'
+         WHERE f.name LIKE '%.conf' AND convert_from(f.body, 'UTF8') LIKE '%Le_LinkOrder=%'",
+    );
+    a.signal("KILL");
+    let a = a.wait();
+    assert_ne!(a.code, 0);
+    std::thread::sleep(Duration::from_secs(4));
+    let b = fleet.cron("b").run();
+    eprintln!("DEBUG KILL A OUT {}\nB OUT {}\nB ERR {}", a.stdout, b.stdout, b.stderr);
+    b.assert_code(0);
+    fleet.assert_each_renewed_once();
+    assert_eq!(
+        fleet.pebble.orders_created() - before,
+        2,
+        "the killed node's order is finished, not made again\n{}",
+        b.stdout
+    );
+}
+
+#[test]
+fn a_database_restart_fails_the_pass_cleanly_and_the_next_finishes() {
+    let fleet = Fleet::with_own_cluster(3);
+    let a = fleet.cron("a").args(["--parallel", "1"]).spawn();
+    fleet.wait_for(
+        "a lease of node a",
+        "SELECT token FROM acmers_leases WHERE holder = 'a' AND name LIKE 'lineage:%'",
+    );
+    fleet.cluster().restart();
+    let out = a.wait();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("store"),
+        "the error names the store: {}",
+        out.stderr
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    fleet.cron("a").run().assert_code(0);
+    fleet.assert_each_renewed_once();
+}
+
+/// The files of a home that acme.sh reads (not its `http.header` scratch file).
+fn home_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    crate::support::home::snapshot(dir)
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("http.header"))
+        .collect()
+}
+
+#[test]
+fn an_acmesh_home_imports_and_exports_byte_for_byte() {
+    let top = tempfile::tempdir().expect("tempdir");
+    let home = top.path().join("acmesh");
+    crate::support::home::copy_fixture_home(&home);
+    let url = Postgres::shared().database();
+    let node = || {
+        Acmers::new(&top.path().join("node"))
+            .args(["--store", &url])
+            .timeout(GUARD)
+    };
+    node().arg("--import-home").arg(&home).run().assert_code(0);
+    // Again: nothing changes.
+    node()
+        .arg("--import-home")
+        .arg(&home)
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Imported 4 lineage(s)");
+    let out = top.path().join("exported");
+    node().arg("--export-home").arg(&out).run().assert_code(0);
+    assert_eq!(home_files(&out), home_files(&home));
+    node()
+        .arg("--list")
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("b.example.test  \"ec-384\"   www.b.example.test");
+}
