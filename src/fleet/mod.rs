@@ -31,5 +31,25 @@ pub enum Error {
     Key(String),
     /// TLS to the database cannot be set up.
     #[error("cannot set up TLS to the store database")]
-    Tls(#[source] rustls::Error),
+    Tls(#[source] crate::acme::http::BuildError),
+    /// A secret file (key file, password file) that group or other users can read, refused
+    /// as libpq refuses to use such a password file.
+    #[error(
+        "refusing `{}`: group or other users can read it (mode {:o}); run `chmod 600 {}`",
+        path.display(), mode & 0o7777, path.display()
+    )]
+    Exposed {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its mode.
+        mode: u32,
+    },
+    /// The database did not complete the connection (TCP, TLS, authentication) in time.
+    #[error("the store database `{target}` did not answer within {after:?}")]
+    Timeout {
+        /// The store URL, its password hidden.
+        target: String,
+        /// The time limit.
+        after: std::time::Duration,
+    },
 }
