@@ -13,6 +13,7 @@
 //!   issued chain must pass before it is written.
 //! - [`deploy`]: copying issued files to the user's install targets and running the user's
 //!   reload command and hooks (bounded).
+//! - [`fleet`]: the PostgreSQL store many nodes share (connection, password file, sealed keys).
 //! - [`dns`]: dns-01 providers (native and acme.sh plugins) and the propagation check.
 //! - [`plugin`]: acme.sh's shell plugins run unmodified, with a library of its helpers.
 //! - [`notify`]: notifications after renewals (acme.sh's levels, modes and messages) through

@@ -226,7 +226,7 @@ pub enum BuildError {
 }
 
 /// The certificates of a PEM bundle of extra roots (at least one).
-fn roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
+pub(super) fn roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| BuildError::BadRoots(Some(e)))?;

@@ -49,4 +49,5 @@ pub use error::{Error, WaitKind};
 pub use order::Order;
 pub use poll::PollPolicy;
 pub use revoke::revoke_with_key;
+pub use tls::client_config_for;
 pub use types::ChallengeType;

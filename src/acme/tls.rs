@@ -15,6 +15,30 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_platform_verifier::Verifier as Platform;
 
+use super::http::{BuildError, HttpConfig, roots};
+
+/// The TLS configuration for a client of another protocol than HTTP (the fleet store's
+/// PostgreSQL): the same trust as the CA client made from `config` (its extra roots, then the
+/// platform's store; with [`HttpConfig::insecure`] any certificate), offering the ALPN
+/// protocols `alpn` instead of HTTP/1.1.
+///
+/// # Errors
+///
+/// The extra roots are not a PEM bundle of usable CA certificates, or the platform verifier
+/// cannot be made.
+pub fn client_config_for(
+    config: &HttpConfig,
+    alpn: Vec<Vec<u8>>,
+) -> Result<rustls::ClientConfig, BuildError> {
+    let bundle = match &config.extra_roots_pem {
+        Some(pem) => roots(pem)?,
+        None => Vec::new(),
+    };
+    let mut tls = client_config(bundle, config.insecure).map_err(BuildError::Tls)?;
+    tls.alpn_protocols = alpn;
+    Ok(tls)
+}
+
 /// The TLS configuration of the run's client (HTTP/1.1 ALPN), trusting `bundle` (DER roots)
 /// and the platform's store, or with `insecure` any certificate.
 ///

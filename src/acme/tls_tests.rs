@@ -46,3 +46,17 @@ fn a_chain_neither_trusts_is_refused_after_asking_the_platform() {
     let v = BundleFirst::new(vec![ca], provider).unwrap();
     assert!(verify(&v, &leaf, "ca.test").is_err());
 }
+
+#[test]
+fn another_protocol_gets_the_same_trust_with_its_own_alpn() {
+    let (ca, _) = ca_and_leaf("db.test");
+    let pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.to_vec()));
+    let config = HttpConfig::standard(Some(pem.into_bytes()));
+    let tls = client_config_for(&config, vec![b"postgresql".to_vec()]).unwrap();
+    assert_eq!(tls.alpn_protocols, [b"postgresql".to_vec()]);
+    let not_pem = HttpConfig::standard(Some(b"not a certificate".to_vec()));
+    assert!(matches!(
+        client_config_for(&not_pem, Vec::new()),
+        Err(BuildError::BadRoots(_))
+    ));
+}

@@ -861,12 +861,14 @@ fn commands_in_order(m: &ArgMatches) -> Vec<Command> {
     ]
     .into_iter()
     .filter(|(id, _)| m.get_flag(id))
-    .chain([
-        ("import_home", Command::ImportHome),
-        ("export_home", Command::ExportHome),
-    ]
-    .into_iter()
-    .filter(|(id, _)| m.contains_id(id)))
+    .chain(
+        [
+            ("import_home", Command::ImportHome),
+            ("export_home", Command::ExportHome),
+        ]
+        .into_iter()
+        .filter(|(id, _)| m.contains_id(id)),
+    )
     .filter_map(|(id, cmd)| m.index_of(id).map(|i| (i, cmd)))
     .collect();
     given.sort_by_key(|(i, _)| *i);

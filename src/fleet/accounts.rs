@@ -38,7 +38,10 @@ pub async fn load_all(store: &Store) -> Result<Vec<(String, Files)>, Error> {
 /// The database fails.
 pub async fn exists(db: &impl GenericClient, folder: &str) -> Result<bool, Error> {
     Ok(db
-        .query_opt("SELECT 1 FROM acmers_accounts WHERE folder = $1", &[&folder])
+        .query_opt(
+            "SELECT 1 FROM acmers_accounts WHERE folder = $1",
+            &[&folder],
+        )
         .await?
         .is_some())
 }

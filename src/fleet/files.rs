@@ -50,10 +50,12 @@ impl Files {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
-            let kind = entry.file_type().map_err(|source| crate::store::Error::Read {
-                path: entry.path(),
-                source,
-            })?;
+            let kind = entry
+                .file_type()
+                .map_err(|source| crate::store::Error::Read {
+                    path: entry.path(),
+                    source,
+                })?;
             if !kind.is_file() || !keeps(&name) {
                 continue;
             }
@@ -168,7 +170,10 @@ pub async fn load(
         }
         None => {
             db.query(
-                &format!("SELECT name, body, sealed FROM {} ORDER BY name", table.name),
+                &format!(
+                    "SELECT name, body, sealed FROM {} ORDER BY name",
+                    table.name
+                ),
                 &[],
             )
             .await?
@@ -230,7 +235,7 @@ pub async fn replace(
     for (name, body) in &files.0 {
         let sealed = key.filter(|_| is_secret(name, body));
         let stored = match sealed {
-            Some(key) => key.seal(&aad(table, owner, name), body),
+            Some(key) => key.seal(&aad(table, owner, name), body)?,
             None => body.clone(),
         };
         tx.execute(&insert, &[&owner, name, &stored, &sealed.is_some()])

@@ -48,8 +48,11 @@ pub async fn migrate(client: &mut Client) -> Result<Vec<i32>, Error> {
     let mut applied = Vec::new();
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tx.batch_execute(sql).await?;
-        tx.execute("INSERT INTO acmers_schema (version) VALUES ($1)", &[version])
-            .await?;
+        tx.execute(
+            "INSERT INTO acmers_schema (version) VALUES ($1)",
+            &[version],
+        )
+        .await?;
         applied.push(*version);
     }
     tx.commit().await?;

@@ -16,7 +16,6 @@
 //! - [`lineages`]: a lineage's files and the columns derived from them, written fenced;
 //!   the due queue.
 
-
 pub mod accounts;
 pub mod connect;
 pub mod crypt;
@@ -25,6 +24,7 @@ pub mod installs;
 pub mod lease;
 pub mod lineages;
 pub mod migrate;
+pub mod pgpass;
 mod store;
 
 pub use store::Store;
@@ -57,5 +57,25 @@ pub enum Error {
     },
     /// TLS to the database cannot be set up.
     #[error("cannot set up TLS to the store database")]
-    Tls(#[source] rustls::Error),
+    Tls(#[source] crate::acme::http::BuildError),
+    /// A secret file (key file, password file) that group or other users can read, refused
+    /// as libpq refuses to use such a password file.
+    #[error(
+        "refusing `{}`: group or other users can read it (mode {:o}); run `chmod 600 {}`",
+        path.display(), mode & 0o7777, path.display()
+    )]
+    Exposed {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its mode.
+        mode: u32,
+    },
+    /// The database did not complete the connection (TCP, TLS, authentication) in time.
+    #[error("the store database `{target}` did not answer within {after:?}")]
+    Timeout {
+        /// The store URL, its password hidden.
+        target: String,
+        /// The time limit.
+        after: std::time::Duration,
+    },
 }

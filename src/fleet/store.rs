@@ -39,7 +39,7 @@ impl Store {
                     super::crypt::KEY_VAR
                 )));
             }
-            (Some(id), Some(key)) if id != key.id() => {
+            (Some(id), Some(key)) if *id != key.id() => {
                 return Err(Error::Key(format!(
                     "this store seals private keys with store key {id}, not with {} (the key \
                      file in {}); give the store's key file",

@@ -210,7 +210,10 @@ fn a_paused_node_loses_its_lease_and_writes_nothing_when_resumed() {
     fleet.assert_each_renewed_once();
     a.signal("CONT");
     let a = a.wait();
-    eprintln!("DEBUG held={held:?}\nA OUT {}\nA ERR {}\nB OUT {}", a.stdout, a.stderr, b.stdout);
+    eprintln!(
+        "DEBUG held={held:?}\nA OUT {}\nA ERR {}\nB OUT {}",
+        a.stdout, a.stderr, b.stdout
+    );
     if held.trim().is_empty() {
         // Paused between two lineages: it finds nothing left to do.
         a.assert_code(0);
@@ -243,7 +246,10 @@ fn an_order_of_a_killed_node_is_resumed_by_another() {
     assert_ne!(a.code, 0);
     std::thread::sleep(Duration::from_secs(4));
     let b = fleet.cron("b").run();
-    eprintln!("DEBUG KILL A OUT {}\nB OUT {}\nB ERR {}", a.stdout, b.stdout, b.stderr);
+    eprintln!(
+        "DEBUG KILL A OUT {}\nB OUT {}\nB ERR {}",
+        a.stdout, b.stdout, b.stderr
+    );
     b.assert_code(0);
     fleet.assert_each_renewed_once();
     assert_eq!(

@@ -175,10 +175,14 @@ async fn store_is_newer(store: &Store, id: &str, files: &Files) -> Result<bool, 
     let ours = lineages::derive(id, files, true).not_after;
     let row = store
         .db()
-        .query_opt("SELECT not_after FROM acmers_lineages WHERE id = $1", &[&id])
+        .query_opt(
+            "SELECT not_after FROM acmers_lineages WHERE id = $1",
+            &[&id],
+        )
         .await?;
     let theirs: Option<i64> = row.and_then(|r| r.get(0));
-    Ok(matches!((theirs, ours), (Some(t), Some(o)) if t > o) || matches!((theirs, ours), (Some(_), None)))
+    Ok(matches!((theirs, ours), (Some(t), Some(o)) if t > o)
+        || matches!((theirs, ours), (Some(_), None)))
 }
 
 /// Run `write` under the lease `name` (taken and given back here); `false` when another node

@@ -74,8 +74,12 @@ pub(super) async fn run_node(
     printer: &Printer,
 ) -> Result<(), Failure> {
     let due = installs::due(store.db(), &settings.node).await?;
-    let mut reloads: Vec<(String, crate::store::Lineage, DomainRecord, Vec<&installs::Due>)> =
-        Vec::new();
+    let mut reloads: Vec<(
+        String,
+        crate::store::Lineage,
+        DomainRecord,
+        Vec<&installs::Due>,
+    )> = Vec::new();
     let mut failed = 0;
     for item in &due {
         let result = async {
@@ -131,4 +135,3 @@ pub(super) async fn run_node(
     }
     Ok(())
 }
-

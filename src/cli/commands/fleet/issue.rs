@@ -36,10 +36,10 @@ pub(super) async fn run(
     )
     .await?
     else {
-        return Err(Failure::from(anyhow!(
-            "another node is working on {id} in the store"
-        ))
-        .hint("try again when it is done (its lease expires if that node is gone)"));
+        return Err(
+            Failure::from(anyhow!("another node is working on {id} in the store"))
+                .hint("try again when it is done (its lease expires if that node is gone)"),
+        );
     };
     let fence = Arc::new(Fence {
         store: store.clone(),

@@ -78,8 +78,11 @@ impl StoreSettings {
             .or_else(|| globals.account_conf.node())
             .unwrap_or_else(host_name);
         if !valid_node(&node) {
-            return Err(Failure::from(anyhow!("refusing node name `{}`", node.escape_debug()))
-                .hint("a node name is 1-64 letters, digits, `.`, `_` or `-`: give `--node NAME`"));
+            return Err(
+                Failure::from(anyhow!("refusing node name `{}`", node.escape_debug())).hint(
+                    "a node name is 1-64 letters, digits, `.`, `_` or `-`: give `--node NAME`",
+                ),
+            );
         }
         let ttl = match nonempty(env(TTL_VAR)) {
             Some(v) => match v.trim().parse::<u64>() {
@@ -205,7 +208,10 @@ async fn open(settings: &StoreSettings, printer: &Printer) -> Result<Store, Fail
         .await
         .map_err(|e| Failure::from(e).detail(place()).hint(hint))?;
     let key = match &settings.key_file {
-        Some(path) => Some(StoreKey::load(path).map_err(|e| Failure::from(e).detail(format!("{KEY_VAR}: {}", path.display())))?),
+        Some(path) => Some(
+            StoreKey::load(path)
+                .map_err(|e| Failure::from(e).detail(format!("{KEY_VAR}: {}", path.display())))?,
+        ),
         None => None,
     };
     Ok(Store::new(db, writer, key)

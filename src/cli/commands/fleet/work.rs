@@ -31,7 +31,9 @@ pub(super) struct Held(Mutex<HashMap<PathBuf, (Lease, bool)>>);
 
 impl Held {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Lease, bool)>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Hold `lease` for the folder `dir`.
