@@ -20,14 +20,32 @@ pub struct Store {
 
 impl Store {
     /// A handle over two connections to a migrated store ([`super::migrate::migrate`]),
-    /// sealing with `key`. A store whose keys are sealed is refused without its key, or with
+    /// sealing with `key`, each session bounded by `lease` (the lease time): a transaction
+    /// left open longer (its node paused) is ended by the server, so its row locks do not
+    /// hold up the nodes taking over; a lock is waited for at most twice that, and a statement
+    /// runs at most a minute longer. A store whose keys are sealed is refused without its key, or with
     /// another; the first node with a key records its id, and from then on every node needs
     /// it.
     ///
     /// # Errors
     ///
     /// The database fails, or the key does not match the store's.
-    pub async fn new(db: Client, writer: Client, key: Option<StoreKey>) -> Result<Self, Error> {
+    pub async fn new(
+        db: Client,
+        writer: Client,
+        key: Option<StoreKey>,
+        lease: std::time::Duration,
+    ) -> Result<Self, Error> {
+        let ms = |d: std::time::Duration| d.as_millis().max(1);
+        let limits = format!(
+            "SET idle_in_transaction_session_timeout = {}; SET lock_timeout = {}; \
+             SET statement_timeout = {}",
+            ms(lease),
+            ms(lease * 2),
+            ms(lease * 2 + std::time::Duration::from_secs(60))
+        );
+        db.batch_execute(&limits).await?;
+        writer.batch_execute(&limits).await?;
         let stored: Option<String> = db
             .query_opt("SELECT value FROM acmers_meta WHERE name = $1", &[&KEY_ID])
             .await?

@@ -81,7 +81,7 @@ pub(super) async fn run(
     let interrupted = session.interrupt.received();
     session.finish(printer).await?;
     let installed = if interrupted.is_none() {
-        super::installs::run_node(&store, settings, &work, printer).await
+        super::installs::run_node(store, settings, &work, printer).await
     } else {
         Ok(())
     };

@@ -214,7 +214,7 @@ async fn open(settings: &StoreSettings, printer: &Printer) -> Result<Store, Fail
         ),
         None => None,
     };
-    Ok(Store::new(db, writer, key)
+    Store::new(db, writer, key, settings.ttl)
         .await
-        .map_err(|e| Failure::from(e).detail(place()))?)
+        .map_err(|e| Failure::from(e).detail(place()))
 }
