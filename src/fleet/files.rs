@@ -96,9 +96,12 @@ fn keeps(name: &str) -> bool {
         || name.contains('/'))
 }
 
-/// Whether a file holds a private key (sealed when the store has a key; written 0600).
+/// Whether a file holds a secret, sealed when the store has a key (and written 0600): a
+/// private key or PFX, or `account.conf`, where acme.sh saves the DNS API credentials.
 pub fn is_secret(name: &str, body: &[u8]) -> bool {
-    name.ends_with(".pfx") || body.windows(16).any(|w| w == b"PRIVATE KEY-----")
+    name.ends_with(".pfx")
+        || name == "account.conf"
+        || body.windows(16).any(|w| w == b"PRIVATE KEY-----")
 }
 
 /// The mode a file is written with.

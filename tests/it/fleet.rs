@@ -332,3 +332,168 @@ fn an_acmesh_home_imports_and_exports_byte_for_byte() {
         .assert_code(0)
         .assert_stdout_has("b.example.test  \"ec-384\"   www.b.example.test");
 }
+
+/// A store key file of 32 random bytes (mode 0600).
+fn store_key(path: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let key: Vec<u8> = (0..32).map(|_| rand_byte()).collect();
+    std::fs::write(path, key).expect("write key");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    path.to_owned()
+}
+
+/// A byte from the system's random source.
+fn rand_byte() -> u8 {
+    use std::io::Read as _;
+    let mut b = [0_u8; 1];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .expect("read /dev/urandom");
+    b[0]
+}
+
+#[test]
+fn private_keys_are_sealed_with_the_store_key_and_need_it() {
+    let top = tempfile::tempdir().expect("tempdir");
+    let home = top.path().join("acmesh");
+    crate::support::home::copy_fixture_home(&home);
+    let key = store_key(&top.path().join("store.key"));
+    let other = store_key(&top.path().join("other.key"));
+    let url = Postgres::shared().database();
+    let node = |key: Option<&Path>| {
+        let acmers = Acmers::new(&top.path().join("node"))
+            .args(["--store", &url])
+            .timeout(GUARD);
+        match key {
+            Some(k) => acmers.env("ACMERS_STORE_KEY", &k.display().to_string()),
+            None => acmers,
+        }
+    };
+    node(Some(&key))
+        .arg("--import-home")
+        .arg(&home)
+        .run()
+        .assert_code(0);
+    // Every private key (and account.conf) is sealed; no key is in the database in clear.
+    let sql = |q: &str| Postgres::shared().psql(&url, q);
+    let clear = sql(
+        "SELECT name FROM acmers_lineage_files WHERE position('PRIVATE KEY'::bytea in body) > 0
+         UNION ALL SELECT name FROM acmers_account_files WHERE position('PRIVATE KEY'::bytea in body) > 0
+         UNION ALL SELECT name FROM acmers_home_files WHERE NOT sealed",
+    );
+    assert_eq!(clear.trim(), "", "stored in clear: {clear}");
+    let sealed = sql("SELECT count(*) FROM acmers_lineage_files WHERE sealed AND name LIKE '%.key'");
+    assert_eq!(sealed.trim(), "4");
+    // Without the key, or with another, a node is refused before it reads anything.
+    node(None)
+        .arg("--list")
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("ACMERS_STORE_KEY");
+    node(Some(&other))
+        .arg("--list")
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("not with");
+    // With it, the export is the home, byte for byte.
+    let out = top.path().join("exported");
+    node(Some(&key))
+        .arg("--export-home")
+        .arg(&out)
+        .run()
+        .assert_code(0);
+    assert_eq!(home_files(&out), home_files(&home));
+}
+
+#[test]
+fn each_node_installs_what_changed_and_reloads_once() {
+    let fleet = Fleet::new(2);
+    let sites = fleet.top.path().join("sites");
+    std::fs::create_dir_all(&sites).expect("mkdir");
+    let install = |node: &str| {
+        let log = sites.join(format!("{node}-reloads.log"));
+        for name in &fleet.names {
+            fleet
+                .node(node)
+                .args(["--install-cert", "-d", name, "--ecc", "--fullchain-file"])
+                .arg(sites.join(format!("{node}-{name}.pem")))
+                .arg("--reloadcmd")
+                .arg(format!("echo reload >> {}", log.display()))
+                .run()
+                .assert_code(0);
+        }
+        log
+    };
+    let (log_a, log_b) = (install("a"), install("b"));
+    let reloads = |log: &Path| std::fs::read_to_string(log).unwrap_or_default().lines().count();
+    // `--install-cert` installs at once, each lineage's reload as acme.sh does.
+    assert_eq!((reloads(&log_a), reloads(&log_b)), (2, 2));
+    // Node a renews both; each node then installs both, with one reload.
+    fleet.cron("a").run().assert_code(0);
+    assert_eq!(reloads(&log_a), 3);
+    assert_eq!(reloads(&log_b), 2, "node b has not run yet");
+    fleet.cron("b").run().assert_code(0);
+    assert_eq!(reloads(&log_b), 3);
+    for node in ["a", "b"] {
+        for name in &fleet.names {
+            let installed = std::fs::read(sites.join(format!("{node}-{name}.pem"))).expect("installed");
+            let id = format!("{name}_ecc");
+            let stored = fleet.sql(&format!(
+                "SELECT encode(body, 'escape') FROM acmers_lineage_files
+                 WHERE lineage = '{id}' AND name = 'fullchain.cer'"
+            ));
+            assert_eq!(
+                String::from_utf8_lossy(&installed).trim(),
+                stored.trim(),
+                "node {node} has the renewed {name}"
+            );
+        }
+    }
+    // Nothing changed since: no install, no reload.
+    fleet.cron("a").run().assert_code(0);
+    fleet.cron("b").run().assert_code(0);
+    assert_eq!((reloads(&log_a), reloads(&log_b)), (3, 3));
+}
+
+#[test]
+fn issue_into_the_store_then_list_and_info() {
+    let fleet = Fleet::new(1);
+    let name = "new.fleet.example.test";
+    let before = fleet.pebble.orders_created();
+    fleet
+        .node("a")
+        .args(["--issue", "-d", name, "--stateless", "--server"])
+        .arg(fleet.proxy.directory_url())
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Cert success.");
+    assert_eq!(fleet.pebble.orders_created() - before, 1);
+    // The same again is not due: no order (acme.sh's "Domains not changed").
+    fleet
+        .node("b")
+        .args(["--issue", "-d", name, "--stateless", "--server"])
+        .arg(fleet.proxy.directory_url())
+        .run()
+        .assert_code(2)
+        .assert_stdout_has("Domains not changed.");
+    assert_eq!(fleet.pebble.orders_created() - before, 1);
+    let list = fleet.node("c").arg("--list").run();
+    list.assert_code(0);
+    assert!(list.stdout.contains(name) && list.stdout.contains(&fleet.names[0]));
+    let json = fleet.node("c").args(["--list", "--json"]).run();
+    json.assert_code(0).assert_stdout_has("\"not_after\":\"20");
+    fleet
+        .node("c")
+        .args(["--info", "-d", name])
+        .run()
+        .assert_code(0)
+        .assert_stdout_has(&format!("Le_Domain={name}"))
+        .assert_stdout_has("Le_Webroot=stateless");
+    // A command the store does not support says so instead of using the node's home.
+    fleet
+        .node("c")
+        .args(["--revoke", "-d", name])
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("does not work on the fleet store");
+}
