@@ -382,7 +382,8 @@ fn private_keys_are_sealed_with_the_store_key_and_need_it() {
          UNION ALL SELECT name FROM acmers_home_files WHERE NOT sealed",
     );
     assert_eq!(clear.trim(), "", "stored in clear: {clear}");
-    let sealed = sql("SELECT count(*) FROM acmers_lineage_files WHERE sealed AND name LIKE '%.key'");
+    let sealed =
+        sql("SELECT count(*) FROM acmers_lineage_files WHERE sealed AND name LIKE '%.key'");
     assert_eq!(sealed.trim(), "4");
     // Without the key, or with another, a node is refused before it reads anything.
     node(None)
@@ -425,7 +426,12 @@ fn each_node_installs_what_changed_and_reloads_once() {
         log
     };
     let (log_a, log_b) = (install("a"), install("b"));
-    let reloads = |log: &Path| std::fs::read_to_string(log).unwrap_or_default().lines().count();
+    let reloads = |log: &Path| {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
     // `--install-cert` installs at once, each lineage's reload as acme.sh does.
     assert_eq!((reloads(&log_a), reloads(&log_b)), (2, 2));
     // Node a renews both; each node then installs both, with one reload.
@@ -436,7 +442,8 @@ fn each_node_installs_what_changed_and_reloads_once() {
     assert_eq!(reloads(&log_b), 3);
     for node in ["a", "b"] {
         for name in &fleet.names {
-            let installed = std::fs::read(sites.join(format!("{node}-{name}.pem"))).expect("installed");
+            let installed =
+                std::fs::read(sites.join(format!("{node}-{name}.pem"))).expect("installed");
             let id = format!("{name}_ecc");
             let stored = fleet.sql(&format!(
                 "SELECT encode(body, 'escape') FROM acmers_lineage_files
@@ -496,4 +503,38 @@ fn issue_into_the_store_then_list_and_info() {
         .run()
         .assert_code(1)
         .assert_stderr_has("does not work on the fleet store");
+}
+
+#[test]
+fn a_node_notifies_with_the_stores_settings_and_its_own_plugins() {
+    let fleet = Fleet::new(1);
+    let seed = fleet.top.path().join("seed");
+    let conf = seed.join("account.conf");
+    set_conf(&conf, "NOTIFY_HOOK", "record");
+    set_conf(&conf, "NOTIFY_LEVEL", "3");
+    fleet
+        .node("seed")
+        .arg("--import-home")
+        .arg(&seed)
+        .run()
+        .assert_code(0);
+    // The plugin is the node's own.
+    let plugins = fleet.top.path().join("node-a/notify");
+    std::fs::create_dir_all(&plugins).expect("mkdir");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/notify/record.sh"),
+        plugins.join("record.sh"),
+    )
+    .expect("copy hook");
+    let record = fleet.top.path().join("record.log");
+    fleet
+        .cron("a")
+        .env("RECORD_FILE", &record.display().to_string())
+        .run()
+        .assert_code(0);
+    let calls = std::fs::read_to_string(&record).expect("the hook ran");
+    assert!(calls.contains(&fleet.names[0]), "{calls}");
+    // What the hook saved in account.conf is in the store now.
+    let out = fleet.node("b").arg("--info").run();
+    out.assert_code(0).assert_stdout_has("SAVED_RECORD_FILE=");
 }

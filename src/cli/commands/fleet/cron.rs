@@ -20,6 +20,7 @@ use super::StoreSettings;
 use super::work::{self, Fence, Held, WorkHome};
 use crate::cli::args::{Command, Parsed};
 use crate::cli::commands::renew::{Breaker, Plan, plan, renew_one};
+use crate::cli::commands::set_notify;
 use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
@@ -28,6 +29,7 @@ use crate::fleet::lease::{self};
 use crate::fleet::{Store, lineages};
 use crate::interrupt::Interrupted;
 use crate::lineage::{Outcome, Session};
+use crate::notify::{self, Notifier};
 use crate::renew;
 use crate::store::record::DomainRecord;
 
@@ -73,13 +75,22 @@ pub(super) async fn run(
         breaker: Breaker::default(),
         stop: AtomicBool::new(false),
         seen: RefCell::new(HashSet::new()),
+        notifier: super::super::renew::notifier(&renew_settings, &work_globals),
+        events: RefCell::new(Vec::new()),
     };
     let worked = tokio::select! {
         worked = pass.run() => worked,
         () = fence.heartbeat() => unreachable!("the heartbeat never ends"),
     };
+    let (notifier, events) = (pass.notifier, pass.events.into_inner());
     let interrupted = session.interrupt.received();
     session.finish(printer).await?;
+    // acme.sh's `renewAll` notifications, for the lineages this node worked on.
+    for message in notify::for_run(&notifier.config, &events) {
+        set_notify::deliver(&notifier, &message, printer, "warning").await;
+    }
+    work.save_home(store, (&settings.node, settings.ttl), printer)
+        .await?;
     let installed = if interrupted.is_none() {
         super::installs::run_node(store, settings, &work, printer).await
     } else {
@@ -115,6 +126,9 @@ struct Pass<'a> {
     stop: AtomicBool,
     /// The lineages this pass worked: one is never claimed twice in a pass.
     seen: RefCell<HashSet<String>>,
+    /// How the pass notifies, and what happened to each lineage.
+    notifier: Notifier,
+    events: RefCell<Vec<notify::Event>>,
 }
 
 impl Pass<'_> {
@@ -215,7 +229,6 @@ impl Pass<'_> {
         if let Some(lease) = self.fence.held.remove(&lineage.dir) {
             let _ = lease::release(self.store.db(), &lease).await;
         }
-        let _ = std::fs::remove_dir_all(&lineage.dir);
         let result = match (result, saved) {
             (Err(e), _) => Err(e),
             (Ok(outcome), Ok(())) => Ok(outcome),
@@ -223,6 +236,12 @@ impl Pass<'_> {
                 "the result for {id} was not written to the store: {why}"
             ))),
         };
+        if self.notifier.config.active() {
+            self.events
+                .borrow_mut()
+                .push(super::super::renew::event(&lineage, &result));
+        }
+        let _ = std::fs::remove_dir_all(&lineage.dir);
         (id, result)
     }
 

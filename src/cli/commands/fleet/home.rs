@@ -15,6 +15,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 
 use super::StoreSettings;
+use super::work::ACCOUNT_CONF;
 use crate::cli::args::Parsed;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
@@ -26,9 +27,6 @@ use crate::store::atomic::create_private_dir_all;
 use crate::store::record::{AccountConf, DomainRecord};
 use crate::store::trust::Policy;
 use crate::store::{Home, scan};
-
-/// The home's own file the store keeps.
-const ACCOUNT_CONF: &str = "account.conf";
 
 /// `--import-home DIR`.
 pub(super) async fn import(

@@ -75,6 +75,8 @@ pub(super) async fn run(
     if let Some(held) = fence.held.remove(&lineage.dir) {
         lease::release(store.db(), &held).await?;
     }
+    work.save_home(store, (&settings.node, settings.ttl), printer)
+        .await?;
     let outcome = result?;
     saved.map_err(|why| Failure::from(anyhow!("{id} was not written to the store: {why}")))?;
     if let Kind::Issue(given) = &issue.request.kind

@@ -25,6 +25,9 @@ use crate::store::atomic::create_private_dir_all;
 use crate::store::record::AccountConf;
 use crate::store::{Home, Lineage};
 
+/// The home's own file the store keeps.
+pub(super) const ACCOUNT_CONF: &str = "account.conf";
+
 /// The leases this process holds, by the lineage folder they cover in the work home.
 #[derive(Default)]
 pub(super) struct Held(Mutex<HashMap<PathBuf, (Lease, bool)>>);
@@ -158,6 +161,8 @@ pub(super) fn lineage_of(home: &Home, id: &str) -> Result<Lineage, Failure> {
 pub(super) struct WorkHome {
     /// The home the engine runs in.
     pub home: Home,
+    /// The store's home files as fetched.
+    fetched: Files,
 }
 
 impl WorkHome {
@@ -176,13 +181,61 @@ impl WorkHome {
         }
         create_private_dir_all(&dir)?;
         let home = Home::new(dir.clone(), None, None);
-        accounts::load_home(store).await?.write_dir(&dir)?;
+        // Plugins are the node's own (installed with acmers on every node).
+        for category in ["dnsapi", "deploy", "notify"] {
+            let own = node_home.working_dir.join(category);
+            if own.is_dir() {
+                std::os::unix::fs::symlink(&own, dir.join(category))?;
+            }
+        }
+        let fetched = accounts::load_home(store).await?;
+        fetched.write_dir(&dir)?;
         for (folder, files) in accounts::load_all(store).await? {
             if accounts::safe_folder(&folder) {
                 files.write_dir(&home.ca_home().join(&folder))?;
             }
         }
-        Ok(Self { home })
+        Ok(Self { home, fetched })
+    }
+
+    /// Write back `account.conf` when this run changed it (a plugin saved a setting, as
+    /// acme.sh's `_saveaccountconf_mutable`), under the home's lease and only if no other
+    /// node changed it meanwhile (else the change is dropped with a warning).
+    ///
+    /// # Errors
+    ///
+    /// The store fails.
+    pub(super) async fn save_home(
+        &self,
+        store: &Store,
+        (node, ttl): (&str, Duration),
+        progress: &dyn crate::lineage::Progress,
+    ) -> Result<(), Failure> {
+        let now = Files::from_dir(&self.home.working_dir)?;
+        let now = Files(
+            now.0
+                .into_iter()
+                .filter(|(name, _)| self.fetched.get(name).is_some() || name == ACCOUNT_CONF)
+                .collect(),
+        );
+        if now == self.fetched {
+            return Ok(());
+        }
+        let Some(held) = lease::try_acquire(store.db(), "home", node, ttl).await? else {
+            progress.warn(&"warning: account.conf changed in this run but another node holds it; the change is not saved in the store");
+            return Ok(());
+        };
+        let result = async {
+            if accounts::load_home(store).await? != self.fetched {
+                progress.warn(&"warning: account.conf changed in this run and in the store since; the store's is kept");
+                return Ok::<_, Failure>(());
+            }
+            accounts::put_home(store, &held, &now).await?;
+            Ok(())
+        }
+        .await;
+        lease::release(store.db(), &held).await?;
+        result
     }
 
     /// The settings every command shares, over the work home: the store's `account.conf`,
