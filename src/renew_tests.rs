@@ -291,3 +291,48 @@ fn fleet_skips_a_backed_off_lineage_until_its_next_attempt() {
         Decision::NeverIssued
     );
 }
+
+#[test]
+fn next_due_is_the_first_time_a_pass_has_work() {
+    let server = "https://ca.test/dir";
+    let base = || {
+        let mut r = issued(T0 + DAY, "");
+        r.set_api(server);
+        r
+    };
+    assert_eq!(next_due(&record(""), true), None, "never issued");
+    assert_eq!(next_due(&base(), false), Some(T0 + DAY));
+    // ARI: the check time when earlier; the chosen time in the window replaces the rule.
+    let mut ari = base();
+    ari.set_ari_next_check(T0 + 10);
+    assert_eq!(next_due(&ari, true), Some(T0 + 10));
+    assert_eq!(next_due(&ari, false), Some(T0 + DAY));
+    ari.set_ari_next_check(T0 + 3 * DAY);
+    ari.set_ari_window((T0 + 2 * DAY, T0 + 4 * DAY), T0 + 2 * DAY + 5, None);
+    assert_eq!(next_due(&ari, true), Some(T0 + 2 * DAY + 5));
+    // A failure waits; an unfinished order is due at once, unless waiting; a deploy too.
+    let mut failed = base();
+    failed.set_backoff(T0 + 2 * DAY, 3);
+    assert_eq!(next_due(&failed, false), Some(T0 + 2 * DAY));
+    let mut order = base();
+    order.set_new_order("https://ca.test/order/1", "https://ca.test/finalize/1");
+    assert_eq!(next_due(&order, false), Some(0));
+    order.set_backoff(T0 + 60, 1);
+    assert_eq!(next_due(&order, false), Some(T0 + 60));
+    let mut deploy = base();
+    deploy.set_deploy_pending(true);
+    assert_eq!(next_due(&deploy, false), Some(0));
+    // Never later than the first time `decide` (or the ARI check) asks for work.
+    for r in [base(), ari, failed, order, deploy] {
+        for ari_on in [false, true] {
+            let due = next_due(&r, ari_on).expect("issued");
+            for now in [T0, T0 + 61, T0 + DAY, T0 + 2 * DAY + 5, T0 + 5 * DAY] {
+                let work = !matches!(
+                    decide(now, &r, false, ari_on, true),
+                    Decision::Skip { .. } | Decision::BackedOff { .. }
+                ) || (ari_on && ari_check_due(now, &r));
+                assert!(!work || now >= due, "{now} before {due}: {:?}", r.conf());
+            }
+        }
+    }
+}

@@ -106,3 +106,7 @@ pub fn safe_folder(folder: &str) -> bool {
             .all(|s| !s.is_empty() && s != "." && s != "..")
         && !folder.chars().any(|c| c == '\\' || c.is_control())
 }
+
+#[cfg(test)]
+#[path = "accounts_tests.rs"]
+mod tests;

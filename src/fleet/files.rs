@@ -246,3 +246,7 @@ pub async fn replace(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod tests;

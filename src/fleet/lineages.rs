@@ -319,3 +319,7 @@ pub async fn confs(
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect())
 }
+
+#[cfg(test)]
+#[path = "lineages_tests.rs"]
+mod tests;

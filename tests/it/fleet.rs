@@ -538,3 +538,40 @@ fn a_node_notifies_with_the_stores_settings_and_its_own_plugins() {
     let out = fleet.node("b").arg("--info").run();
     out.assert_code(0).assert_stdout_has("SAVED_RECORD_FILE=");
 }
+
+#[test]
+fn nodes_starting_on_an_empty_store_register_one_account() {
+    let top = tempfile::tempdir().expect("tempdir");
+    let pebble = Pebble::start(PebbleOpts::default());
+    let proxy = FaultProxy::start(&pebble);
+    let url = Postgres::shared().database();
+    // Registration is slowed down, so both nodes want the account at once.
+    proxy.add(Rule::on(Endpoint::NewAccount).then(Action::Delay(Duration::from_secs(1))));
+    let running: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|node| {
+            Acmers::new(&top.path().join(format!("node-{node}")))
+                .args(["--store", &url, "--node", node, "--ca-bundle"])
+                .arg(proxy.ca_bundle_path())
+                .args(["--issue", "-d", &format!("{node}.fleet.example.test")])
+                .args(["--stateless", "--server", &proxy.directory_url()])
+                .timeout(GUARD)
+                .spawn()
+        })
+        .collect();
+    let outs: Vec<Output> = running.into_iter().map(|r| r.wait()).collect();
+    // Nothing answers http-01 here: the orders fail, but after the account step.
+    let thumbprints: Vec<&str> = outs
+        .iter()
+        .map(|o| {
+            o.stdout
+                .split("ACCOUNT_THUMBPRINT='")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .unwrap_or_else(|| panic!("no thumbprint:\n{}\n{}", o.stdout, o.stderr))
+        })
+        .collect();
+    assert_eq!(thumbprints[0], thumbprints[1], "one account for both nodes");
+    let accounts = Postgres::shared().psql(&url, "SELECT count(*) FROM acmers_accounts");
+    assert_eq!(accounts.trim(), "1");
+}

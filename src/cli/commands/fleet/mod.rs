@@ -128,6 +128,23 @@ fn valid_node(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// Whether `command` is about this machine only (its cron line, its installed copy, a CSR
+/// file), so it runs as without a store.
+pub(crate) fn node_local(command: Command) -> bool {
+    matches!(
+        command,
+        Command::InstallCronjob
+            | Command::UninstallCronjob
+            | Command::InstallSystemdTimer
+            | Command::Install
+            | Command::Uninstall
+            | Command::Upgrade
+            | Command::ShowCsr
+            | Command::Help
+            | Command::Version
+    )
+}
+
 /// Run `command` on the store.
 ///
 /// # Errors
@@ -218,3 +235,6 @@ async fn open(settings: &StoreSettings, printer: &Printer) -> Result<Store, Fail
         .await
         .map_err(|e| Failure::from(e).detail(place()))
 }
+
+#[cfg(test)]
+mod tests;
