@@ -34,6 +34,10 @@ pub struct Derived {
     pub not_after: Option<i64>,
     /// [`renew::next_due`].
     pub next_due: Option<i64>,
+    /// The saved ARI window (start, end).
+    pub ari_window: Option<(i64, i64)>,
+    /// The time chosen in the ARI window.
+    pub ari_renew_at: Option<i64>,
     /// `Acmers_ARI_NextCheck`.
     pub ari_next_check: Option<i64>,
     /// `Acmers_NextAttempt`.
@@ -88,6 +92,8 @@ pub fn derive(id: &str, files: &Files, ari: bool) -> Derived {
         created: record.cert_create_time(),
         not_after: leaf.map(|l| l.not_after),
         next_due: renew::next_due(&record, ari),
+        ari_window: record.ari_window(),
+        ari_renew_at: record.ari_renew_at(),
         ari_next_check: record.ari_next_check(),
         next_attempt: record.backoff().map(|(at, _)| at),
         failed_attempts: i32::try_from(record.failed_attempts()).unwrap_or(i32::MAX),
@@ -154,9 +160,9 @@ pub async fn put(
         .query_one(
             "INSERT INTO acmers_lineages AS l (id, main_domain, ecc, domains, server, key_length,
                  created, not_after, next_due, ari_next_check, next_attempt, failed_attempts,
-                 last_error, cert_version, fence)
+                 last_error, cert_version, fence, ari_start, ari_end, ari_renew_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                     CASE WHEN $14 THEN 1 ELSE 0 END, $15)
+                     CASE WHEN $14 THEN 1 ELSE 0 END, $15, $16, $17, $18)
              ON CONFLICT (id) DO UPDATE SET
                  main_domain = excluded.main_domain, ecc = excluded.ecc,
                  domains = excluded.domains, server = excluded.server,
@@ -165,6 +171,8 @@ pub async fn put(
                  ari_next_check = excluded.ari_next_check,
                  next_attempt = excluded.next_attempt,
                  failed_attempts = excluded.failed_attempts, last_error = excluded.last_error,
+                 ari_start = excluded.ari_start, ari_end = excluded.ari_end,
+                 ari_renew_at = excluded.ari_renew_at,
                  cert_version = l.cert_version + CASE WHEN $14 THEN 1 ELSE 0 END,
                  version = l.version + 1, fence = excluded.fence, updated_at = now()
              RETURNING version",
@@ -184,6 +192,9 @@ pub async fn put(
                 &d.last_error,
                 &cert_changed,
                 &lease.token,
+                &d.ari_window.map(|w| w.0),
+                &d.ari_window.map(|w| w.1),
+                &d.ari_renew_at,
             ],
         )
         .await?
@@ -265,7 +276,8 @@ pub async fn list(db: &impl GenericClient) -> Result<Vec<Listed>, Error> {
     let rows = db
         .query(
             "SELECT id, main_domain, ecc, domains, server, key_length, created, not_after,
-                    next_due, ari_next_check, next_attempt, failed_attempts, last_error
+                    next_due, ari_next_check, next_attempt, failed_attempts, last_error,
+                    ari_start, ari_end, ari_renew_at
              FROM acmers_lineages ORDER BY id",
             &[],
         )
@@ -287,6 +299,8 @@ pub async fn list(db: &impl GenericClient) -> Result<Vec<Listed>, Error> {
                 next_attempt: r.get(10),
                 failed_attempts: r.get(11),
                 last_error: r.get(12),
+                ari_window: r.get::<_, Option<i64>>(13).zip(r.get::<_, Option<i64>>(14)),
+                ari_renew_at: r.get(15),
             },
         })
         .collect())

@@ -575,3 +575,54 @@ fn nodes_starting_on_an_empty_store_register_one_account() {
     let accounts = Postgres::shared().psql(&url, "SELECT count(*) FROM acmers_accounts");
     assert_eq!(accounts.trim(), "1");
 }
+
+#[test]
+fn the_store_is_reached_over_verified_tls_with_the_password_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tls = crate::support::certs::LocalTls::generate();
+    let pg = Postgres::start_with_tls(&tls.cert_pem, &tls.key_pem);
+    let url = pg.database();
+    let db = url
+        .rsplit('/')
+        .next()
+        .and_then(|rest| rest.split('?').next())
+        .expect("database name");
+    let top = tempfile::tempdir().expect("tempdir");
+    let bundle = top.path().join("db-ca.pem");
+    std::fs::write(&bundle, &tls.ca_pem).expect("write bundle");
+    let pgpass = top.path().join("pgpass");
+    std::fs::write(
+        &pgpass,
+        format!(
+            "# the store\n127.0.0.1:{}:{db}:postgres:{}\n",
+            pg.port(),
+            pg.password()
+        ),
+    )
+    .expect("write pgpass");
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    // No sslmode: TLS, verified; no password in the URL: the password file.
+    let store = pg.url_without_password(db).replace("?sslmode=require", "");
+    let node = |bundle: Option<&Path>| {
+        let acmers = Acmers::new(&top.path().join("node"))
+            .args(["--store", &store, "--list"])
+            .env("PGPASSFILE", &pgpass.display().to_string())
+            .timeout(GUARD);
+        match bundle {
+            Some(b) => acmers.arg("--ca-bundle").arg(b),
+            None => acmers,
+        }
+    };
+    // The cluster takes TCP sessions over TLS only (`hostssl`).
+    node(Some(&bundle))
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Main_Domain");
+    // Not trusted without the bundle; a password file others can read is refused.
+    node(None).run().assert_code(1);
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    node(Some(&bundle))
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("chmod 600");
+}

@@ -32,6 +32,10 @@ CREATE TABLE acmers_lineages (
     -- When the lineage next needs a node (unix seconds): renewal time, ARI check, retry after
     -- a failure, or an unfinished order. NULL: never (not issued).
     next_due        bigint,
+    -- The CA's renewal window (ARI, RFC 9773), the time chosen in it, the next check.
+    ari_start       bigint,
+    ari_end         bigint,
+    ari_renew_at    bigint,
     ari_next_check  bigint,
     next_attempt    bigint,
     failed_attempts integer NOT NULL DEFAULT 0,
