@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::support::acmers::{Acmers, Output};
+use crate::support::acmers::{Acmers, Output, Running};
 use crate::support::conf::set_conf;
 use crate::support::fault_proxy::{Action, Endpoint, FaultProxy, Rule};
 use crate::support::nginx::Nginx;
@@ -57,14 +57,7 @@ impl Fleet {
             .arg(proxy.ca_bundle_path())
             .run();
         out.assert_code(0);
-        let thumbprint = out
-            .stdout
-            .split("ACCOUNT_THUMBPRINT='")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-            .expect("the thumbprint")
-            .to_owned();
-        let nginx = Nginx::stateless(pebble.http_port(), &thumbprint);
+        let nginx = Nginx::stateless(pebble.http_port(), out.thumbprint());
         let names: Vec<String> = (0..n).map(|i| format!("n{i}.fleet.example.test")).collect();
         for name in &names {
             Acmers::new(&seed)
@@ -141,6 +134,16 @@ impl Fleet {
         }
     }
 
+    /// `--cron` on node `node`, returned once it has saved a new order in the store and is
+    /// finalizing it (the CA's finalize takes 2 s from here on).
+    fn mid_order(&self, node: &str) -> Running {
+        self.proxy
+            .add(Rule::on(Endpoint::Finalize).then(Action::Delay(Duration::from_secs(2))));
+        let running = self.cron(node).args(["--parallel", "1"]).spawn();
+        self.wait_for_saved_order(node);
+        running
+    }
+
     /// Wait until node `node` has saved a new order in the store (the checkpoint after
     /// newOrder: an unfinished order makes the lineage due at once, `next_due = 0`).
     fn wait_for_saved_order(&self, node: &str) {
@@ -214,13 +217,8 @@ fn three_nodes_at_once_make_one_order_per_due_lineage() {
 #[test]
 fn a_paused_node_loses_its_lease_and_writes_nothing_when_resumed() {
     let fleet = Fleet::new(3);
-    // Node a is caught in the middle of its order: its finalize takes 2 s.
-    fleet
-        .proxy
-        .add(Rule::on(Endpoint::Finalize).then(Action::Delay(Duration::from_secs(2))));
     let before = fleet.pebble.orders_created();
-    let a = fleet.cron("a").args(["--parallel", "1"]).spawn();
-    fleet.wait_for_saved_order("a");
+    let a = fleet.mid_order("a");
     a.signal("STOP");
     // Past the lease time, another node takes over and renews everything.
     std::thread::sleep(Duration::from_secs(4));
@@ -249,13 +247,8 @@ fn a_paused_node_loses_its_lease_and_writes_nothing_when_resumed() {
 #[test]
 fn an_order_of_a_killed_node_is_resumed_by_another() {
     let fleet = Fleet::new(2);
-    // Node a is killed in the middle of its order: its finalize takes 2 s.
-    fleet
-        .proxy
-        .add(Rule::on(Endpoint::Finalize).then(Action::Delay(Duration::from_secs(2))));
     let before = fleet.pebble.orders_created();
-    let a = fleet.cron("a").args(["--parallel", "1"]).spawn();
-    fleet.wait_for_saved_order("a");
+    let a = fleet.mid_order("a");
     a.signal("KILL");
     let a = a.wait();
     assert_ne!(a.code, 0);
@@ -561,16 +554,7 @@ fn nodes_starting_on_an_empty_store_register_one_account() {
         .collect();
     let outs: Vec<Output> = running.into_iter().map(|r| r.wait()).collect();
     // Nothing answers http-01 here: the orders fail, but after the account step.
-    let thumbprints: Vec<&str> = outs
-        .iter()
-        .map(|o| {
-            o.stdout
-                .split("ACCOUNT_THUMBPRINT='")
-                .nth(1)
-                .and_then(|rest| rest.split('\'').next())
-                .unwrap_or_else(|| panic!("no thumbprint:\n{}\n{}", o.stdout, o.stderr))
-        })
-        .collect();
+    let thumbprints: Vec<&str> = outs.iter().map(Output::thumbprint).collect();
     assert_eq!(thumbprints[0], thumbprints[1], "one account for both nodes");
     let accounts = Postgres::shared().psql(&url, "SELECT count(*) FROM acmers_accounts");
     assert_eq!(accounts.trim(), "1");

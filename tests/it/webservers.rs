@@ -292,13 +292,7 @@ fn stateless_issue_and_renewal_with_nginx_answering_the_thumbprint() {
     let pebble = Pebble::start(PebbleOpts::default());
     let out = pebble_args(tree.acmers().arg("--register-account"), &pebble).run();
     out.assert_code(0);
-    let thumbprint = out
-        .stdout
-        .split("ACCOUNT_THUMBPRINT='")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("the thumbprint")
-        .to_owned();
+    let thumbprint = out.thumbprint();
     // The location of acme.sh's wiki for stateless mode.
     let location = format!(
         "server {{\n\tlisten 127.0.0.1:{} default_server;\n\

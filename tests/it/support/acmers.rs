@@ -23,6 +23,15 @@ pub(crate) struct Output {
 impl Output {
     /// Panic unless the exit code is `expected` (the streams are printed by `Drop`).
     #[track_caller]
+    /// The `ACCOUNT_THUMBPRINT='…'` acmers printed (a registration or an issuance).
+    pub(crate) fn thumbprint(&self) -> &str {
+        self.stdout
+            .split("ACCOUNT_THUMBPRINT='")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("no thumbprint printed:\n{}\n{}", self.stdout, self.stderr))
+    }
+
     pub(crate) fn assert_code(&self, expected: i32) -> &Self {
         assert_eq!(self.code, expected, "acmers exit code");
         self

@@ -17,7 +17,7 @@ use anyhow::anyhow;
 use futures_util::StreamExt as _;
 
 use super::StoreSettings;
-use super::work::{self, Fence, Held, WorkHome};
+use super::work::{self, Fence, WorkHome};
 use crate::cli::args::{Command, Parsed};
 use crate::cli::commands::renew::{Breaker, Plan, plan, renew_one};
 use crate::cli::commands::set_notify;
@@ -52,11 +52,7 @@ pub(super) async fn run(
     let work = WorkHome::new(store, &globals.home).await?;
     let work_globals = work.globals(globals)?;
     let renew_settings = RenewSettings::resolve(&parsed.args, &work_globals)?;
-    let fence = Arc::new(Fence {
-        store: store.clone(),
-        held: Held::default(),
-        ttl: settings.ttl,
-    });
+    let fence = Fence::new(store, settings.ttl);
     let mut session = work::session(
         &work_globals,
         renew_settings.ca_bundle.as_deref(),

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 
 use super::StoreSettings;
 use super::installs::{id_of, run_node};
-use super::work::{self, Fence, Held, WorkHome};
+use super::work::{self, Fence, WorkHome};
 use crate::cli::args::Parsed;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
@@ -41,11 +41,7 @@ pub(super) async fn run(
                 .hint("try again when it is done (its lease expires if that node is gone)"),
         );
     };
-    let fence = Arc::new(Fence {
-        store: store.clone(),
-        held: Held::default(),
-        ttl: settings.ttl,
-    });
+    let fence = Fence::new(store, settings.ttl);
     let lineage = work.fetch(store, &id).await?;
     fence.held.insert(&lineage.dir, held);
     let session = work::session(&work_globals, issue.ca_bundle.as_deref(), false, &fence)?;

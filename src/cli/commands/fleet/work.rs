@@ -72,10 +72,19 @@ impl Held {
 pub(super) struct Fence {
     pub store: Arc<Store>,
     pub held: Held,
-    pub ttl: Duration,
+    ttl: Duration,
 }
 
 impl Fence {
+    /// A fence over `store` for leases of `ttl`, holding none yet.
+    pub(super) fn new(store: &Arc<Store>, ttl: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            store: store.clone(),
+            held: Held::default(),
+            ttl,
+        })
+    }
+
     /// Renew every held lease every third of its time, until dropped; a lease that is no
     /// longer ours is marked lost (its lineage stops at its next checkpoint). A database
     /// that does not answer is retried at the next beat: the lease may still be ours.
