@@ -64,7 +64,7 @@ impl Files {
             }
         }
         if files.len() > MAX_FILES {
-            return Err(Error::Key(format!(
+            return Err(Error::Refused(format!(
                 "refusing `{}`: more than {MAX_FILES} files",
                 dir.display()
             )));
@@ -182,10 +182,31 @@ pub async fn load(
             .await?
         }
     };
+    if rows.len() > MAX_FILES {
+        return Err(Error::Refused(format!(
+            "refusing {}:{owner} from the store: more than {MAX_FILES} files",
+            table.scope
+        )));
+    }
     let mut files = Vec::with_capacity(rows.len());
     for row in rows {
         let name: String = row.get(0);
         let body: Vec<u8> = row.get(1);
+        // Written into a folder as they are: a name from the store is one plain file name.
+        if body.len() as u64 > MAX_FILE + 64 {
+            return Err(Error::Refused(format!(
+                "refusing `{}` of {}:{owner} from the store: larger than {MAX_FILE} bytes",
+                name.escape_debug(),
+                table.scope
+            )));
+        }
+        if !keeps(&name) || name.is_empty() || name == "." || name == ".." || name.contains('\0') {
+            return Err(Error::Refused(format!(
+                "refusing the file name `{}` of {}:{owner} from the store",
+                name.escape_debug(),
+                table.scope
+            )));
+        }
         let body = if row.get::<_, bool>(2) {
             let key = key.ok_or_else(|| {
                 Error::Key(format!(

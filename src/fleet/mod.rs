@@ -44,6 +44,9 @@ pub enum Error {
     /// The store key file, or data sealed with a store key, cannot be used.
     #[error("{0}")]
     Key(String),
+    /// Files refused: a name that is not one plain file name, or too many in one folder.
+    #[error("{0}")]
+    Refused(String),
     /// The store's schema was written by a newer acmers.
     #[error(
         "the store's schema is version {store}, newer than this acmers knows ({ours}); \
