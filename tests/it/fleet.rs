@@ -308,6 +308,12 @@ fn an_acmesh_home_imports_and_exports_byte_for_byte() {
             .args(["--store", &url])
             .timeout(GUARD)
     };
+    Acmers::new(&top.path().join("node"))
+        .arg("--import-home")
+        .arg(&home)
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("needs the fleet store");
     node().arg("--import-home").arg(&home).run().assert_code(0);
     // Again: nothing changes.
     node()
@@ -324,6 +330,20 @@ fn an_acmesh_home_imports_and_exports_byte_for_byte() {
         .run()
         .assert_code(0)
         .assert_stdout_has("b.example.test  \"ec-384\"   www.b.example.test");
+    // A file name in the store that is not a plain file name is refused, not written.
+    Postgres::shared().psql(
+        &url,
+        "UPDATE acmers_lineage_files SET name = '../escaped.cer' WHERE name = 'ca.cer'
+           AND lineage = 'c.example.test'",
+    );
+    let again = top.path().join("again");
+    node()
+        .arg("--export-home")
+        .arg(&again)
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("refusing the file name `../escaped.cer`");
+    assert!(!again.join("escaped.cer").exists());
 }
 
 /// A store key file of 32 random bytes (mode 0600).
