@@ -325,11 +325,20 @@ fn an_acmesh_home_imports_and_exports_byte_for_byte() {
     let out = top.path().join("exported");
     node().arg("--export-home").arg(&out).run().assert_code(0);
     assert_eq!(home_files(&out), home_files(&home));
-    node()
-        .arg("--list")
-        .run()
-        .assert_code(0)
-        .assert_stdout_has("b.example.test  \"ec-384\"   www.b.example.test");
+    // The store lists what acme.sh listed for that home, byte for byte.
+    let expected =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acmesh-home-basic.expected");
+    for (args, file) in [
+        (&["--list"][..], "list.txt"),
+        (&["--list", "--listraw"], "listraw.txt"),
+    ] {
+        let out = node().args(args).run();
+        out.assert_code(0);
+        assert_eq!(
+            out.stdout,
+            std::fs::read_to_string(expected.join(file)).expect("expected output")
+        );
+    }
     // A file name in the store that is not a plain file name is refused, not written.
     Postgres::shared().psql(
         &url,
