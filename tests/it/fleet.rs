@@ -353,6 +353,13 @@ fn an_acmesh_home_imports_and_exports_byte_for_byte() {
         .assert_code(1)
         .assert_stderr_has("refusing the file name `../escaped.cer`");
     assert!(!again.join("escaped.cer").exists());
+    // A store a newer acmers migrated is refused, not written with an older idea of it.
+    Postgres::shared().psql(&url, "INSERT INTO acmers_schema (version) VALUES (999)");
+    node()
+        .arg("--list")
+        .run()
+        .assert_code(1)
+        .assert_stderr_has("upgrade acmers on this node");
 }
 
 /// A store key file of 32 random bytes (mode 0600).
@@ -558,7 +565,10 @@ fn a_node_notifies_with_the_stores_settings_and_its_own_plugins() {
     assert!(calls.contains(&fleet.names[0]), "{calls}");
     // What the hook saved in account.conf is in the store now.
     let out = fleet.node("b").arg("--info").run();
-    out.assert_code(0).assert_stdout_has("SAVED_RECORD_FILE=");
+    out.assert_code(0)
+        .assert_stdout_has("SAVED_RECORD_FILE=")
+        .assert_stdout_has("ACMERS_NODE=b\n")
+        .assert_stdout_has("ACMERS_STORE=postgres://postgres:***@127.0.0.1:");
 }
 
 #[test]

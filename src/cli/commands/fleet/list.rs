@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 
+use super::work::ACCOUNT_CONF;
 use crate::cli::args::Parsed;
 use crate::cli::commands::info::{domain_conf_text, mask_conf_text};
 use crate::cli::commands::list::{self, Entry};
@@ -63,14 +64,19 @@ pub(super) async fn list(
 /// `--info [-d D [--ecc]]` on the store.
 pub(super) async fn info(
     store: &Arc<Store>,
+    (url, node): (&str, &str),
     parsed: &Parsed,
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
     let settings = InfoSettings::resolve(&parsed.args);
     let Some(domain) = &settings.domain else {
+        // As acme.sh's first lines name the home: the store (password hidden) and the node.
         let home = accounts::load_home(store).await?;
-        let conf = home.get("account.conf").unwrap_or_default();
-        let out = mask_conf_text(&String::from_utf8_lossy(conf), settings.insecure);
+        let conf = home.get(ACCOUNT_CONF).unwrap_or_default();
+        let out = format!(
+            "ACMERS_STORE={url}\nACMERS_NODE={node}\n{}",
+            mask_conf_text(&String::from_utf8_lossy(conf), settings.insecure)
+        );
         printer.raw(out.strip_suffix('\n').unwrap_or(&out));
         return Ok(Outcome::Done);
     };

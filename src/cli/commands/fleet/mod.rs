@@ -181,7 +181,8 @@ pub(crate) fn run(
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let store = std::sync::Arc::new(open(settings, printer).await?);
+        let (store, shown) = open(settings, printer).await?;
+        let store = std::sync::Arc::new(store);
         match command {
             Command::Cron | Command::RenewAll => {
                 cron::run(&store, settings, parsed, globals, printer, command).await
@@ -191,7 +192,7 @@ pub(crate) fn run(
                 installs::install_cert(&store, settings, parsed, globals, printer).await
             }
             Command::List => list::list(&store, parsed, printer).await,
-            Command::Info => list::info(&store, parsed, printer).await,
+            Command::Info => list::info(&store, (&shown, &settings.node), parsed, printer).await,
             Command::ImportHome => home::import(&store, settings, parsed, printer).await,
             Command::ExportHome => home::export(&store, settings, parsed, printer).await,
             _ => unreachable!("refused above"),
@@ -200,8 +201,8 @@ pub(crate) fn run(
 }
 
 /// Connect (twice: statements and write transactions), bring the schema up to date, and
-/// check the store key.
-async fn open(settings: &StoreSettings, printer: &Printer) -> Result<Store, Failure> {
+/// check the store key; with the store's URL as shown (password hidden).
+async fn open(settings: &StoreSettings, printer: &Printer) -> Result<(Store, String), Failure> {
     let env = |k: &str| std::env::var(k).ok();
     let target = connect::parse(&settings.url, &env)?;
     let https = crate::https::config(settings.ca_bundle.as_deref())
@@ -231,9 +232,10 @@ async fn open(settings: &StoreSettings, printer: &Printer) -> Result<Store, Fail
         ),
         None => None,
     };
-    Store::new(db, writer, key, settings.ttl)
+    let store = Store::new(db, writer, key, settings.ttl)
         .await
-        .map_err(|e| Failure::from(e).detail(place()))
+        .map_err(|e| Failure::from(e).detail(place()))?;
+    Ok((store, target.display().to_owned()))
 }
 
 #[cfg(test)]
