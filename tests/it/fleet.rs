@@ -525,10 +525,38 @@ fn issue_into_the_store_then_list_and_info() {
         .assert_code(0)
         .assert_stdout_has(&format!("Le_Domain={name}"))
         .assert_stdout_has("Le_Webroot=stateless");
-    // A command the store does not support says so instead of using the node's home.
+    // `--renew`, `--revoke` and `--remove` work on the lineage in the store (the `_ecc`
+    // folder found without `--ecc`, as acme.sh finds it).
+    fleet
+        .node("b")
+        .args(["--renew", "-d", name, "--force"])
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Cert success.");
+    assert_eq!(fleet.pebble.orders_created() - before, 2);
+    fleet
+        .node("b")
+        .args(["--renew", "-d", name])
+        .run()
+        .assert_code(2)
+        .assert_stdout_has("Skipping. Next renewal time is");
     fleet
         .node("c")
         .args(["--revoke", "-d", name])
+        .run()
+        .assert_code(0)
+        .assert_stdout_has("Successfully revoked.");
+    fleet
+        .node("c")
+        .args(["--remove", "-d", name])
+        .run()
+        .assert_code(0);
+    let list = fleet.node("c").arg("--list").run();
+    assert!(!list.stdout.contains(name), "{}", list.stdout);
+    // A command the store does not support says so instead of using the node's home.
+    fleet
+        .node("c")
+        .args(["--update-account"])
         .run()
         .assert_code(1)
         .assert_stderr_has("does not work on the fleet store");

@@ -1,5 +1,6 @@
 //! The commands on the fleet store (`--store postgres://…`, docs/fleet.md): `--cron` and
-//! `--renew-all` as a work queue shared by every node, `--issue`, `--install-cert` per node,
+//! `--renew-all` as a work queue shared by every node, the commands on one lineage
+//! (`--issue`, `--renew`, `--remove`, `--revoke`, `--deploy`), `--install-cert` per node,
 //! `--list`, `--info`, `--import-home` and `--export-home`.
 //!
 //! A node works on a lineage in a private folder of its own home (`<home>/fleet/<pid>/`),
@@ -9,8 +10,8 @@
 mod cron;
 mod home;
 mod installs;
-mod issue;
 mod list;
+mod one;
 mod work;
 
 use std::path::PathBuf;
@@ -162,6 +163,10 @@ pub(crate) fn run(
         Command::Cron
             | Command::RenewAll
             | Command::Issue
+            | Command::Renew
+            | Command::Remove
+            | Command::Revoke
+            | Command::Deploy
             | Command::InstallCert
             | Command::List
             | Command::Info
@@ -187,7 +192,13 @@ pub(crate) fn run(
             Command::Cron | Command::RenewAll => {
                 cron::run(&store, settings, parsed, globals, printer, command).await
             }
-            Command::Issue => issue::run(&store, settings, parsed, globals, printer).await,
+            Command::Issue
+            | Command::Renew
+            | Command::Remove
+            | Command::Revoke
+            | Command::Deploy => {
+                one::run(command, &store, settings, parsed, globals, printer).await
+            }
             Command::InstallCert => {
                 installs::install_cert(&store, settings, parsed, globals, printer).await
             }
