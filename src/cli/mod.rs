@@ -135,7 +135,7 @@ pub fn main(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let store = commands::fleet::StoreSettings::resolve(&parsed, &globals, &env);
     let result = match store {
         Ok(Some(store)) if !commands::fleet::node_local(command) => {
-            commands::fleet::run(command, &parsed, &mut globals, &printer, &store)
+            commands::fleet::run(command, &parsed, &globals, &printer, &store)
         }
         Ok(_) => run(command, &parsed, &mut globals, &printer),
         Err(failure) => Err(failure),

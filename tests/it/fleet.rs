@@ -677,3 +677,38 @@ fn the_store_is_reached_over_verified_tls_with_the_password_file() {
         .assert_code(1)
         .assert_stderr_has("chmod 600");
 }
+
+#[test]
+fn shared_settings_and_accounts_are_changed_on_the_store() {
+    let top = tempfile::tempdir().expect("tempdir");
+    let pebble = Pebble::start(PebbleOpts::default());
+    let url = Postgres::shared().database();
+    let node = |name: &str| {
+        Acmers::new(&top.path().join(format!("node-{name}")))
+            .args(["--store", &url, "--node", name, "--ca-bundle"])
+            .arg(pebble.ca_bundle_path())
+            .timeout(GUARD)
+    };
+    node("a")
+        .args(["--set-default-ca", "--server", &pebble.directory_url()])
+        .run()
+        .assert_code(0);
+    // Every node now uses the store's default CA and its one account.
+    let first = node("a").arg("--register-account").run();
+    first.assert_code(0);
+    let again = node("b").arg("--register-account").run();
+    again.assert_code(0);
+    assert_eq!(first.thumbprint(), again.thumbprint());
+    node("b")
+        .arg("--info")
+        .run()
+        .assert_code(0)
+        .assert_stdout_has(&format!("DEFAULT_ACME_SERVER='{}'", pebble.directory_url()));
+    // A key rollover on one node is the account of every node.
+    node("a").arg("--update-account-key").run().assert_code(0);
+    let rolled = node("b").arg("--register-account").run();
+    rolled.assert_code(0);
+    assert_ne!(rolled.thumbprint(), first.thumbprint());
+    let accounts = Postgres::shared().psql(&url, "SELECT count(*) FROM acmers_accounts");
+    assert_eq!(accounts.trim(), "1");
+}

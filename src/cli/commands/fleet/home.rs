@@ -15,7 +15,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 
 use super::StoreSettings;
-use super::work::ACCOUNT_CONF;
+use super::work::{ACCOUNT_CONF, account_folders};
 use crate::cli::args::Parsed;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
@@ -202,42 +202,4 @@ where
     let written = write(held.clone()).await;
     lease::release(store.db(), &held).await?;
     Ok(matches!(written?, Put::Written(_)))
-}
-
-/// The account folders under `ca/`: every folder holding an `account.key`, `account.json` or
-/// `ca.conf`, by its path below `ca/`.
-fn account_folders(ca_home: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
-    let mut found = Vec::new();
-    let mut todo = vec![ca_home.to_owned()];
-    while let Some(dir) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut has_account = false;
-        for entry in entries.flatten() {
-            let kind = entry.file_type()?;
-            let name = entry.file_name();
-            if kind.is_dir() {
-                todo.push(entry.path());
-            } else if kind.is_file()
-                && matches!(
-                    name.to_str(),
-                    Some("account.key" | "account.json" | "ca.conf")
-                )
-            {
-                has_account = true;
-            }
-        }
-        if has_account {
-            let folder = dir
-                .strip_prefix(ca_home)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if accounts::safe_folder(&folder) {
-                found.push((folder, dir));
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
 }

@@ -1,7 +1,8 @@
 //! The commands on the fleet store (`--store postgres://…`, docs/fleet.md): `--cron` and
 //! `--renew-all` as a work queue shared by every node, the commands on one lineage
 //! (`--issue`, `--renew`, `--remove`, `--revoke`, `--deploy`), `--install-cert` per node,
-//! `--list`, `--info`, `--import-home` and `--export-home`.
+//! `--list`, `--info`, `--import-home` and `--export-home`, and the commands on the settings
+//! and accounts the nodes share (`--set-default-ca`, `--set-notify`, `--register-account`, …).
 //!
 //! A node works on a lineage in a private folder of its own home (`<home>/fleet/<pid>/`),
 //! filled from the store, with the same engine as the file home; the store is written only
@@ -146,6 +147,25 @@ pub(crate) fn node_local(command: Command) -> bool {
     )
 }
 
+/// Whether `command` works on the settings and accounts the nodes share (the store's
+/// `account.conf` and `ca/` folders): it runs as on a home, in the work home, and what it
+/// changed is written back, each part under its lease.
+fn shared_settings(command: Command) -> bool {
+    matches!(
+        command,
+        Command::SetDefaultCa
+            | Command::SetDefaultChain
+            | Command::SetNotify
+            | Command::ListProfiles
+            | Command::RegisterAccount
+            | Command::UpdateAccount
+            | Command::DeactivateAccount
+            | Command::UpdateAccountKey
+            | Command::CreateAccountKey
+            | Command::Deactivate
+    )
+}
+
 /// Run `command` on the store.
 ///
 /// # Errors
@@ -154,10 +174,13 @@ pub(crate) fn node_local(command: Command) -> bool {
 pub(crate) fn run(
     command: Command,
     parsed: &Parsed,
-    globals: &mut Globals,
+    globals: &Globals,
     printer: &Printer,
     settings: &StoreSettings,
 ) -> Result<Outcome, Failure> {
+    if shared_settings(command) {
+        return on_shared_settings(command, parsed, globals, printer, settings);
+    }
     if !matches!(
         command,
         Command::Cron
@@ -209,6 +232,34 @@ pub(crate) fn run(
             _ => unreachable!("refused above"),
         }
     })
+}
+
+/// A command on the shared settings and accounts: the store opened and fetched into a work
+/// home, the command run there as on a home (with its own runtime, as every command), then
+/// `account.conf` and the accounts written back where it changed them.
+fn on_shared_settings(
+    command: Command,
+    parsed: &Parsed,
+    globals: &Globals,
+    printer: &Printer,
+    settings: &StoreSettings,
+) -> Result<Outcome, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (store, work) = runtime.block_on(async {
+        let (store, _) = open(settings, printer).await?;
+        let work = work::WorkHome::new(&store, &globals.home).await?;
+        Ok::<_, Failure>((store, work))
+    })?;
+    let mut work_globals = work.globals(globals)?;
+    let result = crate::cli::run(command, parsed, &mut work_globals, printer);
+    runtime.block_on(async {
+        let node = (settings.node.as_str(), settings.ttl);
+        work.save_home(&store, node, printer).await?;
+        work.save_accounts(&store, node, printer).await
+    })?;
+    result
 }
 
 /// Connect (twice: statements and write transactions), bring the schema up to date, and

@@ -172,6 +172,8 @@ pub(super) struct WorkHome {
     pub home: Home,
     /// The store's home files as fetched.
     fetched: Files,
+    /// The store's accounts as fetched, by folder.
+    accounts: Vec<(String, Files)>,
 }
 
 impl WorkHome {
@@ -199,12 +201,78 @@ impl WorkHome {
         }
         let fetched = accounts::load_home(store).await?;
         fetched.write_dir(&dir)?;
-        for (folder, files) in accounts::load_all(store).await? {
-            if accounts::safe_folder(&folder) {
-                files.write_dir(&home.ca_home().join(&folder))?;
-            }
+        let mut all = accounts::load_all(store).await?;
+        all.retain(|(folder, _)| accounts::safe_folder(folder));
+        for (folder, files) in &all {
+            files.write_dir(&home.ca_home().join(folder))?;
         }
-        Ok(Self { home, fetched })
+        Ok(Self {
+            home,
+            fetched,
+            accounts: all,
+        })
+    }
+
+    /// Write back the CA accounts this run made or changed (`--register-account`,
+    /// `--update-account-key`, …), each under its lease and only if no other node changed it
+    /// meanwhile (else the change is dropped with a warning).
+    ///
+    /// # Errors
+    ///
+    /// The store fails, or the work home cannot be read.
+    pub(super) async fn save_accounts(
+        &self,
+        store: &Store,
+        (node, ttl): (&str, Duration),
+        progress: &dyn crate::lineage::Progress,
+    ) -> Result<(), Failure> {
+        for (folder, path) in account_folders(&self.home.ca_home())? {
+            let now = Files::from_dir(&path)?;
+            let before = self
+                .accounts
+                .iter()
+                .find(|(f, _)| *f == folder)
+                .map(|(_, files)| files);
+            if before == Some(&now) {
+                continue;
+            }
+            let Some(held) =
+                lease::try_acquire(store.db(), &lease::account(&folder), node, ttl).await?
+            else {
+                progress.warn(&format_args!(
+                    "warning: the account {folder} changed in this run but another node holds \
+                     it; the change is not saved in the store"
+                ));
+                continue;
+            };
+            let result = async {
+                let current = match accounts::exists(store.db(), &folder).await? {
+                    true => Some(
+                        crate::fleet::files::load(
+                            store.db(),
+                            crate::fleet::files::ACCOUNT,
+                            &folder,
+                            store.key(),
+                        )
+                        .await?,
+                    ),
+                    false => None,
+                };
+                if current.as_ref() != before {
+                    progress.warn(&format_args!(
+                        "warning: the account {folder} changed in this run and in the store \
+                         since; the store's is kept"
+                    ));
+                    return Ok::<_, Failure>(());
+                }
+                accounts::put(store, &held, &folder, &now).await?;
+                Ok(())
+            }
+            .await;
+            lease::release(store.db(), &held).await?;
+            result?;
+        }
+        Ok(())
     }
 
     /// Write back `account.conf` when this run changed it (a plugin saved a setting, as
@@ -395,4 +463,46 @@ pub(super) fn session(
     session.installs = false;
     session.checkpoint = Some(Arc::new(FenceCheckpoint(fence.clone())));
     Ok(session)
+}
+
+/// The account folders under `ca/`: every folder holding an `account.key`, `account.json` or
+/// `ca.conf`, by its path below `ca/`.
+///
+/// # Errors
+///
+/// A folder cannot be read.
+pub(super) fn account_folders(ca_home: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
+    let mut found = Vec::new();
+    let mut todo = vec![ca_home.to_owned()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut has_account = false;
+        for entry in entries.flatten() {
+            let kind = entry.file_type()?;
+            let name = entry.file_name();
+            if kind.is_dir() {
+                todo.push(entry.path());
+            } else if kind.is_file()
+                && matches!(
+                    name.to_str(),
+                    Some("account.key" | "account.json" | "ca.conf")
+                )
+            {
+                has_account = true;
+            }
+        }
+        if has_account {
+            let folder = dir
+                .strip_prefix(ca_home)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if accounts::safe_folder(&folder) {
+                found.push((folder, dir));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
