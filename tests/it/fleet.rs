@@ -556,7 +556,7 @@ fn issue_into_the_store_then_list_and_info() {
     // A command the store does not support says so instead of using the node's home.
     fleet
         .node("c")
-        .args(["--update-account"])
+        .args(["--to-pkcs8", "-d", &fleet.names[0]])
         .run()
         .assert_code(1)
         .assert_stderr_has("does not work on the fleet store");
