@@ -496,20 +496,17 @@ fn issue_into_the_store_then_list_and_info() {
     let fleet = Fleet::new(1);
     let name = "new.fleet.example.test";
     let before = fleet.pebble.orders_created();
-    fleet
-        .node("a")
-        .args(["--issue", "-d", name, "--stateless", "--server"])
-        .arg(fleet.proxy.directory_url())
-        .run()
-        .assert_code(0)
-        .assert_stdout_has("Cert success.");
+    let issue = |node: &str| {
+        fleet
+            .node(node)
+            .args(["--issue", "-d", name, "--stateless", "--server"])
+            .arg(fleet.proxy.directory_url())
+            .run()
+    };
+    issue("a").assert_code(0).assert_stdout_has("Cert success.");
     assert_eq!(fleet.pebble.orders_created() - before, 1);
     // The same again is not due: no order (acme.sh's "Domains not changed").
-    fleet
-        .node("b")
-        .args(["--issue", "-d", name, "--stateless", "--server"])
-        .arg(fleet.proxy.directory_url())
-        .run()
+    issue("b")
         .assert_code(2)
         .assert_stdout_has("Domains not changed.");
     assert_eq!(fleet.pebble.orders_created() - before, 1);
