@@ -190,23 +190,15 @@ pub fn next_due(record: &DomainRecord, ari: bool) -> Option<i64> {
         .api()
         .and_then(|server| record.pending_order(&server))
         .is_some();
-    let renew_at = match record.ari_renew_at().filter(|_| ari) {
-        Some(at) => Some(at),
-        None => record.next_renew_time(),
+    let renew_at = (record.ari_renew_at().filter(|_| ari)).or_else(|| record.next_renew_time());
+    let work = if pending { 0 } else { renew_at.unwrap_or(0) };
+    let work = work.max(record.backoff().map_or(0, |(at, _)| at));
+    let check = if ari {
+        record.ari_next_check().unwrap_or(0)
+    } else {
+        i64::MAX
     };
-    let work = match pending {
-        true => 0,
-        false => renew_at.unwrap_or(0),
-    }
-    .max(record.backoff().map_or(0, |(at, _)| at));
-    let check = match ari {
-        true => record.ari_next_check().unwrap_or(0),
-        false => i64::MAX,
-    };
-    let deploy = match record.deploy_pending() {
-        true => 0,
-        false => i64::MAX,
-    };
+    let deploy = if record.deploy_pending() { 0 } else { i64::MAX };
     Some(work.min(check).min(deploy).max(0))
 }
 

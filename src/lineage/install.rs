@@ -47,10 +47,7 @@ pub async fn install_and_reload(
             }
         }
         if let Some(command) = &saved.reload {
-            Runner::new(lineage, timeout, progress)
-                .run("reload cmd", command, record)
-                .await?;
-            progress.info(&"Reload successful");
+            reload(lineage, record, command, timeout, progress).await?;
         }
     }
     if record.install_pending() {
