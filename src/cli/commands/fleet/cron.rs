@@ -17,7 +17,8 @@ use anyhow::anyhow;
 use futures_util::StreamExt as _;
 
 use super::StoreSettings;
-use super::work::{self, Fence, WorkHome};
+use super::fence::{self, Fence};
+use super::work::WorkHome;
 use crate::cli::args::{Command, Parsed};
 use crate::cli::commands::renew::{Breaker, Plan, plan, renew_one};
 use crate::cli::commands::set_notify;
@@ -53,7 +54,7 @@ pub(super) async fn run(
     let work_globals = work.globals(globals)?;
     let renew_settings = RenewSettings::resolve(&parsed.args, &work_globals)?;
     let fence = Fence::new(store, settings.ttl);
-    let mut session = work::session(
+    let mut session = fence::session(
         &work_globals,
         renew_settings.ca_bundle.as_deref(),
         cron,

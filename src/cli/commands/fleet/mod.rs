@@ -9,6 +9,7 @@
 //! under the lineage's lease, fenced ([`work`]).
 
 mod cron;
+mod fence;
 mod home;
 mod installs;
 mod list;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use anyhow::anyhow;
 
 use super::StoreSettings;
+use super::fence::{self, Fence};
 use super::installs::{id_of, run_node};
-use super::work::{self, Fence, WorkHome};
+use super::work::{self, WorkHome};
 use crate::cli::args::{Command, Parsed};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
@@ -81,7 +82,7 @@ impl<'a> One<'a> {
 
     /// The engine's session, fenced by this node's leases.
     fn session(&self, ca_bundle: Option<&std::path::Path>) -> Result<Session, Failure> {
-        work::session(&self.globals, ca_bundle, false, &self.fence)
+        fence::session(&self.globals, ca_bundle, false, &self.fence)
     }
 
     /// Run `command` with the lease renewed meanwhile.
