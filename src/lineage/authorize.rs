@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::dns::{self as providers, Built};
 use super::session::Session;
-use super::{Error, Progress, Request};
+use super::{Error, Progress, Request, Step};
 use crate::acme::order::same_identifiers;
 use crate::acme::poll::{PollPolicy, Waiting};
 use crate::acme::types::AuthorizationStatus;
@@ -20,6 +20,7 @@ use crate::challenge::{
 };
 use crate::dns::Credentials;
 use crate::dns::propagation::Options;
+use crate::store::Lineage;
 use crate::store::record::Mode;
 use crate::webserver::{Apache, Nginx, Place, Stateless};
 
@@ -41,7 +42,7 @@ pub(super) async fn authorize(
     (account, dns): (&Account, HashMap<String, Built>),
     (order, resumed): (&Order, bool),
     (request, server, validation): (&Request, &str, Duration),
-    place: &Place,
+    (place, lineage): (&Place, &Lineage),
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let work = session
@@ -65,6 +66,7 @@ pub(super) async fn authorize(
     let result = session
         .interrupt
         .guard(presentation.run(async {
+            session.checkpoint(lineage, Step::Respond).await?;
             let mut answers = Vec::new();
             for item in &work {
                 let at = |e| Error::at(e, server, "authorization", &item.authz_url);

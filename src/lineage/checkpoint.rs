@@ -16,6 +16,8 @@ pub enum Step {
     NewOrder,
     /// The new order is saved in the conf: from here on it can be resumed.
     OrderSaved,
+    /// Before answering the challenges (they are presented: files, records, listeners).
+    Respond,
     /// Before finalizing: the step that makes the CA issue a certificate.
     Finalize,
 }
@@ -25,6 +27,7 @@ impl fmt::Display for Step {
         f.write_str(match self {
             Self::NewOrder => "a new order",
             Self::OrderSaved => "saving the order",
+            Self::Respond => "answering the challenges",
             Self::Finalize => "finalizing the order",
         })
     }

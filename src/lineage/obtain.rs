@@ -118,7 +118,7 @@ pub(super) async fn obtain(
             (account, dns),
             (&order, resumed),
             (request, &ca.server, limits.validation),
-            &webserver::Place::of(&lineage.dir, limits.lock),
+            (&webserver::Place::of(&lineage.dir, limits.lock), lineage),
             progress,
         )
         .await;

@@ -227,7 +227,8 @@ impl Pass<'_> {
             let _ = lease::release(self.store.db(), &lease).await;
         }
         let result = match (result, saved) {
-            (Err(e), _) => Err(e),
+            (Err(e), Ok(())) => Err(e),
+            (Err(e), Err(why)) => Err(e.detail(format!("store: not written: {why}"))),
             (Ok(outcome), Ok(())) => Ok(outcome),
             (Ok(_), Err(why)) => Err(Failure::from(anyhow!(
                 "the result for {id} was not written to the store: {why}"

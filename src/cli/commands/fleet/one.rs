@@ -117,9 +117,14 @@ impl<'a> One<'a> {
                 printer,
             )
             .await?;
-        let outcome = result?;
-        saved.map_err(|why| Failure::from(anyhow!("{id} was not written to the store: {why}")))?;
-        Ok(outcome)
+        match (result, saved) {
+            (Ok(outcome), Ok(())) => Ok(outcome),
+            (Err(e), Ok(())) => Err(e),
+            (Err(e), Err(why)) => Err(e.detail(format!("store: not written: {why}"))),
+            (Ok(_), Err(why)) => Err(Failure::from(anyhow!(
+                "{id} was not written to the store: {why}"
+            ))),
+        }
     }
 
     /// Make sure the store has the account of `ca` before the engine needs it.
