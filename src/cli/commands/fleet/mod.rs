@@ -206,6 +206,10 @@ pub(crate) fn run(
              or see docs/fleet.md for the commands a store supports",
         ));
     }
+    if command == Command::Cron {
+        // The node's own `USER_PATH`, as for a home (before any thread exists).
+        crate::cli::export_user_path(globals);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
