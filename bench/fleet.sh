@@ -5,9 +5,10 @@
 # Starts a throwaway PostgreSQL cluster (initdb in a temp dir, as the `postgres` user when run
 # as root; loopback only, trust authentication, fsync, synchronous_commit and
 # full_page_writes off: test speed only, the cluster is thrown away; pg_stat_statements
-# loaded) and a throwaway Pebble (PEBBLE_VA_NOSLEEP=1 and PEBBLE_VA_ALWAYS_VALID=1: every
-# challenge is valid at once, so no http-01 server takes part). Registers one account at Pebble
-# in a seed home and imports it with `--import-home`, then writes COUNT lineages straight into
+# loaded), a throwaway Pebble (PEBBLE_VA_NOSLEEP=1) and an nginx on Pebble's http-01 port
+# answering every challenge in acme.sh's stateless mode with the account's thumbprint (as a
+# fleet's web servers do, docs/fleet.md). Registers one account at Pebble in a seed home and
+# imports it with `--import-home`, then writes COUNT lineages straight into
 # the store with examples/fleet_store.rs (own key and certificate each, Le_Webroot='stateless',
 # Le_API = Pebble; derived columns from acmers' own `fleet::lineages::derive`).
 #
@@ -21,7 +22,7 @@
 # sum(total_exec_time) of pg_stat_statements over the sum of the nodes' wall times, with the
 # statements that took most of it.
 #
-# Usage: bench/fleet.sh [--count 100000] [--due 10000] [--nodes 3] [--parallel 8]
+# Usage: bench/fleet.sh [--count 100000] [--due 10000] [--nodes 3] [--parallel 2]
 #                       [--rounds 3] [--out FILE]
 # Environment:
 #   ACMERS=BIN       measure this acmers binary [default: target/release/acmers]
@@ -31,7 +32,7 @@
 #   KEEP=1           keep the scratch folders (also kept when a run fails)
 #
 # Needs: PostgreSQL's server (Debian `postgresql`, with pg_stat_statements, which it ships),
-# pebble and pebble-challtestsrv (Debian `pebble`), openssl. Everything stays on loopback; the
+# pebble and pebble-challtestsrv (Debian `pebble`), nginx, openssl. Everything stays on loopback; the
 # cluster and Pebble are stopped on exit.
 set -eu
 
@@ -42,7 +43,7 @@ started=$EPOCHREALTIME
 COUNT=100000
 DUE=10000
 NODES=3
-PARALLEL=8
+PARALLEL=2
 ROUNDS=3
 OUT=
 KEEP=${KEEP:-}
@@ -78,6 +79,8 @@ pg_bin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null 
     tail -n 1)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] ||
     die "PostgreSQL's server binaries not found in /usr/lib/postgresql/<major>/bin"
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || die "nginx not found (Debian package nginx)"
 for bin in pebble pebble-challtestsrv openssl; do
     command -v "$bin" >/dev/null 2>&1 || die "$bin not found (Debian packages: pebble, openssl)"
 done
@@ -180,8 +183,7 @@ psql acmers "CREATE EXTENSION pg_stat_statements" >/dev/null
 url="postgres://postgres@127.0.0.1:$pg_port/acmers?sslmode=disable"
 
 # --- Pebble, the account, the lineages ------------------------------------------------------
-say "starting Pebble (PEBBLE_VA_NOSLEEP=1, PEBBLE_VA_ALWAYS_VALID=1, PEBBLE_AUTHZREUSE=0)"
-export PEBBLE_VA_ALWAYS_VALID=1
+say "starting Pebble (PEBBLE_VA_NOSLEEP=1, PEBBLE_AUTHZREUSE=0)"
 start_pebble
 orders_so_far() { grep -c 'Added order' "$tmp/pebble.log" || true; }
 
@@ -197,6 +199,37 @@ say "registering the account in a seed home and importing it"
     tail -n 15 "$tmp/register.log" >&2
     die "--register-account failed"
 }
+thumbprint=$(sed -n "s/.*ACCOUNT_THUMBPRINT='\([-_A-Za-z0-9]*\)'.*/\1/p" "$tmp/register.log" |
+    head -n 1)
+[ -n "$thumbprint" ] || die "no ACCOUNT_THUMBPRINT in $tmp/register.log"
+say "starting nginx on 127.0.0.1:$http_port (stateless http-01 answers)"
+mkdir "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/client_body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    server {
+        listen 127.0.0.1:$http_port;
+        location ~ ^/\.well-known/acme-challenge/([-_a-zA-Z0-9]+)\$ {
+            default_type text/plain;
+            return 200 "\$1.$thumbprint";
+        }
+    }
+}
+NGINX
+"$nginx" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
+    -g 'daemon off;' >"$tmp/nginx.log" 2>&1 &
+pids="$pids $!"
+wait_listening nginx "$!" "$http_port"
+
 mapfile -d '' seed_cmd < <(node seed)
 "${seed_cmd[@]}" --import-home "$tmp/seed" >"$tmp/import.log" 2>&1 || {
     tail -n 15 "$tmp/import.log" >&2
@@ -291,7 +324,7 @@ fi
 # --- report ---------------------------------------------------------------------------------
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 elapsed=$(awk -v s="$started" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f", e - s }')
-pg_version=$("$pg_bin/postgres" --version | awk '{ print $NF }')
+pg_version=$("$pg_bin/postgres" --version | awk '{ print $3 }')
 md=$tmp/report.md
 {
     echo "Nothing due: $NODES nodes run \`acmers --cron --store URL --node nX\` at once over a"
@@ -311,8 +344,8 @@ md=$tmp/report.md
     if [ "$DUE" -gt 0 ]; then
         echo
         echo "Renewals: $DUE of the $COUNT lineages due, $NODES nodes run \`acmers --cron"
-        echo "--parallel $PARALLEL\` at once against Pebble (PEBBLE_VA_NOSLEEP=1,"
-        echo "PEBBLE_VA_ALWAYS_VALID=1, no authorization reuse)."
+        echo "--parallel $PARALLEL\` at once against Pebble (PEBBLE_VA_NOSLEEP=1, no"
+        echo "authorization reuse); http-01 answered by one nginx in stateless mode."
         echo
         echo '| node | exit | wall s | renewed ("Cert success.") | renewals/s |'
         echo '|---|---:|---:|---:|---:|'

@@ -158,8 +158,11 @@ async fn fill(args: &Args, plan: &Plan, jobs: usize) -> Result<()> {
         copy_rows(&tx, &rows).await?;
         tx.commit().await?;
         written += t.elapsed();
-        if last % 20_000 == 0 {
-            eprintln!("  {last} lineages ({:.1} s)", started.elapsed().as_secs_f64());
+        if last.is_multiple_of(20_000) {
+            eprintln!(
+                "  {last} lineages ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
         }
         first = last + 1;
     }
@@ -183,7 +186,11 @@ fn generate(plan: &Plan, range: RangeInclusive<u64>, jobs: usize) -> Result<Vec<
         let workers: Vec<_> = ids
             .chunks(per)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|&i| lineage(plan, i)).collect::<Result<Vec<_>>>())
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&i| lineage(plan, i))
+                        .collect::<Result<Vec<_>>>()
+                })
             })
             .collect();
         let mut rows = Vec::with_capacity(ids.len());
@@ -203,22 +210,21 @@ async fn copy_rows(tx: &tokio_postgres::Transaction<'_>, rows: &[Row]) -> Result
                  last_error, cert_version) FROM STDIN BINARY",
         )
         .await?;
-    let (text, int8) = (Type::TEXT, Type::INT8);
     let types = [
-        text.clone(),
-        text.clone(),
+        Type::TEXT,
+        Type::TEXT,
         Type::BOOL,
-        text.clone(),
-        text.clone(),
-        text.clone(),
-        int8.clone(),
-        int8.clone(),
-        int8.clone(),
-        int8.clone(),
-        int8.clone(),
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
         Type::INT4,
-        text,
-        int8,
+        Type::TEXT,
+        Type::INT8,
     ];
     let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
     // A new lineage's first write sets its certificate version to 1 (lineages::put).
@@ -336,7 +342,9 @@ fn lineage(plan: &Plan, i: u64) -> Result<Row> {
     let files = Files(files);
     let derived = derive(&id, &files, true);
     ensure!(
-        derived.next_due.is_some_and(|at| (at <= plan.now) == (i <= plan.due)),
+        derived
+            .next_due
+            .is_some_and(|at| (at <= plan.now) == (i <= plan.due)),
         "lineage {i}: next_due {:?} against now {} and --due {}",
         derived.next_due,
         plan.now,

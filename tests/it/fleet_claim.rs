@@ -49,7 +49,10 @@ async fn a_claim_that_loses_its_pick_to_a_committing_node_claims_the_next_due_li
          WHERE datname = current_database() AND wait_event_type = 'Lock'",
     ) != "1"
     {
-        assert!(Instant::now() < deadline, "node b's claim never waited on a's lease");
+        assert!(
+            Instant::now() < deadline,
+            "node b's claim never waited on a's lease"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tx.commit().await.expect("node a commits");
