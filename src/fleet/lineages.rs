@@ -209,6 +209,12 @@ pub async fn put(
 /// `FOR UPDATE SKIP LOCKED`, so nodes claiming at once get different lineages. A lineage
 /// another node is working on is skipped; one whose holder's lease expired is taken over.
 ///
+/// A pick can be lost to a node whose lease committed after this statement's snapshot (the
+/// statement saw the lineage free, then found the lease on insert): the statement says so,
+/// and when it claimed nothing else it runs again with a fresh snapshot, so an empty answer
+/// always means that nothing due is free. Each lost pick is another node's claim, so this
+/// ends.
+///
 /// # Errors
 ///
 /// The database fails.
@@ -219,9 +225,10 @@ pub async fn claim_due(
     limit: i64,
     ttl: std::time::Duration,
 ) -> Result<Vec<(String, Lease)>, Error> {
-    let rows = db
-        .query(
-            "WITH due AS (
+    loop {
+        let rows = db
+            .query(
+                "WITH due AS (
                  SELECT l.id FROM acmers_lineages l
                  WHERE l.next_due <= $1
                    AND NOT EXISTS (SELECT 1 FROM acmers_leases x
@@ -229,7 +236,8 @@ pub async fn claim_due(
                                      AND x.expires_at > clock_timestamp())
                  ORDER BY l.next_due, l.id
                  LIMIT $2
-                 FOR UPDATE OF l SKIP LOCKED)
+                 FOR UPDATE OF l SKIP LOCKED),
+             claimed AS (
              INSERT INTO acmers_leases AS x (name, holder, token, expires_at)
              SELECT 'lineage:' || id, $3, nextval('acmers_lease_token'),
                     clock_timestamp() + make_interval(secs => $4)
@@ -238,24 +246,34 @@ pub async fn claim_due(
                  SET holder = excluded.holder, token = excluded.token,
                      expires_at = excluded.expires_at
                  WHERE x.expires_at <= clock_timestamp()
-             RETURNING name, token",
-            &[&now, &limit, &holder, &ttl.as_secs_f64()],
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let name: String = row.get(0);
-            let id = name.strip_prefix("lineage:")?.to_owned();
-            Some((
-                id,
-                Lease {
-                    name,
-                    token: row.get(1),
-                },
-            ))
-        })
-        .collect())
+             RETURNING name, token)
+             SELECT name, token FROM claimed
+             UNION ALL
+             SELECT NULL, NULL WHERE (SELECT count(*) FROM due) > (SELECT count(*) FROM claimed)",
+                &[&now, &limit, &holder, &ttl.as_secs_f64()],
+            )
+            .await?;
+        let lost = rows
+            .iter()
+            .any(|row| row.get::<_, Option<String>>(0).is_none());
+        let claimed: Vec<(String, Lease)> = rows
+            .into_iter()
+            .filter_map(|row| {
+                let name: String = row.get::<_, Option<String>>(0)?;
+                let id = name.strip_prefix("lineage:")?.to_owned();
+                Some((
+                    id,
+                    Lease {
+                        name,
+                        token: row.get(1),
+                    },
+                ))
+            })
+            .collect();
+        if !lost || !claimed.is_empty() {
+            return Ok(claimed);
+        }
+    }
 }
 
 /// One lineage as `--list` shows it.

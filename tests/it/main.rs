@@ -86,6 +86,7 @@ mod faults_protocol;
 mod faults_transport;
 mod first_issue;
 mod fleet;
+mod fleet_claim;
 mod hostile;
 mod inspect;
 mod install;

@@ -47,7 +47,9 @@ CREATE TABLE acmers_lineages (
     fence           bigint,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX acmers_lineages_due ON acmers_lineages (next_due) WHERE next_due IS NOT NULL;
+-- (next_due, id): the claim's order, so a claim reads the first free due rows, not every due
+-- row (lineages imported or issued together share one next_due).
+CREATE INDEX acmers_lineages_due ON acmers_lineages (next_due, id) WHERE next_due IS NOT NULL;
 
 CREATE TABLE acmers_lineage_files (
     lineage text NOT NULL REFERENCES acmers_lineages (id) ON DELETE CASCADE,
