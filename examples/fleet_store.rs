@@ -207,7 +207,7 @@ async fn copy_rows(tx: &tokio_postgres::Transaction<'_>, rows: &[Row]) -> Result
         .copy_in(
             "COPY acmers_lineages (id, main_domain, ecc, domains, server, key_length, created,
                  not_after, next_due, ari_next_check, next_attempt, failed_attempts,
-                 last_error, cert_version) FROM STDIN BINARY",
+                 last_error, cert_version, ari_start, ari_end, ari_renew_at) FROM STDIN BINARY",
         )
         .await?;
     let types = [
@@ -225,12 +225,16 @@ async fn copy_rows(tx: &tokio_postgres::Transaction<'_>, rows: &[Row]) -> Result
         Type::INT4,
         Type::TEXT,
         Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
     ];
     let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
     // A new lineage's first write sets its certificate version to 1 (lineages::put).
     let cert_version = 1_i64;
     for (id, _, d) in rows {
-        let row: [&(dyn ToSql + Sync); 14] = [
+        let (ari_start, ari_end) = (d.ari_window.map(|w| w.0), d.ari_window.map(|w| w.1));
+        let row: [&(dyn ToSql + Sync); 17] = [
             id,
             &d.main_domain,
             &d.ecc,
@@ -245,6 +249,9 @@ async fn copy_rows(tx: &tokio_postgres::Transaction<'_>, rows: &[Row]) -> Result
             &d.failed_attempts,
             &d.last_error,
             &cert_version,
+            &ari_start,
+            &ari_end,
+            &d.ari_renew_at,
         ];
         writer.as_mut().write(&row).await?;
     }

@@ -709,3 +709,33 @@ fn shared_settings_and_accounts_are_changed_on_the_store() {
     let accounts = Postgres::shared().psql(&url, "SELECT count(*) FROM acmers_accounts");
     assert_eq!(accounts.trim(), "1");
 }
+
+#[test]
+fn a_node_stops_claiming_when_the_ca_cannot_be_reached() {
+    let fleet = Fleet::new(3);
+    // Every directory answer is cut off: the CA cannot be reached.
+    fleet
+        .proxy
+        .add(Rule::on(Endpoint::Directory).then(Action::Truncate(0)));
+    let out = fleet.cron("a").args(["--parallel", "1"]).run();
+    out.assert_code(1);
+    // One lineage failed; the others were not claimed, so they are neither failed nor
+    // waiting: the next pass (or another node) takes them as they are.
+    let failed = fleet.sql("SELECT count(*) FROM acmers_lineages WHERE failed_attempts > 0");
+    assert_eq!(failed.trim(), "1", "{}", out.stderr);
+    let due = fleet.sql(&format!(
+        "SELECT count(*) FROM acmers_lineages WHERE next_due <= {}",
+        jiff::Timestamp::now().as_second()
+    ));
+    assert_eq!(due.trim(), "2");
+    fleet.proxy.clear();
+    std::thread::sleep(Duration::from_secs(4));
+    fleet.cron("b").run().assert_code(0);
+    assert_eq!(
+        fleet
+            .sql("SELECT count(*) FROM acmers_lineages WHERE cert_version = 2")
+            .trim(),
+        "2",
+        "the two left are renewed by the next pass; the failed one waits for its backoff"
+    );
+}

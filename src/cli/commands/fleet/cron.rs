@@ -110,6 +110,17 @@ pub(super) async fn run(
     }
 }
 
+/// Whether a lineage failed because its CA could not be reached: the node stops claiming (the
+/// lineages not claimed yet wait, unmarked, for the next pass or another node) instead of
+/// failing every one of them at once with the remembered cause.
+fn unreachable_ca(failure: &Failure) -> bool {
+    failure
+        .error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<crate::acme::Error>())
+        .any(|e| crate::acme::error::Unreachable::of(e).is_some())
+}
+
 /// One pass over the store.
 struct Pass<'a> {
     store: &'a Arc<Store>,
@@ -163,7 +174,7 @@ impl Pass<'_> {
                     self.printer.error(format_args!("Error renewing {id}."));
                     failures += 1;
                     code = Some(failure.code);
-                    if self.renew.stop_on_error {
+                    if self.renew.stop_on_error || unreachable_ca(&failure) {
                         self.stop.store(true, Ordering::Relaxed);
                     }
                 }
