@@ -22,6 +22,10 @@ use crate::fleet::lineages::{self, Put};
 use crate::lineage::{Checkpoint, Session, Step};
 use crate::store::Lineage;
 
+/// Why a node stopped working on a lineage whose lease it lost.
+const LOST: &str = "its lease was taken over by another node (this node was paused or cut off \
+                    for longer than the lease time); nothing of this run was written";
+
 /// The leases this process holds, by the lineage folder they cover in the work home.
 #[derive(Default)]
 pub(super) struct Held(Mutex<HashMap<PathBuf, (Lease, bool)>>);
@@ -101,37 +105,55 @@ impl Fence {
         }
     }
 
+    /// Check and extend the lease of the lineage folder `dir`; `Err(why)` when it is lost or
+    /// the store cannot be asked.
+    async fn extend(&self, dir: &Path) -> Result<(), String> {
+        let lease = self.held.get(dir).ok_or_else(|| LOST.to_owned())?;
+        match lease::renew(self.store.db(), &lease, self.ttl).await {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                self.held.lose(dir);
+                Err(LOST.to_owned())
+            }
+            Err(e) => Err(format!("cannot reach the store: {:#}", anyhow!(e))),
+        }
+    }
+
     /// Write the lineage folder `dir` (store id `id`) fenced by its lease; `Err(why)` when
     /// the lease is lost or the write failed.
     pub(super) async fn save(&self, dir: &Path, id: &str, ari: bool) -> Result<(), String> {
-        let lost = "its lease was taken over by another node (this node was paused or cut off \
-                    for longer than the lease time); nothing of this run was written";
-        let lease = self.held.get(dir).ok_or_else(|| lost.to_owned())?;
+        let lease = self.held.get(dir).ok_or_else(|| LOST.to_owned())?;
         let files = Files::from_dir(dir).map_err(|e| format!("{:#}", anyhow!(e)))?;
         match lineages::put(&self.store, &lease, id, &files, ari).await {
             Ok(Put::Written(_)) => Ok(()),
             Ok(Put::Fenced) => {
                 self.held.lose(dir);
-                Err(lost.to_owned())
+                Err(LOST.to_owned())
             }
             Err(e) => Err(format!("cannot write to the store: {:#}", anyhow!(e))),
         }
     }
 }
 
-/// The engine's checkpoints on a fleet node: the order so far is written to the store, fenced
-/// by the lineage's lease, so another node can resume it and a node that lost its lease stops.
+/// The engine's checkpoints on a fleet node. Where the order changed (saved, about to be
+/// finalized) the folder is written to the store, fenced by the lineage's lease, so another
+/// node can resume it; at the others (before a new order, before answering the challenges)
+/// the lease is only checked and extended. A node that lost its lease stops at either.
 pub(super) struct FenceCheckpoint(pub Arc<Fence>);
 
 impl Checkpoint for FenceCheckpoint {
     fn reached<'a>(
         &'a self,
         lineage: &'a Lineage,
-        _step: Step,
+        step: Step,
     ) -> LocalBoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let id = folder_name(lineage);
-            self.0.save(&lineage.dir, &id, true).await
+            match step {
+                Step::OrderSaved | Step::Finalize => {
+                    self.0.save(&lineage.dir, &folder_name(lineage), true).await
+                }
+                Step::NewOrder | Step::Respond => self.0.extend(&lineage.dir).await,
+            }
         })
     }
 }
