@@ -16,7 +16,9 @@
 # time is reported.
 # Part 2, renewals: the first DUE lineages are rewritten due (`fleet_store --replace`), the
 # statistics of pg_stat_statements are reset, and NODES nodes run `acmers --cron --parallel
-# PARALLEL` at once. Reported: each node's "Cert success." count, wall time and renewals per
+# PARALLEL` at once, pass after pass until nothing is due: Pebble 2.4 can stop answering under
+# this load, which ends a pass; the script then starts Pebble again and runs the next pass, as
+# the next cron run would (at most 10 passes; each pass is reported). Reported: each node's "Cert success." count, wall time and renewals per
 # second, the total, the orders Pebble added (its log's "Added order" lines; must be DUE),
 # the lineages renewed exactly once (cert_version 2), and the database's share:
 # sum(total_exec_time) of pg_stat_statements over the sum of the nodes' wall times, with the
@@ -269,7 +271,7 @@ nodes_at_once() {
     for n in $(seq "$NODES"); do
         cat "$tmp/$tag-n$n.result" >>"$tmp/$tag"
         read -r _ rc _ _ <"$tmp/$tag-n$n.result"
-        if [ "$rc" -ne 0 ]; then
+        if [ "$rc" -ne 0 ] && [ -z "${stall_ok:-}" ]; then
             fail "$tag: node n$n exited $rc (log: $tmp/$tag-n$n.log)"
             tail -n 15 "$tmp/$tag-n$n.log" >&2
         fi
@@ -299,8 +301,45 @@ if [ "$DUE" -gt 0 ]; then
     [ "$due_now" -eq "$DUE" ] || die "$due_now lineages are due in the store, not $DUE"
     psql acmers "SELECT pg_stat_statements_reset()" >/dev/null
     before=$(orders_so_far)
-    say "$DUE due: $NODES nodes at once, --parallel $PARALLEL"
-    nodes_at_once renew --parallel "$PARALLEL"
+    # Pebble 2.4's VA can deadlock under this load (docs/benchmarks.md): its validation of one
+    # challenge never ends and every request touching it hangs. The nodes' requests then time
+    # out, each node stops claiming (a CA it cannot reach ends its pass), and the lineages in
+    # flight record a failure. The script then does what the next cron run would find: Pebble
+    # is started again (same ports; it knows no account or order any more, so the nodes
+    # register again with the same key and make new orders for the orders it lost) and the
+    # nodes run the next pass, with the clock moved past the failed lineages' backoff
+    # (ACMERS_TEST_CLOCK_SHIFT). Every pass is reported.
+    pass=1
+    shift_s=0
+    : >"$tmp/renew"
+    : >"$tmp/passes"
+    stall_ok=1
+    while :; do
+        say "$DUE due: $NODES nodes at once, --parallel $PARALLEL, pass $pass"
+        pass_orders=$(orders_so_far)
+        export ACMERS_TEST_CLOCK_SHIFT=$shift_s
+        nodes_at_once "renew-$pass" --parallel "$PARALLEL"
+        unset ACMERS_TEST_CLOCK_SHIFT
+        cat "$tmp/renew-$pass" >>"$tmp/renew"
+        due_left=$(psql acmers "SELECT count(*) FROM acmers_lineages
+                                WHERE next_due <= extract(epoch FROM now())::bigint + $shift_s")
+        awk -v p="$pass" -v o="$(($(orders_so_far) - pass_orders))" -v left="$due_left" \
+            '{ n += $4; if ($3 > w) w = $3; if ($2 != 0) bad++ }
+             END { printf "%s %d %.1f %s %s %s\n", p, n, w / 1e6, o, left, bad + 0 }' \
+            "$tmp/renew-$pass" >>"$tmp/passes"
+        awk '{ printf "    %s: rc %s, %.0f ms, %s renewed\n", $1, $2, $3 / 1000, $4 }' \
+            "$tmp/renew-$pass"
+        [ "$due_left" -gt 0 ] || break
+        if [ "$pass" -ge 10 ]; then
+            fail "$due_left lineages still due after $pass passes"
+            break
+        fi
+        say "$due_left still due (Pebble stopped answering); starting Pebble again"
+        restart_pebble
+        pass=$((pass + 1))
+        shift_s=$((shift_s + 7200))
+    done
+    stall_ok=
     orders=$(($(orders_so_far) - before))
     db_ms=$(psql acmers "SELECT round(sum(total_exec_time)) FROM pg_stat_statements")
     db_calls=$(psql acmers "SELECT sum(calls) FROM pg_stat_statements")
@@ -311,14 +350,18 @@ if [ "$DUE" -gt 0 ]; then
         >"$tmp/top-statements"
     read -r once more still_due < <(psql acmers "SELECT count(*) FILTER (WHERE cert_version = 2),
             count(*) FILTER (WHERE cert_version > 2),
-            count(*) FILTER (WHERE next_due <= $now_sql) FROM acmers_lineages" | tr '|' ' ')
-    awk '{ printf "    %s: rc %s, %.0f ms, %s renewed\n", $1, $2, $3 / 1000, $4 }' "$tmp/renew"
+            count(*) FILTER (WHERE next_due <= extract(epoch FROM now())::bigint + $shift_s)
+            FROM acmers_lineages" | tr '|' ' ')
+    # Per node over every pass: rc of the last pass, wall summed, renewals summed.
+    awk '{ w[$1] += $3; n[$1] += $4; rc[$1] = $2 } END { for (k in w) print k, rc[k], w[k], n[k] }' \
+        "$tmp/renew" | sort >"$tmp/renew-total"
     successes=$(awk '{ n += $4 } END { print n + 0 }' "$tmp/renew")
-    [ "$orders" -eq "$DUE" ] || fail "Pebble added $orders orders for $DUE due lineages"
+    [ "$orders" -ge "$DUE" ] || fail "Pebble added $orders orders for $DUE due lineages"
     [ "$successes" -eq "$DUE" ] || fail "$successes Cert success. lines for $DUE due lineages"
     [ "$once" -eq "$DUE" ] && [ "$more" -eq 0 ] ||
         fail "$once lineages renewed once and $more more than once, of $DUE"
-    [ "$still_due" -eq 0 ] || fail "$still_due lineages are still due after the pass"
+    [ "$still_due" -eq 0 ] || fail "$still_due lineages are still due after the passes"
+    passes=$pass
 fi
 
 # --- report ---------------------------------------------------------------------------------
@@ -347,16 +390,27 @@ md=$tmp/report.md
         echo "--parallel $PARALLEL\` at once against Pebble (PEBBLE_VA_NOSLEEP=1, no"
         echo "authorization reuse); http-01 answered by one nginx in stateless mode."
         echo
-        echo '| node | exit | wall s | renewed ("Cert success.") | renewals/s |'
-        echo '|---|---:|---:|---:|---:|'
-        awk '{ printf "| %s | %s | %.1f | %s | %.1f |\n", $1, $2, $3 / 1e6, $4, $4 / ($3 / 1e6)
+        echo "Passes (a pass ends when nothing due is left, or when Pebble stopped answering and"
+        echo "every node stopped claiming; Pebble is then started again):"
+        echo
+        echo '| pass | renewed | wall s | renewals/s | orders | still due after | nodes exiting 1 |'
+        echo '|---:|---:|---:|---:|---:|---:|---:|'
+        awk '{ printf "| %s | %s | %s | %.1f | %s | %s | %s |\n", $1, $2, $3, ($3 > 0 ? $2 / $3 : 0), $4, $5, $6 }' \
+            "$tmp/passes"
+        echo
+        echo 'Per node, all passes:'
+        echo
+        echo '| node | renewed ("Cert success.") | wall s (all passes) | renewals/s |'
+        echo '|---|---:|---:|---:|'
+        awk '{ printf "| %s | %s | %.1f | %.1f |\n", $1, $4, $3 / 1e6, $4 / ($3 / 1e6)
                n += $4; if ($3 > max) max = $3; sum += $3 }
-            END { printf "| all | | %.1f (longest) | %s | %.1f |\n", max / 1e6, n, n / (max / 1e6) }' \
-            "$tmp/renew"
+            END { printf "| all | %s | %.1f (longest) | %.1f |\n", n, max / 1e6, n / (max / 1e6) }' \
+            "$tmp/renew-total"
         wall_sum=$(awk '{ s += $3 } END { print s / 1000 }' "$tmp/renew")
         echo
-        echo "- Orders Pebble added during the pass: $orders (expected $DUE); lineages renewed"
-        echo "  exactly once: $once, more than once: $more, still due after: $still_due."
+        echo "- Passes: $passes. Orders Pebble added: $orders for $DUE lineages (the orders over"
+        echo "  $DUE were lost with a stalled Pebble and made again); lineages renewed exactly"
+        echo "  once: $once, more than once: $more, still due after: $still_due."
         awk -v db="$db_ms" -v w="$wall_sum" -v c="$db_calls" 'BEGIN {
             printf "- Database time (pg_stat_statements, sum of total_exec_time): %.0f ms in %s\n", db, c
             printf "  statements, over %.0f ms of node wall time summed: %.1f %%.\n", w, db / w * 100 }'

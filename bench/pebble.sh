@@ -97,11 +97,29 @@ JSON
         wait_listening pebble-challtestsrv "$!" "$port"
     fi
 
+    pebble_dns=$dns
+    : >"$tmp/pebble.log"
+    run_pebble
+}
+
+# Start (or start again, on the same ports and config) the Pebble of start_pebble; its log
+# is appended to $tmp/pebble.log. A Pebble started again knows no account, order or
+# certificate of the one before (clients register again with the same key).
+run_pebble() {
     PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-        pebble -config "$tmp/pebble-config.json" -dnsserver "$dns" \
-        >"$tmp/pebble.log" 2>&1 &
-    pids="$pids $!"
-    wait_listening pebble "$!" "$acme_port"
+        pebble -config "$tmp/pebble-config.json" -dnsserver "$pebble_dns" \
+        >>"$tmp/pebble.log" 2>&1 &
+    pebble_pid=$!
+    pids="$pids $pebble_pid"
+    wait_listening pebble "$pebble_pid" "$acme_port"
+}
+
+# Stop the running Pebble and start it again (run_pebble).
+restart_pebble() {
+    kill "$pebble_pid" 2>/dev/null || true
+    wait "$pebble_pid" 2>/dev/null || true
+    while listening "$acme_port"; do sleep 0.1; done
+    run_pebble
 }
 
 # How many HTTP requests Pebble has handled so far (one log line per request).
