@@ -33,23 +33,22 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use acmers::acme::types::Identifier;
 use acmers::cert::verify_chain;
-use acmers::keys::{KeyType, PrivateKey};
+use acmers::keys::PrivateKey;
 use acmers::renew::DAY;
 use acmers::store::Conf;
 use acmers::store::record::time_str;
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 use clap::Parser;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SerialNumber, SubjectPublicKeyInfo,
-};
 
-/// Validity of every generated certificate, as Pebble's and Let's Encrypt's.
-const LIFETIME: i64 = 90 * DAY;
+#[path = "synthetic/mod.rs"]
+mod synthetic;
+
+use synthetic::{Issuer, LIFETIME, unix_now};
+
 /// Print progress every this many lineages (per thread).
 const PROGRESS_EVERY: u64 = 10_000;
 
@@ -89,8 +88,7 @@ struct Args {
 /// What every lineage shares.
 struct Plan<'a> {
     home: &'a Path,
-    ca: &'a CertifiedIssuer<'static, KeyPair>,
-    ca_pem: &'a str,
+    issuer: &'a Issuer,
     server: &'a str,
     /// `scheme://host[:port]` of `server`, for the order and certificate URLs.
     origin: &'a str,
@@ -100,8 +98,6 @@ struct Plan<'a> {
     http_port: Option<u16>,
     /// `--ari-check-due`.
     ari_check_due: bool,
-    /// Random per run, the high half of every serial number.
-    serial_prefix: [u8; 8],
 }
 
 fn main() -> Result<()> {
@@ -150,21 +146,16 @@ fn main() -> Result<()> {
         unix_now()?,
     )?;
 
-    let ca = make_ca()?;
-    let ca_pem = ca.pem();
-    let mut serial_prefix = [0; 8];
-    aws_lc_rs::rand::fill(&mut serial_prefix).map_err(|_| anyhow!("no random bytes"))?;
+    let issuer = Issuer::new("acmers renew-all bench CA")?;
     let plan = Plan {
         home: &args.home,
-        ca: &ca,
-        ca_pem: &ca_pem,
+        issuer: &issuer,
         server: &args.server,
         origin: &origin,
         now: unix_now()?,
         due: args.due,
         not_due_days: args.not_due_days,
         http_port: args.http_port,
-        serial_prefix,
         ari_check_due: args.ari_check_due,
     };
 
@@ -234,25 +225,6 @@ fn prepare_home(home: &Path) -> Result<()> {
     }
 }
 
-/// The throwaway CA of this run.
-fn make_ca() -> Result<CertifiedIssuer<'static, KeyPair>> {
-    let mut params = CertificateParams::default();
-    params.distinguished_name = DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "acmers renew-all bench CA");
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let now = unix_now()?;
-    set_validity(&mut params, now - DAY, now + 2 * LIFETIME)?;
-    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    Ok(CertifiedIssuer::self_signed(params, key)?)
-}
-
 /// Lineage `i`: the domain key, CSR, certificate and the conf that acme.sh would have written.
 fn write_lineage(plan: &Plan<'_>, i: u64) -> Result<()> {
     let domain = domain(i);
@@ -267,57 +239,35 @@ fn write_lineage(plan: &Plan<'_>, i: u64) -> Result<()> {
     };
     let next = created + plan.not_due_days * DAY;
 
-    let key = PrivateKey::generate(KeyType::Ec256)?;
-    let csr = acmers::csr::build(&key, &[Identifier::Dns(domain.clone())])?;
-
-    let mut params = CertificateParams::new(vec![domain.clone()])?;
-    params.distinguished_name = DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, &*domain);
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    params.use_authority_key_identifier_extension = true;
-    let mut serial = plan.serial_prefix.to_vec();
-    serial.extend_from_slice(&i.to_be_bytes());
-    serial[0] &= 0x7f;
-    params.serial_number = Some(SerialNumber::from(serial));
-    set_validity(&mut params, created, created + LIFETIME)?;
-    let spki = SubjectPublicKeyInfo::from_der(&key.spki_der())?;
-    let cert_pem = params.signed_by(&spki, plan.ca)?.pem();
+    let issued = plan.issuer.lineage(i, &domain, created)?;
+    let ca_pem = &plan.issuer.ca_pem;
 
     write_file(
         &dir.join(format!("{domain}.key")),
-        key.to_pem().as_bytes(),
+        issued.key.to_pem().as_bytes(),
         0o600,
         created,
     )?;
     write_file(
         &dir.join(format!("{domain}.csr")),
-        csr.pem.as_bytes(),
+        issued.csr_pem.as_bytes(),
         0o644,
         created,
     )?;
-    let csr_conf = format!(
-        "[ req_distinguished_name ]\n[ req ]\ndistinguished_name = req_distinguished_name\n\
-         req_extensions = v3_req\n[ v3_req ]\nextendedKeyUsage=serverAuth,clientAuth\n\n\
-         subjectAltName=DNS:{domain}"
-    );
     write_file(
         &dir.join(format!("{domain}.csr.conf")),
-        csr_conf.as_bytes(),
+        issued.csr_conf.as_bytes(),
         0o644,
         created,
     )?;
     write_file(
         &dir.join(format!("{domain}.cer")),
-        cert_pem.as_bytes(),
+        issued.cert_pem.as_bytes(),
         0o644,
         created,
     )?;
-    write_file(&dir.join("ca.cer"), plan.ca_pem.as_bytes(), 0o644, created)?;
-    let fullchain = format!("{cert_pem}{}", plan.ca_pem);
+    write_file(&dir.join("ca.cer"), ca_pem.as_bytes(), 0o644, created)?;
+    let fullchain = format!("{}{ca_pem}", issued.cert_pem);
     write_file(
         &dir.join("fullchain.cer"),
         fullchain.as_bytes(),
@@ -413,7 +363,7 @@ fn check_lineage(plan: &Plan<'_>, i: u64) -> Result<()> {
     )
     .with_context(|| format!("the chain of lineage {i} does not verify"))?;
     ensure!(
-        chain.issuers_pem == plan.ca_pem,
+        chain.issuers_pem == plan.issuer.ca_pem,
         "lineage {i}: ca.cer is not the run's CA"
     );
     Ok(())
@@ -442,18 +392,4 @@ fn write_file(path: &Path, data: &[u8], mode: u32, written: i64) -> Result<()> {
             f.set_modified(mtime)
         })
         .with_context(|| format!("cannot write `{}`", path.display()))
-}
-
-fn unix_now() -> Result<i64> {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    Ok(i64::try_from(secs)?)
-}
-
-/// Sets the validity of `params` to `from..to` (unix seconds). rcgen does not re-export the
-/// `time` crate, so the dates are built as the epoch plus a duration.
-fn set_validity(params: &mut CertificateParams, from: i64, to: i64) -> Result<()> {
-    let secs = |t: i64| u64::try_from(t).map(Duration::from_secs);
-    params.not_before = rcgen::date_time_ymd(1970, 1, 1) + secs(from)?;
-    params.not_after = rcgen::date_time_ymd(1970, 1, 1) + secs(to)?;
-    Ok(())
 }

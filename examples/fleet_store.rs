@@ -22,26 +22,18 @@
 //! `--jobs` threads (default: every core). No key is sealed (no store key).
 
 use std::ops::RangeInclusive;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use acmers::acme::types::Identifier;
 use acmers::fleet::files::Files;
 use acmers::fleet::lineages::{Derived, derive};
-use acmers::keys::{KeyType, PrivateKey};
 use acmers::renew::DAY;
 use acmers::store::record::time_str;
 use anyhow::{Context as _, Result, anyhow, ensure};
 use clap::Parser;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SerialNumber, SubjectPublicKeyInfo,
-};
 use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
-/// Validity of every generated certificate, as Pebble's and Let's Encrypt's.
-const LIFETIME: i64 = 90 * DAY;
 /// Lineages per transaction.
 const CHUNK: u64 = 5_000;
 
@@ -72,18 +64,20 @@ struct Args {
     jobs: Option<usize>,
 }
 
+#[path = "synthetic/mod.rs"]
+mod synthetic;
+
+use synthetic::{Issuer, LIFETIME, unix_now};
+
 /// What every lineage shares.
 struct Plan {
-    ca: CertifiedIssuer<'static, KeyPair>,
-    ca_pem: String,
+    issuer: Issuer,
     server: String,
     /// `scheme://host[:port]` of `server`, for the order and certificate URLs.
     origin: String,
     now: i64,
     due: u64,
     not_due_days: i64,
-    /// Random per run, the high half of every serial number.
-    serial_prefix: [u8; 8],
 }
 
 /// One lineage ready to be written: folder name, files, derived columns.
@@ -110,18 +104,13 @@ fn main() -> Result<()> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
         .max(1);
-    let ca = make_ca()?;
-    let mut serial_prefix = [0; 8];
-    aws_lc_rs::rand::fill(&mut serial_prefix).map_err(|_| anyhow!("no random bytes"))?;
     let plan = Plan {
-        ca_pem: ca.pem(),
-        ca,
+        issuer: Issuer::new("acmers fleet bench CA")?,
         server: args.server.clone(),
         origin,
         now: unix_now()?,
         due: args.due,
         not_due_days: args.not_due_days,
-        serial_prefix,
     };
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -271,21 +260,6 @@ async fn copy_rows(tx: &tokio_postgres::Transaction<'_>, rows: &[Row]) -> Result
     Ok(())
 }
 
-/// The throwaway CA of this run.
-fn make_ca() -> Result<CertifiedIssuer<'static, KeyPair>> {
-    let mut params = CertificateParams::default();
-    params.distinguished_name = DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "acmers fleet bench CA");
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let now = unix_now()?;
-    set_validity(&mut params, now - DAY, now + 2 * LIFETIME)?;
-    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    Ok(CertifiedIssuer::self_signed(params, key)?)
-}
-
 /// Lineage `i`: its files as an issuance in stateless mode leaves them, and their columns.
 fn lineage(plan: &Plan, i: u64) -> Result<Row> {
     let domain = format!("l{i}.bench.test");
@@ -297,21 +271,8 @@ fn lineage(plan: &Plan, i: u64) -> Result<Row> {
     };
     let next = created + plan.not_due_days * DAY;
 
-    let key = PrivateKey::generate(KeyType::Ec256)?;
-    let csr = acmers::csr::build(&key, &[Identifier::Dns(domain.clone())])?;
-    let mut params = CertificateParams::new(vec![domain.clone()])?;
-    params.distinguished_name = DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, &*domain);
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.use_authority_key_identifier_extension = true;
-    let mut serial = plan.serial_prefix.to_vec();
-    serial.extend_from_slice(&i.to_be_bytes());
-    serial[0] &= 0x7f;
-    params.serial_number = Some(SerialNumber::from(serial));
-    set_validity(&mut params, created, created + LIFETIME)?;
-    let spki = SubjectPublicKeyInfo::from_der(&key.spki_der())?;
-    let cert_pem = params.signed_by(&spki, &plan.ca)?.pem();
+    let issued = plan.issuer.lineage(i, &domain, created)?;
+    let ca_pem = &plan.issuer.ca_pem;
 
     let origin = &plan.origin;
     let order = format!("bench{i:038x}");
@@ -328,21 +289,19 @@ fn lineage(plan: &Plan, i: u64) -> Result<Row> {
         next_str = time_str(next),
         check = plan.now + 6 * 3600,
     );
-    let csr_conf = format!(
-        "[ req_distinguished_name ]\n[ req ]\ndistinguished_name = req_distinguished_name\n\
-         req_extensions = v3_req\n[ v3_req ]\nextendedKeyUsage=serverAuth,clientAuth\n\n\
-         subjectAltName=DNS:{domain}"
-    );
     let mut files = vec![
         (format!("{domain}.conf"), conf.into_bytes()),
-        (format!("{domain}.key"), key.to_pem().into_bytes()),
-        (format!("{domain}.csr"), csr.pem.into_bytes()),
-        (format!("{domain}.csr.conf"), csr_conf.into_bytes()),
-        (format!("{domain}.cer"), cert_pem.clone().into_bytes()),
-        ("ca.cer".to_owned(), plan.ca_pem.clone().into_bytes()),
+        (format!("{domain}.key"), issued.key.to_pem().into_bytes()),
+        (format!("{domain}.csr"), issued.csr_pem.into_bytes()),
+        (format!("{domain}.csr.conf"), issued.csr_conf.into_bytes()),
+        (
+            format!("{domain}.cer"),
+            issued.cert_pem.clone().into_bytes(),
+        ),
+        ("ca.cer".to_owned(), ca_pem.clone().into_bytes()),
         (
             "fullchain.cer".to_owned(),
-            format!("{cert_pem}{}", plan.ca_pem).into_bytes(),
+            format!("{}{ca_pem}", issued.cert_pem).into_bytes(),
         ),
     ];
     files.sort();
@@ -358,17 +317,4 @@ fn lineage(plan: &Plan, i: u64) -> Result<Row> {
         plan.due
     );
     Ok((id, files, derived))
-}
-
-fn unix_now() -> Result<i64> {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    Ok(i64::try_from(secs)?)
-}
-
-/// Sets the validity of `params` to `from..to` (unix seconds), as `bench_home` does.
-fn set_validity(params: &mut CertificateParams, from: i64, to: i64) -> Result<()> {
-    let secs = |t: i64| u64::try_from(t).map(Duration::from_secs);
-    params.not_before = rcgen::date_time_ymd(1970, 1, 1) + secs(from)?;
-    params.not_after = rcgen::date_time_ymd(1970, 1, 1) + secs(to)?;
-    Ok(())
 }

@@ -26,7 +26,7 @@ use crate::cli::error::Failure;
 use crate::cli::exit_code;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, RenewSettings};
-use crate::fleet::lease::{self};
+use crate::fleet::lease;
 use crate::fleet::{Store, lineages};
 use crate::interrupt::Interrupted;
 use crate::lineage::{Outcome, Session};
@@ -86,8 +86,9 @@ pub(super) async fn run(
     for message in notify::for_run(&notifier.config, &events) {
         set_notify::deliver(&notifier, &message, printer, "warning").await;
     }
-    work.save_home(store, (&settings.node, settings.ttl), printer)
-        .await?;
+    let saved = work
+        .save_home(store, (&settings.node, settings.ttl), printer)
+        .await;
     let installed = if interrupted.is_none() {
         super::installs::run_node(store, settings, &work, printer).await
     } else {
@@ -99,7 +100,9 @@ pub(super) async fn run(
     if let Some(signal) = interrupted {
         return Err(Failure::from(Interrupted { signal }));
     }
+    // The pass's own failure first: the ones after it often share its cause.
     let (failures, code) = worked?;
+    saved?;
     installed?;
     match code {
         None => Ok(Outcome::Done),
