@@ -82,13 +82,17 @@ impl Fleet {
             url,
             names,
         };
+        fleet.import_seed();
         fleet
-            .node("seed")
+    }
+
+    /// Import the home the lineages were issued in (again: what changed in it since).
+    fn import_seed(&self) {
+        self.node("seed")
             .arg("--import-home")
-            .arg(&seed)
+            .arg(self.top.path().join("seed"))
             .run()
             .assert_code(0);
-        fleet
     }
 
     fn cluster(&self) -> &Postgres {
@@ -562,16 +566,10 @@ fn issue_into_the_store_then_list_and_info() {
 #[test]
 fn a_node_notifies_with_the_stores_settings_and_its_own_plugins() {
     let fleet = Fleet::new(1);
-    let seed = fleet.top.path().join("seed");
-    let conf = seed.join("account.conf");
+    let conf = fleet.top.path().join("seed/account.conf");
     set_conf(&conf, "NOTIFY_HOOK", "record");
     set_conf(&conf, "NOTIFY_LEVEL", "3");
-    fleet
-        .node("seed")
-        .arg("--import-home")
-        .arg(&seed)
-        .run()
-        .assert_code(0);
+    fleet.import_seed();
     // The plugin is the node's own.
     let plugins = fleet.top.path().join("node-a/notify");
     std::fs::create_dir_all(&plugins).expect("mkdir");
