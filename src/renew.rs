@@ -182,6 +182,10 @@ fn decide_due(now: i64, record: &DomainRecord, force: bool, ari: bool) -> Decisi
 /// pending deploy, or (`ari`) the renewal window is to be asked for. `None` for a lineage
 /// never issued, which no pass touches. The fleet store keeps it in an index, so a pass finds
 /// the lineages that need it with one query (docs/fleet.md).
+///
+/// The window is asked for on its own only while the lineage is not due and has no order to
+/// finish (the pass's rule); from the renewal time on it is asked for with the renewal, so
+/// it waits for the backoff as the renewal does.
 pub fn next_due(record: &DomainRecord, ari: bool) -> Option<i64> {
     if !record.is_issued() {
         return None;
@@ -191,12 +195,11 @@ pub fn next_due(record: &DomainRecord, ari: bool) -> Option<i64> {
         .and_then(|server| record.pending_order(&server))
         .is_some();
     let renew_at = (record.ari_renew_at().filter(|_| ari)).or_else(|| record.next_renew_time());
-    let work = if pending { 0 } else { renew_at.unwrap_or(0) };
-    let work = work.max(record.backoff().map_or(0, |(at, _)| at));
-    let check = if ari {
-        record.ari_next_check().unwrap_or(0)
-    } else {
-        i64::MAX
+    let due = if pending { 0 } else { renew_at.unwrap_or(0) };
+    let work = due.max(record.backoff().map_or(0, |(at, _)| at));
+    let check = match record.ari_next_check().unwrap_or(0) {
+        at if ari && !pending && at < due => at,
+        _ => i64::MAX,
     };
     let deploy = if record.deploy_pending() { 0 } else { i64::MAX };
     Some(work.min(check).min(deploy).max(0))

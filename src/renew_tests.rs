@@ -322,16 +322,58 @@ fn next_due_is_the_first_time_a_pass_has_work() {
     let mut deploy = base();
     deploy.set_deploy_pending(true);
     assert_eq!(next_due(&deploy, false), Some(0));
-    // Never later than the first time `decide` (or the ARI check) asks for work.
-    for r in [base(), ari, failed, order, deploy] {
+    // A check while backed off, or with an order to finish, waits with the renewal.
+    let mut check_then_backoff = base();
+    check_then_backoff.set_ari_next_check(T0 + 2 * DAY);
+    check_then_backoff.set_backoff(T0 + 3 * DAY, 2);
+    assert_eq!(next_due(&check_then_backoff, true), Some(T0 + 3 * DAY));
+    let mut order_and_check = base();
+    order_and_check.set_new_order("https://ca.test/order/2", "https://ca.test/finalize/2");
+    order_and_check.set_ari_next_check(T0 - 10);
+    order_and_check.set_backoff(T0 + 600, 1);
+    assert_eq!(next_due(&order_and_check, true), Some(T0 + 600));
+    // The pass's rule: ask for the window first, or act on the decision.
+    let works = |now: i64, r: &DomainRecord, ari_on: bool| {
+        let decision = decide(now, r, false, ari_on, true);
+        let check = ari_on
+            && ari_check_due(now, r)
+            && matches!(
+                decision,
+                Decision::Skip { .. } | Decision::Renew(Because::Due)
+            );
+        check
+            || !matches!(
+                decision,
+                Decision::Skip { .. } | Decision::BackedOff { .. } | Decision::NeverIssued
+            )
+    };
+    // Never later than the first time the pass has work, and it has work then.
+    let records = [
+        base(),
+        ari,
+        failed,
+        order,
+        deploy,
+        check_then_backoff,
+        order_and_check,
+    ];
+    for r in records {
         for ari_on in [false, true] {
             let due = next_due(&r, ari_on).expect("issued");
-            for now in [T0, T0 + 61, T0 + DAY, T0 + 2 * DAY + 5, T0 + 5 * DAY] {
-                let work = !matches!(
-                    decide(now, &r, false, ari_on, true),
-                    Decision::Skip { .. } | Decision::BackedOff { .. }
-                ) || (ari_on && ari_check_due(now, &r));
-                assert!(!work || now >= due, "{now} before {due}: {:?}", r.conf());
+            assert!(works(due, &r, ari_on), "no work at {due}: {:?}", r.conf());
+            for now in [
+                T0,
+                T0 + 61,
+                T0 + 601,
+                T0 + DAY,
+                T0 + 2 * DAY + 5,
+                T0 + 5 * DAY,
+            ] {
+                assert!(
+                    !works(now, &r, ari_on) || now >= due,
+                    "{now} before {due}: {:?}",
+                    r.conf()
+                );
             }
         }
     }

@@ -130,7 +130,9 @@ pub enum Put {
 
 /// Write lineage `id`'s files (and their derived columns) if `lease` still holds, in one
 /// transaction with the check ([`lease::hold`]). The certificate version goes up when the
-/// certificate changed.
+/// certificate changed. The due time is not before `not_before` (unix seconds; 0 for none):
+/// a pass that looked at a lineage and found nothing to do puts it past its own time, so it
+/// is not claimed again before the next pass, whatever the due time computed from its files.
 ///
 /// # Errors
 ///
@@ -140,9 +142,10 @@ pub async fn put(
     lease: &Lease,
     id: &str,
     files: &Files,
-    ari: bool,
+    (ari, not_before): (bool, i64),
 ) -> Result<Put, Error> {
-    let d = derive(id, files, ari);
+    let mut d = derive(id, files, ari);
+    d.next_due = d.next_due.map(|at| at.max(not_before));
     let mut db = store.writer().await;
     let tx = db.transaction().await?;
     if !lease::hold(&tx, lease).await? {

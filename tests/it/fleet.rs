@@ -737,3 +737,35 @@ fn a_node_stops_claiming_when_the_ca_cannot_be_reached() {
         "the two left are renewed by the next pass; the failed one waits for its backoff"
     );
 }
+
+#[test]
+fn a_lineage_a_pass_leaves_does_not_hold_up_the_others() {
+    let fleet = Fleet::new(3);
+    // n0 is due first in the store (an old ARI check time), but waits after a failure: the
+    // pass finds nothing to do with it, and must go on with the others.
+    let conf = fleet
+        .top
+        .path()
+        .join(format!("seed/{0}_ecc/{0}.conf", fleet.names[0]));
+    let now = jiff::Timestamp::now().as_second();
+    set_conf(&conf, "Acmers_ARI_NextCheck", &(now - 7200).to_string());
+    set_conf(&conf, "Acmers_NextAttempt", &(now + 3600).to_string());
+    set_conf(&conf, "Acmers_FailedAttempts", "1");
+    fleet.import_seed();
+    let out = fleet.cron("a").args(["--parallel", "1"]).run();
+    out.assert_code(0);
+    let versions = fleet.cert_versions();
+    assert_eq!(versions[0].1, 1, "n0 waits for its next attempt");
+    assert_eq!(
+        (versions[1].1, versions[2].1),
+        (2, 2),
+        "the others are renewed in the same pass\n{}",
+        out.stdout
+    );
+    // Not due again before the next pass, which leaves it as well.
+    let due = fleet.sql(&format!(
+        "SELECT next_due > {now} FROM acmers_lineages WHERE id = '{}_ecc'",
+        fleet.names[0]
+    ));
+    assert_eq!(due.trim(), "t");
+}

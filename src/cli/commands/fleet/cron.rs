@@ -71,6 +71,7 @@ pub(super) async fn run(
         printer,
         breaker: Breaker::default(),
         stop: AtomicBool::new(false),
+        now: renew::now(),
         seen: RefCell::new(HashSet::new()),
         notifier: super::super::renew::notifier(&renew_settings, &work_globals),
         events: RefCell::new(Vec::new()),
@@ -135,6 +136,8 @@ struct Pass<'a> {
     printer: &'a Printer,
     breaker: Breaker,
     stop: AtomicBool,
+    /// The pass's time: lineages due by then are claimed.
+    now: i64,
     /// The lineages this pass worked: one is never claimed twice in a pass.
     seen: RefCell<HashSet<String>>,
     /// How the pass notifies, and what happened to each lineage.
@@ -145,12 +148,11 @@ struct Pass<'a> {
 impl Pass<'_> {
     /// Claim and work lineages until none is due; (failures, exit code of the last one).
     async fn run(&self) -> Result<(usize, Option<u8>), Failure> {
-        let now = renew::now();
         let claims = futures_util::stream::unfold(false, |done| async move {
             if done || self.session.interrupt.received().is_some() {
                 return None;
             }
-            match self.claim(now).await {
+            match self.claim().await {
                 Ok(Some(claim)) => Some((Ok(claim), false)),
                 Ok(None) => None,
                 Err(e) => Some((Err(e), true)),
@@ -194,14 +196,14 @@ impl Pass<'_> {
     }
 
     /// Claim the next due lineage; `None` when none is (or the pass stopped).
-    async fn claim(&self, now: i64) -> Result<Option<(String, lease::Lease)>, Failure> {
+    async fn claim(&self) -> Result<Option<(String, lease::Lease)>, Failure> {
         if self.stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
         let claimed = lineages::claim_due(
             self.store.db(),
             &self.settings.node,
-            now,
+            self.now,
             1,
             self.settings.ttl,
         )
@@ -210,7 +212,8 @@ impl Pass<'_> {
         let Some((id, lease)) = claimed.into_iter().next() else {
             return Ok(None);
         };
-        // Worked once in this pass already (its next due time did not move): leave it.
+        // Worked once in this pass already and still due (it could not be fetched, so its
+        // due time did not move): leave it, and the rest, for the next pass.
         if !self.seen.borrow_mut().insert(id.clone()) {
             lease::release(self.store.db(), &lease).await?;
             return Ok(None);
@@ -236,7 +239,12 @@ impl Pass<'_> {
             .flatten()
             .and_then(|r| r.api())
             .is_none_or(|server| self.session.ari_enabled(&server));
-        let saved = self.fence.save(&lineage.dir, &id, ari).await;
+        // Nothing to do now (not due after all, or left for later): not again in this pass.
+        let not_before = match result {
+            Ok(Outcome::Skipped) => self.now + 1,
+            _ => 0,
+        };
+        let saved = self.fence.save(&lineage.dir, &id, (ari, not_before)).await;
         if let Some(lease) = self.fence.held.remove(&lineage.dir) {
             let _ = lease::release(self.store.db(), &lease).await;
         }

@@ -121,10 +121,10 @@ impl Fence {
 
     /// Write the lineage folder `dir` (store id `id`) fenced by its lease; `Err(why)` when
     /// the lease is lost or the write failed.
-    pub(super) async fn save(&self, dir: &Path, id: &str, ari: bool) -> Result<(), String> {
+    pub(super) async fn save(&self, dir: &Path, id: &str, due: (bool, i64)) -> Result<(), String> {
         let lease = self.held.get(dir).ok_or_else(|| LOST.to_owned())?;
         let files = Files::from_dir(dir).map_err(|e| format!("{:#}", anyhow!(e)))?;
-        match lineages::put(&self.store, &lease, id, &files, ari).await {
+        match lineages::put(&self.store, &lease, id, &files, due).await {
             Ok(Put::Written(_)) => Ok(()),
             Ok(Put::Fenced) => {
                 self.held.lose(dir);
@@ -150,7 +150,9 @@ impl Checkpoint for FenceCheckpoint {
         Box::pin(async move {
             match step {
                 Step::OrderSaved | Step::Finalize => {
-                    self.0.save(&lineage.dir, &folder_name(lineage), true).await
+                    self.0
+                        .save(&lineage.dir, &folder_name(lineage), (true, 0))
+                        .await
                 }
                 Step::NewOrder | Step::Respond => self.0.extend(&lineage.dir).await,
             }

@@ -82,7 +82,7 @@ pub(super) async fn import(
         let written = with_lease(store, settings, &lease::lineage(&id), |held| {
             let files = files.clone();
             let id = id.clone();
-            async move { lineages::put(store, &held, &id, &files, true).await }
+            async move { lineages::put(store, &held, &id, &files, (true, 0)).await }
         })
         .await?;
         if !written {

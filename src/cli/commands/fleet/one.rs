@@ -104,7 +104,7 @@ impl<'a> One<'a> {
         let id = work::folder_name(lineage);
         let kept = std::fs::read_dir(&lineage.dir).is_ok_and(|mut d| d.next().is_some());
         let saved = match kept {
-            true => self.fence.save(&lineage.dir, &id, true).await,
+            true => self.fence.save(&lineage.dir, &id, (true, 0)).await,
             false => Ok(()),
         };
         if let Some(held) = self.fence.held.remove(&lineage.dir) {
