@@ -101,17 +101,25 @@ pub fn derive(id: &str, files: &Files, ari: bool) -> Derived {
     }
 }
 
+/// Whether the store has lineage `id`.
+///
+/// # Errors
+///
+/// The database fails.
+pub async fn exists(db: &impl GenericClient, id: &str) -> Result<bool, Error> {
+    Ok(db
+        .query_opt("SELECT 1 FROM acmers_lineages WHERE id = $1", &[&id])
+        .await?
+        .is_some())
+}
+
 /// Read lineage `id`'s files; `None` when the store has no such lineage.
 ///
 /// # Errors
 ///
 /// The database fails, or a sealed key does not open.
 pub async fn load(store: &Store, id: &str) -> Result<Option<Files>, Error> {
-    let exists = store
-        .db()
-        .query_opt("SELECT 1 FROM acmers_lineages WHERE id = $1", &[&id])
-        .await?;
-    if exists.is_none() {
+    if !exists(store.db(), id).await? {
         return Ok(None);
     }
     Ok(Some(

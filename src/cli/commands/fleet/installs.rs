@@ -9,24 +9,15 @@ use std::sync::Arc;
 use anyhow::anyhow;
 
 use super::StoreSettings;
-use super::work::WorkHome;
+use super::work::{self, WorkHome};
 use crate::cli::args::Parsed;
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{Globals, InstallSettings};
-use crate::fleet::lineages::{self, conf_name};
+use crate::fleet::lineages;
 use crate::fleet::{Store, installs};
 use crate::lineage::{self, Outcome};
 use crate::store::record::{DomainRecord, Install};
-
-/// The store id of a lineage named on the command line.
-pub(super) fn id_of(domain: &str, ecc: bool) -> String {
-    if ecc {
-        format!("{domain}_ecc")
-    } else {
-        domain.to_owned()
-    }
-}
 
 /// `--install-cert -d D --store … [--node N]`: save this node's targets, install now.
 pub(super) async fn install_cert(
@@ -37,17 +28,20 @@ pub(super) async fn install_cert(
     printer: &Printer,
 ) -> Result<Outcome, Failure> {
     let install = InstallSettings::resolve(&parsed.args)?;
-    let id = id_of(&install.domain, install.ecc);
-    let issued = lineages::load(store, &id)
-        .await?
-        .is_some_and(|files| lineages::record(&id, &files).is_issued());
-    if !issued {
+    let found = work::find(store, &install.domain, install.ecc).await?;
+    let issued = match &found {
+        Some(id) => lineages::load(store, id)
+            .await?
+            .is_some_and(|files| lineages::record(id, &files).is_issued()),
+        None => false,
+    };
+    let Some(id) = found.filter(|_| issued) else {
         return Err(Failure::from(anyhow!(
             "'{}' is not an issued domain in the store",
             install.domain
         ))
         .hint("issue it first with `--issue --store …`, or import a home with `--import-home`"));
-    }
+    };
     let mut conf = DomainRecord::default();
     conf.set_install(&install.install);
     installs::set(store.db(), &settings.node, &id, &conf.render_bytes()).await?;
@@ -85,8 +79,7 @@ pub(super) async fn run_node(
         let result = async {
             let lineage = work.fetch(store, &item.lineage).await?;
             let saved = DomainRecord::parse(&String::from_utf8_lossy(&item.conf)).install();
-            let mut record = DomainRecord::load(&lineage.dir.join(conf_name(&item.lineage)))?
-                .unwrap_or_default();
+            let mut record = DomainRecord::load(&lineage.conf())?.unwrap_or_default();
             record.set_install(&Install {
                 files: saved.files.clone(),
                 reload: None,

@@ -80,23 +80,19 @@ pub(super) async fn info(
         printer.raw(out.strip_suffix('\n').unwrap_or(&out));
         return Ok(Outcome::Done);
     };
-    let ids = [
-        super::installs::id_of(domain, settings.ecc),
-        super::installs::id_of(domain, true),
-    ];
-    for id in &ids {
-        if let Some(files) = lineages::load(store, id).await? {
-            let name = lineages::conf_name(id);
-            let conf = Conf::parse(&String::from_utf8_lossy(
-                files.get(&name).unwrap_or_default(),
-            ));
-            let out = format!(
-                "DOMAIN_CONF={id}/{name}\n{}",
-                domain_conf_text(&conf, settings.insecure)
-            );
-            printer.raw(out.strip_suffix('\n').unwrap_or(&out));
-            return Ok(Outcome::Done);
-        }
+    if let Some(id) = super::work::find(store, domain, settings.ecc).await?
+        && let Some(files) = lineages::load(store, &id).await?
+    {
+        let name = lineages::conf_name(&id);
+        let conf = Conf::parse(&String::from_utf8_lossy(
+            files.get(&name).unwrap_or_default(),
+        ));
+        let out = format!(
+            "DOMAIN_CONF={id}/{name}\n{}",
+            domain_conf_text(&conf, settings.insecure)
+        );
+        printer.raw(out.strip_suffix('\n').unwrap_or(&out));
+        return Ok(Outcome::Done);
     }
     Err(Failure::from(anyhow!(
         "'{domain}' is not a lineage in the store"

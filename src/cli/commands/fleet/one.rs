@@ -9,15 +9,15 @@ use anyhow::anyhow;
 
 use super::StoreSettings;
 use super::fence::{self, Fence};
-use super::installs::{id_of, run_node};
-use super::work::{self, WorkHome};
+use super::installs::run_node;
+use super::work::{self, WorkHome, id_of};
 use crate::cli::args::{Command, Parsed};
 use crate::cli::error::Failure;
 use crate::cli::printer::Printer;
 use crate::cli::settings::{
     DeploySettings, Globals, IssueSettings, RemoveSettings, RenewSettings, RevokeSettings,
 };
-use crate::fleet::{Store, installs, lease, lineages};
+use crate::fleet::{Store, installs, lease};
 use crate::lineage::{self, Kind, Outcome, Session};
 use crate::store::Lineage;
 use crate::store::record::DomainRecord;
@@ -52,15 +52,9 @@ impl<'a> One<'a> {
     /// The store id of `domain`: its `_ecc` folder when only that exists and `--ecc` was not
     /// given, as acme.sh finds a lineage.
     async fn resolve(&self, domain: &str, ecc: bool) -> Result<String, Failure> {
-        let plain = id_of(domain, ecc);
-        if ecc || lineages::load(self.store, &plain).await?.is_some() {
-            return Ok(plain);
-        }
-        let with_ecc = id_of(domain, true);
-        Ok(match lineages::load(self.store, &with_ecc).await? {
-            Some(_) => with_ecc,
-            None => plain,
-        })
+        Ok(work::find(self.store, domain, ecc)
+            .await?
+            .unwrap_or_else(|| id_of(domain, ecc)))
     }
 
     /// Take lineage `id`'s lease and fetch it (an empty folder for a new one).

@@ -22,6 +22,34 @@ use crate::store::{Home, Lineage};
 /// The home's own file the store keeps.
 pub(super) const ACCOUNT_CONF: &str = "account.conf";
 
+/// The store id of a lineage named on the command line: its folder name.
+pub(super) fn id_of(domain: &str, ecc: bool) -> String {
+    if ecc {
+        format!("{domain}_ecc")
+    } else {
+        domain.to_owned()
+    }
+}
+
+/// The lineage of `domain` in the store, found as acme.sh finds one in a home: `--ecc` names
+/// the `_ecc` folder; without it the plain folder, else the `_ecc` one. `None`: neither.
+///
+/// # Errors
+///
+/// The database fails.
+pub(super) async fn find(
+    store: &Store,
+    domain: &str,
+    ecc: bool,
+) -> Result<Option<String>, Failure> {
+    for id in [id_of(domain, ecc), id_of(domain, true)] {
+        if lineages::exists(store.db(), &id).await? {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
 /// A lineage's id in the store: its folder name.
 pub(super) fn folder_name(lineage: &Lineage) -> String {
     lineage
