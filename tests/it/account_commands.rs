@@ -12,8 +12,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use crate::support::acmers::Acmers;
 use crate::support::certs::LocalTls;
 use crate::support::conf::read_conf;
-use crate::support::fake_acme::server_config;
 use crate::support::home::{read, site};
+use crate::support::https_server::HttpsServer;
 use crate::support::pebble::{Pebble, PebbleOpts};
 
 const KID: &str = "kid-acmers";
@@ -254,24 +254,12 @@ fn update_account_key_rolls_the_account_over() {
 struct ZeroSslEab {
     url: String,
     bodies: Arc<Mutex<Vec<String>>>,
-    _runtime: tokio::runtime::Runtime,
+    _server: HttpsServer,
 }
 
 impl ZeroSslEab {
     fn start(tls: &LocalTls) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!(
-            "https://127.0.0.1:{}/acme/eab-credentials-email",
-            listener.local_addr().expect("addr").port()
-        );
         let bodies = Arc::new(Mutex::new(Vec::new()));
-        let acceptor = tokio_rustls::TlsAcceptor::from(server_config(tls));
         let shared = Arc::clone(&bodies);
         let answer = serde_json::json!({
             "success": true,
@@ -279,46 +267,32 @@ impl ZeroSslEab {
             "eab_hmac_key": URL_SAFE_NO_PAD.encode(hmac_key()),
         })
         .to_string();
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            while let Ok((tcp, _)) = listener.accept().await {
-                let (acceptor, bodies, answer) =
-                    (acceptor.clone(), Arc::clone(&shared), answer.clone());
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let service = hyper::service::service_fn(
-                        move |req: hyper::Request<hyper::body::Incoming>| {
-                            let (bodies, answer) = (Arc::clone(&bodies), answer.clone());
-                            async move {
-                                use http_body_util::BodyExt as _;
-                                let body = req
-                                    .into_body()
-                                    .collect()
-                                    .await
-                                    .map(|b| b.to_bytes())
-                                    .unwrap_or_default();
-                                bodies
-                                    .lock()
-                                    .expect("lock")
-                                    .push(String::from_utf8_lossy(&body).into_owned());
-                                Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                                    http_body_util::Full::new(hyper::body::Bytes::from(answer)),
-                                ))
-                            }
-                        },
-                    );
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                        .await;
-                });
+        let server = HttpsServer::start(tls, move |req: hyper::Request<hyper::body::Incoming>| {
+            let (bodies, answer) = (Arc::clone(&shared), answer.clone());
+            async move {
+                use http_body_util::BodyExt as _;
+                let body = req
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                bodies
+                    .lock()
+                    .expect("lock")
+                    .push(String::from_utf8_lossy(&body).into_owned());
+                Some(hyper::Response::new(http_body_util::Full::new(
+                    hyper::body::Bytes::from(answer),
+                )))
             }
         });
         Self {
-            url,
+            url: format!(
+                "https://127.0.0.1:{}/acme/eab-credentials-email",
+                server.addr().port()
+            ),
             bodies,
-            _runtime: runtime,
+            _server: server,
         }
     }
 }

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use crate::support::acmers::{Acmers, Output};
 use crate::support::certs::LocalTls;
 use crate::support::conf::{read_conf, set_conf};
-use crate::support::fake_acme::server_config;
 use crate::support::home::{read, site};
+use crate::support::https_server::HttpsServer;
 use crate::support::lineage::{ecc_dir, issue};
 use crate::support::pebble::{Pebble, PebbleOpts};
 
@@ -317,74 +317,43 @@ fn cron_notifies_at_each_level_and_mode_and_a_failing_hook_changes_nothing() {
 struct Receiver {
     url: String,
     bodies: Arc<Mutex<Vec<serde_json::Value>>>,
-    _runtime: tokio::runtime::Runtime,
+    _server: HttpsServer,
 }
 
 impl Receiver {
     fn start(tls: &LocalTls, failures: usize) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!(
-            "https://127.0.0.1:{}/hook",
-            listener.local_addr().expect("addr").port()
-        );
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::new(AtomicUsize::new(0));
-        let acceptor = tokio_rustls::TlsAcceptor::from(server_config(tls));
         let shared = Arc::clone(&bodies);
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            while let Ok((tcp, _)) = listener.accept().await {
-                let (acceptor, bodies, seen) =
-                    (acceptor.clone(), Arc::clone(&shared), Arc::clone(&seen));
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let service = hyper::service::service_fn(
-                        move |req: hyper::Request<hyper::body::Incoming>| {
-                            let (bodies, seen) = (Arc::clone(&bodies), Arc::clone(&seen));
-                            async move {
-                                use http_body_util::BodyExt as _;
-                                let body = req
-                                    .into_body()
-                                    .collect()
-                                    .await
-                                    .map(|b| b.to_bytes())
-                                    .unwrap_or_default();
-                                let status = if seen.fetch_add(1, Ordering::SeqCst) < failures {
-                                    503
-                                } else {
-                                    bodies
-                                        .lock()
-                                        .expect("lock")
-                                        .push(serde_json::from_slice(&body).expect("JSON body"));
-                                    200
-                                };
-                                let mut response = hyper::Response::new(http_body_util::Full::new(
-                                    hyper::body::Bytes::new(),
-                                ));
-                                *response.status_mut() =
-                                    hyper::StatusCode::from_u16(status).expect("status");
-                                Ok::<_, std::convert::Infallible>(response)
-                            }
-                        },
-                    );
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                        .await;
-                });
+        let server = HttpsServer::start(tls, move |req: hyper::Request<hyper::body::Incoming>| {
+            let (bodies, seen) = (Arc::clone(&shared), Arc::clone(&seen));
+            async move {
+                use http_body_util::BodyExt as _;
+                let body = req
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                let status = if seen.fetch_add(1, Ordering::SeqCst) < failures {
+                    503
+                } else {
+                    bodies
+                        .lock()
+                        .expect("lock")
+                        .push(serde_json::from_slice(&body).expect("JSON body"));
+                    200
+                };
+                let mut response =
+                    hyper::Response::new(http_body_util::Full::new(hyper::body::Bytes::new()));
+                *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                Some(response)
             }
         });
         Self {
-            url,
+            url: format!("https://127.0.0.1:{}/hook", server.addr().port()),
             bodies,
-            _runtime: runtime,
+            _server: server,
         }
     }
 

@@ -14,7 +14,6 @@
 //! endpoint ([`FaultProxy::hits`]), including those answered by the proxy alone.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,7 +26,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::support::certs::LocalTls;
-use crate::support::fake_acme::server_config;
+use crate::support::https_server::HttpsServer;
 use crate::support::pebble::Pebble;
 
 type Body = BoxBody<Bytes, std::io::Error>;
@@ -257,7 +256,7 @@ struct Shared {
 /// The running proxy; stopped on drop.
 pub(crate) struct FaultProxy {
     shared: Arc<Shared>,
-    runtime: Option<tokio::runtime::Runtime>,
+    _server: HttpsServer,
     base: String,
     ca_bundle: PathBuf,
     _dir: TempDir,
@@ -287,24 +286,20 @@ impl FaultProxy {
             .expect("Pebble's directory ends in /dir")
             .to_owned();
 
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             upstream,
             client,
             state: Mutex::new(State::default()),
         });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.spawn(serve(listener, server_config(&tls), Arc::clone(&shared)));
+        let handler = Arc::clone(&shared);
+        let server = HttpsServer::start(&tls, move |req| {
+            let shared = Arc::clone(&handler);
+            async move { Some(shared.handle(req).await) }
+        });
         Self {
             shared,
-            runtime: Some(runtime),
-            base: format!("https://{addr}"),
+            base: format!("https://{}", server.addr()),
+            _server: server,
             ca_bundle,
             _dir: dir,
         }
@@ -341,42 +336,6 @@ impl FaultProxy {
     pub(crate) fn answered(&self, endpoint: Endpoint) -> usize {
         let state = self.shared.state.lock().expect("state");
         state.answered.get(&endpoint).copied().unwrap_or(0)
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    shared: Arc<Shared>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let (acceptor, shared) = (acceptor.clone(), Arc::clone(&shared));
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let service = hyper::service::service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(shared.handle(req).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                .await;
-        });
     }
 }
 

@@ -6,6 +6,7 @@
 //!   to, all on loopback, started as [`process::Subprocess`]es (the fake CA runs in-process).
 //! - [`fault_proxy`]: an in-process HTTPS proxy in front of Pebble that injects scripted
 //!   faults per endpoint and counts requests.
+//! - [`https_server`]: the local HTTPS server under the fakes (fake CA, fault proxy, webhooks).
 //! - [`net`]: free loopback ports, waiting for a listener, small HTTP(S) clients.
 //! - [`certs`]: throwaway CAs, chain verification, key checks.
 //! - [`home`]: temp homes, acme.sh's fixture home, snapshots of a home's files.
@@ -20,6 +21,7 @@ pub(crate) mod conf;
 pub(crate) mod fake_acme;
 pub(crate) mod fault_proxy;
 pub(crate) mod home;
+pub(crate) mod https_server;
 pub(crate) mod lineage;
 pub(crate) mod net;
 pub(crate) mod nginx;

@@ -31,6 +31,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::support::certs::{LocalTls, ca_issuer, sign_csr};
+use crate::support::https_server::{self, HttpsServer};
 
 type Reply = Response<paced::Paced>;
 
@@ -183,7 +184,7 @@ struct Shared {
 /// A running fake ACME server; stopped on drop.
 pub(crate) struct FakeAcme {
     shared: Arc<Shared>,
-    runtime: Option<tokio::runtime::Runtime>,
+    _server: HttpsServer,
     tls_ca_pem: String,
     root_pem: String,
     ca_bundle: PathBuf,
@@ -208,8 +209,7 @@ impl FakeAcme {
         let root = ca_issuer("fake ACME root", None);
         let intermediate = ca_issuer("fake ACME intermediate", Some(&root));
 
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
+        let listener = https_server::bind();
         let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             base: format!("https://{addr}"),
@@ -219,15 +219,14 @@ impl FakeAcme {
             }),
             intermediate,
         });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.spawn(serve(listener, server_config(&tls), Arc::clone(&shared)));
+        let handler = Arc::clone(&shared);
+        let server = HttpsServer::serve(listener, &tls, move |req| {
+            let shared = Arc::clone(&handler);
+            async move { shared.handle(req).await }
+        });
         Self {
             shared,
-            runtime: Some(runtime),
+            _server: server,
             tls_ca_pem: tls.ca_pem,
             root_pem: root.pem(),
             ca_bundle,
@@ -316,64 +315,5 @@ impl FakeAcme {
     /// Sign a certificate for a DER CSR the way `POST /cert/1` does: leaf then intermediate.
     pub(crate) fn sign_csr(&self, csr_der: &[u8]) -> Result<String, rcgen::Error> {
         sign_csr(csr_der, &self.shared.intermediate, &[])
-    }
-}
-
-impl Drop for FakeAcme {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-pub(crate) fn server_config(tls: &LocalTls) -> Arc<rustls::ServerConfig> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let chain = vec![CertificateDer::from_pem_slice(tls.cert_pem.as_bytes()).expect("cert")];
-    let key = PrivateKeyDer::from_pem_slice(tls.key_pem.as_bytes()).expect("key");
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .expect("server config");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    shared: Arc<Shared>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            continue;
-        };
-        let (acceptor, shared) = (acceptor.clone(), Arc::clone(&shared));
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            // No reply (`Fault::Reset`): an error makes hyper close the connection unanswered.
-            let service = hyper::service::service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                async move {
-                    shared
-                        .handle(req)
-                        .await
-                        .ok_or("connection reset on purpose")
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                .await;
-        });
     }
 }
