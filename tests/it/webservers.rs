@@ -121,6 +121,18 @@ impl NginxSite {
         http_get(SocketAddr::from(([127, 0, 0, 1], self.port)), CHALLENGE)
     }
 
+    /// The site config is as `before` (bytes and mode), nginx reloaded it (the site answers
+    /// the challenge path itself again), and `lineage` keeps no backup or marker.
+    fn assert_restored(&self, before: &(Vec<u8>, u32), lineage: &Path, when: &str) {
+        assert_eq!(&content(&self.site), before, "{when}");
+        assert_eq!(
+            self.challenge_answer(),
+            (200, "site".to_owned()),
+            "reloaded"
+        );
+        assert_no_leftovers(lineage);
+    }
+
     fn changed(&self) -> bool {
         fs::read_to_string(&self.site).is_ok_and(|t| t.contains("#ACME_NGINX_START"))
     }
@@ -149,13 +161,7 @@ fn nginx_issue_and_renewal_restore_the_config_byte_for_byte() {
     run(&["--issue", "-d", name, "--nginx"])
         .assert_code(0)
         .assert_stdout_has("Cert success.");
-    assert_eq!(content(&nginx.site), before, "the site config is restored");
-    assert_eq!(
-        nginx.challenge_answer(),
-        (200, "site".to_owned()),
-        "reloaded"
-    );
-    assert_no_leftovers(&tree.lineage(name));
+    nginx.assert_restored(&before, &tree.lineage(name), "the site config is restored");
     let conf = read_conf(&tree.lineage(name).join(format!("{name}.conf")));
     assert_eq!(conf["Le_Webroot"], "nginx:");
 
@@ -239,13 +245,7 @@ fn nginx_sigterm_mid_validation_restores_the_config() {
     );
     run.signal("TERM");
     run.wait().assert_code(143);
-    assert_eq!(content(&nginx.site), before, "restored after SIGTERM");
-    assert_eq!(
-        nginx.challenge_answer(),
-        (200, "site".to_owned()),
-        "reloaded"
-    );
-    assert_no_leftovers(&tree.lineage(name));
+    nginx.assert_restored(&before, &tree.lineage(name), "restored after SIGTERM");
 }
 
 #[test]
@@ -276,13 +276,7 @@ fn nginx_kill_9_mid_validation_is_repaired_by_the_next_run() {
             "Restored {} as it was before an interrupted run changed it",
             nginx.site.display()
         ));
-    assert_eq!(content(&nginx.site), before, "repaired byte for byte");
-    assert_eq!(
-        nginx.challenge_answer(),
-        (200, "site".to_owned()),
-        "reloaded"
-    );
-    assert_no_leftovers(&tree.lineage(name));
+    nginx.assert_restored(&before, &tree.lineage(name), "repaired byte for byte");
 }
 
 #[test]
