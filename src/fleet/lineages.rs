@@ -13,6 +13,7 @@ use super::files::{self, Files, LINEAGE};
 use super::lease::{self, Lease};
 use super::{Error, Store};
 use crate::renew;
+use crate::store::layout::split_folder;
 use crate::store::record::DomainRecord;
 
 /// The columns derived from a lineage's files.
@@ -60,7 +61,7 @@ pub fn cer_name(id: &str) -> String {
 
 /// The main domain a folder name stands for.
 fn main_of(id: &str) -> &str {
-    id.strip_suffix("_ecc").unwrap_or(id)
+    split_folder(id).0
 }
 
 /// The record of a lineage's files (empty when it has no conf).

@@ -309,6 +309,16 @@ impl Lineage {
     }
 }
 
+/// The main domain and key kind a lineage folder's name stands for: `example.com_ecc` is
+/// `example.com` with an EC key, any other name the domain itself with an RSA key (acme.sh's
+/// `_ecc` suffix).
+pub fn split_folder(name: &str) -> (&str, bool) {
+    match name.strip_suffix("_ecc") {
+        Some(main) => (main, true),
+        None => (name, false),
+    }
+}
+
 /// Private keys are written readable by their owner only.
 pub const KEY_MODE: u32 = 0o600;
 

@@ -22,6 +22,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use super::layout::split_folder;
 use super::{Error, Lineage};
 
 /// One lineage folder found under `CERT_HOME`.
@@ -79,10 +80,7 @@ pub fn lineages(cert_home: &Path) -> Result<Vec<Found>, Error> {
     names.sort_unstable_by(|a, b| (!a.contains('.'), a).cmp(&(!b.contains('.'), b)));
     let mut found = Vec::with_capacity(names.len());
     for name in names {
-        let (main_domain, ecc) = match name.strip_suffix("_ecc") {
-            Some(main) => (main, true),
-            None => (name.as_str(), false),
-        };
+        let (main_domain, ecc) = split_folder(&name);
         match Lineage::at(cert_home, main_domain, ecc) {
             Ok(lineage) => found.push(Found {
                 main_domain: main_domain.to_owned(),

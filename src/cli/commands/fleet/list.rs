@@ -14,6 +14,7 @@ use crate::cli::printer::Printer;
 use crate::cli::settings::{Format, InfoSettings, ListSettings};
 use crate::fleet::{Store, accounts, lineages};
 use crate::lineage::Outcome;
+use crate::store::layout::split_folder;
 use crate::store::record::DomainRecord;
 use crate::store::scan::Found;
 use crate::store::{Conf, Lineage};
@@ -27,7 +28,7 @@ pub(super) async fn list(
     let settings = ListSettings::resolve(&parsed.args);
     let mut confs = lineages::confs(store.db(), settings.format == Format::Json).await?;
     if let Some(domain) = &settings.domain {
-        confs.retain(|(id, ..)| id.strip_suffix("_ecc").unwrap_or(id) == domain);
+        confs.retain(|(id, ..)| split_folder(id).0 == domain);
     }
     if settings.format != Format::Json && settings.domain.is_some() {
         let mut text: String = confs
@@ -43,14 +44,11 @@ pub(super) async fn list(
     let entries = confs
         .into_iter()
         .filter_map(|(id, conf, cert)| {
-            let (main, ecc) = match id.strip_suffix("_ecc") {
-                Some(main) => (main.to_owned(), true),
-                None => (id.clone(), false),
-            };
+            let (main, ecc) = split_folder(&id);
             Some(Entry {
                 found: Found {
-                    lineage: Lineage::at(Path::new(""), &main, ecc).ok()?,
-                    main_domain: main,
+                    lineage: Lineage::at(Path::new(""), main, ecc).ok()?,
+                    main_domain: main.to_owned(),
                     ecc,
                 },
                 conf: Ok(DomainRecord::parse(&String::from_utf8_lossy(&conf))),

@@ -16,6 +16,7 @@ use crate::fleet::lease;
 use crate::fleet::lineages::{self, Put};
 use crate::fleet::{Store, accounts};
 use crate::store::atomic::create_private_dir_all;
+use crate::store::layout::split_folder;
 use crate::store::record::AccountConf;
 use crate::store::{Home, Lineage};
 
@@ -66,10 +67,7 @@ pub(super) fn folder_name(lineage: &Lineage) -> String {
 ///
 /// An id that cannot be a folder name.
 pub(super) fn lineage_of(home: &Home, id: &str) -> Result<Lineage, Failure> {
-    let (main, ecc) = match id.strip_suffix("_ecc") {
-        Some(main) => (main, true),
-        None => (id, false),
-    };
+    let (main, ecc) = split_folder(id);
     Ok(home.lineage(main, ecc)?)
 }
 
